@@ -16,12 +16,12 @@ from plugtorch.data.mnist import MNIST, load_mnist
 from plugtorch.data.toy import TOY_DATASETS, make_toy
 
 __all__ = [
+    "MNIST",
+    "TOY_DATASETS",
     "DataLoader",
     "Dataset",
     "IDXFormatError",
-    "MNIST",
     "Subset",
-    "TOY_DATASETS",
     "TensorDataset",
     "default_collate",
     "load_digits",

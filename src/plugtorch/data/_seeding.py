@@ -13,7 +13,7 @@ import numpy as np
 
 from plugtorch import random as plugtorch_random
 
-__all__ = ["resolve_seed", "make_rng"]
+__all__ = ["make_rng", "resolve_seed"]
 
 _SEED_BOUND = 2**63 - 1
 

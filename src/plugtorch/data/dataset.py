@@ -11,8 +11,10 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import math
-from typing import Any, Generic, Sequence, TypeVar
+from collections.abc import Sequence
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -20,7 +22,7 @@ import numpy.typing as npt
 import plugtorch
 from plugtorch.data._seeding import make_rng
 
-__all__ = ["Dataset", "TensorDataset", "Subset", "random_split"]
+__all__ = ["Dataset", "Subset", "TensorDataset", "random_split"]
 
 T_co = TypeVar("T_co", covariant=True)
 
@@ -87,9 +89,7 @@ class TensorDataset(Dataset[tuple[Any, ...]]):
                 )
         sizes = [int(t.shape[0]) for t in converted]
         if len(set(sizes)) != 1:
-            described = ", ".join(
-                f"tensor {i}: {tuple(t.shape)}" for i, t in enumerate(converted)
-            )
+            described = ", ".join(f"tensor {i}: {tuple(t.shape)}" for i, t in enumerate(converted))
             raise ValueError(
                 f"TensorDataset: all tensors must have the same size in the first dimension "
                 f"(the number of samples), got {described}"
@@ -123,8 +123,9 @@ class Subset(Dataset[T_co]):
         size = len(dataset)
         if index_array.size and (index_array.min() < -size or index_array.max() >= size):
             raise IndexError(f"Subset: indices out of range for a dataset of {size} samples")
-        self.indices: npt.NDArray[np.int64] = np.where(index_array < 0, index_array + size,
-                                                       index_array)
+        self.indices: npt.NDArray[np.int64] = np.where(
+            index_array < 0, index_array + size, index_array
+        )
 
     @property
     def backend(self) -> Any:
@@ -150,8 +151,9 @@ def _split_lengths(total: int, lengths: Sequence[int | float]) -> list[int]:
             )
         return counts
     fractions = [float(f) for f in lengths]
-    if any(f < 0 or f > 1 for f in fractions) or not math.isclose(sum(fractions), 1.0,
-                                                                  abs_tol=1e-6):
+    if any(f < 0 or f > 1 for f in fractions) or not math.isclose(
+        sum(fractions), 1.0, abs_tol=1e-6
+    ):
         raise ValueError(f"random_split: fractions {fractions} must lie in [0, 1] and sum to 1")
     counts = [math.floor(total * f) for f in fractions]
     # Hand the remainder out round-robin, as PyTorch does.
@@ -182,4 +184,4 @@ def random_split(
     counts = _split_lengths(total, lengths)
     order = make_rng(seed, generator).permutation(total)
     bounds = np.cumsum([0, *counts])
-    return [Subset(dataset, order[start:stop]) for start, stop in zip(bounds[:-1], bounds[1:])]
+    return [Subset(dataset, order[start:stop]) for start, stop in itertools.pairwise(bounds)]

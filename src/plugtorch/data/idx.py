@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["IDXFormatError", "IDX_DTYPES", "read_idx", "write_idx"]
+__all__ = ["IDX_DTYPES", "IDXFormatError", "read_idx", "write_idx"]
 
 # type code -> big-endian numpy dtype
 IDX_DTYPES: dict[int, np.dtype[Any]] = {
@@ -115,8 +115,10 @@ def write_idx(path: str | os.PathLike[str], array: npt.ArrayLike, compress: bool
     values = np.asarray(array)
     code = _CODES.get(values.dtype.newbyteorder("="))
     if code is None:
-        raise TypeError(f"IDX cannot store dtype {values.dtype}; use uint8, int8, int16, "
-                        "int32, float32 or float64")
+        raise TypeError(
+            f"IDX cannot store dtype {values.dtype}; use uint8, int8, int16, "
+            "int32, float32 or float64"
+        )
     if values.ndim > 255:
         raise ValueError(f"IDX stores at most 255 dimensions, got {values.ndim}")
     header = bytes([0, 0, code, values.ndim]) + np.asarray(values.shape, ">u4").tobytes()

@@ -14,7 +14,8 @@ from __future__ import annotations
 import collections.abc
 import math
 import numbers
-from typing import Any, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -47,8 +48,7 @@ def default_collate(batch: Sequence[Any], backend: Any = None) -> Any:
     if isinstance(first, plugtorch.Tensor):
         return plugtorch.stack(list(batch))
     if isinstance(first, (np.ndarray, np.generic)):
-        return plugtorch.as_tensor(np.stack([np.asarray(item) for item in batch]),
-                                   backend=backend)
+        return plugtorch.as_tensor(np.stack([np.asarray(item) for item in batch]), backend=backend)
     if isinstance(first, (str, bytes)):
         return list(batch)
     if isinstance(first, bool):
@@ -113,8 +113,11 @@ class DataLoader:
         generator: Any = None,
         collate_fn: Callable[[list[Any]], Any] | None = None,
     ) -> None:
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
-                or batch_size < 1:
+        if (
+            isinstance(batch_size, bool)
+            or not isinstance(batch_size, (int, np.integer))
+            or batch_size < 1
+        ):
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
         if seed is not None and generator is not None:
             raise ValueError("DataLoader: pass either seed or generator, not both")
@@ -163,8 +166,9 @@ class DataLoader:
             if source is not None:
                 yield self._gather(source, order, start, end)
                 continue
-            positions: Sequence[int] = range(start, end) if order is None \
-                else order[start:end].tolist()
+            positions: Sequence[int] = (
+                range(start, end) if order is None else order[start:end].tolist()
+            )
             samples = [self.dataset[i] for i in positions]
             if self.collate_fn is not None:
                 yield self.collate_fn(samples)

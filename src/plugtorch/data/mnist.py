@@ -30,8 +30,12 @@ _PREFIX = {True: "train", False: "t10k"}
 def _find(root: str, stem: str, kind: str) -> str:
     names = [f"{stem}-{kind}", f"{stem}-{kind.replace('-', '.', 1)}"]  # LeCun and Kaggle names
     folders = [root, os.path.join(root, "MNIST", "raw")]
-    candidates = [os.path.join(folder, name + suffix)
-                  for folder in folders for name in names for suffix in ("", ".gz")]
+    candidates = [
+        os.path.join(folder, name + suffix)
+        for folder in folders
+        for name in names
+        for suffix in ("", ".gz")
+    ]
     for candidate in candidates:
         if os.path.isfile(candidate):
             return candidate
@@ -94,8 +98,9 @@ class MNIST(TensorDataset):
         10000
     """
 
-    def __init__(self, root: str | os.PathLike[str], train: bool = True,
-                 backend: Any = None) -> None:
+    def __init__(
+        self, root: str | os.PathLike[str], train: bool = True, backend: Any = None
+    ) -> None:
         images, labels = load_mnist(root, train)
         super().__init__(images, labels, backend=backend)
         self.root = os.fspath(root)

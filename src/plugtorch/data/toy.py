@@ -53,9 +53,7 @@ def _spiral(n: int) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
     scale = max(half, 1)
     t_first = 10.0 * np.arange(5, 5 + half) / scale
     t_second = 10.0 * np.arange(5, 5 + n - half) / scale
-    first = np.stack(
-        [t_first * np.cos(t_first) / 20.0, t_first * np.sin(t_first) / 20.0], axis=1
-    )
+    first = np.stack([t_first * np.cos(t_first) / 20.0, t_first * np.sin(t_first) / 20.0], axis=1)
     # x(-t) = -t cos t / 20 and y(-t) = t sin t / 20 (cos even, sin odd)
     second = np.stack(
         [t_second * np.sin(t_second) / 20.0, -t_second * np.cos(t_second) / 20.0], axis=1

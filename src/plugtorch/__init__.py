@@ -1,0 +1,90 @@
+"""plugtorch: PyTorch-style tensors and autograd over pluggable array backends.
+
+>>> import plugtorch as pt
+>>> x = pt.tensor([1.0, 2.0, 3.0], requires_grad=True)
+>>> y = (x ** 2).sum()
+>>> y.backward()
+>>> x.grad
+tensor([2., 4., 6.])
+
+Importing plugtorch imports no backend; the first tensor made loads the chosen one (see
+``plugtorch.use_backend``).
+"""
+
+from plugtorch import dtypes
+from plugtorch.dtypes import (
+    DType,
+    bool_ as bool,  # noqa: A001 (PyTorch's name: plugtorch.bool)
+    float32,
+    float64,
+    get_default_dtype,
+    int8,
+    int16,
+    int32,
+    int64,
+    set_default_dtype,
+    uint8,
+)
+from plugtorch.tensor import Device, Tensor
+from plugtorch import autograd
+from plugtorch.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from plugtorch.backend import (
+    ArrayAPIBackend,
+    BackendError,
+    get_backend,
+    list_backends,
+    register_backend,
+    set_backend,
+    use_backend,
+)
+from plugtorch.ops import *  # noqa: F401,F403
+from plugtorch.ops import __all__ as _ops_all
+from plugtorch.random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+
+float = float32  # noqa: A001 (PyTorch aliases)
+double = float64
+long = int64
+int = int32  # noqa: A001
+half_unsupported = None
+del half_unsupported
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ArrayAPIBackend",
+    "BackendError",
+    "DType",
+    "Device",
+    "Tensor",
+    "autograd",
+    "bool",
+    "double",
+    "dtypes",
+    "enable_grad",
+    "float",
+    "float32",
+    "float64",
+    "get_backend",
+    "get_default_dtype",
+    "get_rng_state",
+    "initial_seed",
+    "int",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "is_grad_enabled",
+    "list_backends",
+    "long",
+    "manual_seed",
+    "no_grad",
+    "register_backend",
+    "seed",
+    "set_backend",
+    "set_default_dtype",
+    "set_grad_enabled",
+    "set_rng_state",
+    "uint8",
+    "use_backend",
+    *_ops_all,
+]

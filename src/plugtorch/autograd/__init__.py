@@ -1,0 +1,26 @@
+"""Reverse-mode automatic differentiation.
+
+>>> import plugtorch as pt
+>>> x = pt.tensor([1.0, 2.0], requires_grad=True)
+>>> pt.autograd.grad((x * x).sum(), x)
+(tensor([2., 4.]),)
+"""
+
+from plugtorch.autograd.function import Function, FunctionCtx
+from plugtorch.autograd.functional import backward, grad
+from plugtorch.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from plugtorch.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
+
+__all__ = [
+    "Function",
+    "FunctionCtx",
+    "GradcheckError",
+    "backward",
+    "enable_grad",
+    "grad",
+    "gradcheck",
+    "gradgradcheck",
+    "is_grad_enabled",
+    "no_grad",
+    "set_grad_enabled",
+]

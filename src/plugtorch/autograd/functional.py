@@ -1,0 +1,117 @@
+"""``backward`` and ``grad``: the user-facing entry points of reverse mode."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Sequence
+
+from plugtorch.autograd.graph import run_backward
+
+if TYPE_CHECKING:
+    from plugtorch.tensor import Tensor
+
+__all__ = ["backward", "grad"]
+
+
+def _why_no_grad(tensor: Tensor) -> str:
+    if tensor._nondiff:
+        return (
+            f"it is the output of {tensor._nondiff!r}, which is not differentiable "
+            f"(its result is {tensor.dtype}, and only floating point results carry gradients)"
+        )
+    if not tensor.dtype.is_floating_point:
+        return f"it has dtype {tensor.dtype}; only floating point tensors carry gradients"
+    return (
+        "it does not require grad and has no grad_fn: no input of the computation had "
+        "requires_grad=True, or it was computed under no_grad()"
+    )
+
+
+def _default_grads(outputs: Sequence[Tensor], grad_outputs: Sequence[Tensor | None]) -> list:
+    from plugtorch.ops.creation import ones_like
+
+    grads = []
+    for out, g in zip(outputs, grad_outputs):
+        if not out.requires_grad:
+            raise RuntimeError(f"cannot compute a gradient of this tensor: {_why_no_grad(out)}")
+        if g is None:
+            if out.numel() != 1:
+                raise RuntimeError(
+                    f"grad can be implicitly created only for outputs with one element; this one "
+                    f"has shape {out.shape}. Pass gradient= (e.g. ones_like(out)) or reduce first."
+                )
+            g = ones_like(out)
+        elif g.shape != out.shape:
+            raise ValueError(f"gradient has shape {g.shape} but the output has shape {out.shape}")
+        grads.append(g)
+    return grads
+
+
+def backward(
+    tensors: Tensor | Sequence[Tensor],
+    grad_tensors: Tensor | Sequence[Tensor | None] | None = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+) -> None:
+    """Accumulate gradients of ``tensors`` into the ``.grad`` of every leaf they depend on.
+
+    >>> import plugtorch as pt
+    >>> x = pt.tensor(3.0, requires_grad=True)
+    >>> pt.autograd.backward(x * x)
+    >>> x.grad
+    tensor(6.)
+    """
+    outputs = [tensors] if not isinstance(tensors, (list, tuple)) else list(tensors)
+    if grad_tensors is None or not isinstance(grad_tensors, (list, tuple)):
+        given = [grad_tensors] * len(outputs) if grad_tensors is None else [grad_tensors]
+    else:
+        given = list(grad_tensors)
+    grads = _default_grads(outputs, given)
+    if retain_graph is None:
+        retain_graph = create_graph
+    run_backward(outputs, grads, retain_graph=retain_graph, create_graph=create_graph)
+
+
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Tensor | Sequence[Tensor | None] | None = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Tensor | None, ...]:
+    """Gradients of ``outputs`` with respect to ``inputs``, returned (``.grad`` is untouched).
+
+    With ``create_graph=True`` the results are differentiable again (gradients of gradients).
+
+    >>> import plugtorch as pt
+    >>> x = pt.tensor(2.0, requires_grad=True)
+    >>> (g,) = pt.autograd.grad(x ** 3, x, create_graph=True)
+    >>> g, pt.autograd.grad(g, x)[0]
+    (tensor(12., grad_fn=<mulBackward>), tensor(12.))
+    """
+    outs = [outputs] if not isinstance(outputs, (list, tuple)) else list(outputs)
+    ins = [inputs] if not isinstance(inputs, (list, tuple)) else list(inputs)
+    for tensor in ins:
+        if not tensor.requires_grad:
+            raise RuntimeError(f"one of the inputs does not require grad: {_why_no_grad(tensor)}")
+    if grad_outputs is None or not isinstance(grad_outputs, (list, tuple)):
+        given = [grad_outputs] * len(outs) if grad_outputs is None else [grad_outputs]
+    else:
+        given = list(grad_outputs)
+    grads = _default_grads(outs, given)
+    if retain_graph is None:
+        retain_graph = create_graph
+    captured = run_backward(
+        outs, grads, retain_graph=retain_graph, create_graph=create_graph, inputs=ins
+    )
+    assert captured is not None
+    result = []
+    for tensor in ins:
+        value = captured.get(id(tensor))
+        if value is None and not allow_unused:
+            raise RuntimeError(
+                "one of the inputs was not used to compute the outputs; "
+                "pass allow_unused=True to get None for it"
+            )
+        result.append(value)
+    return tuple(result)

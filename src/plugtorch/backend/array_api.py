@@ -1,0 +1,287 @@
+"""``ArrayAPIBackend(xp)``: a complete plugtorch backend from any array-API namespace.
+
+Give it a namespace that follows the Python array API standard (``numpy`` 2.x,
+``array_api_strict``, ``cupy``, ...) and it provides every required primitive of
+:mod:`plugtorch.backend.protocol`. The few primitives the standard lacks (``scatter_add``,
+``index_add``, integer-array ``setitem``) run on the host through numpy and come back; a
+backend that can do better overrides them. Subclass it to replace hot primitives with your
+own kernels (the numpy, numba and cupy backends all start here).
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any, Sequence
+
+import numpy as np
+
+from plugtorch.backend.protocol import API_VERSION, Capabilities
+from plugtorch.dtypes import ALL_DTYPES, DType
+
+__all__ = ["ArrayAPIBackend"]
+
+
+class ArrayAPIBackend:
+    """A backend over the array-API namespace ``xp``.
+
+    >>> import numpy
+    >>> backend = ArrayAPIBackend(numpy, name="mynumpy")
+    >>> backend.to_numpy(backend.add(backend.full((2,), 1.0, float32), backend.full((2,), 2.0, float32)))
+    array([3., 3.], dtype=float32)
+    """
+
+    api_version: tuple[int, int] = API_VERSION
+
+    def __init__(
+        self,
+        xp: ModuleType,
+        name: str | None = None,
+        *,
+        dtypes: Sequence[DType] | None = None,
+        devices: Sequence[str] = ("cpu",),
+        host_memory: bool = True,
+        primitives: frozenset[str] = frozenset(),
+    ) -> None:
+        self.xp = xp
+        self.name = name or xp.__name__.split(".")[0]
+        if dtypes is None:
+            dtypes = tuple(d for d in ALL_DTYPES if hasattr(xp, d.name))
+        self._dtypes = {d: getattr(xp, d.name) for d in dtypes}
+        self.capabilities = Capabilities(
+            dtypes=tuple(dtypes),
+            devices=tuple(devices),
+            primitives=primitives,
+            host_memory=host_memory,
+            dlpack=True,
+        )
+
+    def __repr__(self) -> str:
+        return f"<plugtorch backend {self.name!r} over {self.xp.__name__}>"
+
+    def is_available(self) -> tuple[bool, str]:
+        return True, ""
+
+    def native_dtype(self, dtype: DType) -> Any:
+        """The namespace's dtype object for a plugtorch dtype."""
+        try:
+            return self._dtypes[dtype]
+        except KeyError:
+            raise TypeError(f"backend {self.name!r} does not support {dtype}") from None
+
+    # --- transfer and creation -----------------------------------------------------------
+    def asarray(self, obj: Any, dtype: DType) -> Any:
+        return self.xp.asarray(obj, dtype=self.native_dtype(dtype), copy=True)
+
+    def to_numpy(self, x: Any) -> np.ndarray:
+        try:
+            return np.from_dlpack(x)
+        except (TypeError, AttributeError, BufferError, RuntimeError):
+            return np.asarray(x)
+
+    def astype(self, x: Any, dtype: DType) -> Any:
+        return self.xp.astype(x, self.native_dtype(dtype))
+
+    def full(self, shape: tuple[int, ...], value: Any, dtype: DType) -> Any:
+        return self.xp.full(shape, value, dtype=self.native_dtype(dtype))
+
+    def arange(self, start: float, stop: float, step: float, dtype: DType) -> Any:
+        return self.xp.arange(start, stop, step, dtype=self.native_dtype(dtype))
+
+    # --- elementwise ---------------------------------------------------------------------
+    def negative(self, x: Any) -> Any:
+        return self.xp.negative(x)
+
+    def abs(self, x: Any) -> Any:
+        return self.xp.abs(x)
+
+    def sign(self, x: Any) -> Any:
+        return self.xp.sign(x)
+
+    def exp(self, x: Any) -> Any:
+        return self.xp.exp(x)
+
+    def log(self, x: Any) -> Any:
+        return self.xp.log(x)
+
+    def log1p(self, x: Any) -> Any:
+        return self.xp.log1p(x)
+
+    def expm1(self, x: Any) -> Any:
+        return self.xp.expm1(x)
+
+    def sqrt(self, x: Any) -> Any:
+        return self.xp.sqrt(x)
+
+    def sin(self, x: Any) -> Any:
+        return self.xp.sin(x)
+
+    def cos(self, x: Any) -> Any:
+        return self.xp.cos(x)
+
+    def tanh(self, x: Any) -> Any:
+        return self.xp.tanh(x)
+
+    def floor(self, x: Any) -> Any:
+        return self.xp.floor(x)
+
+    def ceil(self, x: Any) -> Any:
+        return self.xp.ceil(x)
+
+    def round(self, x: Any) -> Any:
+        return self.xp.round(x)
+
+    def logical_not(self, x: Any) -> Any:
+        return self.xp.logical_not(x)
+
+    def bitwise_invert(self, x: Any) -> Any:
+        return self.xp.bitwise_invert(x)
+
+    def add(self, x: Any, y: Any) -> Any:
+        return self.xp.add(x, y)
+
+    def subtract(self, x: Any, y: Any) -> Any:
+        return self.xp.subtract(x, y)
+
+    def multiply(self, x: Any, y: Any) -> Any:
+        return self.xp.multiply(x, y)
+
+    def divide(self, x: Any, y: Any) -> Any:
+        return self.xp.divide(x, y)
+
+    def floor_divide(self, x: Any, y: Any) -> Any:
+        return self.xp.floor_divide(x, y)
+
+    def remainder(self, x: Any, y: Any) -> Any:
+        return self.xp.remainder(x, y)
+
+    def pow(self, x: Any, y: Any) -> Any:
+        return self.xp.pow(x, y)
+
+    def maximum(self, x: Any, y: Any) -> Any:
+        return self.xp.maximum(x, y)
+
+    def minimum(self, x: Any, y: Any) -> Any:
+        return self.xp.minimum(x, y)
+
+    def logical_and(self, x: Any, y: Any) -> Any:
+        return self.xp.logical_and(x, y)
+
+    def logical_or(self, x: Any, y: Any) -> Any:
+        return self.xp.logical_or(x, y)
+
+    def logical_xor(self, x: Any, y: Any) -> Any:
+        return self.xp.logical_xor(x, y)
+
+    def bitwise_and(self, x: Any, y: Any) -> Any:
+        return self.xp.bitwise_and(x, y)
+
+    def bitwise_or(self, x: Any, y: Any) -> Any:
+        return self.xp.bitwise_or(x, y)
+
+    def bitwise_xor(self, x: Any, y: Any) -> Any:
+        return self.xp.bitwise_xor(x, y)
+
+    def equal(self, x: Any, y: Any) -> Any:
+        return self.xp.equal(x, y)
+
+    def not_equal(self, x: Any, y: Any) -> Any:
+        return self.xp.not_equal(x, y)
+
+    def less(self, x: Any, y: Any) -> Any:
+        return self.xp.less(x, y)
+
+    def less_equal(self, x: Any, y: Any) -> Any:
+        return self.xp.less_equal(x, y)
+
+    def greater(self, x: Any, y: Any) -> Any:
+        return self.xp.greater(x, y)
+
+    def greater_equal(self, x: Any, y: Any) -> Any:
+        return self.xp.greater_equal(x, y)
+
+    def where(self, condition: Any, x: Any, y: Any) -> Any:
+        return self.xp.where(condition, x, y)
+
+    # --- reductions ----------------------------------------------------------------------
+    def sum(self, x: Any, axis: tuple[int, ...], keepdims: bool) -> Any:
+        return self.xp.sum(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
+
+    def prod(self, x: Any, axis: tuple[int, ...], keepdims: bool) -> Any:
+        return self.xp.prod(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
+
+    def max(self, x: Any, axis: tuple[int, ...], keepdims: bool) -> Any:
+        return self.xp.max(x, axis=axis, keepdims=keepdims)
+
+    def min(self, x: Any, axis: tuple[int, ...], keepdims: bool) -> Any:
+        return self.xp.min(x, axis=axis, keepdims=keepdims)
+
+    def all(self, x: Any, axis: tuple[int, ...], keepdims: bool) -> Any:
+        return self.xp.all(x, axis=axis, keepdims=keepdims)
+
+    def any(self, x: Any, axis: tuple[int, ...], keepdims: bool) -> Any:
+        return self.xp.any(x, axis=axis, keepdims=keepdims)
+
+    def argmax(self, x: Any, axis: int, keepdims: bool) -> Any:
+        return self.xp.astype(self.xp.argmax(x, axis=axis, keepdims=keepdims), self.xp.int64)
+
+    def argmin(self, x: Any, axis: int, keepdims: bool) -> Any:
+        return self.xp.astype(self.xp.argmin(x, axis=axis, keepdims=keepdims), self.xp.int64)
+
+    # --- movement and indexing -----------------------------------------------------------
+    def reshape(self, x: Any, shape: tuple[int, ...]) -> Any:
+        return self.xp.reshape(x, shape)
+
+    def permute_dims(self, x: Any, axes: tuple[int, ...]) -> Any:
+        return self.xp.permute_dims(x, axes)
+
+    def broadcast_to(self, x: Any, shape: tuple[int, ...]) -> Any:
+        return self.xp.broadcast_to(x, shape)
+
+    def concat(self, arrays: Sequence[Any], axis: int) -> Any:
+        return self.xp.concat(list(arrays), axis=axis)
+
+    def getitem(self, x: Any, key: tuple[Any, ...]) -> Any:
+        return x[key]
+
+    def setitem(self, x: Any, key: tuple[Any, ...], value: Any) -> Any:
+        basic = all(k is None or isinstance(k, (int, slice)) for k in key)
+        if basic:
+            out = self.xp.asarray(x, copy=True)
+            out[key] = value
+            return out
+        # Integer-array and mask assignment are not in the standard: do it on the host.
+        host = np.array(self.to_numpy(x), copy=True)
+        host_key = tuple(k if isinstance(k, (int, slice)) or k is None else self.to_numpy(k)
+                         for k in key)
+        host[host_key] = self.to_numpy(value)
+        return self.xp.asarray(host)
+
+    def flip(self, x: Any, axis: tuple[int, ...]) -> Any:
+        return self.xp.flip(x, axis=axis)
+
+    def take(self, x: Any, indices: Any, axis: int) -> Any:
+        return self.xp.take(x, indices, axis=axis)
+
+    def take_along_axis(self, x: Any, indices: Any, axis: int) -> Any:
+        if hasattr(self.xp, "take_along_axis"):
+            return self.xp.take_along_axis(x, indices, axis=axis)
+        host = np.take_along_axis(self.to_numpy(x), self.to_numpy(indices), axis=axis)
+        return self.xp.asarray(host)
+
+    def index_add(self, x: Any, indices: Any, values: Any, axis: int) -> Any:
+        host = np.array(self.to_numpy(x), copy=True)
+        index = (slice(None),) * axis + (self.to_numpy(indices),)
+        np.add.at(host, index, self.to_numpy(values))
+        return self.xp.asarray(host)
+
+    def scatter_add(self, x: Any, indices: Any, values: Any, axis: int) -> Any:
+        host = np.array(self.to_numpy(x), copy=True)
+        idx = self.to_numpy(indices)
+        grids = list(np.indices(idx.shape, sparse=True))
+        grids[axis] = idx
+        np.add.at(host, tuple(grids), self.to_numpy(values))
+        return self.xp.asarray(host)
+
+    # --- linear algebra --------------------------------------------------------------------
+    def matmul(self, x: Any, y: Any) -> Any:
+        return self.xp.matmul(x, y)

@@ -1,0 +1,296 @@
+"""The backend protocol: the strict primitives every backend provides.
+
+A backend is any object with the attributes and methods of :class:`Backend` (no subclassing).
+The core calls only these. They are *strict*:
+
+* elementwise binary primitives receive arrays of the **same shape and dtype** (the core has
+  already called ``broadcast_to`` and ``astype``); ``where`` receives a bool condition and two
+  same-dtype arrays, all three of one shape;
+* no primitive mutates its inputs; results may be views only where the primitive is a view in
+  the array API standard (``reshape`` of a contiguous array, ``permute_dims``, ``broadcast_to``,
+  ``getitem`` with basic indices);
+* dtypes are plugtorch :class:`~plugtorch.dtypes.DType` values; the backend maps them;
+* ``axis`` arguments are always a tuple of non-negative ints (reductions) or one non-negative int,
+  already validated by the core; index arrays passed to ``take``/``take_along_axis``/
+  ``scatter_add`` are ``int64`` arrays already checked to be in range and non-negative.
+
+Names follow the Python array API standard. ``OPTIONAL_PRIMITIVES`` lists accelerated
+primitives a backend may declare in ``capabilities``; the core has a decomposition into required
+primitives for each, so a minimal backend still runs everything.
+
+Versioning: ``API_VERSION = (major, minor)``. A backend built for another *major* version is
+refused when loaded; a newer *minor* only adds optional primitives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, Sequence, runtime_checkable
+
+from plugtorch.dtypes import DType
+
+__all__ = [
+    "API_VERSION",
+    "Array",
+    "Backend",
+    "Capabilities",
+    "REQUIRED_PRIMITIVES",
+    "OPTIONAL_PRIMITIVES",
+    "UNARY_PRIMITIVES",
+    "BINARY_PRIMITIVES",
+    "COMPARISON_PRIMITIVES",
+    "REDUCTION_PRIMITIVES",
+]
+
+API_VERSION: tuple[int, int] = (1, 0)
+
+Array = Any  # a backend's own array type
+Shape = tuple[int, ...]
+
+# Elementwise, one input, same dtype out (floating functions only see floating inputs).
+UNARY_PRIMITIVES: tuple[str, ...] = (
+    "negative",
+    "abs",
+    "sign",
+    "exp",
+    "log",
+    "log1p",
+    "expm1",
+    "sqrt",
+    "sin",
+    "cos",
+    "tanh",
+    "floor",
+    "ceil",
+    "round",
+    "logical_not",
+    "bitwise_invert",
+)
+# Elementwise, two same-shape same-dtype inputs, same dtype out.
+BINARY_PRIMITIVES: tuple[str, ...] = (
+    "add",
+    "subtract",
+    "multiply",
+    "divide",
+    "floor_divide",
+    "remainder",
+    "pow",
+    "maximum",
+    "minimum",
+    "logical_and",
+    "logical_or",
+    "logical_xor",
+    "bitwise_and",
+    "bitwise_or",
+    "bitwise_xor",
+)
+# Elementwise, two same-shape same-dtype inputs, bool out.
+COMPARISON_PRIMITIVES: tuple[str, ...] = (
+    "equal",
+    "not_equal",
+    "less",
+    "less_equal",
+    "greater",
+    "greater_equal",
+)
+# f(x, axis: tuple[int, ...], keepdims: bool) -> array
+REDUCTION_PRIMITIVES: tuple[str, ...] = ("sum", "prod", "max", "min", "all", "any")
+
+REQUIRED_PRIMITIVES: tuple[str, ...] = (
+    # transfer and creation
+    "asarray",
+    "to_numpy",
+    "astype",
+    "full",
+    "arange",
+    # elementwise
+    *UNARY_PRIMITIVES,
+    *BINARY_PRIMITIVES,
+    *COMPARISON_PRIMITIVES,
+    "where",
+    # reductions
+    *REDUCTION_PRIMITIVES,
+    "argmax",
+    "argmin",
+    # movement and indexing
+    "reshape",
+    "permute_dims",
+    "broadcast_to",
+    "concat",
+    "getitem",
+    "setitem",
+    "flip",
+    "take",
+    "take_along_axis",
+    "index_add",
+    "scatter_add",
+    # linear algebra
+    "matmul",
+)
+
+# Accelerated primitives a backend may declare in ``capabilities.primitives``; the core
+# decomposes each into required primitives when a backend does not declare it.
+OPTIONAL_PRIMITIVES: dict[str, str] = {
+    "sigmoid": "sigmoid(x) -> array; logistic function, stable for large |x|",
+    "relu": "relu(x) -> array; max(x, 0)",
+    "softmax": "softmax(x, axis: int) -> array; stable (max-subtracted)",
+    "log_softmax": "log_softmax(x, axis: int) -> array; stable (max-subtracted)",
+    "conv2d": (
+        "conv2d(x[N,C,H,W], w[O,C/g,kh,kw], stride: (int,int), padding: (int,int), "
+        "dilation: (int,int), groups: int) -> y[N,O,Ho,Wo]  (no bias)"
+    ),
+    "conv2d_backward": (
+        "conv2d_backward(grad_y, x, w, stride, padding, dilation, groups) -> (grad_x, grad_w)"
+    ),
+    "max_pool2d": (
+        "max_pool2d(x[N,C,H,W], kernel: (int,int), stride: (int,int), padding: (int,int)) "
+        "-> (y, argmax_flat_index int64)  (index into each H*W plane)"
+    ),
+    "max_pool2d_backward": (
+        "max_pool2d_backward(grad_y, argmax, input_shape) -> grad_x"
+    ),
+    "avg_pool2d": (
+        "avg_pool2d(x, kernel, stride, padding) -> y  (count_include_pad=True)"
+    ),
+    "avg_pool2d_backward": "avg_pool2d_backward(grad_y, input_shape, kernel, stride, padding)",
+    "silu": "silu(x) -> array; x * sigmoid(x) in one pass",
+    "adam_step": (
+        "adam_step(param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps, weight_decay, "
+        "step, decoupled: bool) -> (param, exp_avg, exp_avg_sq)  (new arrays or updated in place)"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend declares about itself; the conformance suite checks each claim."""
+
+    dtypes: tuple[DType, ...]
+    """Dtypes the backend can hold and compute in."""
+    devices: tuple[str, ...] = ("cpu",)
+    """Device names, e.g. ``("cpu",)`` or ``("cuda:0", "cuda:1")``."""
+    primitives: frozenset[str] = field(default_factory=frozenset)
+    """Optional accelerated primitives (keys of ``OPTIONAL_PRIMITIVES``) this backend provides."""
+    host_memory: bool = True
+    """True when arrays live in host memory and ``to_numpy`` is free (may share memory)."""
+    dlpack: bool = False
+    """True when arrays implement ``__dlpack__`` (zero-copy transfer between backends)."""
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """What the core needs from a backend. See the module docstring for the rules."""
+
+    name: str
+    api_version: tuple[int, int]
+    capabilities: Capabilities
+
+    def is_available(self) -> tuple[bool, str]:
+        """``(True, "")`` when usable here, else ``(False, reason a user can act on)``."""
+        ...
+
+    # --- transfer and creation ---------------------------------------------------------
+    def asarray(self, obj: Any, dtype: DType) -> Array:
+        """A new backend array from a Python scalar, nested list or numpy array (copied)."""
+        ...
+
+    def to_numpy(self, x: Array) -> Any:
+        """The array's values as a numpy ndarray (may share memory on host backends)."""
+        ...
+
+    def astype(self, x: Array, dtype: DType) -> Array:
+        """Convert to ``dtype`` (C-like casts: float to int truncates toward zero)."""
+        ...
+
+    def full(self, shape: Shape, value: bool | int | float, dtype: DType) -> Array: ...
+
+    def arange(self, start: float, stop: float, step: float, dtype: DType) -> Array: ...
+
+    # --- elementwise (see UNARY/BINARY/COMPARISON_PRIMITIVES) -----------------------------
+    def negative(self, x: Array) -> Array: ...
+    def abs(self, x: Array) -> Array: ...
+    def sign(self, x: Array) -> Array: ...
+    def exp(self, x: Array) -> Array: ...
+    def log(self, x: Array) -> Array: ...
+    def log1p(self, x: Array) -> Array: ...
+    def expm1(self, x: Array) -> Array: ...
+    def sqrt(self, x: Array) -> Array: ...
+    def sin(self, x: Array) -> Array: ...
+    def cos(self, x: Array) -> Array: ...
+    def tanh(self, x: Array) -> Array: ...
+    def floor(self, x: Array) -> Array: ...
+    def ceil(self, x: Array) -> Array: ...
+    def round(self, x: Array) -> Array: ...
+    def logical_not(self, x: Array) -> Array: ...
+    def bitwise_invert(self, x: Array) -> Array: ...
+    def add(self, x: Array, y: Array) -> Array: ...
+    def subtract(self, x: Array, y: Array) -> Array: ...
+    def multiply(self, x: Array, y: Array) -> Array: ...
+    def divide(self, x: Array, y: Array) -> Array: ...
+    def floor_divide(self, x: Array, y: Array) -> Array: ...
+    def remainder(self, x: Array, y: Array) -> Array: ...
+    def pow(self, x: Array, y: Array) -> Array: ...
+    def maximum(self, x: Array, y: Array) -> Array: ...
+    def minimum(self, x: Array, y: Array) -> Array: ...
+    def logical_and(self, x: Array, y: Array) -> Array: ...
+    def logical_or(self, x: Array, y: Array) -> Array: ...
+    def logical_xor(self, x: Array, y: Array) -> Array: ...
+    def bitwise_and(self, x: Array, y: Array) -> Array: ...
+    def bitwise_or(self, x: Array, y: Array) -> Array: ...
+    def bitwise_xor(self, x: Array, y: Array) -> Array: ...
+    def equal(self, x: Array, y: Array) -> Array: ...
+    def not_equal(self, x: Array, y: Array) -> Array: ...
+    def less(self, x: Array, y: Array) -> Array: ...
+    def less_equal(self, x: Array, y: Array) -> Array: ...
+    def greater(self, x: Array, y: Array) -> Array: ...
+    def greater_equal(self, x: Array, y: Array) -> Array: ...
+    def where(self, condition: Array, x: Array, y: Array) -> Array: ...
+
+    # --- reductions: axis is a tuple of non-negative ints (may be empty: identity) ------
+    def sum(self, x: Array, axis: tuple[int, ...], keepdims: bool) -> Array: ...
+    def prod(self, x: Array, axis: tuple[int, ...], keepdims: bool) -> Array: ...
+    def max(self, x: Array, axis: tuple[int, ...], keepdims: bool) -> Array: ...
+    def min(self, x: Array, axis: tuple[int, ...], keepdims: bool) -> Array: ...
+    def all(self, x: Array, axis: tuple[int, ...], keepdims: bool) -> Array: ...
+    def any(self, x: Array, axis: tuple[int, ...], keepdims: bool) -> Array: ...
+    def argmax(self, x: Array, axis: int, keepdims: bool) -> Array:
+        """int64 index of the first maximum along ``axis``."""
+        ...
+
+    def argmin(self, x: Array, axis: int, keepdims: bool) -> Array: ...
+
+    # --- movement and indexing -------------------------------------------------------------
+    def reshape(self, x: Array, shape: Shape) -> Array: ...
+    def permute_dims(self, x: Array, axes: tuple[int, ...]) -> Array: ...
+    def broadcast_to(self, x: Array, shape: Shape) -> Array: ...
+    def concat(self, arrays: Sequence[Array], axis: int) -> Array: ...
+    def getitem(self, x: Array, key: tuple[int | slice | None, ...]) -> Array:
+        """Basic indexing only: ints (in range), slices, ``None``; no Ellipsis (expanded)."""
+        ...
+
+    def setitem(self, x: Array, key: tuple[Any, ...], value: Array) -> Array:
+        """A copy of ``x`` with ``x[key] = value``; key as for getitem, or one bool mask array
+        of x's shape, or int64 index arrays; value already broadcast to the selection."""
+        ...
+
+    def flip(self, x: Array, axis: tuple[int, ...]) -> Array: ...
+    def take(self, x: Array, indices: Array, axis: int) -> Array:
+        """``indices`` is a 1-D int64 array of in-range non-negative indices."""
+        ...
+
+    def take_along_axis(self, x: Array, indices: Array, axis: int) -> Array: ...
+    def index_add(self, x: Array, indices: Array, values: Array, axis: int) -> Array:
+        """A copy of ``x`` where ``out[..., indices[i], ...] += values[..., i, ...]`` along axis
+        (torch.index_add; ``indices`` is 1-D, duplicates accumulate)."""
+        ...
+
+    def scatter_add(self, x: Array, indices: Array, values: Array, axis: int) -> Array:
+        """A copy of ``x`` where ``out[..., indices[i,j,k], ...] += values[i,j,k]`` along axis
+        (torch.scatter_add semantics; ``indices`` and ``values`` have the same shape, duplicates
+        accumulate)."""
+        ...
+
+    # --- linear algebra ----------------------------------------------------------------
+    def matmul(self, x: Array, y: Array) -> Array:
+        """(…, n, k) @ (…, k, m) with *equal* batch shapes (the core broadcasts), ndim >= 2."""
+        ...

@@ -1,0 +1,228 @@
+"""Data types and type promotion.
+
+A :class:`DType` is a small immutable value (``plugtorch.float32`` and friends). Backends map
+each one to their own dtype object; the core never touches a backend's dtype directly.
+
+Promotion follows PyTorch (which, for the dtypes here, agrees with the array API standard's
+table, plus PyTorch's rules for Python scalars and 0-d tensors):
+
+* categories rank ``bool < integer < floating``;
+* within a category the wider type wins (``int8 + int32 -> int32``), and signed meets
+  unsigned ``uint8 + int8 -> int16``;
+* a Python scalar only contributes its *category*: ``int32_tensor + 2 -> int32``,
+  ``int32_tensor + 2.5 -> default float (float32)``, ``float32_tensor + 2.5 -> float32``;
+* a 0-d tensor counts like a dimensioned one only if it is of a *higher* category than all
+  dimensioned operands (``float32[3] + float64 0-d -> float32`` but ``int64[3] + float64 0-d ->
+  float64``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+import numpy as np
+
+__all__ = [
+    "DType",
+    "bool_",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "float32",
+    "float64",
+    "ALL_DTYPES",
+    "FLOATING",
+    "INTEGRAL",
+    "promote_types",
+    "result_type",
+    "get_default_dtype",
+    "set_default_dtype",
+    "as_dtype",
+    "from_numpy_dtype",
+    "finfo",
+    "iinfo",
+]
+
+# Category ranks: used by promotion and by "is this a float?" checks.
+BOOL, INTEGER, FLOATING_KIND = 0, 1, 2
+
+
+@dataclass(frozen=True, slots=True)
+class DType:
+    """A plugtorch data type, e.g. ``plugtorch.float32``."""
+
+    name: str
+    kind: int  # BOOL, INTEGER or FLOATING_KIND
+    bits: int
+    signed: bool
+
+    @property
+    def is_floating_point(self) -> bool:
+        return self.kind == FLOATING_KIND
+
+    @property
+    def is_integer(self) -> bool:
+        return self.kind == INTEGER
+
+    @property
+    def is_bool(self) -> bool:
+        return self.kind == BOOL
+
+    @property
+    def itemsize(self) -> int:
+        return max(self.bits // 8, 1)
+
+    @property
+    def numpy(self) -> np.dtype:
+        """The equivalent numpy dtype (the reference mapping used by host transfers)."""
+        return np.dtype(_NUMPY_NAMES[self.name])
+
+    def __repr__(self) -> str:
+        return f"plugtorch.{self.name}"
+
+    def __reduce__(self) -> str:  # pickle as the module-level singleton
+        return _PUBLIC_NAMES[self.name]
+
+
+bool_ = DType("bool", BOOL, 8, False)
+int8 = DType("int8", INTEGER, 8, True)
+int16 = DType("int16", INTEGER, 16, True)
+int32 = DType("int32", INTEGER, 32, True)
+int64 = DType("int64", INTEGER, 64, True)
+uint8 = DType("uint8", INTEGER, 8, False)
+float32 = DType("float32", FLOATING_KIND, 32, True)
+float64 = DType("float64", FLOATING_KIND, 64, True)
+
+ALL_DTYPES: tuple[DType, ...] = (bool_, int8, int16, int32, int64, uint8, float32, float64)
+FLOATING: tuple[DType, ...] = (float32, float64)
+INTEGRAL: tuple[DType, ...] = (int8, int16, int32, int64, uint8)
+
+_BY_NAME = {d.name: d for d in ALL_DTYPES}
+_NUMPY_NAMES = {d.name: ("bool" if d is bool_ else d.name) for d in ALL_DTYPES}
+_PUBLIC_NAMES = {d.name: ("bool_" if d is bool_ else d.name) for d in ALL_DTYPES}
+_FROM_NUMPY = {np.dtype(_NUMPY_NAMES[d.name]): d for d in ALL_DTYPES}
+
+_default_float = float32
+
+
+def get_default_dtype() -> DType:
+    """The dtype of floating tensors made from Python floats (``float32`` unless changed)."""
+    return _default_float
+
+
+def set_default_dtype(dtype: DType) -> None:
+    """Set the default floating dtype (``float32`` or ``float64``), like ``torch.set_default_dtype``."""
+    global _default_float
+    dtype = as_dtype(dtype)
+    if not dtype.is_floating_point:
+        raise TypeError(f"set_default_dtype needs a floating dtype, got {dtype}")
+    _default_float = dtype
+
+
+def as_dtype(value: Any) -> DType:
+    """Turn a DType, a name (``"float32"``), a numpy dtype or a Python type into a DType."""
+    if isinstance(value, DType):
+        return value
+    if value is float:
+        return _default_float
+    if value is int:
+        return int64
+    if value is bool:
+        return bool_
+    if isinstance(value, str):
+        found = _BY_NAME.get(value)
+        if found is not None:
+            return found
+    else:
+        try:
+            return from_numpy_dtype(np.dtype(value))
+        except TypeError:
+            pass
+    known = ", ".join(d.name for d in ALL_DTYPES)
+    raise TypeError(f"unknown dtype {value!r}; plugtorch supports {known}")
+
+
+def from_numpy_dtype(dtype: np.dtype) -> DType:
+    """The DType for a numpy dtype; raises TypeError for types plugtorch does not support."""
+    found = _FROM_NUMPY.get(np.dtype(dtype))
+    if found is None:
+        known = ", ".join(d.name for d in ALL_DTYPES)
+        raise TypeError(f"numpy dtype {dtype} is not supported by plugtorch (supported: {known})")
+    return found
+
+
+# --- promotion ------------------------------------------------------------------------------
+
+_SIGNED_BY_BITS = {8: int8, 16: int16, 32: int32, 64: int64}
+
+
+def promote_types(a: DType, b: DType) -> DType:
+    """The smallest dtype both ``a`` and ``b`` convert to (PyTorch's ``promote_types``)."""
+    if a is b:
+        return a
+    if a.kind != b.kind:
+        return a if a.kind > b.kind else b
+    if a.kind == FLOATING_KIND:
+        return a if a.bits >= b.bits else b
+    if a.kind == BOOL:
+        return a
+    if a.signed == b.signed:
+        return a if a.bits >= b.bits else b
+    signed, unsigned = (a, b) if a.signed else (b, a)
+    if signed.bits > unsigned.bits:
+        return signed
+    return _SIGNED_BY_BITS.get(unsigned.bits * 2, int64)
+
+
+def _scalar_kind(value: Any) -> int:
+    if isinstance(value, (bool, np.bool_)):
+        return BOOL
+    if isinstance(value, (int, np.integer)):
+        return INTEGER
+    if isinstance(value, (float, np.floating)):
+        return FLOATING_KIND
+    raise TypeError(f"unsupported operand type {type(value).__name__}")
+
+
+def _default_for_kind(kind: int) -> DType:
+    return (bool_, int64, _default_float)[kind]
+
+
+def result_type(operands: Iterable[tuple[DType, int] | bool | int | float]) -> DType:
+    """PyTorch's result type for a mix of tensors and Python scalars.
+
+    Each operand is either ``(dtype, ndim)`` for a tensor or a Python scalar.
+    """
+    dimensioned: DType | None = None
+    zero_dim: DType | None = None
+    scalar_kind = -1
+    for operand in operands:
+        if isinstance(operand, tuple):
+            dtype, ndim = operand
+            if ndim > 0:
+                dimensioned = dtype if dimensioned is None else promote_types(dimensioned, dtype)
+            else:
+                zero_dim = dtype if zero_dim is None else promote_types(zero_dim, dtype)
+        else:
+            scalar_kind = max(scalar_kind, _scalar_kind(operand))
+    result = dimensioned
+    if zero_dim is not None and (result is None or zero_dim.kind > result.kind):
+        result = zero_dim
+    if result is None:
+        return _default_for_kind(scalar_kind)
+    if scalar_kind > result.kind:
+        return _default_for_kind(scalar_kind)
+    return result
+
+
+def finfo(dtype: DType) -> np.finfo:
+    """Machine limits of a floating dtype (numpy's ``finfo`` of the same type)."""
+    return np.finfo(as_dtype(dtype).numpy)
+
+
+def iinfo(dtype: DType) -> np.iinfo:
+    """Machine limits of an integer dtype (numpy's ``iinfo`` of the same type)."""
+    return np.iinfo(as_dtype(dtype).numpy)

@@ -1,0 +1,394 @@
+"""Making tensors: from data, constants, ranges and random numbers.
+
+Every function takes ``dtype=`` and ``backend=`` (a name or a backend object); without
+``backend`` the current choice applies (see :mod:`plugtorch.backend.registry`). ``device=`` is
+accepted for PyTorch compatibility and checked against the backend's devices.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy as np
+
+from plugtorch import dtypes
+from plugtorch import random as _random
+from plugtorch.backend import registry
+from plugtorch.tensor import Tensor
+
+__all__ = [
+    "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange", "linspace",
+    "eye", "zeros_like", "ones_like", "full_like", "empty_like", "rand", "randn", "randint",
+    "rand_like", "randn_like", "randperm", "scalar_tensor",
+]  # fmt: skip
+
+
+def _backend(backend: Any, device: Any = None) -> Any:
+    chosen = registry.get_backend(backend)
+    if device is not None:
+        name = str(device)
+        devices = chosen.capabilities.devices
+        if name not in devices and name.split(":")[0] not in {d.split(":")[0] for d in devices}:
+            raise ValueError(
+                f"device {name!r} is not a device of backend {chosen.name!r} ({', '.join(devices)}); "
+                "choose the backend with backend=... (e.g. backend='cupy' for 'cuda')"
+            )
+    return chosen
+
+
+def _size(size: Sequence[Any]) -> tuple[int, ...]:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    shape = tuple(int(s) for s in size)
+    if any(s < 0 for s in shape):
+        raise ValueError(f"negative dimension in size {shape}")
+    return shape
+
+
+def _infer_dtype(host: np.ndarray) -> dtypes.DType:
+    kind = host.dtype.kind
+    if kind == "b":
+        return dtypes.bool_
+    if kind in "iu":
+        return dtypes.from_numpy_dtype(host.dtype) if isinstance(host, np.ndarray) else dtypes.int64
+    if kind == "f":
+        return dtypes.get_default_dtype()
+    raise TypeError(f"can't make a tensor from data of numpy dtype {host.dtype}")
+
+
+def tensor(
+    data: Any,
+    dtype: Any = None,
+    *,
+    backend: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """A new tensor with a copy of ``data`` (nested lists, numbers, numpy arrays, tensors).
+
+    Python floats become ``float32`` (the default dtype), ints ``int64``, bools ``bool``; a
+    numpy array keeps its dtype, except that float64 arrays become float64 only if asked
+    (as in PyTorch, ``torch.tensor(np.array([1.0]))`` is float64: we follow that).
+
+    >>> import plugtorch as pt
+    >>> pt.tensor([[1, 2], [3, 4]]).dtype
+    plugtorch.int64
+    >>> pt.tensor(2.5)
+    tensor(2.5000)
+    """
+    b = _backend(backend, device)
+    if isinstance(data, Tensor):
+        source = np.asarray(data._backend.to_numpy(data._data))
+        inferred = data._dtype
+    else:
+        if isinstance(data, np.ndarray):
+            source = data
+            inferred = dtypes.from_numpy_dtype(data.dtype)
+        else:
+            source = np.asarray(data)
+            if source.dtype == object:
+                raise TypeError(
+                    "tensor(): data must be numbers or (nested) lists of numbers of one shape"
+                )
+            inferred = _infer_dtype(source)
+            if source.dtype.kind in "iu":
+                inferred = dtypes.int64
+    target = dtypes.as_dtype(dtype) if dtype is not None else inferred
+    result = Tensor._make(b.asarray(source, target), b, target)
+    if requires_grad:
+        result.requires_grad_()
+    return result
+
+
+def as_tensor(data: Any, dtype: Any = None, *, backend: Any = None, device: Any = None) -> Tensor:
+    """Like :func:`tensor`, but returns ``data`` itself when it already fits.
+
+    >>> import plugtorch as pt
+    >>> t = pt.ones(2)
+    >>> pt.as_tensor(t) is t
+    True
+    """
+    if isinstance(data, Tensor):
+        wanted = registry.get_backend(backend) if backend is not None else data._backend
+        result = data if wanted is data._backend else data.to(wanted.name)
+        return result if dtype is None else result.to(dtypes.as_dtype(dtype))
+    return tensor(data, dtype, backend=backend, device=device)
+
+
+def from_numpy(array: np.ndarray, *, backend: Any = None) -> Tensor:
+    """A tensor from a numpy array, keeping its dtype (shares memory on the numpy backend).
+
+    >>> import numpy as np, plugtorch as pt
+    >>> pt.from_numpy(np.arange(3)).dtype
+    plugtorch.int64
+    """
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(array).__name__}")
+    b = _backend(backend)
+    dtype = dtypes.from_numpy_dtype(array.dtype)
+    if b.capabilities.host_memory and b.name == "numpy":
+        return Tensor._make(array, b, dtype)
+    return Tensor._make(b.asarray(array, dtype), b, dtype)
+
+
+def full(
+    size: Sequence[int],
+    fill_value: bool | int | float,
+    *,
+    dtype: Any = None,
+    backend: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """A tensor of ``size`` filled with ``fill_value`` (dtype inferred from the value).
+
+    >>> import plugtorch as pt
+    >>> pt.full((2,), 7)
+    tensor([7, 7])
+    """
+    b = _backend(backend, device)
+    shape = _size((size,)) if not isinstance(size, int) else (size,)
+    if dtype is None:
+        dtype = dtypes.result_type([fill_value])
+    dtype = dtypes.as_dtype(dtype)
+    out = Tensor._make(b.full(shape, fill_value, dtype), b, dtype)
+    return out.requires_grad_() if requires_grad else out
+
+
+def zeros(*size: Any, dtype: Any = None, backend: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros (default dtype float32).
+
+    >>> import plugtorch as pt
+    >>> pt.zeros(2, 3).shape
+    (2, 3)
+    """
+    return full(_size(size), 0, dtype=dtype or dtypes.get_default_dtype(), backend=backend,
+                device=device, requires_grad=requires_grad)
+
+
+def ones(*size: Any, dtype: Any = None, backend: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    """A tensor of ones (default dtype float32).
+
+    >>> import plugtorch as pt
+    >>> pt.ones(2)
+    tensor([1., 1.])
+    """
+    return full(_size(size), 1, dtype=dtype or dtypes.get_default_dtype(), backend=backend,
+                device=device, requires_grad=requires_grad)
+
+
+def empty(*size: Any, dtype: Any = None, backend: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    """An uninitialised tensor; plugtorch fills it with zeros so results never depend on garbage.
+
+    >>> import plugtorch as pt
+    >>> pt.empty(3).shape
+    (3,)
+    """
+    return zeros(*size, dtype=dtype, backend=backend, device=device, requires_grad=requires_grad)
+
+
+def _like(input: Tensor, dtype: Any, backend: Any) -> tuple[Any, Any]:
+    return (dtype or input._dtype), (backend if backend is not None else input._backend)
+
+
+def zeros_like(input: Tensor, *, dtype: Any = None, backend: Any = None,
+               requires_grad: bool = False) -> Tensor:
+    """Zeros with the shape (and by default dtype and backend) of ``input``.
+
+    >>> import plugtorch as pt
+    >>> pt.zeros_like(pt.ones(2, dtype=pt.int32))
+    tensor([0, 0], dtype=plugtorch.int32)
+    """
+    d, b = _like(input, dtype, backend)
+    return full(input.shape, 0, dtype=d, backend=b, requires_grad=requires_grad)
+
+
+def ones_like(input: Tensor, *, dtype: Any = None, backend: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    """Ones with the shape (and by default dtype and backend) of ``input``.
+
+    >>> import plugtorch as pt
+    >>> pt.ones_like(pt.zeros(2))
+    tensor([1., 1.])
+    """
+    d, b = _like(input, dtype, backend)
+    return full(input.shape, 1, dtype=d, backend=b, requires_grad=requires_grad)
+
+
+def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, backend: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    """``fill_value`` with the shape (and by default dtype and backend) of ``input``.
+
+    >>> import plugtorch as pt
+    >>> pt.full_like(pt.zeros(2), 3)
+    tensor([3., 3.])
+    """
+    d, b = _like(input, dtype, backend)
+    return full(input.shape, fill_value, dtype=d, backend=b, requires_grad=requires_grad)
+
+
+def empty_like(input: Tensor, *, dtype: Any = None, backend: Any = None,
+               requires_grad: bool = False) -> Tensor:
+    """Like :func:`zeros_like` (plugtorch never hands out uninitialised memory).
+
+    >>> import plugtorch as pt
+    >>> pt.empty_like(pt.ones(2)).shape
+    (2,)
+    """
+    return zeros_like(input, dtype=dtype, backend=backend, requires_grad=requires_grad)
+
+
+def arange(start: float, end: float | None = None, step: float = 1, *, dtype: Any = None,
+           backend: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Values from ``start`` (inclusive) to ``end`` (exclusive) spaced by ``step``.
+
+    Integers give int64, any float argument gives the default float dtype.
+
+    >>> import plugtorch as pt
+    >>> pt.arange(3)
+    tensor([0, 1, 2])
+    """
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise ValueError("arange: step must be nonzero")
+    if dtype is None:
+        dtype = dtypes.result_type([start, end, step])
+    dtype = dtypes.as_dtype(dtype)
+    b = _backend(backend, device)
+    out = Tensor._make(b.arange(start, end, step, dtype), b, dtype)
+    return out.requires_grad_() if requires_grad else out
+
+
+def linspace(start: float, end: float, steps: int, *, dtype: Any = None, backend: Any = None,
+             device: Any = None, requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive.
+
+    >>> import plugtorch as pt
+    >>> pt.linspace(0, 1, 3)
+    tensor([0.0000, 0.5000, 1.0000])
+    """
+    dtype = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    host = np.linspace(start, end, int(steps), dtype=np.float64)
+    return tensor(host, dtype, backend=backend, device=device, requires_grad=requires_grad)
+
+
+def eye(n: int, m: int | None = None, *, dtype: Any = None, backend: Any = None,
+        device: Any = None, requires_grad: bool = False) -> Tensor:
+    """The ``n x m`` identity matrix.
+
+    >>> import plugtorch as pt
+    >>> pt.eye(2)
+    tensor([[1., 0.],
+            [0., 1.]])
+    """
+    dtype = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    return tensor(np.eye(n, m), dtype, backend=backend, device=device, requires_grad=requires_grad)
+
+
+def _random_tensor(host: np.ndarray, dtype: dtypes.DType, backend: Any, device: Any,
+                   requires_grad: bool) -> Tensor:
+    b = _backend(backend, device)
+    out = Tensor._make(b.asarray(host, dtype), b, dtype)
+    return out.requires_grad_() if requires_grad else out
+
+
+def _float_dtype(dtype: Any) -> dtypes.DType:
+    result = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    if not result.is_floating_point:
+        raise TypeError(f"expected a floating dtype, got {result}")
+    return result
+
+
+def rand(*size: Any, dtype: Any = None, backend: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    """Uniform random numbers in ``[0, 1)`` from the global seeded generator.
+
+    >>> import plugtorch as pt
+    >>> _ = pt.manual_seed(0)
+    >>> pt.rand(2).shape
+    (2,)
+    """
+    d = _float_dtype(dtype)
+    host = _random.generator().random(_size(size), dtype=d.numpy)
+    return _random_tensor(host, d, backend, device, requires_grad)
+
+
+def randn(*size: Any, dtype: Any = None, backend: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    """Standard normal random numbers from the global seeded generator.
+
+    >>> import plugtorch as pt
+    >>> pt.randn(2, 3).shape
+    (2, 3)
+    """
+    d = _float_dtype(dtype)
+    host = _random.generator().standard_normal(_size(size), dtype=d.numpy)
+    return _random_tensor(host, d, backend, device, requires_grad)
+
+
+def randint(low: int, high: int | None = None, size: Sequence[int] = (), *, dtype: Any = None,
+            backend: Any = None, device: Any = None) -> Tensor:
+    """Random integers in ``[low, high)`` (``randint(high, size)`` also works), int64 default.
+
+    >>> import plugtorch as pt
+    >>> pt.randint(0, 10, (3,)).dtype
+    plugtorch.int64
+    """
+    if high is None:
+        low, high = 0, low
+    if low >= high:
+        raise ValueError(f"randint: low ({low}) must be less than high ({high})")
+    d = dtypes.as_dtype(dtype) if dtype is not None else dtypes.int64
+    host = _random.generator().integers(low, high, size=_size((size,)), dtype=np.int64)
+    return _random_tensor(host, d, backend, device, False)
+
+
+def rand_like(input: Tensor, *, dtype: Any = None) -> Tensor:
+    """Uniform ``[0, 1)`` with the shape, dtype and backend of ``input``.
+
+    >>> import plugtorch as pt
+    >>> pt.rand_like(pt.zeros(2)).shape
+    (2,)
+    """
+    return rand(input.shape, dtype=dtype or input._dtype, backend=input._backend)
+
+
+def randn_like(input: Tensor, *, dtype: Any = None) -> Tensor:
+    """Standard normal with the shape, dtype and backend of ``input``.
+
+    >>> import plugtorch as pt
+    >>> pt.randn_like(pt.zeros(2)).shape
+    (2,)
+    """
+    return randn(input.shape, dtype=dtype or input._dtype, backend=input._backend)
+
+
+def randperm(n: int, *, dtype: Any = None, backend: Any = None) -> Tensor:
+    """A random permutation of ``0..n-1`` (int64).
+
+    >>> import plugtorch as pt
+    >>> sorted(pt.randperm(4).tolist())
+    [0, 1, 2, 3]
+    """
+    host = _random.generator().permutation(int(n)).astype(np.int64)
+    d = dtypes.as_dtype(dtype) if dtype is not None else dtypes.int64
+    return _random_tensor(host, d, backend, None, False)
+
+
+def scalar_tensor(value: float, *, dtype: Any = None, backend: Any = None) -> Tensor:
+    """A 0-d tensor holding ``value`` (default float dtype).
+
+    >>> import plugtorch as pt
+    >>> pt.scalar_tensor(3).ndim
+    0
+    """
+    d = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    return full((), value, dtype=d, backend=backend)
+
+
+del math

@@ -1,0 +1,420 @@
+"""Indexing: ``t[key]``, ``t[key] = v``, ``gather``, ``scatter_add``, ``index_select``, ...
+
+Basic keys (ints, slices with steps, ``None``, ``...``) go to the backend's ``getitem``.
+Advanced keys (integer tensors, bool masks, lists) follow NumPy's rules exactly: the core works
+out, on the host, which flat element each output takes, checks every index, and runs one
+``take`` (whose gradient is one ``index_add``). No compiled kernel ever sees an unchecked index.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from plugtorch import dtypes
+from plugtorch.ops._prepare import normalize_dim
+from plugtorch.ops.registry import apply, op
+from plugtorch.tensor import Tensor
+
+__all__ = [
+    "getitem", "setitem", "slice_dim", "gather", "scatter_add", "index_select", "index_add",
+    "masked_fill", "take", "nonzero",
+]  # fmt: skip
+
+
+def _expand_ellipsis(key: tuple[Any, ...], ndim: int) -> tuple[Any, ...]:
+    ellipses = [i for i, k in enumerate(key) if k is Ellipsis]
+    if len(ellipses) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    used = sum(
+        1
+        for k in key
+        if k is not None and k is not Ellipsis and not (isinstance(k, Tensor) and k._dtype is dtypes.bool_)
+        and not (isinstance(k, np.ndarray) and k.dtype == bool)
+    ) + sum(
+        (k.ndim if isinstance(k, (Tensor, np.ndarray)) and (k.dtype == bool or k.dtype is dtypes.bool_) else 0)
+        for k in key
+    )
+    if used > ndim:
+        raise IndexError(f"too many indices for a tensor of dimension {ndim} ({used} given)")
+    if ellipses:
+        i = ellipses[0]
+        return key[:i] + (slice(None),) * (ndim - used) + key[i + 1 :]
+    return key + (slice(None),) * (ndim - used)
+
+
+def _is_basic(key: tuple[Any, ...]) -> bool:
+    for k in key:
+        if not (k is None or k is Ellipsis or type(k) is slice or type(k) is int):
+            if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)):
+                return False
+    return True
+
+
+def _normalize_basic(key: tuple[Any, ...], shape: tuple[int, ...]) -> tuple[Any, ...]:
+    result: list[Any] = []
+    axis = 0
+    for k in key:
+        if k is None:
+            result.append(None)
+            continue
+        if isinstance(k, slice):
+            result.append(k)
+        else:
+            size = shape[axis]
+            index = int(k)
+            if not -size <= index < size:
+                raise IndexError(
+                    f"index {index} is out of bounds for dimension {axis} with size {size}"
+                )
+            result.append(index % size)
+        axis += 1
+    return tuple(result)
+
+
+@op("getitem")
+def getitem_op(b: Any, x: Any, *, key: tuple[Any, ...]) -> Any:
+    """Basic indexing (ints, slices, None). Gradient: grad placed into zeros at ``key``."""
+    return b.getitem(x, key)
+
+
+@getitem_op.derivative
+def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
+    x = ctx.inputs[0]
+    return (
+        apply(
+            getitem_backward_op, (g,), g._dtype, key=ctx.params["key"], shape=x.shape, dtype=g._dtype
+        ),
+    )
+
+
+@op("getitem_backward")
+def getitem_backward_op(
+    b: Any, g: Any, *, key: tuple[Any, ...], shape: tuple[int, ...], dtype: dtypes.DType
+) -> Any:
+    """Zeros of ``shape`` with ``g`` written at ``key`` (getitem's gradient). Gradient: getitem."""
+    return b.setitem(b.full(shape, 0, dtype), key, g)
+
+
+@getitem_backward_op.derivative
+def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
+    return (apply(getitem_op, (g,), g._dtype, key=ctx.params["key"]),)
+
+
+def _host_index(k: Any) -> Any:
+    if isinstance(k, Tensor):
+        host = np.asarray(k._backend.to_numpy(k._data))
+        if k._dtype.is_floating_point:
+            raise IndexError("tensors used as indices must be integer or bool tensors")
+        return host
+    if isinstance(k, (list, tuple)):
+        host = np.asarray(k)
+        if host.dtype.kind == "f":
+            raise IndexError("lists used as indices must hold integers or bools")
+        return host
+    if isinstance(k, np.ndarray):
+        return k
+    return k
+
+
+def _flat_positions(key: tuple[Any, ...], shape: tuple[int, ...]) -> np.ndarray:
+    """Flat element numbers selected by an advanced ``key`` (NumPy semantics, checked)."""
+    host_key = tuple(_host_index(k) for k in key)
+    numbers = np.arange(int(np.prod(shape, dtype=np.int64)), dtype=np.int64).reshape(shape)
+    try:
+        return np.asarray(numbers[host_key])
+    except IndexError as error:
+        raise IndexError(f"{error} (tensor shape {shape})") from None
+
+
+def getitem(input: Tensor, key: Any) -> Tensor:
+    """``input[key]`` with NumPy/PyTorch semantics.
+
+    >>> import plugtorch as pt
+    >>> x = pt.arange(6).reshape(2, 3)
+    >>> x[1, ::2]
+    tensor([3, 5])
+    >>> x[x > 3]
+    tensor([4, 5])
+    """
+    from plugtorch.ops.shape import reshape
+
+    if not isinstance(key, tuple):
+        key = (key,)
+    if _is_basic(key):
+        full_key = _expand_ellipsis(key, input.ndim)
+        normalized = _normalize_basic(full_key, input.shape)
+        if all(k == slice(None) for k in normalized):
+            return input
+        return apply(getitem_op, (input,), input._dtype, key=normalized)
+    positions = _flat_positions(key, input.shape)
+    flat = reshape(input, (-1,))
+    index = Tensor._make(input._backend.asarray(positions.reshape(-1), dtypes.int64),
+                         input._backend, dtypes.int64)
+    return reshape(_take_checked(flat, index, 0), positions.shape)
+
+
+def setitem(input: Tensor, key: Any, value: Any) -> None:
+    """``input[key] = value`` in place, for tensors that do not require grad."""
+    from plugtorch.ops._prepare import scalar_tensor
+
+    if input.requires_grad and _grad_enabled():
+        raise RuntimeError(
+            "in-place assignment to a tensor that requires grad would break autograd; "
+            "do it under `with plugtorch.no_grad():` or on a detached copy"
+        )
+    if not isinstance(key, tuple):
+        key = (key,)
+    backend = input._backend
+    if not isinstance(value, Tensor):
+        value = scalar_tensor(value, backend, input._dtype, ())
+    elif value._backend is not backend:
+        from plugtorch.ops.registry import mixed_backend_error
+
+        raise mixed_backend_error("setitem", backend, value._backend)
+    if _is_basic(key):
+        normalized = _normalize_basic(_expand_ellipsis(key, input.ndim), input.shape)
+        target_shape = np.empty(input.shape, dtype=np.bool_)[normalized].shape
+        fitted = _fit(value, target_shape, input._dtype)
+        input._data = backend.setitem(input._data, normalized, fitted._data)
+        return
+    positions = _flat_positions(key, input.shape)
+    fitted = _fit(value, positions.shape, input._dtype)
+    flat = backend.reshape(input._data, (-1,))
+    index = backend.asarray(positions.reshape(-1), dtypes.int64)
+    values = backend.reshape(fitted._data, (-1,))
+    input._data = backend.reshape(backend.setitem(flat, (index,), values), input.shape)
+
+
+def _fit(v: Tensor, shape: tuple[int, ...], dtype: dtypes.DType) -> Tensor:
+    from plugtorch.ops._prepare import astype, expand_to
+
+    v = astype(v.detach(), dtype)
+    while v.ndim > len(shape) and v.shape[0] == 1:
+        v = Tensor._make(v._backend.reshape(v._data, v.shape[1:]), v._backend, v._dtype)
+    return expand_to(v, shape)
+
+
+def _grad_enabled() -> bool:
+    from plugtorch.autograd.grad_mode import is_grad_enabled
+
+    return is_grad_enabled()
+
+
+def slice_dim(input: Tensor, dim: int, start: int, stop: int, step: int = 1) -> Tensor:
+    """``input`` sliced along one dimension (a helper for split, cat's gradient, ...)."""
+    key = (slice(None),) * dim + (slice(start, stop, step),)
+    return getitem(input, key)
+
+
+# --- gather / scatter ------------------------------------------------------------------------
+
+
+def _check_index(index: Tensor, size: int, name: str) -> Tensor:
+    if not isinstance(index, Tensor):
+        raise TypeError(f"{name}: index must be an integer tensor")
+    if index._dtype.is_floating_point or index._dtype is dtypes.bool_:
+        raise TypeError(f"{name}: index must be an integer tensor, got {index._dtype}")
+    if index._dtype is not dtypes.int64:
+        from plugtorch.ops._prepare import astype
+
+        index = astype(index, dtypes.int64)
+    if index.numel():
+        b = index._backend
+        axes = tuple(range(index.ndim))
+        low = int(np.asarray(b.to_numpy(b.min(index._data, axes, False))))
+        high = int(np.asarray(b.to_numpy(b.max(index._data, axes, False))))
+        if low < 0 or high >= size:
+            bad = low if low < 0 else high
+            raise IndexError(
+                f"{name}: index {bad} is out of range for a dimension of size {size} "
+                f"(valid: 0 to {size - 1}; negative indices are not accepted here)"
+            )
+    return index
+
+
+@op("take")
+def take_op(b: Any, x: Any, indices: Any, *, axis: int) -> Any:
+    """Select entries along an axis by 1-D indices. Gradient: index_add into zeros."""
+    return b.take(x, indices, axis)
+
+
+@take_op.derivative
+def _(ctx: Any, g: Tensor) -> tuple[Tensor, None]:
+    from plugtorch.ops.creation import zeros
+
+    x, index = ctx.inputs
+    axis = ctx.params["axis"]
+    base = zeros(x.shape, dtype=g._dtype, backend=g._backend)
+    return index_add(base, axis, index, g, _checked=True), None
+
+
+def _take_checked(input: Tensor, index: Tensor, axis: int) -> Tensor:
+    return apply(take_op, (input, index), input._dtype, axis=axis)
+
+
+def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    """Entries of ``input`` along ``dim`` at the 1-D ``index``. Gradient: ``index_add``.
+
+    >>> import plugtorch as pt
+    >>> pt.index_select(pt.tensor([10, 20, 30]), 0, pt.tensor([2, 0]))
+    tensor([30, 10])
+    """
+    axis = normalize_dim(dim, input.ndim)
+    if index.ndim > 1:
+        raise ValueError("index_select: index must be 1-D (or 0-d)")
+    index = _check_index(index.reshape(-1), input.shape[axis] if input.ndim else 1, "index_select")
+    return _take_checked(input, index, axis)
+
+
+def take(input: Tensor, index: Tensor) -> Tensor:
+    """Entries of the flattened ``input`` at ``index`` (output has index's shape).
+
+    >>> import plugtorch as pt
+    >>> pt.take(pt.tensor([[1, 2], [3, 4]]), pt.tensor([0, 3]))
+    tensor([1, 4])
+    """
+    flat = input.reshape(-1)
+    checked = _check_index(index.reshape(-1), flat.shape[0], "take")
+    return _take_checked(flat, checked, 0).reshape(index.shape)
+
+
+@op("index_add")
+def index_add_op(b: Any, x: Any, indices: Any, values: Any, *, axis: int) -> Any:
+    """x with values added at indices along axis. Gradient: (grad, None, take(grad))."""
+    return b.index_add(x, indices, values, axis)
+
+
+@index_add_op.derivative
+def _(ctx: Any, g: Tensor) -> tuple[Tensor, None, Tensor]:
+    x, index, values = ctx.inputs
+    return g, None, _take_checked(g, index, ctx.params["axis"])
+
+
+def index_add(
+    input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: float = 1, _checked: bool = False
+) -> Tensor:
+    """A copy of ``input`` with ``alpha * source`` added at ``index`` along ``dim``.
+
+    >>> import plugtorch as pt
+    >>> pt.index_add(pt.zeros(3), 0, pt.tensor([0, 0, 2]), pt.ones(3))
+    tensor([2., 0., 1.])
+    """
+    axis = normalize_dim(dim, input.ndim)
+    if not _checked:
+        index = _check_index(index, input.shape[axis], "index_add")
+    if alpha != 1:
+        source = source * alpha
+    source = source.to(input._dtype)
+    return apply(index_add_op, (input, index, source), input._dtype, axis=axis)
+
+
+@op("gather")
+def gather_op(b: Any, x: Any, indices: Any, *, axis: int) -> Any:
+    """out[i][j] = x[i][index[i][j]] along axis. Gradient: scatter_add into zeros."""
+    return b.take_along_axis(x, indices, axis)
+
+
+@gather_op.derivative
+def _(ctx: Any, g: Tensor) -> tuple[Tensor, None]:
+    from plugtorch.ops.creation import zeros
+
+    x, index = ctx.inputs
+    base = zeros(x.shape, dtype=g._dtype, backend=g._backend)
+    return scatter_add(base, ctx.params["axis"], index, g, _checked=True), None
+
+
+def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    """Values of ``input`` at ``index`` along ``dim`` (``torch.gather``).
+
+    ``index`` has as many dimensions as ``input``; other dimensions must not exceed input's.
+
+    >>> import plugtorch as pt
+    >>> pt.gather(pt.tensor([[1, 2], [3, 4]]), 1, pt.tensor([[1], [0]]))
+    tensor([[2],
+            [3]])
+    """
+    axis = normalize_dim(dim, input.ndim)
+    if index.ndim != input.ndim:
+        raise ValueError(
+            f"gather: index has {index.ndim} dimensions but input has {input.ndim}; they must match"
+        )
+    index = _check_index(index, input.shape[axis], "gather")
+    if any(index.shape[d] != input.shape[d] for d in range(input.ndim) if d != axis):
+        from plugtorch.ops.shape import expand
+
+        if any(index.shape[d] > input.shape[d] for d in range(input.ndim) if d != axis):
+            raise ValueError(f"gather: index shape {index.shape} exceeds input shape {input.shape}")
+        key = tuple(slice(0, index.shape[d]) if d != axis else slice(None) for d in range(input.ndim))
+        input = getitem(input, key)
+        del expand
+    return apply(gather_op, (input, index), input._dtype, axis=axis)
+
+
+@op("scatter_add")
+def scatter_add_op(b: Any, x: Any, indices: Any, values: Any, *, axis: int) -> Any:
+    """x with values added at index along axis. Gradient: (grad, None, gather(grad))."""
+    return b.scatter_add(x, indices, values, axis)
+
+
+@scatter_add_op.derivative
+def _(ctx: Any, g: Tensor) -> tuple[Tensor, None, Tensor]:
+    x, index, values = ctx.inputs
+    return g, None, apply(gather_op, (g, index), g._dtype, axis=ctx.params["axis"])
+
+
+def scatter_add(
+    input: Tensor, dim: int, index: Tensor, src: Tensor, *, _checked: bool = False
+) -> Tensor:
+    """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (duplicates add up).
+
+    >>> import plugtorch as pt
+    >>> pt.scatter_add(pt.zeros(3), 0, pt.tensor([0, 2, 0]), pt.ones(3))
+    tensor([2., 0., 1.])
+    """
+    axis = normalize_dim(dim, input.ndim)
+    if not _checked:
+        index = _check_index(index, input.shape[axis], "scatter_add")
+        if index.shape != src.shape:
+            key = tuple(slice(0, s) for s in index.shape)
+            src = getitem(src, key)
+    return apply(scatter_add_op, (input, index, src.to(input._dtype)), input._dtype, axis=axis)
+
+
+def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
+    """``input`` with ``value`` wherever ``mask`` (bool, broadcastable) is True.
+
+    >>> import plugtorch as pt
+    >>> pt.masked_fill(pt.zeros(3), pt.tensor([True, False, True]), 1.0)
+    tensor([1., 0., 1.])
+    """
+    from plugtorch.ops.elementwise import where
+
+    if not isinstance(mask, Tensor) or mask._dtype is not dtypes.bool_:
+        raise TypeError("masked_fill: mask must be a bool tensor")
+    if isinstance(value, Tensor):
+        value = value.to(input._dtype)
+    elif not input._dtype.is_floating_point and isinstance(value, float):
+        value = int(value)
+    result = where(mask, value, input)
+    return result if result._dtype is input._dtype else result.to(input._dtype)
+
+
+def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
+    """Indices of nonzero elements: an ``(n, ndim)`` int64 tensor, or a tuple of 1-D tensors.
+
+    Computed on the host (output size depends on the data).
+
+    >>> import plugtorch as pt
+    >>> pt.nonzero(pt.tensor([0, 3, 0, 4]))
+    tensor([[1],
+            [3]])
+    """
+    host = np.asarray(input._backend.to_numpy(input._data))
+    found = np.nonzero(host)
+    backend = input._backend
+    if as_tuple:
+        return tuple(Tensor._make(backend.asarray(f, dtypes.int64), backend, dtypes.int64) for f in found)
+    stacked = np.stack(found, axis=1) if found else np.zeros((0, 0), dtype=np.int64)
+    return Tensor._make(backend.asarray(stacked, dtypes.int64), backend, dtypes.int64)

@@ -1,0 +1,119 @@
+"""The op registry: one declaration per differentiable op, and the dispatcher that runs it.
+
+An :class:`Op` holds everything about one operation in one place: its name, its forward
+(written in backend primitives, on backend arrays), its backward rule (written with
+differentiable tensor ops, so gradients of gradients work), whether the rule needs the output,
+and a docstring. Declare one with the :func:`op` decorator and attach its rule with
+``@my_op.derivative``::
+
+    @op("exp", saves_output=True)
+    def exp_op(backend, x):
+        "e**x elementwise."
+        return backend.exp(x)
+
+    @exp_op.derivative
+    def _(ctx, grad):
+        return (grad * ctx.output,)  # d/dx e**x = e**x
+
+:func:`apply` runs an op on tensors that already agree in backend, dtype and shape (the public
+functions in ``plugtorch.ops`` make them agree) and records a graph node when needed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+from plugtorch.autograd import grad_mode
+from plugtorch.autograd.graph import Node
+
+if TYPE_CHECKING:
+    from plugtorch.tensor import Tensor
+
+__all__ = ["Op", "op", "apply", "REGISTRY", "mixed_backend_error"]
+
+Forward = Callable[..., Any]
+Backward = Callable[[Node, "Tensor"], tuple["Tensor | None", ...]]
+
+REGISTRY: dict[str, "Op"] = {}
+
+
+class Op:
+    """A differentiable operation: forward in primitives, backward rule beside it."""
+
+    __slots__ = ("name", "forward", "backward", "saves_output", "differentiable", "doc")
+
+    def __init__(self, name: str, forward: Forward, saves_output: bool, differentiable: bool):
+        self.name = name
+        self.forward = forward
+        self.saves_output = saves_output
+        self.differentiable = differentiable
+        self.doc = (forward.__doc__ or "").strip()
+        self.backward: Backward = _no_backward(name)
+
+    def derivative(self, rule: Backward) -> Backward:
+        """Decorator: attach the backward rule ``rule(ctx, grad) -> tuple of input grads``."""
+        self.backward = rule
+        return rule
+
+    def __repr__(self) -> str:
+        return f"<plugtorch op {self.name}>"
+
+
+def _no_backward(name: str) -> Backward:
+    def rule(ctx: Node, grad: Tensor) -> tuple[Tensor | None, ...]:
+        raise RuntimeError(f"{name!r} has no backward rule")
+
+    return rule
+
+
+def op(name: str, *, saves_output: bool = False, differentiable: bool = True) -> Callable[[Forward], Op]:
+    """Declare an op from its forward ``f(backend, *arrays, **params) -> array``."""
+
+    def register(forward: Forward) -> Op:
+        if name in REGISTRY:
+            raise ValueError(f"op {name!r} is declared twice")
+        declared = Op(name, forward, saves_output, differentiable)
+        REGISTRY[name] = declared
+        return declared
+
+    return register
+
+
+def mixed_backend_error(name: str, a: Any, b: Any) -> RuntimeError:
+    return RuntimeError(
+        f"{name}: expected all tensors on one backend, but found tensors on {a.name!r} and "
+        f"{b.name!r}. Move one explicitly, e.g. `t.to({a.name!r})`; plugtorch never copies "
+        "between backends silently."
+    )
+
+
+def apply(op: Op, inputs: tuple[Tensor, ...], dtype: Any, /, **params: Any) -> Tensor:
+    """Run ``op`` on ``inputs`` (same backend) and record a node when gradients are needed.
+
+    ``dtype`` is the output's plugtorch dtype (the caller applied the op's dtype rule).
+    """
+    from plugtorch.tensor import Tensor
+
+    backend = inputs[0]._backend
+    for tensor in inputs:
+        if tensor._backend is not backend:
+            raise mixed_backend_error(op.name, backend, tensor._backend)
+    arrays = [t._data for t in inputs]
+    data = op.forward(backend, *arrays, **params) if params else op.forward(backend, *arrays)
+    needs_grad = False
+    if grad_mode._state.enabled:
+        for tensor in inputs:
+            if tensor.requires_grad:
+                needs_grad = True
+                break
+    if not needs_grad:
+        return Tensor._make(data, backend, dtype)
+    if not (op.differentiable and dtype.kind == 2):  # floating outputs only
+        out = Tensor._make(data, backend, dtype)
+        out._nondiff = op.name
+        return out
+    out = Tensor._make(data, backend, dtype, requires_grad=True)
+    out._node = Node(
+        op, inputs, params or None, data if op.saves_output else None, (backend, dtype, None)
+    )
+    return out

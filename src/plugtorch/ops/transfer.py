@@ -1,0 +1,65 @@
+"""Moving tensors between backends (differentiable: the gradient moves back)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from plugtorch.autograd import grad_mode
+from plugtorch.autograd.graph import Node
+from plugtorch.backend import registry
+from plugtorch.tensor import Tensor
+
+__all__ = ["to_backend", "clone"]
+
+
+class _MoveOp:
+    """Graph record of a move: its backward moves the gradient to the source backend."""
+
+    name = "to_backend"
+
+    def backward(self, node: Node, grad: Tensor) -> tuple[Tensor]:
+        assert node.inputs is not None
+        return (to_backend(grad, node.inputs[0]._backend),)
+
+
+_MOVE = _MoveOp()
+
+
+def _transfer(data: Any, source: Any, target: Any, dtype: Any) -> Any:
+    host = np.asarray(source.to_numpy(data))
+    return target.asarray(host, dtype)
+
+
+def to_backend(x: Tensor, backend: Any) -> Tensor:
+    """``x`` on another backend (a copy through the host; a no-op on the same backend).
+
+    >>> import plugtorch as pt
+    >>> pt.ones(2).to("numpy").backend.name
+    'numpy'
+    """
+    target = registry.get_backend(backend)
+    if target is x._backend:
+        return x
+    if x._dtype not in target.capabilities.dtypes:
+        raise TypeError(
+            f"backend {target.name!r} does not support {x._dtype}; convert first, e.g. "
+            f"t.to(plugtorch.float32).to({target.name!r})"
+        )
+    data = _transfer(x._data, x._backend, target, x._dtype)
+    if x.requires_grad and grad_mode.is_grad_enabled():
+        out = Tensor._make(data, target, x._dtype, requires_grad=True)
+        out._node = Node(_MOVE, (x,), None, None, (target, x._dtype, None))  # type: ignore[arg-type]
+        return out
+    return Tensor._make(data, target, x._dtype)
+
+
+def clone(input: Tensor) -> Tensor:
+    """A copy of ``input`` with its own memory (differentiable: the gradient passes through).
+
+    >>> import plugtorch as pt
+    >>> pt.clone(pt.ones(2))
+    tensor([1., 1.])
+    """
+    return input + 0 if input.dtype.kind != 0 else input.logical_or(False)

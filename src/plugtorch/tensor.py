@@ -1,0 +1,781 @@
+"""``Tensor``: an array on some backend, plus what autograd needs.
+
+A tensor holds a backend array (``_data``), the backend, its plugtorch dtype, and for autograd
+``requires_grad``, ``grad`` and the graph node that made it (``grad_fn``). Its methods are thin
+forwards to the functions in :mod:`plugtorch.ops`, where every op is declared once.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any, Iterator
+
+import numpy as np
+
+from plugtorch import dtypes
+from plugtorch.autograd import grad_mode
+from plugtorch.backend import registry
+
+__all__ = ["Tensor", "Device"]
+
+
+class Device:
+    """Where a tensor lives: a backend name and one of its devices (``numpy:cpu``)."""
+
+    __slots__ = ("backend", "type", "index")
+
+    def __init__(self, backend: str, name: str = "cpu") -> None:
+        self.backend = backend
+        kind, _, index = name.partition(":")
+        self.type = kind
+        self.index = int(index) if index else None
+
+    def __repr__(self) -> str:
+        return f"device(backend={self.backend!r}, type={str(self)!r})"
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):
+            return other in (str(self), self.backend, f"{self.backend}:{self}")
+        return isinstance(other, Device) and (self.backend, str(self)) == (other.backend, str(other))
+
+    def __hash__(self) -> int:
+        return hash((self.backend, str(self)))
+
+
+class Tensor:
+    """A multi-dimensional array with autograd, PyTorch-style.
+
+    >>> import plugtorch as pt
+    >>> x = pt.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> (x * x).sum().backward()
+    >>> x.grad
+    tensor([2., 4., 6.])
+    """
+
+    __slots__ = (
+        "_data",
+        "_backend",
+        "_dtype",
+        "requires_grad",
+        "grad",
+        "_node",
+        "_nondiff",
+        "__weakref__",
+    )
+    __array_priority__ = 1000  # numpy defers to our reflected operators
+
+    def __init__(self, data: Any = None, *, dtype: Any = None, backend: Any = None) -> None:
+        from plugtorch.ops.creation import tensor as make_tensor
+
+        made = make_tensor([] if data is None else data, dtype=dtype or dtypes.get_default_dtype(),
+                           backend=backend)
+        self._data = made._data
+        self._backend = made._backend
+        self._dtype = made._dtype
+        self.requires_grad = False
+        self.grad: Tensor | None = None
+        self._node = None
+        self._nondiff: str | None = None
+
+    @classmethod
+    def _make(
+        cls, data: Any, backend: Any, dtype: dtypes.DType, requires_grad: bool = False
+    ) -> Tensor:
+        """Wrap a backend array (no copy, no checks): the constructor ops use."""
+        self = object.__new__(cls)
+        self._data = data
+        self._backend = backend
+        self._dtype = dtype
+        self.requires_grad = requires_grad
+        self.grad = None
+        self._node = None
+        self._nondiff = None
+        return self
+
+    # --- metadata ----------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self._data.shape)
+
+    def size(self, dim: int | None = None) -> Any:
+        """The shape (``Size``-like tuple), or one dimension's size."""
+        shape = self.shape
+        return shape if dim is None else shape[dim]
+
+    @property
+    def ndim(self) -> int:
+        return len(self._data.shape)
+
+    def dim(self) -> int:
+        return self.ndim
+
+    def numel(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    def __len__(self) -> int:
+        if not self.ndim:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    @property
+    def dtype(self) -> dtypes.DType:
+        return self._dtype
+
+    @property
+    def backend(self) -> Any:
+        return self._backend
+
+    @property
+    def device(self) -> Device:
+        return Device(self._backend.name, self._backend.capabilities.devices[0])
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._node is None
+
+    @property
+    def grad_fn(self) -> Any:
+        return self._node
+
+    def is_floating_point(self) -> bool:
+        return self._dtype.is_floating_point
+
+    # --- conversion ----------------------------------------------------------------------
+    def numpy(self) -> np.ndarray:
+        """The values as a numpy array (shares memory on host backends, like PyTorch)."""
+        if self.requires_grad and grad_mode.is_grad_enabled():
+            raise RuntimeError(
+                "can't call numpy() on a tensor that requires grad; use t.detach().numpy()"
+            )
+        return np.asarray(self._backend.to_numpy(self._data))
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        if not self._backend.capabilities.host_memory:
+            raise TypeError(
+                f"tensor on backend {self._backend.name!r} lives in device memory; "
+                "call .numpy() (or .to('numpy')) to copy it to the host explicitly"
+            )
+        arr = np.asarray(self._backend.to_numpy(self._data))
+        if dtype is not None:
+            arr = arr.astype(dtype, copy=False)
+        return arr.copy() if copy else arr
+
+    def item(self) -> bool | int | float:
+        """The value of a one-element tensor as a Python number."""
+        if self.numel() != 1:
+            raise ValueError(
+                f"item() needs a tensor with exactly one element, this one has shape {self.shape}"
+            )
+        return self._backend.to_numpy(self._data).reshape(()).item()
+
+    def tolist(self) -> Any:
+        return np.asarray(self._backend.to_numpy(self._data)).tolist()
+
+    def __bool__(self) -> bool:
+        return bool(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __index__(self) -> int:
+        if self._dtype.is_floating_point or self.numel() != 1:
+            raise TypeError("only integer tensors of a single element can be used as an index")
+        return int(self.item())
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        if not self.ndim:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
+
+    def __repr__(self) -> str:
+        from plugtorch.formatting import tensor_repr
+
+        return tensor_repr(self)
+
+    # --- autograd --------------------------------------------------------------------------
+    def backward(
+        self,
+        gradient: Tensor | None = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+    ) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``. See ``autograd.backward``."""
+        from plugtorch.autograd.functional import backward
+
+        backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
+
+    def detach(self) -> Tensor:
+        """The same values, cut off from the graph (shares the array)."""
+        return Tensor._make(self._data, self._backend, self._dtype)
+
+    def detach_(self) -> Tensor:
+        self._node = None
+        self.requires_grad = False
+        return self
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place on a leaf tensor; returns self."""
+        if requires_grad and not self._dtype.is_floating_point:
+            raise RuntimeError(
+                f"only floating point tensors can require gradients, this one is {self._dtype}; "
+                "convert it first, e.g. t.float().requires_grad_()"
+            )
+        if not requires_grad and self._node is not None:
+            raise RuntimeError(
+                "requires_grad_(False) only works on leaf tensors; use detach() on results"
+            )
+        self.requires_grad = requires_grad
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after ``backward``."""
+        if self._node is None:
+            if not self.requires_grad:
+                raise RuntimeError("can't retain_grad on a tensor that doesn't require grad")
+            return
+        if self._node.retained is None:
+            self._node.retained = []
+        self._node.retained.append(weakref.ref(self))
+
+    @property
+    def data(self) -> Tensor:
+        """The values without autograd history (setting it swaps the array in place)."""
+        return self.detach()
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError("data must be set to a Tensor")
+        self._data = value._data
+        self._backend = value._backend
+        self._dtype = value._dtype
+
+    def _assign(self, value: Tensor) -> Tensor:
+        """Replace this tensor's values in place (the core of every ``op_`` method)."""
+        if self.requires_grad and self._node is None and grad_mode.is_grad_enabled():
+            raise RuntimeError(
+                "a leaf tensor that requires grad is being used in an in-place operation; "
+                "wrap the update in `with plugtorch.no_grad():`"
+            )
+        if value.shape != self.shape:
+            value = value.expand(self.shape)
+        if value._dtype is not self._dtype:
+            value = value.to(self._dtype)
+        self._data = value._data
+        if value._node is not None:
+            self._node = value._node
+            self.requires_grad = True
+        return self
+
+    # --- conversion between dtypes and backends ------------------------------------------------
+    def to(self, *args: Any, dtype: Any = None, backend: Any = None, device: Any = None,
+           copy: bool = False) -> Tensor:
+        """Convert dtype and/or backend: ``t.to(pt.float64)``, ``t.to("numba")``, ``t.to(other)``.
+
+        Differentiable: gradients flow back across dtypes (floating) and backends.
+        """
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = dtype or arg._dtype
+                backend = backend or arg._backend
+            elif isinstance(arg, (dtypes.DType, type)) or (
+                isinstance(arg, str) and arg in {d.name for d in dtypes.ALL_DTYPES}
+            ):
+                dtype = arg
+            elif isinstance(arg, (str, Device)) or hasattr(arg, "capabilities"):
+                backend = arg
+            else:
+                raise TypeError(f"to(): don't know what to do with {arg!r}")
+        if device is not None and backend is None:
+            backend = device
+        result = self
+        if isinstance(backend, Device):
+            backend = backend.backend
+        if isinstance(backend, str) and backend in ("cpu", "cuda") or (
+            isinstance(backend, str) and backend.startswith("cuda:")
+        ):
+            if backend == "cpu" and self._backend.capabilities.host_memory:
+                backend = None
+            else:
+                raise ValueError(
+                    f"to({backend!r}): plugtorch chooses devices by backend; "
+                    "use a backend name such as 'numpy', 'numba' or 'cupy'"
+                )
+        if backend is not None:
+            result = _ops.to_backend(result, backend)
+        if dtype is not None:
+            result = _ops.astype(result, dtypes.as_dtype(dtype))
+        if copy and result is self:
+            result = _ops.clone(self)
+        return result
+
+    def float(self) -> Tensor:
+        return self.to(dtypes.float32)
+
+    def double(self) -> Tensor:
+        return self.to(dtypes.float64)
+
+    def long(self) -> Tensor:
+        return self.to(dtypes.int64)
+
+    def int(self) -> Tensor:
+        return self.to(dtypes.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(dtypes.bool_)
+
+    def type(self, dtype: Any = None) -> Any:
+        return f"plugtorch.{self._dtype.name}" if dtype is None else self.to(dtypes.as_dtype(dtype))
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.to(other._dtype)
+
+    def clone(self) -> Tensor:
+        return _ops.clone(self)
+
+    def cpu(self) -> Tensor:
+        return self if self._backend.capabilities.host_memory else self.to("numpy")
+
+    # --- arithmetic operators ------------------------------------------------------------------
+    def __add__(self, other: Any) -> Tensor:
+        return _ops.add(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return _ops.add(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return _ops.sub(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return _ops.sub(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return _ops.mul(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return _ops.mul(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return _ops.div(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return _ops.div(other, self)
+
+    def __floordiv__(self, other: Any) -> Tensor:
+        return _ops.floor_divide(self, other)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return _ops.floor_divide(other, self)
+
+    def __mod__(self, other: Any) -> Tensor:
+        return _ops.remainder(self, other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return _ops.remainder(other, self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return _ops.pow(self, other)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return _ops.pow(other, self)
+
+    def __matmul__(self, other: Tensor) -> Tensor:
+        return _ops.matmul(self, other)
+
+    def __rmatmul__(self, other: Tensor) -> Tensor:
+        return _ops.matmul(other, self)
+
+    def __neg__(self) -> Tensor:
+        return _ops.neg(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __abs__(self) -> Tensor:
+        return _ops.abs(self)
+
+    def __invert__(self) -> Tensor:
+        return _ops.bitwise_not(self)
+
+    def __and__(self, other: Any) -> Tensor:
+        return _ops.bitwise_and(self, other)
+
+    def __rand__(self, other: Any) -> Tensor:
+        return _ops.bitwise_and(other, self)
+
+    def __or__(self, other: Any) -> Tensor:
+        return _ops.bitwise_or(self, other)
+
+    def __ror__(self, other: Any) -> Tensor:
+        return _ops.bitwise_or(other, self)
+
+    def __xor__(self, other: Any) -> Tensor:
+        return _ops.bitwise_xor(self, other)
+
+    def __rxor__(self, other: Any) -> Tensor:
+        return _ops.bitwise_xor(other, self)
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _ops.eq(self, other)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _ops.ne(self, other)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return _ops.lt(self, other)
+
+    def __le__(self, other: Any) -> Tensor:
+        return _ops.le(self, other)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return _ops.gt(self, other)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return _ops.ge(self, other)
+
+    def __getitem__(self, key: Any) -> Tensor:
+        return _ops.getitem(self, key)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        _ops.setitem(self, key, value)
+
+    # --- in-place updates (replace the array; for optimizers and initialisers) ----------------
+    def add_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return self._assign(_ops.add(self, other, alpha=alpha))
+
+    def sub_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return self._assign(_ops.sub(self, other, alpha=alpha))
+
+    def mul_(self, other: Any) -> Tensor:
+        return self._assign(_ops.mul(self, other))
+
+    def div_(self, other: Any) -> Tensor:
+        return self._assign(_ops.div(self, other))
+
+    def pow_(self, other: Any) -> Tensor:
+        return self._assign(_ops.pow(self, other))
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+        return self._assign(_ops.clamp(self, min, max))
+
+    def addcmul_(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+        return self._assign(_ops.add(self, tensor1 * tensor2 * value))
+
+    def addcdiv_(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+        return self._assign(_ops.add(self, tensor1 / tensor2 * value))
+
+    def lerp_(self, end: Tensor, weight: Any) -> Tensor:
+        return self._assign(self + (end - self) * weight)
+
+    def zero_(self) -> Tensor:
+        return self.fill_(0)
+
+    def fill_(self, value: Any) -> Tensor:
+        return self._assign(_ops.full(self.shape, value, dtype=self._dtype, backend=self._backend))
+
+    def copy_(self, source: Tensor) -> Tensor:
+        if source._backend is not self._backend:
+            source = _ops.to_backend(source, self._backend)
+        return self._assign(source)
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
+        sample = _ops.rand(self.shape, dtype=self._dtype, backend=self._backend)
+        return self._assign(sample * (b - a) + a)
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+        sample = _ops.randn(self.shape, dtype=self._dtype, backend=self._backend)
+        return self._assign(sample * std + mean)
+
+    def masked_fill_(self, mask: Tensor, value: Any) -> Tensor:
+        return self._assign(_ops.masked_fill(self, mask, value))
+
+    # --- math methods ----------------------------------------------------------------------------
+    def abs(self) -> Tensor:
+        return _ops.abs(self)
+
+    def neg(self) -> Tensor:
+        return _ops.neg(self)
+
+    def sign(self) -> Tensor:
+        return _ops.sign(self)
+
+    def exp(self) -> Tensor:
+        return _ops.exp(self)
+
+    def log(self) -> Tensor:
+        return _ops.log(self)
+
+    def log1p(self) -> Tensor:
+        return _ops.log1p(self)
+
+    def expm1(self) -> Tensor:
+        return _ops.expm1(self)
+
+    def sqrt(self) -> Tensor:
+        return _ops.sqrt(self)
+
+    def rsqrt(self) -> Tensor:
+        return _ops.rsqrt(self)
+
+    def reciprocal(self) -> Tensor:
+        return _ops.reciprocal(self)
+
+    def square(self) -> Tensor:
+        return _ops.square(self)
+
+    def sin(self) -> Tensor:
+        return _ops.sin(self)
+
+    def cos(self) -> Tensor:
+        return _ops.cos(self)
+
+    def tanh(self) -> Tensor:
+        return _ops.tanh(self)
+
+    def sigmoid(self) -> Tensor:
+        return _ops.sigmoid(self)
+
+    def relu(self) -> Tensor:
+        return _ops.relu(self)
+
+    def floor(self) -> Tensor:
+        return _ops.floor(self)
+
+    def ceil(self) -> Tensor:
+        return _ops.ceil(self)
+
+    def round(self) -> Tensor:
+        return _ops.round(self)
+
+    def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+        return _ops.clamp(self, min, max)
+
+    clip = clamp
+
+    def pow(self, exponent: Any) -> Tensor:
+        return _ops.pow(self, exponent)
+
+    def add(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return _ops.add(self, other, alpha=alpha)
+
+    def sub(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return _ops.sub(self, other, alpha=alpha)
+
+    def mul(self, other: Any) -> Tensor:
+        return _ops.mul(self, other)
+
+    def div(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        return _ops.div(self, other, rounding_mode=rounding_mode)
+
+    def maximum(self, other: Tensor) -> Tensor:
+        return _ops.maximum(self, other)
+
+    def minimum(self, other: Tensor) -> Tensor:
+        return _ops.minimum(self, other)
+
+    def eq(self, other: Any) -> Tensor:
+        return _ops.eq(self, other)
+
+    def ne(self, other: Any) -> Tensor:
+        return _ops.ne(self, other)
+
+    def lt(self, other: Any) -> Tensor:
+        return _ops.lt(self, other)
+
+    def le(self, other: Any) -> Tensor:
+        return _ops.le(self, other)
+
+    def gt(self, other: Any) -> Tensor:
+        return _ops.gt(self, other)
+
+    def ge(self, other: Any) -> Tensor:
+        return _ops.ge(self, other)
+
+    def logical_and(self, other: Any) -> Tensor:
+        return _ops.logical_and(self, other)
+
+    def logical_or(self, other: Any) -> Tensor:
+        return _ops.logical_or(self, other)
+
+    def logical_not(self) -> Tensor:
+        return _ops.logical_not(self)
+
+    def where(self, condition: Tensor, other: Any) -> Tensor:
+        return _ops.where(condition, self, other)
+
+    # --- reductions ------------------------------------------------------------------------------
+    def sum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        return _ops.sum(self, dim, keepdim, dtype=dtype)
+
+    def mean(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        return _ops.mean(self, dim, keepdim, dtype=dtype)
+
+    def prod(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        return _ops.prod(self, dim, keepdim, dtype=dtype)
+
+    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
+        return _ops.max(self, dim, keepdim)
+
+    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
+        return _ops.min(self, dim, keepdim)
+
+    def amax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return _ops.amax(self, dim, keepdim)
+
+    def amin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return _ops.amin(self, dim, keepdim)
+
+    def argmax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return _ops.argmax(self, dim, keepdim)
+
+    def argmin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return _ops.argmin(self, dim, keepdim)
+
+    def std(self, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
+            correction: Any = None) -> Tensor:
+        return _ops.std(self, dim, unbiased, keepdim, correction=correction)
+
+    def var(self, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
+            correction: Any = None) -> Tensor:
+        return _ops.var(self, dim, unbiased, keepdim, correction=correction)
+
+    def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
+        return _ops.logsumexp(self, dim, keepdim)
+
+    def all(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return _ops.all(self, dim, keepdim)
+
+    def any(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return _ops.any(self, dim, keepdim)
+
+    def softmax(self, dim: int) -> Tensor:
+        from plugtorch.nn import functional
+
+        return functional.softmax(self, dim)
+
+    def log_softmax(self, dim: int) -> Tensor:
+        from plugtorch.nn import functional
+
+        return functional.log_softmax(self, dim)
+
+    # --- linear algebra ------------------------------------------------------------------------
+    def matmul(self, other: Tensor) -> Tensor:
+        return _ops.matmul(self, other)
+
+    def mm(self, other: Tensor) -> Tensor:
+        return _ops.mm(self, other)
+
+    def bmm(self, other: Tensor) -> Tensor:
+        return _ops.bmm(self, other)
+
+    def dot(self, other: Tensor) -> Tensor:
+        return _ops.dot(self, other)
+
+    def outer(self, other: Tensor) -> Tensor:
+        return _ops.outer(self, other)
+
+    # --- movement --------------------------------------------------------------------------------
+    def reshape(self, *shape: Any) -> Tensor:
+        return _ops.reshape(self, *shape)
+
+    def view(self, *shape: Any) -> Tensor:
+        return _ops.view(self, *shape)
+
+    def view_as(self, other: Tensor) -> Tensor:
+        return _ops.reshape(self, other.shape)
+
+    def reshape_as(self, other: Tensor) -> Tensor:
+        return _ops.reshape(self, other.shape)
+
+    def contiguous(self) -> Tensor:
+        return self
+
+    def permute(self, *dims: Any) -> Tensor:
+        return _ops.permute(self, *dims)
+
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
+        return _ops.transpose(self, dim0, dim1)
+
+    def t(self) -> Tensor:
+        if self.ndim > 2:
+            raise ValueError("t() expects a tensor with <= 2 dimensions; use .mT or transpose")
+        return _ops.transpose(self, 0, -1) if self.ndim == 2 else self
+
+    @property
+    def T(self) -> Tensor:
+        return _ops.permute(self, tuple(reversed(range(self.ndim))))
+
+    @property
+    def mT(self) -> Tensor:
+        if self.ndim < 2:
+            raise ValueError("mT needs a tensor with at least 2 dimensions")
+        return _ops.transpose(self, -2, -1)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        return _ops.flatten(self, start_dim, end_dim)
+
+    def unflatten(self, dim: int, sizes: Any) -> Tensor:
+        return _ops.unflatten(self, dim, sizes)
+
+    def squeeze(self, dim: Any = None) -> Tensor:
+        return _ops.squeeze(self, dim)
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        return _ops.unsqueeze(self, dim)
+
+    def expand(self, *sizes: Any) -> Tensor:
+        return _ops.expand(self, *sizes)
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return _ops.expand(self, other.shape)
+
+    def broadcast_to(self, shape: Any) -> Tensor:
+        return _ops.broadcast_to(self, shape)
+
+    def split(self, split_size: Any, dim: int = 0) -> tuple[Tensor, ...]:
+        return _ops.split(self, split_size, dim)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        return _ops.chunk(self, chunks, dim)
+
+    def flip(self, dims: Any) -> Tensor:
+        return _ops.flip(self, dims)
+
+    def roll(self, shifts: Any, dims: Any = None) -> Tensor:
+        return _ops.roll(self, shifts, dims)
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        return _ops.tril(self, diagonal)
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        return _ops.triu(self, diagonal)
+
+    def gather(self, dim: int, index: Tensor) -> Tensor:
+        return _ops.gather(self, dim, index)
+
+    def scatter_add(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
+        return _ops.scatter_add(self, dim, index, src)
+
+    def index_select(self, dim: int, index: Tensor) -> Tensor:
+        return _ops.index_select(self, dim, index)
+
+    def index_add(self, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
+        return _ops.index_add(self, dim, index, source, alpha=alpha)
+
+    def masked_fill(self, mask: Tensor, value: Any) -> Tensor:
+        return _ops.masked_fill(self, mask, value)
+
+    def nonzero(self, *, as_tuple: bool = False) -> Any:
+        return _ops.nonzero(self, as_tuple=as_tuple)
+
+
+from plugtorch import ops as _ops  # noqa: E402  (ops build on Tensor; methods call them)
