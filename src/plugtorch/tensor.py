@@ -449,6 +449,18 @@ class Tensor:
         _ops.setitem(self, key, value)
 
     # --- in-place updates (replace the array; for optimizers and initialisers) ----------------
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._assign(_ops.add(self, other))
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._assign(_ops.sub(self, other))
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._assign(_ops.mul(self, other))
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._assign(_ops.div(self, other))
+
     def add_(self, other: Any, *, alpha: Any = 1) -> Tensor:
         return self._assign(_ops.add(self, other, alpha=alpha))
 

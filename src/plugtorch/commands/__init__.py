@@ -1,0 +1,1 @@
+"""Subcommands of the ``plugtorch`` command line (see :mod:`plugtorch.cli`)."""

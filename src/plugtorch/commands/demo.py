@@ -1,0 +1,42 @@
+"""``plugtorch demo``: fit a tiny model with autograd and watch the loss fall."""
+
+from __future__ import annotations
+
+import argparse
+
+__all__ = ["add_arguments", "run"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--backend", default=None, help="backend name (default: current choice)")
+    parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--lr", type=float, default=0.1)
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def run(args: argparse.Namespace) -> int:
+    import plugtorch as pt
+
+    pt.manual_seed(args.seed)
+    backend = args.backend
+    # y = 3x - 2 + noise, fitted by gradient descent on w and b.
+    x = pt.randn(256, 1, backend=backend)
+    y = 3 * x - 2 + 0.1 * pt.randn(256, 1, backend=backend)
+    w = pt.zeros(1, 1, backend=backend, requires_grad=True)
+    b = pt.zeros(1, backend=backend, requires_grad=True)
+    first = last = None
+    for step in range(args.steps + 1):
+        loss = ((x @ w + b - y) ** 2).mean()
+        loss.backward()
+        with pt.no_grad():
+            w -= args.lr * w.grad
+            b -= args.lr * b.grad
+        w.grad = b.grad = None
+        value = loss.item()
+        first = value if first is None else first
+        last = value
+        if step % (args.steps // 10 or 1) == 0:
+            print(f"step {step:4d}  loss {value:.6f}")
+    print(f"backend {x.backend.name}: w = {w.item():.3f}, b = {b.item():.3f} (true 3, -2); "
+          f"loss {first:.4f} -> {last:.4f}")
+    return 0 if last < first else 1
