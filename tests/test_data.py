@@ -14,6 +14,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+import plugtorch
+from plugtorch.data import (
+    MNIST,
+    DataLoader,
+    Dataset,
+    Subset,
+    TensorDataset,
+    default_collate,
+    random_split,
+)
 from plugtorch.data.digits import load_digits, stratified_split, train_test_split
 from plugtorch.data.idx import IDXFormatError, read_idx, write_idx
 from plugtorch.data.mnist import load_mnist
@@ -301,3 +311,215 @@ def test_train_test_split() -> None:
     assert (y_test == 1).sum() == 2
     with pytest.raises(ValueError, match="different lengths"):
         train_test_split(x, y[:5])
+
+
+# --- datasets and the loader (need the core Tensor) -----------------------------------------
+
+
+def _dataset(n: int = 10) -> TensorDataset:
+    return TensorDataset(np.arange(2 * n, dtype=np.float32).reshape(n, 2), np.arange(n))
+
+
+def _labels(loader: DataLoader) -> list[list[int]]:
+    return [batch[-1].tolist() for batch in loader]
+
+
+def test_tensor_dataset_basics() -> None:
+    data = _dataset(5)
+    assert len(data) == 5 and data.backend.name == "numpy"
+    x, y = data[3]
+    assert x.tolist() == [6.0, 7.0] and y.item() == 3
+    assert data.tensors[0].dtype == plugtorch.float32 and data.tensors[1].dtype == plugtorch.int64
+    tensors = (plugtorch.zeros(4, 3), plugtorch.ones(4))
+    assert TensorDataset(*tensors).tensors[0] is tensors[0]  # tensors are not copied
+
+
+def test_tensor_dataset_errors() -> None:
+    with pytest.raises(ValueError, match=r"same size in the first dimension.*\(3, 2\).*\(4,\)"):
+        TensorDataset(np.zeros((3, 2)), np.zeros(4))
+    with pytest.raises(ValueError, match="at least one tensor"):
+        TensorDataset()
+    with pytest.raises(ValueError, match="0-d"):
+        TensorDataset(plugtorch.tensor(1.0))
+
+
+def test_dataset_base_requires_methods() -> None:
+    with pytest.raises(NotImplementedError, match="__getitem__"):
+        Dataset()[0]
+    with pytest.raises(NotImplementedError, match="__len__"):
+        len(Dataset())
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(0, 40), batch_size=st.integers(1, 12), drop_last=st.booleans())
+def test_loader_len_and_batches(n: int, batch_size: int, drop_last: bool) -> None:
+    loader = DataLoader(_dataset(n), batch_size=batch_size, drop_last=drop_last)
+    batches = _labels(loader)
+    expected = n // batch_size if drop_last else math.ceil(n / batch_size)
+    assert len(loader) == expected == len(batches)
+    assert all(len(b) == batch_size for b in batches[:-1] if batches)
+    flat = [i for b in batches for i in b]
+    assert flat == list(range(len(flat)))
+    assert len(flat) == (expected * batch_size if drop_last else n)
+
+
+def test_loader_batch_contents_and_types() -> None:
+    x, y = next(iter(DataLoader(_dataset(), batch_size=3)))
+    assert isinstance(x, plugtorch.Tensor) and x.shape == (3, 2) and y.shape == (3,)
+    assert x.dtype == plugtorch.float32 and y.dtype == plugtorch.int64
+    assert x.tolist() == [[0, 1], [2, 3], [4, 5]]
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(1, 40), batch_size=st.integers(1, 8), seed=st.integers(0, 2**32))
+def test_shuffle_is_a_permutation_and_repeats(n: int, batch_size: int, seed: int) -> None:
+    first = DataLoader(_dataset(n), batch_size=batch_size, shuffle=True, seed=seed)
+    second = DataLoader(_dataset(n), batch_size=batch_size, shuffle=True, seed=seed)
+    for _ in range(3):  # epoch after epoch
+        a, b = _labels(first), _labels(second)
+        assert a == b
+        assert sorted(i for batch in a for i in batch) == list(range(n))
+
+
+def test_shuffle_rows_stay_together() -> None:
+    for x, y in DataLoader(_dataset(), batch_size=4, shuffle=True, seed=1):
+        np.testing.assert_array_equal(x.numpy()[:, 0], 2 * y.numpy())
+
+
+def test_shuffle_epochs_differ_and_set_epoch_replays() -> None:
+    loader = DataLoader(_dataset(50), batch_size=50, shuffle=True, seed=0)
+    epoch0, epoch1 = _labels(loader), _labels(loader)
+    assert epoch0 != epoch1
+    loader.set_epoch(1)
+    assert _labels(loader) == epoch1
+    assert _labels(DataLoader(_dataset(50), batch_size=50, shuffle=True, seed=1)) != epoch0
+
+
+def test_shuffle_without_seed_follows_manual_seed() -> None:
+    plugtorch.manual_seed(123)
+    a = _labels(DataLoader(_dataset(30), batch_size=30, shuffle=True))
+    plugtorch.manual_seed(123)
+    b = _labels(DataLoader(_dataset(30), batch_size=30, shuffle=True))
+    assert a == b
+
+
+def test_shuffle_with_numpy_generator() -> None:
+    def make() -> DataLoader:
+        generator = np.random.default_rng(5)
+        return DataLoader(_dataset(30), batch_size=30, shuffle=True, generator=generator)
+
+    assert _labels(make()) == _labels(make())
+    with pytest.raises(ValueError, match="either seed or generator"):
+        DataLoader(_dataset(), shuffle=True, seed=1, generator=np.random.default_rng(1))
+
+
+def test_loader_argument_errors() -> None:
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="batch_size"):
+            DataLoader(_dataset(), batch_size=bad)
+
+
+class _NoSampleAccess(TensorDataset):
+    def __getitem__(self, index):  # the fast path must not index sample by sample
+        raise AssertionError("per-sample access on the fast path")
+
+
+def test_fast_path_gathers_whole_batches(monkeypatch) -> None:
+    data = _NoSampleAccess(np.arange(20, dtype=np.float32).reshape(10, 2), np.arange(10))
+    calls = []
+    original = plugtorch.Tensor.__getitem__
+
+    def counting(self, index):
+        calls.append(index)
+        return original(self, index)
+
+    monkeypatch.setattr(plugtorch.Tensor, "__getitem__", counting)
+    batches = list(DataLoader(data, batch_size=4, shuffle=True, seed=0))
+    assert len(batches) == 3
+    assert len(calls) == 3 * 2  # one gather per tensor per batch
+    calls.clear()
+    list(DataLoader(Subset(data, [9, 8, 7, 1, 2]), batch_size=2))
+    assert len(calls) == 3 * 2
+
+
+def test_subset_of_tensor_dataset_through_loader() -> None:
+    data = _dataset()
+    subset = Subset(Subset(data, [9, 7, 5, 3, 1]), [4, 0, -1])
+    assert len(subset) == 3
+    assert _labels(DataLoader(subset, batch_size=2)) == [[1, 9], [1]]
+    assert _labels(DataLoader(subset, batch_size=3, collate_fn=None)) == [[1, 9, 1]]
+    with pytest.raises(IndexError, match="out of range"):
+        Subset(data, [10])
+
+
+def test_generic_dataset_uses_default_collate() -> None:
+    class Pairs(Dataset):
+        def __len__(self) -> int:
+            return 5
+
+        def __getitem__(self, i: int):
+            return {"x": np.full(3, i, np.float32), "y": i, "w": 0.5, "name": f"s{i}"}
+
+    batch = next(iter(DataLoader(Pairs(), batch_size=2)))
+    assert batch["x"].shape == (2, 3) and batch["x"].dtype == plugtorch.float32
+    assert batch["y"].tolist() == [0, 1] and batch["y"].dtype == plugtorch.int64
+    assert batch["w"].dtype == plugtorch.get_default_dtype()
+    assert batch["name"] == ["s0", "s1"]
+
+
+def test_default_collate_kinds() -> None:
+    x, flag = default_collate([(plugtorch.ones(2), True), (plugtorch.zeros(2), False)])
+    assert x.tolist() == [[1, 1], [0, 0]] and flag.dtype == plugtorch.bool
+    as_list = default_collate([[1, 2.0], [3, 4.0]])
+    assert isinstance(as_list, list) and as_list[0].tolist() == [1, 3]
+    with pytest.raises(TypeError, match="cannot batch samples of type object"):
+        default_collate([object()])
+    with pytest.raises(ValueError, match="different lengths"):
+        default_collate([(1, 2), (3,)])
+
+
+def test_custom_collate_fn() -> None:
+    loader = DataLoader(list(range(5)), batch_size=2, collate_fn=lambda batch: sum(batch))
+    assert list(loader) == [1, 5, 4]
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(0, 60), seed=st.integers(0, 2**32), cut=st.floats(0, 1))
+def test_random_split_properties(n: int, seed: int, cut: float) -> None:
+    first = round(cut * n)
+    a, b = random_split(list(range(n)), [first, n - first], seed=seed)
+    values = [a[i] for i in range(len(a))] + [b[i] for i in range(len(b))]
+    assert len(a) == first and sorted(values) == list(range(n))
+    again = random_split(list(range(n)), [first, n - first], seed=seed)
+    assert [again[0][i] for i in range(len(a))] == values[:first]
+
+
+def test_random_split_fractions_and_errors() -> None:
+    parts = random_split(list(range(10)), [0.5, 0.3, 0.2], seed=0)
+    assert [len(p) for p in parts] == [5, 3, 2]
+    assert [len(p) for p in random_split(list(range(11)), [0.5, 0.5], seed=0)] == [6, 5]
+    with pytest.raises(ValueError, match="sum to the dataset size 10"):
+        random_split(list(range(10)), [3, 3])
+    with pytest.raises(ValueError, match="sum to 1"):
+        random_split(list(range(10)), [0.5, 0.2])
+    plugtorch.manual_seed(4)
+    a = random_split(list(range(10)), [5, 5])[0].indices.tolist()
+    plugtorch.manual_seed(4)
+    assert random_split(list(range(10)), [5, 5])[0].indices.tolist() == a
+
+
+def test_mnist_dataset(tmp_path) -> None:
+    _fake_mnist(tmp_path, train=True, n=5)
+    data = MNIST(tmp_path, train=True)
+    image, label = data[2]
+    assert len(data) == 5 and image.shape == (1, 28, 28) and label.item() == 2
+    x, y = next(iter(DataLoader(data, batch_size=5)))
+    assert x.shape == (5, 1, 28, 28) and y.dtype == plugtorch.int64
+
+
+def test_digits_pipeline() -> None:
+    pytest.importorskip("sklearn")
+    images, labels = load_digits(split="train")
+    loader = DataLoader(TensorDataset(images, labels), batch_size=64, shuffle=True, seed=0)
+    x, y = next(iter(loader))
+    assert x.shape == (64, 1, 8, 8) and x.dtype == plugtorch.float32 and y.shape == (64,)

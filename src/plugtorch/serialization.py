@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 import plugtorch
+from plugtorch import dtypes
 
 __all__ = ["CheckpointError", "CheckpointNotFoundError", "load", "save"]
 
@@ -130,9 +131,14 @@ def _decode(value: Any, tensors: Mapping[str, Any]) -> Any:
 
 def _to_numpy(value: Any, name: str) -> np.ndarray:
     array = value.numpy() if isinstance(value, plugtorch.Tensor) else value
+    try:
+        dtypes.from_numpy_dtype(array.dtype.newbyteorder("="))
+    except TypeError as error:
+        raise CheckpointError(f"cannot save {name!r}: {error}") from error
     if array.dtype.byteorder == ">":
         array = array.astype(array.dtype.newbyteorder("="))
-    return np.ascontiguousarray(array)
+    # not np.ascontiguousarray: it turns a 0-d array into a 1-d one
+    return array if array.flags.c_contiguous else array.copy(order="C")
 
 
 # --- save -----------------------------------------------------------------------------------

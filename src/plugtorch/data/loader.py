@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 import plugtorch
+from plugtorch import dtypes
 from plugtorch.data._seeding import make_rng, resolve_seed
 from plugtorch.data.dataset import Subset, TensorDataset
 
@@ -52,9 +53,9 @@ def default_collate(batch: Sequence[Any], backend: Any = None) -> Any:
     if isinstance(first, (str, bytes)):
         return list(batch)
     if isinstance(first, bool):
-        return plugtorch.tensor(list(batch), dtype=plugtorch.bool_, backend=backend)
+        return plugtorch.tensor(list(batch), dtype=dtypes.bool_, backend=backend)
     if isinstance(first, numbers.Integral):
-        return plugtorch.tensor(list(batch), dtype=plugtorch.int64, backend=backend)
+        return plugtorch.tensor(list(batch), dtype=dtypes.int64, backend=backend)
     if isinstance(first, numbers.Real):
         return plugtorch.tensor([float(item) for item in batch], backend=backend)
     if isinstance(first, collections.abc.Mapping):
@@ -189,5 +190,5 @@ class DataLoader:
         indices = np.arange(start, end, dtype=np.int64) if order is None else order[start:end]
         if mapping is not None:
             indices = mapping[indices]
-        index = plugtorch.tensor(indices, dtype=plugtorch.int64, backend=dataset.backend.name)
+        index = plugtorch.tensor(indices, dtype=dtypes.int64, backend=dataset.backend.name)
         return tuple(tensor[index] for tensor in dataset.tensors)
