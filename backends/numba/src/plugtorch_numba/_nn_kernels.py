@@ -1,0 +1,231 @@
+"""Kernels for the optional neural-network primitives: convolution, pooling, activations,
+softmax and a fused Adam update.
+
+Convolution is direct (no im2col buffer): for each (image, output channel) plane the kernel
+adds ``w[o, c, ki, kj] * x[n, c, rows, cols]`` shifted windows; the valid output range for each
+tap is computed once so the inner loop over output columns has no branch and vectorises.
+Padding, stride, dilation and groups are all handled by that range arithmetic.
+"""
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+
+@njit(inline="always", cache=True)
+def _valid_range(size_out, size_in, stride, offset):  # type: ignore[no-untyped-def]
+    """Output indices i in [lo, hi) with 0 <= i*stride + offset < size_in."""
+    lo = 0
+    if offset < 0:
+        lo = (-offset + stride - 1) // stride
+    hi = 0
+    if size_in - offset > 0:
+        hi = (size_in - offset + stride - 1) // stride
+    hi = min(hi, size_out)
+    lo = min(lo, hi)
+    return lo, hi
+
+
+@njit(parallel=True, cache=True, fastmath={"contract"}, error_model="numpy", nogil=True)
+def conv2d_forward(x, w, sh, sw, ph, pw, dh, dw, groups, out):  # type: ignore[no-untyped-def]
+    n_img, _, h, wd = x.shape
+    n_out, cg, kh, kw = w.shape
+    ho, wo = out.shape[2], out.shape[3]
+    og = n_out // groups
+    for t in prange(n_img * n_out):
+        n = t // n_out
+        o = t - n * n_out
+        g = o // og
+        plane = out[n, o]
+        plane[:, :] = 0
+        for cc in range(cg):
+            c = g * cg + cc
+            for ki in range(kh):
+                i0, i1 = _valid_range(ho, h, sh, ki * dh - ph)
+                for kj in range(kw):
+                    j0, j1 = _valid_range(wo, wd, sw, kj * dw - pw)
+                    wv = w[o, cc, ki, kj]
+                    for i in range(i0, i1):
+                        r = i * sh + ki * dh - ph
+                        for j in range(j0, j1):
+                            plane[i, j] += wv * x[n, c, r, j * sw + kj * dw - pw]
+
+
+@njit(parallel=True, cache=True, fastmath={"contract"}, error_model="numpy", nogil=True)
+def conv2d_grad_input(gy, w, sh, sw, ph, pw, dh, dw, groups, gx):  # type: ignore[no-untyped-def]
+    n_img, n_in, h, wd = gx.shape
+    n_out, cg, kh, kw = w.shape
+    ho, wo = gy.shape[2], gy.shape[3]
+    og = n_out // groups
+    for t in prange(n_img * n_in):
+        n = t // n_in
+        c = t - n * n_in
+        g = c // cg
+        cc = c - g * cg
+        plane = gx[n, c]
+        plane[:, :] = 0
+        for o in range(g * og, (g + 1) * og):
+            for ki in range(kh):
+                i0, i1 = _valid_range(ho, h, sh, ki * dh - ph)
+                for kj in range(kw):
+                    j0, j1 = _valid_range(wo, wd, sw, kj * dw - pw)
+                    wv = w[o, cc, ki, kj]
+                    for i in range(i0, i1):
+                        r = i * sh + ki * dh - ph
+                        for j in range(j0, j1):
+                            plane[r, j * sw + kj * dw - pw] += wv * gy[n, o, i, j]
+
+
+@njit(parallel=True, cache=True, fastmath={"contract", "reassoc"}, error_model="numpy", nogil=True)
+def conv2d_grad_weight(gy, x, sh, sw, ph, pw, dh, dw, groups, gw):  # type: ignore[no-untyped-def]
+    n_img, _, h, wd = x.shape
+    n_out, cg, kh, kw = gw.shape
+    ho, wo = gy.shape[2], gy.shape[3]
+    og = n_out // groups
+    taps = cg * kh * kw
+    for t in prange(n_out * taps):
+        o = t // taps
+        rest = t - o * taps
+        cc = rest // (kh * kw)
+        rest -= cc * (kh * kw)
+        ki = rest // kw
+        kj = rest - ki * kw
+        c = (o // og) * cg + cc
+        i0, i1 = _valid_range(ho, h, sh, ki * dh - ph)
+        j0, j1 = _valid_range(wo, wd, sw, kj * dw - pw)
+        acc = 0.0
+        for n in range(n_img):
+            for i in range(i0, i1):
+                r = i * sh + ki * dh - ph
+                for j in range(j0, j1):
+                    acc += gy[n, o, i, j] * x[n, c, r, j * sw + kj * dw - pw]
+        gw[o, cc, ki, kj] = acc
+
+
+@njit(parallel=True, cache=True, error_model="numpy", nogil=True)
+def max_pool2d_forward(x, kh, kw, sh, sw, ph, pw, out, argmax):  # type: ignore[no-untyped-def]
+    n_img, n_ch, h, wd = x.shape
+    ho, wo = out.shape[2], out.shape[3]
+    for t in prange(n_img * n_ch):
+        n = t // n_ch
+        c = t - n * n_ch
+        for i in range(ho):
+            r0 = i * sh - ph
+            for j in range(wo):
+                c0 = j * sw - pw
+                best = -np.inf
+                best_index = -1
+                for a in range(max(r0, 0), min(r0 + kh, h)):
+                    for b in range(max(c0, 0), min(c0 + kw, wd)):
+                        v = x[n, c, a, b]
+                        if best_index < 0 or v > best or (v != v and best == best):  # noqa: PLR0124
+                            best = v
+                            best_index = a * wd + b
+                out[n, c, i, j] = best
+                argmax[n, c, i, j] = best_index
+
+
+@njit(parallel=True, cache=True, error_model="numpy", nogil=True)
+def max_pool2d_backward(gy, argmax, gx):  # type: ignore[no-untyped-def]
+    n_img, n_ch, h, wd = gx.shape
+    ho, wo = gy.shape[2], gy.shape[3]
+    for t in prange(n_img * n_ch):
+        n = t // n_ch
+        c = t - n * n_ch
+        flat = gx[n, c].reshape(h * wd)
+        flat[:] = 0
+        for i in range(ho):
+            for j in range(wo):
+                k = argmax[n, c, i, j]
+                if k >= 0:
+                    flat[k] += gy[n, c, i, j]
+
+
+@njit(parallel=True, cache=True, error_model="numpy", nogil=True)
+def avg_pool2d_forward(x, kh, kw, sh, sw, ph, pw, out):  # type: ignore[no-untyped-def]
+    n_img, n_ch, h, wd = x.shape
+    ho, wo = out.shape[2], out.shape[3]
+    scale = 1.0 / (kh * kw)
+    for t in prange(n_img * n_ch):
+        n = t // n_ch
+        c = t - n * n_ch
+        for i in range(ho):
+            r0 = i * sh - ph
+            for j in range(wo):
+                c0 = j * sw - pw
+                acc = 0.0
+                for a in range(max(r0, 0), min(r0 + kh, h)):
+                    for b in range(max(c0, 0), min(c0 + kw, wd)):
+                        acc += x[n, c, a, b]
+                out[n, c, i, j] = acc * scale
+
+
+@njit(parallel=True, cache=True, error_model="numpy", nogil=True)
+def avg_pool2d_backward(gy, kh, kw, sh, sw, ph, pw, gx):  # type: ignore[no-untyped-def]
+    n_img, n_ch, h, wd = gx.shape
+    ho, wo = gy.shape[2], gy.shape[3]
+    scale = 1.0 / (kh * kw)
+    for t in prange(n_img * n_ch):
+        n = t // n_ch
+        c = t - n * n_ch
+        gx[n, c, :, :] = 0
+        for i in range(ho):
+            r0 = i * sh - ph
+            for j in range(wo):
+                c0 = j * sw - pw
+                g = gy[n, c, i, j] * scale
+                for a in range(max(r0, 0), min(r0 + kh, h)):
+                    for b in range(max(c0, 0), min(c0 + kw, wd)):
+                        gx[n, c, a, b] += g
+
+
+@njit(parallel=True, cache=True, error_model="numpy", nogil=True)
+def softmax_rows(x, out, log):  # type: ignore[no-untyped-def]
+    """Softmax (or log-softmax) of each row of a C-contiguous 2-D array, max-subtracted."""
+    m, k = x.shape
+    for i in prange(m):
+        top = x[i, 0]
+        for j in range(1, k):
+            v = x[i, j]
+            if v > top or v != v:  # noqa: PLR0124 (nan test)
+                top = v
+        if math.isinf(top):  # all -inf, or +inf present: let the arithmetic give nan like numpy
+            top = top - top if top < 0 else top
+        total = 0.0
+        for j in range(k):
+            e = np.exp(x[i, j] - top)
+            out[i, j] = e
+            total += e
+        if log:
+            lt = np.log(total)
+            for j in range(k):
+                out[i, j] = x[i, j] - top - lt
+        else:
+            inv = 1.0 / total
+            for j in range(k):
+                out[i, j] = out[i, j] * inv
+
+
+@njit(parallel=True, cache=True, error_model="numpy", nogil=True)
+def adam_update(
+    param, grad, m, v, lr, beta1, beta2, eps, weight_decay, step, decoupled, new_param, new_m, new_v
+):  # type: ignore[no-untyped-def]
+    """torch.optim.Adam / AdamW (decoupled) in one pass, float64 scalars."""
+    bias1 = 1.0 - beta1**step
+    bias2_sqrt = math.sqrt(1.0 - beta2**step)
+    step_size = lr / bias1
+    shrink = 1.0 - lr * weight_decay
+    n = param.shape[0]
+    for i in prange(n):
+        p = param[i]
+        g = grad[i]
+        if decoupled:
+            p = p * shrink
+        elif weight_decay != 0.0:
+            g = g + weight_decay * p
+        mi = beta1 * m[i] + (1.0 - beta1) * g
+        vi = beta2 * v[i] + (1.0 - beta2) * g * g
+        new_m[i] = mi
+        new_v[i] = vi
+        new_param[i] = p - step_size * mi / (math.sqrt(vi) / bias2_sqrt + eps)

@@ -1,0 +1,80 @@
+"""Choose a reduction kernel from where the reduced axes sit in memory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+__all__ = ["reduce_sum_max_min"]
+
+# Below this many output columns the column kernel's vectors are too short; numpy is better.
+_MIN_COLUMNS = 64
+
+
+def _dense_perm(x: np.ndarray) -> tuple[np.ndarray, list[int]] | None:
+    """``(x.transpose(perm) C-contiguous, perm)`` if x is dense in some axis order, else None."""
+    if x.flags.c_contiguous:
+        return x, list(range(x.ndim))
+    perm = sorted(range(x.ndim), key=lambda k: -abs(x.strides[k]) if x.shape[k] != 1 else 0)
+    xt = x.transpose(perm)
+    if xt.flags.c_contiguous:
+        return xt, perm
+    return None
+
+
+def reduce_sum_max_min(
+    kind: str,
+    x: np.ndarray,
+    axis: tuple[int, ...],
+    keepdims: bool,
+    kernels: Any,
+    fallback: Callable[[], np.ndarray],
+) -> np.ndarray:
+    """``sum``/``max``/``min`` of ``x`` over ``axis`` with a parallel kernel, or ``fallback()``
+    when no kernel fits (bool, strided or broadcast input, scattered axes, few columns)."""
+    dense = _dense_perm(x)
+    if dense is None or x.dtype == np.bool_:
+        return fallback()
+    xt, perm = dense
+    reduced = sorted(perm.index(a) for a in axis)
+    if reduced != list(range(reduced[0], reduced[-1] + 1)):
+        return fallback()
+    shape = xt.shape
+    r0, r1 = reduced[0], reduced[-1] + 1
+    outer = int(np.prod(shape[:r0], dtype=np.int64))
+    inner = int(np.prod(shape[r0:r1], dtype=np.int64))
+    cols = int(np.prod(shape[r1:], dtype=np.int64))
+    floating = x.dtype.kind == "f"
+    acc_dtype = np.float64 if floating else np.int64
+    if cols == 1:
+        rows = xt.reshape(outer, inner)
+        nch = -(-inner // kernels.CHUNK)
+        if kind == "sum":
+            partial = np.zeros((outer, nch), dtype=acc_dtype)
+            kernels.sum_rows(rows, partial)
+            flat = partial.sum(axis=1) if nch > 1 else partial[:, 0]
+        else:
+            partial = np.empty((outer, nch), dtype=x.dtype)
+            (kernels.max_rows if kind == "max" else kernels.min_rows)(rows, partial)
+            flat = partial[:, 0] if nch == 1 else getattr(np, kind)(partial, axis=1)
+    elif cols >= _MIN_COLUMNS:
+        blocks = xt.reshape(outer, inner, cols)
+        if kind == "sum":
+            out2 = np.empty((outer, cols), dtype=acc_dtype)
+            kernels.sum_cols(blocks, out2)
+        else:
+            out2 = np.empty((outer, cols), dtype=x.dtype)
+            (kernels.max_cols if kind == "max" else kernels.min_cols)(blocks, out2)
+        flat = out2
+    else:
+        return fallback()
+    kept_perm = [perm[d] for d in range(x.ndim) if d < r0 or d >= r1]
+    kept_shape = [shape[d] for d in range(x.ndim) if d < r0 or d >= r1]
+    result = np.asarray(flat, dtype=x.dtype).reshape(kept_shape)
+    if kept_perm != sorted(kept_perm):
+        result = np.ascontiguousarray(result.transpose(np.argsort(kept_perm)))
+    if keepdims:
+        result = np.expand_dims(result, axis)
+    return result
