@@ -50,7 +50,7 @@ __all__ = [
 BOOL, INTEGER, FLOATING_KIND = 0, 1, 2
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # singletons: identity eq and hash
 class DType:
     """A plugtorch data type, e.g. ``plugtorch.float32``."""
 

@@ -98,7 +98,7 @@ class Tensor:
     # --- metadata ----------------------------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
-        return tuple(self._data.shape)
+        return self._data.shape  # the array API makes this a tuple of ints
 
     def size(self, dim: int | None = None) -> Any:
         """The shape (``Size``-like tuple), or one dimension's size."""

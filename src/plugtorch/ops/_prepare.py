@@ -131,12 +131,37 @@ def expand_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     return apply(expand_op, (x,), x._dtype, shape=shape)
 
 
+# Broadcast constants are read-only views and primitives never mutate inputs, so the same
+# constant array can be reused: `x * 0.5` in a loop costs a dict lookup, not an allocation.
+_CONSTANTS: dict[tuple[Any, ...], Any] = {}
+_CONSTANTS_LIMIT = 512
+
+
 def scalar_tensor(value: Any, backend: Any, dtype: dtypes.DType, shape: tuple[int, ...]) -> Tensor:
     """A Python scalar as a tensor of ``shape`` (a zero-stride view where the backend allows)."""
-    data = backend.full((), value, dtype)
-    if shape:
-        data = backend.broadcast_to(data, shape)
+    key = (id(backend), dtype, type(value), value, shape)
+    data = _CONSTANTS.get(key)
+    if data is None:
+        data = backend.full((), value, dtype)
+        if shape:
+            data = backend.broadcast_to(data, shape)
+        if len(_CONSTANTS) >= _CONSTANTS_LIMIT:
+            _CONSTANTS.clear()
+        _CONSTANTS[key] = data
     return Tensor._make(data, backend, dtype)
+
+
+def _scalar_dtype(tensor: Tensor, value: Any) -> dtypes.DType | None:
+    """The result dtype of ``tensor (op) python scalar`` when the scalar does not promote."""
+    kind = tensor._dtype.kind
+    scalar_type = type(value)
+    if scalar_type is float:
+        return tensor._dtype if kind == 2 else None
+    if scalar_type is int:
+        return tensor._dtype if kind >= 1 else None
+    if scalar_type is bool:
+        return tensor._dtype
+    return None
 
 
 def _operand_backend(name: str, operands: Sequence[Any]) -> Any:
@@ -176,6 +201,18 @@ def prepare_elementwise(
                 raise mixed_backend_error(name, first._backend, second._backend)
             if first.shape == second.shape:
                 return [first, second], first._dtype
+        elif dtype is None:
+            # tensor (op) scalar and scalar (op) tensor: the hot path of most models
+            if type(first) is Tensor and type(second) in _SCALARS:
+                common = _scalar_dtype(first, second)
+                if common is not None:
+                    constant = scalar_tensor(second, first._backend, common, first.shape)
+                    return [first, constant], common
+            elif type(second) is Tensor and type(first) in _SCALARS:
+                common = _scalar_dtype(second, first)
+                if common is not None:
+                    constant = scalar_tensor(first, second._backend, common, second.shape)
+                    return [constant, second], common
     backend = _operand_backend(name, operands)
     if dtype is None:
         dtype = dtypes.result_type(
