@@ -26,8 +26,9 @@ from typing import Any
 
 import numpy as np
 
-import plugtorch
 from plugtorch import dtypes
+from plugtorch.ops.creation import as_tensor
+from plugtorch.tensor import Tensor
 
 __all__ = ["CheckpointError", "CheckpointNotFoundError", "load", "save"]
 
@@ -78,7 +79,7 @@ def _safetensors_numpy() -> Any:
 
 
 def _is_tensor(value: Any) -> bool:
-    return isinstance(value, (plugtorch.Tensor, np.ndarray))
+    return isinstance(value, (Tensor, np.ndarray))
 
 
 def _encode(value: Any, path: str, arrays: dict[str, np.ndarray]) -> Any:
@@ -130,7 +131,7 @@ def _decode(value: Any, tensors: Mapping[str, Any]) -> Any:
 
 
 def _to_numpy(value: Any, name: str) -> np.ndarray:
-    array = value.numpy() if isinstance(value, plugtorch.Tensor) else value
+    array = value.numpy() if isinstance(value, Tensor) else value
     try:
         dtypes.from_numpy_dtype(array.dtype.newbyteorder("="))
     except TypeError as error:
@@ -223,6 +224,11 @@ def _read_header(path: str, raw: bytes) -> dict[str, Any]:
             "checkpoint (truncated or not a checkpoint)"
         )
     (header_size,) = struct.unpack("<Q", raw[:8])
+    if len(raw) > 8 and raw[8:9] != b"{":
+        raise CheckpointError(
+            f"{path}: not a safetensors checkpoint (no JSON header after the length field; "
+            f"the file starts with {raw[:12].hex()})"
+        )
     if header_size > _MAX_HEADER:
         raise CheckpointError(
             f"{path}: not a safetensors checkpoint (header length "
@@ -293,7 +299,7 @@ def load(path: str | os.PathLike[str], backend: Any = None) -> dict[str, Any]:
     tensors: dict[str, Any] = {}
     for key, array in arrays.items():
         try:
-            tensors[key] = plugtorch.as_tensor(array, backend=backend)
+            tensors[key] = as_tensor(array, backend=backend)
         except TypeError as error:
             raise CheckpointError(
                 f"{name}: tensor {key!r} has dtype {array.dtype}, which "

@@ -19,8 +19,9 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-import plugtorch
 from plugtorch.data._seeding import make_rng
+from plugtorch.ops.creation import as_tensor
+from plugtorch.tensor import Tensor
 
 __all__ = ["Dataset", "Subset", "TensorDataset", "random_split"]
 
@@ -48,11 +49,11 @@ class Dataset(Generic[T_co]):
 
 
 def _as_tensor(value: Any, backend: Any) -> Any:
-    if isinstance(value, plugtorch.Tensor):
+    if isinstance(value, Tensor):
         if backend is None or value.backend.name == _backend_name(backend):
             return value
         return value.to(_backend_name(backend))
-    return plugtorch.as_tensor(np.asarray(value), backend=backend)
+    return as_tensor(np.asarray(value), backend=backend)
 
 
 def _backend_name(backend: Any) -> str:
@@ -63,7 +64,7 @@ class TensorDataset(Dataset[tuple[Any, ...]]):
     """Samples are the rows of tensors that share their first dimension.
 
     Accepts plugtorch Tensors or anything numpy can turn into an array (converted with
-    ``plugtorch.as_tensor`` onto ``backend``, default: the first tensor's backend, else the
+    ``as_tensor`` onto ``backend``, default: the first tensor's backend, else the
     default backend). ``dataset[i]`` is the tuple ``(t[i] for t in tensors)``; the
     :class:`~plugtorch.data.DataLoader` gathers whole batches at once from a TensorDataset.
 
@@ -77,9 +78,7 @@ class TensorDataset(Dataset[tuple[Any, ...]]):
         if not tensors:
             raise ValueError("TensorDataset needs at least one tensor")
         if backend is None:
-            backend = next(
-                (t.backend.name for t in tensors if isinstance(t, plugtorch.Tensor)), None
-            )
+            backend = next((t.backend.name for t in tensors if isinstance(t, Tensor)), None)
         converted = tuple(_as_tensor(t, backend) for t in tensors)
         for position, tensor in enumerate(converted):
             if len(tensor.shape) == 0:

@@ -20,10 +20,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-import plugtorch
 from plugtorch import dtypes
 from plugtorch.data._seeding import make_rng, resolve_seed
 from plugtorch.data.dataset import Subset, TensorDataset
+from plugtorch.ops.creation import as_tensor, tensor
+from plugtorch.ops.shape import stack
+from plugtorch.tensor import Tensor
 
 __all__ = ["DataLoader", "default_collate"]
 
@@ -31,7 +33,7 @@ __all__ = ["DataLoader", "default_collate"]
 def default_collate(batch: Sequence[Any], backend: Any = None) -> Any:
     """Stack a list of samples into a batch, field by field.
 
-    * Tensors are stacked with ``plugtorch.stack`` (they keep their backend);
+    * Tensors are stacked with ``stack`` (they keep their backend);
     * numpy arrays and numpy scalars are stacked by numpy, then made a tensor on ``backend``;
     * Python ``bool`` / ``int`` / ``float`` become a 1-d tensor of ``bool`` / ``int64`` / the
       default float dtype;
@@ -46,18 +48,18 @@ def default_collate(batch: Sequence[Any], backend: Any = None) -> Any:
     if len(batch) == 0:
         raise ValueError("default_collate: cannot collate an empty batch")
     first = batch[0]
-    if isinstance(first, plugtorch.Tensor):
-        return plugtorch.stack(list(batch))
+    if isinstance(first, Tensor):
+        return stack(list(batch))
     if isinstance(first, (np.ndarray, np.generic)):
-        return plugtorch.as_tensor(np.stack([np.asarray(item) for item in batch]), backend=backend)
+        return as_tensor(np.stack([np.asarray(item) for item in batch]), backend=backend)
     if isinstance(first, (str, bytes)):
         return list(batch)
     if isinstance(first, bool):
-        return plugtorch.tensor(list(batch), dtype=dtypes.bool_, backend=backend)
+        return tensor(list(batch), dtype=dtypes.bool_, backend=backend)
     if isinstance(first, numbers.Integral):
-        return plugtorch.tensor(list(batch), dtype=dtypes.int64, backend=backend)
+        return tensor(list(batch), dtype=dtypes.int64, backend=backend)
     if isinstance(first, numbers.Real):
-        return plugtorch.tensor([float(item) for item in batch], backend=backend)
+        return tensor([float(item) for item in batch], backend=backend)
     if isinstance(first, collections.abc.Mapping):
         return {key: default_collate([item[key] for item in batch], backend) for key in first}
     if isinstance(first, collections.abc.Sequence):
@@ -190,5 +192,5 @@ class DataLoader:
         indices = np.arange(start, end, dtype=np.int64) if order is None else order[start:end]
         if mapping is not None:
             indices = mapping[indices]
-        index = plugtorch.tensor(indices, dtype=dtypes.int64, backend=dataset.backend.name)
+        index = tensor(indices, dtype=dtypes.int64, backend=dataset.backend.name)
         return tuple(tensor[index] for tensor in dataset.tensors)
