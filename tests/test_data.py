@@ -523,3 +523,20 @@ def test_digits_pipeline() -> None:
     loader = DataLoader(TensorDataset(images, labels), batch_size=64, shuffle=True, seed=0)
     x, y = next(iter(loader))
     assert x.shape == (64, 1, 8, 8) and x.dtype == plugtorch.float32 and y.shape == (64,)
+
+
+def _other_backends() -> list[str]:
+    return [b.name for b in plugtorch.list_backends() if b.available and b.name != "numpy"]
+
+
+@pytest.mark.parametrize("backend", _other_backends())
+def test_loader_on_other_backends(backend: str) -> None:
+    data = TensorDataset(
+        np.arange(20, dtype=np.float32).reshape(10, 2), np.arange(10), backend=backend
+    )
+    reference = _labels(DataLoader(_dataset(), batch_size=4, shuffle=True, seed=3))
+    loader = DataLoader(data, batch_size=4, shuffle=True, seed=3)
+    batches = list(loader)
+    assert all(t.backend.name == backend for batch in batches for t in batch)
+    assert [batch[1].tolist() for batch in batches] == reference  # same shuffle everywhere
+    assert default_collate([1, 2], backend=backend).backend.name == backend

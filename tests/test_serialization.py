@@ -243,3 +243,14 @@ def test_missing_safetensors(tmp_path, monkeypatch) -> None:
 def test_error_class_is_value_error() -> None:
     assert issubclass(CheckpointError, ValueError)
     assert issubclass(CheckpointNotFoundError, CheckpointError)
+
+
+@pytest.mark.parametrize(
+    "backend", [b.name for b in plugtorch.list_backends() if b.available and b.name != "numpy"]
+)
+def test_save_and_load_on_other_backends(tmp_path, backend: str) -> None:
+    original = plugtorch.tensor([[1.5, -2.0]], backend=backend)
+    save({"w": original}, tmp_path / "m.safetensors")
+    loaded = load(tmp_path / "m.safetensors", backend=backend)["w"]
+    assert loaded.backend.name == backend and loaded.tolist() == [[1.5, -2.0]]
+    assert load(tmp_path / "m.safetensors", backend="numpy")["w"].backend.name == "numpy"
