@@ -1,0 +1,247 @@
+"""The op database: sample inputs for every op in ``plugtorch.ops.REGISTRY``.
+
+One entry per registered op (PyTorch's OpInfo idea): how to call it through the public API, the
+input domain where it is smooth (so central differences are meaningful), how its inputs' shapes
+relate, and a numpy reference for the forward values. Tests draw shapes with Hypothesis and
+values with a seeded numpy generator, then check forward values and gradients (``gradcheck``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+import plugtorch as pt
+
+
+@dataclass(frozen=True)
+class OpInfo:
+    name: str  # the registry name
+    call: Callable[..., Any]  # takes tensors, returns a tensor
+    arity: int = 1
+    domain: str = "real"  # real | positive | nonzero | away_from_integers | away_from_zero | unit
+    shapes: str = "broadcast"  # broadcast | same | matmul | reduce | any
+    ref: Callable[..., Any] | None = None  # numpy reference on float64 arrays
+    differentiable: bool = True
+    public: str | None = None  # public name when it differs from the registry name
+    internal: str = ""  # why an op has no public name of its own
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _sum_dims(x: np.ndarray) -> tuple[int, ...]:
+    return tuple(range(0, x.ndim, 2))
+
+
+OPS: list[OpInfo] = [
+    # elementwise unary
+    OpInfo("neg", pt.neg, ref=np.negative),
+    OpInfo("abs", pt.abs, domain="away_from_zero", ref=np.abs),
+    OpInfo("sign", pt.sign, domain="away_from_zero", ref=np.sign),
+    OpInfo("floor", pt.floor, domain="away_from_integers", ref=np.floor),
+    OpInfo("ceil", pt.ceil, domain="away_from_integers", ref=np.ceil),
+    OpInfo("round", pt.round, domain="away_from_integers", ref=np.round),
+    OpInfo("exp", pt.exp, ref=np.exp),
+    OpInfo("log", pt.log, domain="positive", ref=np.log),
+    OpInfo("log1p", pt.log1p, domain="positive", ref=np.log1p),
+    OpInfo("expm1", pt.expm1, ref=np.expm1),
+    OpInfo("sqrt", pt.sqrt, domain="positive", ref=np.sqrt),
+    OpInfo("sin", pt.sin, ref=np.sin),
+    OpInfo("cos", pt.cos, ref=np.cos),
+    OpInfo("tanh", pt.tanh, ref=np.tanh),
+    OpInfo("sigmoid", pt.sigmoid, ref=lambda x: 1 / (1 + np.exp(-x))),
+    OpInfo("relu", pt.relu, domain="away_from_zero", ref=lambda x: np.maximum(x, 0)),
+    # elementwise binary
+    OpInfo("add", pt.add, 2, ref=np.add),
+    OpInfo("sub", pt.sub, 2, ref=np.subtract),
+    OpInfo("mul", pt.mul, 2, ref=np.multiply),
+    OpInfo("div", pt.div, 2, domain="away_from_zero", ref=np.divide),
+    OpInfo(
+        "remainder",
+        pt.remainder,
+        2,
+        domain="positive",
+        ref=np.remainder,
+        extra={"first_scale": 3.0},
+    ),
+    OpInfo("pow", pt.pow, 2, domain="positive", ref=np.power),
+    OpInfo("maximum", pt.maximum, 2, ref=np.maximum),
+    OpInfo("minimum", pt.minimum, 2, ref=np.minimum),
+    OpInfo(
+        "floor_divide",
+        pt.floor_divide,
+        2,
+        domain="away_from_zero",
+        ref=np.floor_divide,
+        differentiable=False,
+    ),
+    OpInfo("eq", pt.eq, 2, ref=np.equal, differentiable=False),
+    OpInfo("ne", pt.ne, 2, ref=np.not_equal, differentiable=False),
+    OpInfo("lt", pt.lt, 2, ref=np.less, differentiable=False),
+    OpInfo("le", pt.le, 2, ref=np.less_equal, differentiable=False),
+    OpInfo("gt", pt.gt, 2, ref=np.greater, differentiable=False),
+    OpInfo("ge", pt.ge, 2, ref=np.greater_equal, differentiable=False),
+    OpInfo("logical_and", pt.logical_and, 2, ref=np.logical_and, differentiable=False),
+    OpInfo("logical_or", pt.logical_or, 2, ref=np.logical_or, differentiable=False),
+    OpInfo("logical_xor", pt.logical_xor, 2, ref=np.logical_xor, differentiable=False),
+    OpInfo("logical_not", pt.logical_not, ref=np.logical_not, differentiable=False),
+    OpInfo(
+        "bitwise_and",
+        lambda a, b: pt.bitwise_and(a > 0, b > 0),
+        2,
+        ref=lambda a, b: (a > 0) & (b > 0),
+        differentiable=False,
+    ),
+    OpInfo(
+        "bitwise_or",
+        lambda a, b: pt.bitwise_or(a > 0, b > 0),
+        2,
+        ref=lambda a, b: (a > 0) | (b > 0),
+        differentiable=False,
+    ),
+    OpInfo(
+        "bitwise_xor",
+        lambda a, b: pt.bitwise_xor(a > 0, b > 0),
+        2,
+        ref=lambda a, b: (a > 0) ^ (b > 0),
+        differentiable=False,
+    ),
+    OpInfo(
+        "bitwise_not", lambda a: pt.bitwise_not(a > 0), ref=lambda a: ~(a > 0), differentiable=False
+    ),
+    OpInfo(
+        "where",
+        lambda c, a, b: pt.where(c > 0, a, b),
+        3,
+        ref=lambda c, a, b: np.where(c > 0, a, b),
+        extra={"nondiff_args": (0,)},
+    ),
+    OpInfo(
+        "clamp",
+        lambda x: pt.clamp(x, -0.5, 0.5),
+        domain="away_from_clamp_bounds",
+        ref=lambda x: np.clip(x, -0.5, 0.5),
+    ),
+    OpInfo(
+        "astype",
+        lambda x: x.to(pt.float32).to(pt.float64),
+        ref=lambda x: x.astype(np.float32),
+        public="to",
+        internal="reached through Tensor.to(dtype) and promotion",
+        extra={"gradcheck": {"eps": 1e-2, "atol": 1e-3}},
+    ),
+    OpInfo(
+        "expand",
+        lambda x: x.expand((2,) + x.shape),
+        ref=lambda x: np.broadcast_to(x, (2,) + x.shape),
+    ),
+    # reductions
+    OpInfo(
+        "sum", lambda x: x.sum(dim=_dims(x)), shapes="reduce", ref=lambda x: x.sum(axis=_dims(x))
+    ),
+    OpInfo(
+        "prod",
+        lambda x: x.prod(dim=_dims(x)),
+        shapes="reduce",
+        domain="away_from_zero",
+        ref=lambda x: x.prod(axis=_dims(x)),
+    ),
+    OpInfo(
+        "amax", lambda x: x.amax(dim=_dims(x)), shapes="reduce", ref=lambda x: x.max(axis=_dims(x))
+    ),
+    OpInfo(
+        "amin",
+        lambda x: x.amin(dim=_dims(x), keepdim=True),
+        shapes="reduce",
+        ref=lambda x: x.min(axis=_dims(x), keepdims=True),
+    ),
+    # linear algebra
+    OpInfo("matmul", pt.matmul, 2, shapes="matmul", ref=np.matmul),
+    # movement
+    OpInfo("reshape", lambda x: x.reshape(-1), ref=lambda x: x.reshape(-1)),
+    OpInfo("permute", lambda x: x.T, ref=lambda x: x.T),
+    OpInfo(
+        "cat",
+        lambda a, b: pt.cat([a, b, a], dim=0),
+        2,
+        shapes="same",
+        ref=lambda a, b: np.concatenate([a, b, a], 0),
+        extra={"min_dims": 1},
+    ),
+    OpInfo("flip", lambda x: pt.flip(x, tuple(range(x.ndim))), ref=lambda x: np.flip(x)),
+    OpInfo("getitem", lambda x: x[..., ::2], ref=lambda x: x[..., ::2], extra={"min_dims": 1}),
+    OpInfo(
+        "getitem_backward",
+        lambda x: _getitem_grad(x),
+        internal="the gradient of getitem",
+        ref=lambda x: np.pad(x, [(0, 0)] * (x.ndim - 1) + [(1, 0)]),
+        extra={"min_dims": 1},
+    ),
+    OpInfo(
+        "take",
+        lambda x: x.reshape(-1)[pt.tensor([0, 0])],
+        ref=lambda x: x.reshape(-1)[[0, 0]],
+        public="index_select",
+    ),
+    OpInfo(
+        "index_add",
+        lambda x: pt.index_add(x, 0, pt.tensor([0, 0]), x[:1].expand((2,) + x.shape[1:])),
+        ref=lambda x: _np_index_add(x),
+        extra={"min_dims": 1},
+    ),
+    OpInfo(
+        "gather",
+        lambda x: pt.gather(x, 0, pt.zeros(x.shape, dtype=pt.int64)),
+        ref=lambda x: np.take_along_axis(x, np.zeros(x.shape, np.int64), 0),
+        extra={"min_dims": 1},
+    ),
+    OpInfo(
+        "scatter_add",
+        lambda x: pt.scatter_add(x, 0, pt.zeros(x.shape, dtype=pt.int64), x),
+        ref=lambda x: _np_scatter_first(x),
+        extra={"min_dims": 1},
+    ),
+]
+
+
+def _dims(x: Any) -> tuple[int, ...]:
+    return tuple(range(0, x.ndim, 2))
+
+
+def _getitem_grad(x: Any) -> Any:
+    # getitem's backward op, reached the way autograd reaches it: differentiate a slice.
+    padded_shape = x.shape[:-1] + (x.shape[-1] + 1,)
+    base = pt.zeros(padded_shape, dtype=x.dtype, requires_grad=True)
+    (grad,) = pt.autograd.grad(base[..., 1:], base, grad_outputs=x, create_graph=True)
+    return grad
+
+
+def _np_index_add(x: np.ndarray) -> np.ndarray:
+    out = x.copy()
+    out[0] += 2 * x[0]
+    return out
+
+
+def _np_scatter_first(x: np.ndarray) -> np.ndarray:
+    out = x.copy()
+    out[0] += x.sum(axis=0)
+    return out
+
+
+BY_NAME = {info.name: info for info in OPS}
+
+
+def sample_values(rng: np.random.Generator, shape: tuple[int, ...], domain: str) -> np.ndarray:
+    """Float64 values in the domain where an op is smooth."""
+    if domain == "positive":
+        return rng.uniform(0.5, 2.0, size=shape)
+    if domain in ("away_from_zero", "nonzero"):
+        return rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.3, 2.0, size=shape)
+    if domain == "away_from_integers":
+        return rng.integers(-3, 3, size=shape) + rng.uniform(0.1, 0.4, size=shape)
+    if domain == "away_from_clamp_bounds":
+        values = rng.uniform(-1.5, 1.5, size=shape)
+        near = np.abs(np.abs(values) - 0.5) < 0.05
+        return np.where(near, values * 0.5, values)
+    return rng.uniform(-2.0, 2.0, size=shape)

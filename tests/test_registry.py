@@ -1,0 +1,45 @@
+"""The op registry is the single source: every op has a test entry, docs and a public name."""
+
+from __future__ import annotations
+
+import inspect
+
+import plugtorch as pt
+from op_db import BY_NAME
+from plugtorch.ops import REGISTRY
+
+
+def test_every_registered_op_has_an_op_db_entry() -> None:
+    missing = sorted(set(REGISTRY) - set(BY_NAME))
+    assert not missing, f"ops without a test entry in tests/op_db.py: {missing}"
+
+
+def test_op_db_names_only_registered_ops() -> None:
+    unknown = sorted(set(BY_NAME) - set(REGISTRY))
+    assert not unknown, f"op_db entries for ops that are not registered: {unknown}"
+
+
+def test_every_op_has_a_docstring() -> None:
+    undocumented = sorted(name for name, op in REGISTRY.items() if len(op.doc) < 10)
+    assert not undocumented, f"ops without a docstring on their forward: {undocumented}"
+
+
+def test_every_op_has_a_documented_public_name() -> None:
+    problems = []
+    for name in REGISTRY:
+        info = BY_NAME[name]
+        public = info.public or name
+        function = getattr(pt, public, None) or getattr(pt.Tensor, public, None)
+        if function is None:
+            if not info.internal:
+                problems.append(f"{name}: no plugtorch.{public} and no reason given")
+            continue
+        doc = inspect.getdoc(function) or ""
+        if getattr(pt, public, None) is not None and ">>>" not in doc:
+            problems.append(f"{name}: plugtorch.{public} has no example in its docstring")
+    assert not problems, "\n".join(problems)
+
+
+def test_public_functions_are_in_all() -> None:
+    for name in pt.__all__:
+        assert hasattr(pt, name), name
