@@ -540,3 +540,12 @@ def test_loader_on_other_backends(backend: str) -> None:
     assert all(t.backend.name == backend for batch in batches for t in batch)
     assert [batch[1].tolist() for batch in batches] == reference  # same shuffle everywhere
     assert default_collate([1, 2], backend=backend).backend.name == backend
+
+
+@pytest.mark.parametrize("backend", _other_backends())
+def test_tensor_dataset_mixed_backends(backend: str) -> None:
+    here, there = plugtorch.zeros(3, 2), plugtorch.zeros(3, backend=backend)
+    with pytest.raises(ValueError, match=f"tensor 1 is on backend '{backend}'.*t.to"):
+        TensorDataset(here, there)
+    moved = TensorDataset(here, there, backend="numpy")
+    assert all(t.backend.name == "numpy" for t in moved.tensors)

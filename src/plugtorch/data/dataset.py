@@ -48,12 +48,19 @@ class Dataset(Generic[T_co]):
         raise NotImplementedError(f"{type(self).__name__} must implement __len__")
 
 
-def _as_tensor(value: Any, backend: Any) -> Any:
-    if isinstance(value, Tensor):
-        if backend is None or value.backend.name == _backend_name(backend):
-            return value
-        return value.to(_backend_name(backend))
-    return as_tensor(np.asarray(value), backend=backend)
+def _as_tensor(value: Any, backend: Any, position: int, explicit: bool) -> Any:
+    if not isinstance(value, Tensor):
+        return as_tensor(np.asarray(value), backend=backend)
+    if backend is None or value.backend.name == _backend_name(backend):
+        return value
+    if not explicit:
+        # As everywhere in plugtorch: never a silent copy between backends.
+        raise ValueError(
+            f"TensorDataset: tensor {position} is on backend {value.backend.name!r} but "
+            f"tensor 0 is on {_backend_name(backend)!r}; move one with "
+            f"t.to({_backend_name(backend)!r}) or pass backend=..."
+        )
+    return value.to(_backend_name(backend))
 
 
 def _backend_name(backend: Any) -> str:
@@ -64,8 +71,9 @@ class TensorDataset(Dataset[tuple[Any, ...]]):
     """Samples are the rows of tensors that share their first dimension.
 
     Accepts plugtorch Tensors or anything numpy can turn into an array (converted with
-    ``as_tensor`` onto ``backend``, default: the first tensor's backend, else the
-    default backend). ``dataset[i]`` is the tuple ``(t[i] for t in tensors)``; the
+    ``plugtorch.as_tensor`` onto ``backend``, default: the first tensor's backend, else the
+    default backend). Tensors on another backend are moved only if ``backend`` is given;
+    otherwise mixing backends is an error, as everywhere in plugtorch. ``dataset[i]`` is the tuple ``(t[i] for t in tensors)``; the
     :class:`~plugtorch.data.DataLoader` gathers whole batches at once from a TensorDataset.
 
     Example:
@@ -77,9 +85,12 @@ class TensorDataset(Dataset[tuple[Any, ...]]):
     def __init__(self, *tensors: Any, backend: Any = None) -> None:
         if not tensors:
             raise ValueError("TensorDataset needs at least one tensor")
+        explicit = backend is not None
         if backend is None:
             backend = next((t.backend.name for t in tensors if isinstance(t, Tensor)), None)
-        converted = tuple(_as_tensor(t, backend) for t in tensors)
+        converted = tuple(
+            _as_tensor(t, backend, position, explicit) for position, t in enumerate(tensors)
+        )
         for position, tensor in enumerate(converted):
             if len(tensor.shape) == 0:
                 raise ValueError(

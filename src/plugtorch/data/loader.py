@@ -33,7 +33,7 @@ __all__ = ["DataLoader", "default_collate"]
 def default_collate(batch: Sequence[Any], backend: Any = None) -> Any:
     """Stack a list of samples into a batch, field by field.
 
-    * Tensors are stacked with ``stack`` (they keep their backend);
+    * Tensors are stacked with ``plugtorch.stack`` (they keep their backend);
     * numpy arrays and numpy scalars are stacked by numpy, then made a tensor on ``backend``;
     * Python ``bool`` / ``int`` / ``float`` become a 1-d tensor of ``bool`` / ``int64`` / the
       default float dtype;
