@@ -73,8 +73,9 @@ class TensorDataset(Dataset[tuple[Any, ...]]):
     Accepts plugtorch Tensors or anything numpy can turn into an array (converted with
     ``plugtorch.as_tensor`` onto ``backend``, default: the first tensor's backend, else the
     default backend). Tensors on another backend are moved only if ``backend`` is given;
-    otherwise mixing backends is an error, as everywhere in plugtorch. ``dataset[i]`` is the tuple ``(t[i] for t in tensors)``; the
-    :class:`~plugtorch.data.DataLoader` gathers whole batches at once from a TensorDataset.
+    otherwise mixing backends is an error, as everywhere in plugtorch. ``dataset[i]`` is the
+    tuple ``(t[i] for t in tensors)``; the :class:`~plugtorch.data.DataLoader` gathers whole
+    batches at once from a TensorDataset.
 
     Example:
         >>> ds = TensorDataset(np.ones((3, 2), np.float32), np.array([0, 1, 2]))
