@@ -40,6 +40,8 @@ from plugtorch.backend import (
 from plugtorch.ops import *  # noqa: F401,F403
 from plugtorch.ops import __all__ as _ops_all
 from plugtorch.random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from plugtorch.serialization import load, save
+from plugtorch import data
 
 float = float32  # noqa: A001 (PyTorch aliases)
 double = float64
@@ -57,6 +59,9 @@ __all__ = [
     "Device",
     "Tensor",
     "autograd",
+    "data",
+    "load",
+    "save",
     "bool",
     "double",
     "dtypes",

@@ -190,6 +190,7 @@ def _arg(name: str, primitive: str, input: Tensor, dim: int | None, keepdim: boo
         _check_nonempty(name, flat, (0,))
         data = getattr(input._backend, primitive)(flat._data, 0, False)
         result = Tensor._make(data, input._backend, dtypes.int64)
+        result._nondiff = name if input.requires_grad else None
         if keepdim:
             result = reshape(result, (1,) * input.ndim)
         return result
@@ -198,7 +199,10 @@ def _arg(name: str, primitive: str, input: Tensor, dim: int | None, keepdim: boo
         return reshape(argmax(reshape(input, (1,))), ())
     _check_nonempty(name, input, (axis,))
     data = getattr(input._backend, primitive)(input._data, axis, keepdim)
-    return Tensor._make(data, input._backend, dtypes.int64)
+    result = Tensor._make(data, input._backend, dtypes.int64)
+    if input.requires_grad:
+        result._nondiff = name
+    return result
 
 
 def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:

@@ -101,13 +101,18 @@ def apply(op: Op, inputs: tuple[Tensor, ...], dtype: Any, /, **params: Any) -> T
     arrays = [t._data for t in inputs]
     data = op.forward(backend, *arrays, **params) if params else op.forward(backend, *arrays)
     needs_grad = False
+    nondiff = None
     if grad_mode._state.enabled:
         for tensor in inputs:
             if tensor.requires_grad:
                 needs_grad = True
                 break
+            if tensor._nondiff is not None:
+                nondiff = tensor._nondiff  # remembered so backward() can say why
     if not needs_grad:
-        return Tensor._make(data, backend, dtype)
+        out = Tensor._make(data, backend, dtype)
+        out._nondiff = nondiff
+        return out
     if not (op.differentiable and dtype.kind == 2):  # floating outputs only
         out = Tensor._make(data, backend, dtype)
         out._nondiff = op.name
