@@ -1,0 +1,47 @@
+# One entry point for newcomers and CI. `make train` and `make test` set everything up first:
+# a virtual environment in .venv with every local package installed in editable mode.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# Every local package: the core, each backend, the conformance suite, the third-party example.
+PACKAGES := . $(wildcard backends/*) $(wildcard conformance) $(wildcard examples/third_party_backend)
+PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
+
+export NUMBA_CACHE_DIR ?= $(CURDIR)/build/numba-cache
+export MPLBACKEND ?= Agg
+
+.PHONY: setup train test test-fast conformance bench clean
+
+setup: $(STAMP)
+
+$(STAMP): $(PYPROJECTS) requirements/dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps $(addprefix -e ,$(PACKAGES))
+	touch $(STAMP)
+
+# The main job: train the digits classifier on the default backend.
+train: setup
+	$(VENV)/bin/plugtorch train digits --out runs/digits
+
+# The whole test suite: core, backends, nn, data, array API, and the conformance suite
+# against every installed backend.
+test: setup
+	$(PY) -m pytest -q -p no:cacheprovider tests $(wildcard backends/*/tests) $(wildcard conformance/tests) $(wildcard examples/third_party_backend/tests)
+	$(MAKE) --no-print-directory conformance
+
+conformance: setup
+	@if [ -d conformance ]; then \
+		for b in $$($(PY) -c "import plugtorch as pt; print(' '.join(i.name for i in pt.list_backends() if i.available))"); do \
+			echo "== conformance: $$b"; \
+			$(VENV)/bin/plugtorch-conformance --backend $$b || exit 1; \
+		done; \
+	fi
+
+bench: setup
+	$(PY) benchmarks/bench_autograd_overhead.py
+
+clean:
+	rm -rf $(VENV) build runs .pytest_cache .hypothesis
