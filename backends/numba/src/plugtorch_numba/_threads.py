@@ -37,13 +37,19 @@ def _get_pool() -> ThreadPoolExecutor:
 def run_chunks(func: Callable[[int, int], Any], n: int, align: int = 64) -> None:
     """Call ``func(start, stop)`` over ``range(n)`` split into one chunk per thread."""
     threads = num_threads()
+    errors = np.geterr()  # np.errstate is per thread: carry the caller's into the workers
+
+    def with_errstate(a: int, b: int) -> Any:
+        with np.errstate(**errors):
+            return func(a, b)
+
     step = -(-n // threads)
     step = -(-step // align) * align
     bounds = [(s, min(s + step, n)) for s in range(0, n, step)]
     if len(bounds) <= 1:
         func(0, n)
         return
-    futures = [_get_pool().submit(func, a, b) for a, b in bounds[1:]]
+    futures = [_get_pool().submit(with_errstate, a, b) for a, b in bounds[1:]]
     func(*bounds[0])
     for f in futures:
         f.result()

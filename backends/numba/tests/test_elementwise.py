@@ -1,0 +1,137 @@
+"""Elementwise kernels against numpy, bit for bit, on every layout the planner handles."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import layouts
+
+BINARY_ALL = ["add", "subtract", "multiply", "maximum", "minimum"]
+COMPARISONS = ["equal", "not_equal", "less", "less_equal", "greater", "greater_equal"]
+FLOAT_SHAPES = [(1, 1023), (32, 32), (1, 1025), (7, 10007)]  # 1023, 1024, 1025, > 65537
+
+
+def _float_data(shape: tuple[int, int], dtype: type, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal(shape) * 3).astype(dtype)
+    flat = x.reshape(-1)
+    specials = np.array([np.nan, np.inf, -np.inf, -0.0, 0.0, 1e-30, -1e30], dtype=dtype)
+    flat[: specials.size] = specials
+    flat[-specials.size :] = specials[::-1]
+    flat[specials.size : 3 * specials.size] = rng.choice(specials, 2 * specials.size)
+    return x
+
+
+def _int_data(shape: tuple[int, int], dtype: type, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    info = np.iinfo(dtype)
+    x = rng.integers(info.min, info.max, size=shape, dtype=dtype, endpoint=True)
+    flat = x.reshape(-1)
+    flat[:6] = np.array([0, 1, -1, info.min, info.max, 2], dtype=np.int64).astype(dtype)
+    flat[6:12] = rng.integers(-3, 4, size=6).astype(dtype)
+    return x
+
+
+def assert_same(got: np.ndarray, want: np.ndarray) -> None:
+    assert got.dtype == want.dtype and got.shape == want.shape
+    np.testing.assert_array_equal(got, want)
+    if want.dtype.kind == "f":
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", FLOAT_SHAPES)
+def test_float_binary(nb, dtype, shape):
+    x = _float_data(shape, dtype, 1)
+    y = _float_data(shape, dtype, 2)
+    ys = layouts(y, np.random.default_rng(0))
+    xs = layouts(x, np.random.default_rng(0))
+    with np.errstate(all="ignore"):
+        for name in [*BINARY_ALL, "divide", *COMPARISONS]:
+            for layout in ys:
+                a, b = xs[layout if layout != "broadcast" else "contiguous"], ys[layout]
+                assert_same(getattr(nb, name)(a, b), getattr(np, name)(a, b))
+                assert_same(getattr(nb, name)(b, a), getattr(np, name)(b, a))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_float_unary(nb, dtype):
+    x = _float_data((7, 10007), dtype, 3)
+    with np.errstate(all="ignore"):
+        for layout, a in layouts(x, np.random.default_rng(0)).items():
+            for name in ["negative", "abs", "sqrt", "floor", "ceil"]:
+                assert_same(getattr(nb, name)(a), getattr(np, name)(a))
+            for name in ["exp", "log", "log1p", "expm1", "sin", "cos", "tanh"]:
+                assert_same(getattr(nb, name)(a), getattr(np, name)(a))
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int16, np.int32, np.int64])
+def test_integer_ops(nb, dtype):
+    x = _int_data((3, 30011), dtype, 4)
+    y = _int_data((3, 30011), dtype, 5)
+    cases = [(x, y)] if dtype != np.int64 else [
+        (layouts(x, None)[k], layouts(y, None)[k]) for k in ("contiguous", "transposed", "broadcast")
+    ]
+    with np.errstate(all="ignore"):
+        for a, b in cases:
+            for name in [*BINARY_ALL, "floor_divide", "remainder", "bitwise_and", "bitwise_or",
+                         "bitwise_xor", "less", "equal"]:
+                assert_same(getattr(nb, name)(a, b), getattr(np, name)(a, b))
+            for name in ["negative", "abs"]:
+                assert_same(getattr(nb, name)(a), getattr(np, name)(a))
+
+
+def test_integer_division_edges(nb):
+    info = np.iinfo(np.int64)
+    a = np.array([7, -7, 7, -7, 5, info.min, info.min, 0, 3], dtype=np.int64)
+    b = np.array([2, 2, -2, -2, 0, -1, 1, 0, -1], dtype=np.int64)
+    with np.errstate(all="ignore"):
+        assert_same(nb.floor_divide(a, b), np.floor_divide(a, b))
+        assert_same(nb.remainder(a, b), np.remainder(a, b))
+
+
+def test_bool_ops(nb):
+    rng = np.random.default_rng(6)
+    x = rng.random((5, 20011)) < 0.5
+    y = rng.random((5, 20011)) < 0.5
+    for name in ["bitwise_and", "bitwise_or", "bitwise_xor", "equal", "not_equal", "less"]:
+        assert_same(getattr(nb, name)(x, y), getattr(np, name)(x, y))
+        assert_same(getattr(nb, name)(x.T, y.T), getattr(np, name)(x.T, y.T))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int64, np.bool_])
+def test_where(nb, dtype):
+    rng = np.random.default_rng(7)
+    cond = rng.random((9, 8191)) < 0.3
+    x = (rng.standard_normal((9, 8191)) * 9).astype(dtype)
+    y = (rng.standard_normal((9, 8191)) * 9).astype(dtype)
+    for layout in ("contiguous", "transposed", "broadcast"):
+        c, a = layouts(cond, None)[layout], layouts(x, None)[layout]
+        assert_same(nb.where(c, a, y), np.where(c, a, y))
+
+
+def test_three_dimensional_layouts(nb):
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((6, 70, 90)).astype(np.float32)
+    y = rng.standard_normal((6, 70, 90)).astype(np.float32)
+    cases = [
+        (x.transpose(2, 0, 1), y.transpose(2, 0, 1)),  # dense, permuted
+        (x.transpose(1, 0, 2), y.transpose(1, 0, 2)),
+        (x, np.broadcast_to(y[:, :1, :], x.shape)),  # middle broadcast: numpy fallback
+        (x[:, ::2, ::3], y[:, ::2, ::3]),
+        (np.zeros((0, 5), np.float32), np.zeros((0, 5), np.float32)),
+        (np.float32(3.0) * np.ones((), np.float32), np.ones((), np.float32)),
+    ]
+    for a, b in cases:
+        got = nb.add(a, b)
+        assert_same(got, np.add(a, b))
+        assert_same(nb.multiply(a, b), np.multiply(a, b))
+
+
+def test_small_inputs_take_numpy_path():
+    from plugtorch_numba import NumbaBackend
+
+    backend = NumbaBackend()
+    x = np.arange(10, dtype=np.float32)
+    assert_same(backend.add(x, x), x + x)
+    assert backend.capabilities.primitives
