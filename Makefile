@@ -29,7 +29,7 @@ train: setup
 # The whole test suite: core, backends, nn, data, array API, and the conformance suite
 # against every installed backend.
 test: setup
-	$(PY) -m pytest -q -p no:cacheprovider tests $(wildcard backends/*/tests) $(wildcard conformance/tests) $(wildcard examples/third_party_backend/tests)
+	$(PY) -m pytest -q -p no:cacheprovider --doctest-modules src/plugtorch tests $(wildcard backends/*/tests) $(wildcard conformance/tests) $(wildcard examples/third_party_backend/tests)
 	$(MAKE) --no-print-directory conformance
 
 conformance: setup

@@ -18,18 +18,26 @@ _DEFAULT_SHOWN = {"bool", "int64"}
 
 def _format_values(values: np.ndarray) -> str:
     options: dict = {"separator": ", ", "threshold": 1000, "edgeitems": 3, "max_line_width": 80}
-    if values.dtype.kind == "f":
+    if values.dtype.kind == "f" and values.size:
         finite = values[np.isfinite(values)]
         integral = finite.size == 0 or bool(np.all(finite == np.round(finite)))
         big = finite.size and float(np.max(np.abs(finite))) >= 1e8
-        small = finite.size and 0 < float(np.min(np.abs(finite[finite != 0]), initial=1)) < 1e-4
+        nonzero = np.abs(finite[finite != 0])
+        small = nonzero.size and float(np.min(nonzero)) < 1e-4
         if integral and not big:
-            options["formatter"] = {"float_kind": lambda v: _integral_float(v)}
+            element = _integral_float
         elif big or small:
-            options["formatter"] = {"float_kind": lambda v: f"{v:.4e}"}
+            element = _scientific
         else:
-            options["formatter"] = {"float_kind": lambda v: _fixed(v)}
+            element = _fixed
+        # Like PyTorch, every element is padded to the widest one's width.
+        width = max(len(element(float(v))) for v in values.reshape(-1))
+        options["formatter"] = {"float_kind": lambda v: element(float(v)).rjust(width)}
     return np.array2string(values, prefix="tensor(", **options)
+
+
+def _scientific(value: float) -> str:
+    return f"{value:.4e}" if np.isfinite(value) else str(value)
 
 
 def _integral_float(value: float) -> str:

@@ -87,7 +87,7 @@ def grad(
     >>> x = pt.tensor(2.0, requires_grad=True)
     >>> (g,) = pt.autograd.grad(x ** 3, x, create_graph=True)
     >>> g, pt.autograd.grad(g, x)[0]
-    (tensor(12., grad_fn=<mulBackward>), tensor(12.))
+    (tensor(12., grad_fn=<MulBackward0>), tensor(12.))
     """
     outs = [outputs] if not isinstance(outputs, (list, tuple)) else list(outputs)
     ins = [inputs] if not isinstance(inputs, (list, tuple)) else list(inputs)

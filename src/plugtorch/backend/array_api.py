@@ -25,9 +25,11 @@ class ArrayAPIBackend:
     """A backend over the array-API namespace ``xp``.
 
     >>> import numpy
+    >>> from plugtorch.dtypes import float32
     >>> backend = ArrayAPIBackend(numpy, name="mynumpy")
-    >>> backend.to_numpy(backend.add(backend.full((2,), 1.0, float32), backend.full((2,), 2.0, float32)))
-    array([3., 3.], dtype=float32)
+    >>> ones = backend.full((2,), 1.0, float32)
+    >>> backend.to_numpy(backend.add(ones, ones))
+    array([2., 2.], dtype=float32)
     """
 
     api_version: tuple[int, int] = API_VERSION

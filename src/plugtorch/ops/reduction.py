@@ -313,8 +313,8 @@ def logsumexp(input: Tensor, dim: Dim, keepdim: bool = False) -> Tensor:
     """``log(sum(exp(x)))`` over ``dim``, computed stably by subtracting the max (composite).
 
     >>> import plugtorch as pt
-    >>> pt.logsumexp(pt.tensor([1000.0, 1000.0]), dim=0)
-    tensor(1000.6931)
+    >>> pt.logsumexp(pt.tensor([1000.0, 1000.0], dtype=pt.float64), dim=0)
+    tensor(1000.6931, dtype=plugtorch.float64)
     """
     from plugtorch.ops.elementwise import exp
 
