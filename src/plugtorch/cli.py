@@ -44,8 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ModuleNotFoundError as error:
         print(f"plugtorch {name}: not available ({error})", file=sys.stderr)
         return 2
-    command_parser = argparse.ArgumentParser(prog=f"plugtorch {name}",
-                                             description=SUBCOMMANDS[name][1])
+    command_parser = argparse.ArgumentParser(
+        prog=f"plugtorch {name}", description=SUBCOMMANDS[name][1]
+    )
     add_arguments(command_parser)
     args = command_parser.parse_args(argv[1:])
     return int(run(args) or 0)

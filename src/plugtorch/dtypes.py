@@ -114,7 +114,7 @@ def get_default_dtype() -> DType:
 
 
 def set_default_dtype(dtype: DType) -> None:
-    """Set the default floating dtype (``float32`` or ``float64``), like ``torch.set_default_dtype``."""
+    """Set the default floating dtype (``float32`` or ``float64``), as in PyTorch."""
     global _default_float
     dtype = as_dtype(dtype)
     if not dtype.is_floating_point:

@@ -14,7 +14,6 @@ import numpy as np
 
 from plugtorch import dtypes
 from plugtorch.autograd import grad_mode
-from plugtorch.backend import registry
 
 __all__ = ["Tensor", "Device"]
 
@@ -39,7 +38,10 @@ class Device:
     def __eq__(self, other: object) -> bool:
         if isinstance(other, str):
             return other in (str(self), self.backend, f"{self.backend}:{self}")
-        return isinstance(other, Device) and (self.backend, str(self)) == (other.backend, str(other))
+        return isinstance(other, Device) and (self.backend, str(self)) == (
+            other.backend,
+            str(other),
+        )
 
     def __hash__(self) -> int:
         return hash((self.backend, str(self)))
@@ -70,8 +72,9 @@ class Tensor:
     def __init__(self, data: Any = None, *, dtype: Any = None, backend: Any = None) -> None:
         from plugtorch.ops.creation import tensor as make_tensor
 
-        made = make_tensor([] if data is None else data, dtype=dtype or dtypes.get_default_dtype(),
-                           backend=backend)
+        made = make_tensor(
+            [] if data is None else data, dtype=dtype or dtypes.get_default_dtype(), backend=backend
+        )
         self._data = made._data
         self._backend = made._backend
         self._dtype = made._dtype
@@ -277,8 +280,14 @@ class Tensor:
         return self
 
     # --- conversion between dtypes and backends ------------------------------------------------
-    def to(self, *args: Any, dtype: Any = None, backend: Any = None, device: Any = None,
-           copy: bool = False) -> Tensor:
+    def to(
+        self,
+        *args: Any,
+        dtype: Any = None,
+        backend: Any = None,
+        device: Any = None,
+        copy: bool = False,
+    ) -> Tensor:
         """Convert dtype and/or backend: ``t.to(pt.float64)``, ``t.to("numba")``, ``t.to(other)``.
 
         Differentiable: gradients flow back across dtypes (floating) and backends.
@@ -300,8 +309,10 @@ class Tensor:
         result = self
         if isinstance(backend, Device):
             backend = backend.backend
-        if isinstance(backend, str) and backend in ("cpu", "cuda") or (
-            isinstance(backend, str) and backend.startswith("cuda:")
+        if (
+            isinstance(backend, str)
+            and backend in ("cpu", "cuda")
+            or (isinstance(backend, str) and backend.startswith("cuda:"))
         ):
             if backend == "cpu" and self._backend.capabilities.host_memory:
                 backend = None
@@ -652,12 +663,24 @@ class Tensor:
     def argmin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return _ops.argmin(self, dim, keepdim)
 
-    def std(self, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
-            correction: Any = None) -> Tensor:
+    def std(
+        self,
+        dim: Any = None,
+        unbiased: Any = None,
+        keepdim: bool = False,
+        *,
+        correction: Any = None,
+    ) -> Tensor:
         return _ops.std(self, dim, unbiased, keepdim, correction=correction)
 
-    def var(self, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
-            correction: Any = None) -> Tensor:
+    def var(
+        self,
+        dim: Any = None,
+        unbiased: Any = None,
+        keepdim: bool = False,
+        *,
+        correction: Any = None,
+    ) -> Tensor:
         return _ops.var(self, dim, unbiased, keepdim, correction=correction)
 
     def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:

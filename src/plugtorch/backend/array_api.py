@@ -253,8 +253,9 @@ class ArrayAPIBackend:
             return out
         # Integer-array and mask assignment are not in the standard: do it on the host.
         host = np.array(self.to_numpy(x), copy=True)
-        host_key = tuple(k if isinstance(k, (int, slice)) or k is None else self.to_numpy(k)
-                         for k in key)
+        host_key = tuple(
+            k if isinstance(k, (int, slice)) or k is None else self.to_numpy(k) for k in key
+        )
         host[host_key] = self.to_numpy(value)
         return self.xp.asarray(host)
 

@@ -146,12 +146,8 @@ OPTIONAL_PRIMITIVES: dict[str, str] = {
         "max_pool2d(x[N,C,H,W], kernel: (int,int), stride: (int,int), padding: (int,int)) "
         "-> (y, argmax_flat_index int64)  (index into each H*W plane)"
     ),
-    "max_pool2d_backward": (
-        "max_pool2d_backward(grad_y, argmax, input_shape) -> grad_x"
-    ),
-    "avg_pool2d": (
-        "avg_pool2d(x, kernel, stride, padding) -> y  (count_include_pad=True)"
-    ),
+    "max_pool2d_backward": ("max_pool2d_backward(grad_y, argmax, input_shape) -> grad_x"),
+    "avg_pool2d": ("avg_pool2d(x, kernel, stride, padding) -> y  (count_include_pad=True)"),
     "avg_pool2d_backward": "avg_pool2d_backward(grad_y, input_shape, kernel, stride, padding)",
     "silu": "silu(x) -> array; x * sigmoid(x) in one pass",
     "adam_step": (

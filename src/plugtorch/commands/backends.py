@@ -24,8 +24,17 @@ def run(args: argparse.Namespace) -> int:
     for info in infos:
         status = "available" if info.available else f"unavailable: {info.reason}"
         marker = "*" if info.name == selected else ""
-        rows.append((marker, info.name, info.package, info.version, info.api_version, status,
-                     ", ".join(info.devices) or "-"))
+        rows.append(
+            (
+                marker,
+                info.name,
+                info.package,
+                info.version,
+                info.api_version,
+                status,
+                ", ".join(info.devices) or "-",
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(6)]
     for row in rows:
         print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:6])) + "  " + row[6])

@@ -37,6 +37,8 @@ def run(args: argparse.Namespace) -> int:
         last = value
         if step % (args.steps // 10 or 1) == 0:
             print(f"step {step:4d}  loss {value:.6f}")
-    print(f"backend {x.backend.name}: w = {w.item():.3f}, b = {b.item():.3f} (true 3, -2); "
-          f"loss {first:.4f} -> {last:.4f}")
+    print(
+        f"backend {x.backend.name}: w = {w.item():.3f}, b = {b.item():.3f} (true 3, -2); "
+        f"loss {first:.4f} -> {last:.4f}"
+    )
     return 0 if last < first else 1

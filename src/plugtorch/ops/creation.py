@@ -31,7 +31,8 @@ def _backend(backend: Any, device: Any = None) -> Any:
         devices = chosen.capabilities.devices
         if name not in devices and name.split(":")[0] not in {d.split(":")[0] for d in devices}:
             raise ValueError(
-                f"device {name!r} is not a device of backend {chosen.name!r} ({', '.join(devices)}); "
+                f"device {name!r} is not a device of backend {chosen.name!r} "
+                f"({', '.join(devices)}); "
                 "choose the backend with backend=... (e.g. backend='cupy' for 'cuda')"
             )
     return chosen
@@ -156,32 +157,59 @@ def full(
     return out.requires_grad_() if requires_grad else out
 
 
-def zeros(*size: Any, dtype: Any = None, backend: Any = None, device: Any = None,
-          requires_grad: bool = False) -> Tensor:
+def zeros(
+    *size: Any,
+    dtype: Any = None,
+    backend: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """A tensor of zeros (default dtype float32).
 
     >>> import plugtorch as pt
     >>> pt.zeros(2, 3).shape
     (2, 3)
     """
-    return full(_size(size), 0, dtype=dtype or dtypes.get_default_dtype(), backend=backend,
-                device=device, requires_grad=requires_grad)
+    return full(
+        _size(size),
+        0,
+        dtype=dtype or dtypes.get_default_dtype(),
+        backend=backend,
+        device=device,
+        requires_grad=requires_grad,
+    )
 
 
-def ones(*size: Any, dtype: Any = None, backend: Any = None, device: Any = None,
-         requires_grad: bool = False) -> Tensor:
+def ones(
+    *size: Any,
+    dtype: Any = None,
+    backend: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """A tensor of ones (default dtype float32).
 
     >>> import plugtorch as pt
     >>> pt.ones(2)
     tensor([1., 1.])
     """
-    return full(_size(size), 1, dtype=dtype or dtypes.get_default_dtype(), backend=backend,
-                device=device, requires_grad=requires_grad)
+    return full(
+        _size(size),
+        1,
+        dtype=dtype or dtypes.get_default_dtype(),
+        backend=backend,
+        device=device,
+        requires_grad=requires_grad,
+    )
 
 
-def empty(*size: Any, dtype: Any = None, backend: Any = None, device: Any = None,
-          requires_grad: bool = False) -> Tensor:
+def empty(
+    *size: Any,
+    dtype: Any = None,
+    backend: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """An uninitialised tensor; plugtorch fills it with zeros so results never depend on garbage.
 
     >>> import plugtorch as pt
@@ -195,8 +223,9 @@ def _like(input: Tensor, dtype: Any, backend: Any) -> tuple[Any, Any]:
     return (dtype or input._dtype), (backend if backend is not None else input._backend)
 
 
-def zeros_like(input: Tensor, *, dtype: Any = None, backend: Any = None,
-               requires_grad: bool = False) -> Tensor:
+def zeros_like(
+    input: Tensor, *, dtype: Any = None, backend: Any = None, requires_grad: bool = False
+) -> Tensor:
     """Zeros with the shape (and by default dtype and backend) of ``input``.
 
     >>> import plugtorch as pt
@@ -207,8 +236,9 @@ def zeros_like(input: Tensor, *, dtype: Any = None, backend: Any = None,
     return full(input.shape, 0, dtype=d, backend=b, requires_grad=requires_grad)
 
 
-def ones_like(input: Tensor, *, dtype: Any = None, backend: Any = None,
-              requires_grad: bool = False) -> Tensor:
+def ones_like(
+    input: Tensor, *, dtype: Any = None, backend: Any = None, requires_grad: bool = False
+) -> Tensor:
     """Ones with the shape (and by default dtype and backend) of ``input``.
 
     >>> import plugtorch as pt
@@ -219,8 +249,14 @@ def ones_like(input: Tensor, *, dtype: Any = None, backend: Any = None,
     return full(input.shape, 1, dtype=d, backend=b, requires_grad=requires_grad)
 
 
-def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, backend: Any = None,
-              requires_grad: bool = False) -> Tensor:
+def full_like(
+    input: Tensor,
+    fill_value: Any,
+    *,
+    dtype: Any = None,
+    backend: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """``fill_value`` with the shape (and by default dtype and backend) of ``input``.
 
     >>> import plugtorch as pt
@@ -231,8 +267,9 @@ def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, backend: Any
     return full(input.shape, fill_value, dtype=d, backend=b, requires_grad=requires_grad)
 
 
-def empty_like(input: Tensor, *, dtype: Any = None, backend: Any = None,
-               requires_grad: bool = False) -> Tensor:
+def empty_like(
+    input: Tensor, *, dtype: Any = None, backend: Any = None, requires_grad: bool = False
+) -> Tensor:
     """Like :func:`zeros_like` (plugtorch never hands out uninitialised memory).
 
     >>> import plugtorch as pt
@@ -242,8 +279,16 @@ def empty_like(input: Tensor, *, dtype: Any = None, backend: Any = None,
     return zeros_like(input, dtype=dtype, backend=backend, requires_grad=requires_grad)
 
 
-def arange(start: float, end: float | None = None, step: float = 1, *, dtype: Any = None,
-           backend: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def arange(
+    start: float,
+    end: float | None = None,
+    step: float = 1,
+    *,
+    dtype: Any = None,
+    backend: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Values from ``start`` (inclusive) to ``end`` (exclusive) spaced by ``step``.
 
     Integers give int64, any float argument gives the default float dtype.
@@ -264,8 +309,16 @@ def arange(start: float, end: float | None = None, step: float = 1, *, dtype: An
     return out.requires_grad_() if requires_grad else out
 
 
-def linspace(start: float, end: float, steps: int, *, dtype: Any = None, backend: Any = None,
-             device: Any = None, requires_grad: bool = False) -> Tensor:
+def linspace(
+    start: float,
+    end: float,
+    steps: int,
+    *,
+    dtype: Any = None,
+    backend: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive.
 
     >>> import plugtorch as pt
@@ -277,8 +330,15 @@ def linspace(start: float, end: float, steps: int, *, dtype: Any = None, backend
     return tensor(host, dtype, backend=backend, device=device, requires_grad=requires_grad)
 
 
-def eye(n: int, m: int | None = None, *, dtype: Any = None, backend: Any = None,
-        device: Any = None, requires_grad: bool = False) -> Tensor:
+def eye(
+    n: int,
+    m: int | None = None,
+    *,
+    dtype: Any = None,
+    backend: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """The ``n x m`` identity matrix.
 
     >>> import plugtorch as pt
@@ -290,8 +350,9 @@ def eye(n: int, m: int | None = None, *, dtype: Any = None, backend: Any = None,
     return tensor(np.eye(n, m), dtype, backend=backend, device=device, requires_grad=requires_grad)
 
 
-def _random_tensor(host: np.ndarray, dtype: dtypes.DType, backend: Any, device: Any,
-                   requires_grad: bool) -> Tensor:
+def _random_tensor(
+    host: np.ndarray, dtype: dtypes.DType, backend: Any, device: Any, requires_grad: bool
+) -> Tensor:
     b = _backend(backend, device)
     out = Tensor._make(b.asarray(host, dtype), b, dtype)
     return out.requires_grad_() if requires_grad else out
@@ -304,8 +365,13 @@ def _float_dtype(dtype: Any) -> dtypes.DType:
     return result
 
 
-def rand(*size: Any, dtype: Any = None, backend: Any = None, device: Any = None,
-         requires_grad: bool = False) -> Tensor:
+def rand(
+    *size: Any,
+    dtype: Any = None,
+    backend: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Uniform random numbers in ``[0, 1)`` from the global seeded generator.
 
     >>> import plugtorch as pt
@@ -318,8 +384,13 @@ def rand(*size: Any, dtype: Any = None, backend: Any = None, device: Any = None,
     return _random_tensor(host, d, backend, device, requires_grad)
 
 
-def randn(*size: Any, dtype: Any = None, backend: Any = None, device: Any = None,
-          requires_grad: bool = False) -> Tensor:
+def randn(
+    *size: Any,
+    dtype: Any = None,
+    backend: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Standard normal random numbers from the global seeded generator.
 
     >>> import plugtorch as pt
@@ -331,8 +402,15 @@ def randn(*size: Any, dtype: Any = None, backend: Any = None, device: Any = None
     return _random_tensor(host, d, backend, device, requires_grad)
 
 
-def randint(low: int, high: int | None = None, size: Sequence[int] = (), *, dtype: Any = None,
-            backend: Any = None, device: Any = None) -> Tensor:
+def randint(
+    low: int,
+    high: int | None = None,
+    size: Sequence[int] = (),
+    *,
+    dtype: Any = None,
+    backend: Any = None,
+    device: Any = None,
+) -> Tensor:
     """Random integers in ``[low, high)`` (``randint(high, size)`` also works), int64 default.
 
     >>> import plugtorch as pt

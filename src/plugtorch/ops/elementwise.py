@@ -553,9 +553,7 @@ true_divide = div
 
 
 def _common_dtype(a: Any, b: Any) -> dtypes.DType:
-    return dtypes.result_type(
-        (o._dtype, o.ndim) if isinstance(o, Tensor) else o for o in (a, b)
-    )
+    return dtypes.result_type((o._dtype, o.ndim) if isinstance(o, Tensor) else o for o in (a, b))
 
 
 @op("floor_divide", differentiable=False)

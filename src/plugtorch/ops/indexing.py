@@ -30,10 +30,16 @@ def _expand_ellipsis(key: tuple[Any, ...], ndim: int) -> tuple[Any, ...]:
     used = sum(
         1
         for k in key
-        if k is not None and k is not Ellipsis and not (isinstance(k, Tensor) and k._dtype is dtypes.bool_)
+        if k is not None
+        and k is not Ellipsis
+        and not (isinstance(k, Tensor) and k._dtype is dtypes.bool_)
         and not (isinstance(k, np.ndarray) and k.dtype == bool)
     ) + sum(
-        (k.ndim if isinstance(k, (Tensor, np.ndarray)) and (k.dtype == bool or k.dtype is dtypes.bool_) else 0)
+        (
+            k.ndim
+            if isinstance(k, (Tensor, np.ndarray)) and (k.dtype == bool or k.dtype is dtypes.bool_)
+            else 0
+        )
         for k in key
     )
     if used > ndim:
@@ -84,7 +90,12 @@ def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
     x = ctx.inputs[0]
     return (
         apply(
-            getitem_backward_op, (g,), g._dtype, key=ctx.params["key"], shape=x.shape, dtype=g._dtype
+            getitem_backward_op,
+            (g,),
+            g._dtype,
+            key=ctx.params["key"],
+            shape=x.shape,
+            dtype=g._dtype,
         ),
     )
 
@@ -150,8 +161,9 @@ def getitem(input: Tensor, key: Any) -> Tensor:
         return apply(getitem_op, (input,), input._dtype, key=normalized)
     positions = _flat_positions(key, input.shape)
     flat = reshape(input, (-1,))
-    index = Tensor._make(input._backend.asarray(positions.reshape(-1), dtypes.int64),
-                         input._backend, dtypes.int64)
+    index = Tensor._make(
+        input._backend.asarray(positions.reshape(-1), dtypes.int64), input._backend, dtypes.int64
+    )
     return reshape(_take_checked(flat, index, 0), positions.shape)
 
 
@@ -293,7 +305,13 @@ def _(ctx: Any, g: Tensor) -> tuple[Tensor, None, Tensor]:
 
 
 def index_add(
-    input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: float = 1, _checked: bool = False
+    input: Tensor,
+    dim: int,
+    index: Tensor,
+    source: Tensor,
+    *,
+    alpha: float = 1,
+    _checked: bool = False,
 ) -> Tensor:
     """A copy of ``input`` with ``alpha * source`` added at ``index`` along ``dim``.
 
@@ -346,7 +364,9 @@ def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
 
         if any(index.shape[d] > input.shape[d] for d in range(input.ndim) if d != axis):
             raise ValueError(f"gather: index shape {index.shape} exceeds input shape {input.shape}")
-        key = tuple(slice(0, index.shape[d]) if d != axis else slice(None) for d in range(input.ndim))
+        key = tuple(
+            slice(0, index.shape[d]) if d != axis else slice(None) for d in range(input.ndim)
+        )
         input = getitem(input, key)
         del expand
     return apply(gather_op, (input, index), input._dtype, axis=axis)
@@ -415,6 +435,8 @@ def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
     found = np.nonzero(host)
     backend = input._backend
     if as_tuple:
-        return tuple(Tensor._make(backend.asarray(f, dtypes.int64), backend, dtypes.int64) for f in found)
+        return tuple(
+            Tensor._make(backend.asarray(f, dtypes.int64), backend, dtypes.int64) for f in found
+        )
     stacked = np.stack(found, axis=1) if found else np.zeros((0, 0), dtype=np.int64)
     return Tensor._make(backend.asarray(stacked, dtypes.int64), backend, dtypes.int64)

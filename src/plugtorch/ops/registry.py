@@ -66,7 +66,9 @@ def _no_backward(name: str) -> Backward:
     return rule
 
 
-def op(name: str, *, saves_output: bool = False, differentiable: bool = True) -> Callable[[Forward], Op]:
+def op(
+    name: str, *, saves_output: bool = False, differentiable: bool = True
+) -> Callable[[Forward], Op]:
     """Declare an op from its forward ``f(backend, *arrays, **params) -> array``."""
 
     def register(forward: Forward) -> Op:

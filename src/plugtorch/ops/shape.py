@@ -398,7 +398,9 @@ def flip(input: Tensor, dims: int | Sequence[int]) -> Tensor:
     return apply(flip_op, (input,), input._dtype, dims=axes)
 
 
-def roll(input: Tensor, shifts: int | Sequence[int], dims: int | Sequence[int] | None = None) -> Tensor:
+def roll(
+    input: Tensor, shifts: int | Sequence[int], dims: int | Sequence[int] | None = None
+) -> Tensor:
     """Rotate elements along ``dims`` by ``shifts`` (flattened when ``dims`` is None).
 
     >>> import plugtorch as pt
@@ -422,7 +424,10 @@ def roll(input: Tensor, shifts: int | Sequence[int], dims: int | Sequence[int] |
         shift %= length
         if shift:
             result = cat(
-                [slice_dim(result, axis, length - shift, length), slice_dim(result, axis, 0, length - shift)],
+                [
+                    slice_dim(result, axis, length - shift, length),
+                    slice_dim(result, axis, 0, length - shift),
+                ],
                 axis,
             )
     return result
