@@ -16,8 +16,9 @@ def _quiet():
 
 def _check(nb, kind, x, axis, keepdims):
     got = getattr(nb, kind)(x, axis, keepdims)
-    want = getattr(np, kind)(x, axis=axis, keepdims=keepdims, **(
-        {"dtype": x.dtype} if kind == "sum" else {}))
+    want = getattr(np, kind)(
+        x, axis=axis, keepdims=keepdims, **({"dtype": x.dtype} if kind == "sum" else {})
+    )
     assert got.shape == want.shape and got.dtype == want.dtype, (kind, axis)
     if kind == "sum" and x.dtype.kind == "f":
         exact = np.sum(x.astype(np.float64), axis=axis, keepdims=keepdims)

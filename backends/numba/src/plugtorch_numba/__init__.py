@@ -11,7 +11,7 @@ from plugtorch_numba._cache import configure_cache_dir
 
 configure_cache_dir()
 
-from plugtorch_numba._backend import NumbaBackend
+from plugtorch_numba._backend import NumbaBackend  # noqa: E402 (after the cache setup)
 
 __all__ = ["NumbaBackend", "create_backend"]
 __version__ = "0.1.0"

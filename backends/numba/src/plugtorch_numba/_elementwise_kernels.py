@@ -8,7 +8,8 @@ which the caller makes the one with the smallest stride, so contiguous rows vect
 
 import numpy as np
 from numba import njit, prange
-from plugtorch_numba._scalar import int_floor_divide, int_remainder, maximum, minimum
+
+from ._scalar import int_floor_divide, int_remainder, maximum, minimum
 
 BLOCK = 16384
 

@@ -1,0 +1,70 @@
+"""Packaging behaviour: generated kernels current, cache directory, missing numba, no JIT."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import plugtorch_numba
+from plugtorch_numba import _generate
+
+
+def _run(code: str, **env: str) -> str:
+    full_env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    full_env.update(env)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+def test_generated_kernels_are_current():
+    path = Path(_generate.__file__).with_name("_elementwise_kernels.py")
+    assert path.read_text() == _generate.render(), "run python -m plugtorch_numba._generate"
+
+
+def test_entry_point_and_availability():
+    names = {ep.name: ep.value for ep in entry_points(group="plugtorch.backends")}
+    assert names.get("numba") == "plugtorch_numba:create_backend"
+    backend = plugtorch_numba.create_backend()
+    assert backend.name == "numba" and backend.is_available() == (True, "")
+
+
+def test_cache_dir_defaults_to_repo_build_folder():
+    out = _run("import os, plugtorch_numba; print(os.environ['NUMBA_CACHE_DIR'])")
+    repo = Path(plugtorch_numba.__file__).resolve().parents[4]
+    assert Path(out) == repo / "build" / "numba-cache"
+    assert (
+        _run(
+            "import os, plugtorch_numba; print(os.environ['NUMBA_CACHE_DIR'])",
+            NUMBA_CACHE_DIR="/tmp/x-numba",
+        )
+        == "/tmp/x-numba"
+    )
+
+
+def test_missing_numba_reports_unavailable():
+    code = (
+        "import sys; sys.modules['numba'] = None; import plugtorch_numba; "
+        "b = plugtorch_numba.create_backend(); print(b.is_available()[0]); "
+        "print(b.is_available()[1])"
+    )
+    available, reason = _run(code).splitlines()
+    assert available == "False" and "numba" in reason and "pip install" in reason
+
+
+def test_disable_jit_still_works():
+    code = (
+        "import numpy as np; from plugtorch_numba import NumbaBackend; "
+        "b = NumbaBackend(min_parallel_size=0); x = np.arange(12.).reshape(3, 4); "
+        "print(b.add(x, x.T.T).sum(), b.sum(x, (1,), False).tolist())"
+    )
+    assert _run(code, NUMBA_DISABLE_JIT="1") == "132.0 [6.0, 22.0, 38.0]"
