@@ -11,6 +11,8 @@ PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 
 export NUMBA_CACHE_DIR ?= $(CURDIR)/build/numba-cache
 export MPLBACKEND ?= Agg
+# Each package's tests run in their own pytest process (each folder has its own conftest.py).
+PYTEST_ARGS ?= -q -p no:cacheprovider
 
 .PHONY: setup train test test-fast conformance bench clean
 
@@ -26,11 +28,15 @@ $(STAMP): $(PYPROJECTS) requirements/dev.txt
 train: setup
 	$(VENV)/bin/plugtorch train digits --out runs/digits
 
-# The whole test suite: core, backends, nn, data, array API, and the conformance suite
+# The whole test suite: core and doctests, each backend's own tests, the conformance suite
 # against every installed backend.
 test: setup
-	$(PY) -m pytest -q -p no:cacheprovider --doctest-modules src/plugtorch tests $(wildcard backends/*/tests) $(wildcard conformance/tests) $(wildcard examples/third_party_backend/tests)
-	$(MAKE) --no-print-directory conformance
+	$(PY) -m pytest $(PYTEST_ARGS) --doctest-modules src/plugtorch tests
+	@for suite in $(wildcard backends/*/tests conformance/tests examples/third_party_backend/tests); do \
+		echo "== $$suite"; \
+		$(PY) -m pytest $(PYTEST_ARGS) $$suite || exit 1; \
+	done
+	@$(MAKE) --no-print-directory conformance
 
 conformance: setup
 	@if [ -d conformance ]; then \
