@@ -2,8 +2,10 @@
 
 Every kernel loops over 2-D arrays of any strides (zero strides included) and writes a
 C-contiguous ``out``; work is split into blocks of BLOCK elements of a row so that both a few
-long rows and many short ones keep every thread busy. The inner loop runs over the last axis,
-which the caller makes the one with the smallest stride, so contiguous rows vectorise.
+long rows and many short ones keep every thread busy. The inner loop runs over 1-D slices of
+the last axis (which the caller makes the one with the smallest stride): indexing the 2-D
+arrays directly in the inner loop measured 2.6x slower, since the index arithmetic then blocks
+vectorisation.
 """
 
 import numpy as np
@@ -22,10 +24,11 @@ def add_2d(x, y, out):  # type: ignore[no-untyped-def]
         i = blk // nbj
         j0 = (blk - i * nbj) * BLOCK
         j1 = min(j0 + BLOCK, n)
-        for j in range(j0, j1):
-            a = x[i, j]
-            b = y[i, j]
-            out[i, j] = a + b
+        xr, yr, orow = x[i, j0:j1], y[i, j0:j1], out[i, j0:j1]
+        for j in range(j1 - j0):
+            a = xr[j]
+            b = yr[j]
+            orow[j] = a + b
 
 
 @njit(parallel=True, cache=True, error_model="numpy", nogil=True)
@@ -36,10 +39,11 @@ def subtract_2d(x, y, out):  # type: ignore[no-untyped-def]
         i = blk // nbj
         j0 = (blk - i * nbj) * BLOCK
         j1 = min(j0 + BLOCK, n)
-        for j in range(j0, j1):
-            a = x[i, j]
-            b = y[i, j]
-            out[i, j] = a - b
+        xr, yr, orow = x[i, j0:j1], y[i, j0:j1], out[i, j0:j1]
+        for j in range(j1 - j0):
+            a = xr[j]
+            b = yr[j]
+            orow[j] = a - b
 
 
 @njit(parallel=True, cache=True, error_model="numpy", nogil=True)
@@ -50,10 +54,11 @@ def multiply_2d(x, y, out):  # type: ignore[no-untyped-def]
         i = blk // nbj
         j0 = (blk - i * nbj) * BLOCK
         j1 = min(j0 + BLOCK, n)
-        for j in range(j0, j1):
-            a = x[i, j]
-            b = y[i, j]
-            out[i, j] = a * b
+        xr, yr, orow = x[i, j0:j1], y[i, j0:j1], out[i, j0:j1]
+        for j in range(j1 - j0):
+            a = xr[j]
+            b = yr[j]
+            orow[j] = a * b
 
 
 @njit(parallel=True, cache=True, error_model="numpy", nogil=True)
@@ -64,10 +69,11 @@ def divide_2d(x, y, out):  # type: ignore[no-untyped-def]
         i = blk // nbj
         j0 = (blk - i * nbj) * BLOCK
         j1 = min(j0 + BLOCK, n)
-        for j in range(j0, j1):
-            a = x[i, j]
-            b = y[i, j]
-            out[i, j] = a / b
+        xr, yr, orow = x[i, j0:j1], y[i, j0:j1], out[i, j0:j1]
+        for j in range(j1 - j0):
+            a = xr[j]
+            b = yr[j]
+            orow[j] = a / b
 
 
 @njit(parallel=True, cache=True, error_model="numpy", nogil=True)
@@ -78,10 +84,11 @@ def maximum_2d(x, y, out):  # type: ignore[no-untyped-def]
         i = blk // nbj
         j0 = (blk - i * nbj) * BLOCK
         j1 = min(j0 + BLOCK, n)
-        for j in range(j0, j1):
-            a = x[i, j]
-            b = y[i, j]
-            out[i, j] = maximum(a, b)
+        xr, yr, orow = x[i, j0:j1], y[i, j0:j1], out[i, j0:j1]
+        for j in range(j1 - j0):
+            a = xr[j]
+            b = yr[j]
+            orow[j] = maximum(a, b)
 
 
 @njit(parallel=True, cache=True, error_model="numpy", nogil=True)
@@ -92,10 +99,11 @@ def minimum_2d(x, y, out):  # type: ignore[no-untyped-def]
         i = blk // nbj
         j0 = (blk - i * nbj) * BLOCK
         j1 = min(j0 + BLOCK, n)
-        for j in range(j0, j1):
-            a = x[i, j]
-            b = y[i, j]
-            out[i, j] = minimum(a, b)
+        xr, yr, orow = x[i, j0:j1], y[i, j0:j1], out[i, j0:j1]
+        for j in range(j1 - j0):
+            a = xr[j]
+            b = yr[j]
+            orow[j] = minimum(a, b)
 
 
 @njit(parallel=True, cache=True, error_model="numpy", nogil=True)
@@ -106,10 +114,11 @@ def int_floor_divide_2d(x, y, out):  # type: ignore[no-untyped-def]
         i = blk // nbj
         j0 = (blk - i * nbj) * BLOCK
         j1 = min(j0 + BLOCK, n)
-        for j in range(j0, j1):
-            a = x[i, j]
-            b = y[i, j]
-            out[i, j] = int_floor_divide(a, b)
+        xr, yr, orow = x[i, j0:j1], y[i, j0:j1], out[i, j0:j1]
+        for j in range(j1 - j0):
+            a = xr[j]
+            b = yr[j]
+            orow[j] = int_floor_divide(a, b)
 
 
 @njit(parallel=True, cache=True, error_model="numpy", nogil=True)
@@ -120,10 +129,11 @@ def int_remainder_2d(x, y, out):  # type: ignore[no-untyped-def]
         i = blk // nbj
         j0 = (blk - i * nbj) * BLOCK
         j1 = min(j0 + BLOCK, n)
-        for j in range(j0, j1):
-            a = x[i, j]
-            b = y[i, j]
-            out[i, j] = int_remainder(a, b)
+        xr, yr, orow = x[i, j0:j1], y[i, j0:j1], out[i, j0:j1]
+        for j in range(j1 - j0):
+            a = xr[j]
+            b = yr[j]
+            orow[j] = int_remainder(a, b)
 
 
 @njit(parallel=True, cache=True, error_model="numpy", nogil=True)
@@ -134,10 +144,11 @@ def bitwise_and_2d(x, y, out):  # type: ignore[no-untyped-def]
         i = blk // nbj
         j0 = (blk - i * nbj) * BLOCK
         j1 = min(j0 + BLOCK, n)
-        for j in range(j0, j1):
-            a = x[i, j]
-            b = y[i, j]
-            out[i, j] = a & b
+        xr, yr, orow = x[i, j0:j1], y[i, j0:j1], out[i, j0:j1]
+        for j in range(j1 - j0):
+            a = xr[j]
+            b = yr[j]
+            orow[j] = a & b
 
 
 @njit(parallel=True, cache=True, error_model="numpy", nogil=True)
@@ -148,10 +159,11 @@ def bitwise_or_2d(x, y, out):  # type: ignore[no-untyped-def]
         i = blk // nbj
         j0 = (blk - i * nbj) * BLOCK
         j1 = min(j0 + BLOCK, n)
-        for j in range(j0, j1):
-            a = x[i, j]
-            b = y[i, j]
-            out[i, j] = a | b
+        xr, yr, orow = x[i, j0:j1], y[i, j0:j1], out[i, j0:j1]
+        for j in range(j1 - j0):
+            a = xr[j]
+            b = yr[j]
+            orow[j] = a | b
 
 
 @njit(parallel=True, cache=True, error_model="numpy", nogil=True)
@@ -162,10 +174,11 @@ def bitwise_xor_2d(x, y, out):  # type: ignore[no-untyped-def]
         i = blk // nbj
         j0 = (blk - i * nbj) * BLOCK
         j1 = min(j0 + BLOCK, n)
-        for j in range(j0, j1):
-            a = x[i, j]
-            b = y[i, j]
-            out[i, j] = a ^ b
+        xr, yr, orow = x[i, j0:j1], y[i, j0:j1], out[i, j0:j1]
+        for j in range(j1 - j0):
+            a = xr[j]
+            b = yr[j]
+            orow[j] = a ^ b
 
 
 @njit(parallel=True, cache=True, error_model="numpy", nogil=True)
@@ -176,10 +189,11 @@ def equal_2d(x, y, out):  # type: ignore[no-untyped-def]
         i = blk // nbj
         j0 = (blk - i * nbj) * BLOCK
         j1 = min(j0 + BLOCK, n)
-        for j in range(j0, j1):
-            a = x[i, j]
-            b = y[i, j]
-            out[i, j] = a == b
+        xr, yr, orow = x[i, j0:j1], y[i, j0:j1], out[i, j0:j1]
+        for j in range(j1 - j0):
+            a = xr[j]
+            b = yr[j]
+            orow[j] = a == b
 
 
 @njit(parallel=True, cache=True, error_model="numpy", nogil=True)
@@ -190,10 +204,11 @@ def not_equal_2d(x, y, out):  # type: ignore[no-untyped-def]
         i = blk // nbj
         j0 = (blk - i * nbj) * BLOCK
         j1 = min(j0 + BLOCK, n)
-        for j in range(j0, j1):
-            a = x[i, j]
-            b = y[i, j]
-            out[i, j] = a != b
+        xr, yr, orow = x[i, j0:j1], y[i, j0:j1], out[i, j0:j1]
+        for j in range(j1 - j0):
+            a = xr[j]
+            b = yr[j]
+            orow[j] = a != b
 
 
 @njit(parallel=True, cache=True, error_model="numpy", nogil=True)
@@ -204,10 +219,11 @@ def less_2d(x, y, out):  # type: ignore[no-untyped-def]
         i = blk // nbj
         j0 = (blk - i * nbj) * BLOCK
         j1 = min(j0 + BLOCK, n)
-        for j in range(j0, j1):
-            a = x[i, j]
-            b = y[i, j]
-            out[i, j] = a < b
+        xr, yr, orow = x[i, j0:j1], y[i, j0:j1], out[i, j0:j1]
+        for j in range(j1 - j0):
+            a = xr[j]
+            b = yr[j]
+            orow[j] = a < b
 
 
 @njit(parallel=True, cache=True, error_model="numpy", nogil=True)
@@ -218,10 +234,11 @@ def less_equal_2d(x, y, out):  # type: ignore[no-untyped-def]
         i = blk // nbj
         j0 = (blk - i * nbj) * BLOCK
         j1 = min(j0 + BLOCK, n)
-        for j in range(j0, j1):
-            a = x[i, j]
-            b = y[i, j]
-            out[i, j] = a <= b
+        xr, yr, orow = x[i, j0:j1], y[i, j0:j1], out[i, j0:j1]
+        for j in range(j1 - j0):
+            a = xr[j]
+            b = yr[j]
+            orow[j] = a <= b
 
 
 @njit(parallel=True, cache=True, error_model="numpy", nogil=True)
@@ -232,10 +249,11 @@ def greater_2d(x, y, out):  # type: ignore[no-untyped-def]
         i = blk // nbj
         j0 = (blk - i * nbj) * BLOCK
         j1 = min(j0 + BLOCK, n)
-        for j in range(j0, j1):
-            a = x[i, j]
-            b = y[i, j]
-            out[i, j] = a > b
+        xr, yr, orow = x[i, j0:j1], y[i, j0:j1], out[i, j0:j1]
+        for j in range(j1 - j0):
+            a = xr[j]
+            b = yr[j]
+            orow[j] = a > b
 
 
 @njit(parallel=True, cache=True, error_model="numpy", nogil=True)
@@ -246,10 +264,11 @@ def greater_equal_2d(x, y, out):  # type: ignore[no-untyped-def]
         i = blk // nbj
         j0 = (blk - i * nbj) * BLOCK
         j1 = min(j0 + BLOCK, n)
-        for j in range(j0, j1):
-            a = x[i, j]
-            b = y[i, j]
-            out[i, j] = a >= b
+        xr, yr, orow = x[i, j0:j1], y[i, j0:j1], out[i, j0:j1]
+        for j in range(j1 - j0):
+            a = xr[j]
+            b = yr[j]
+            orow[j] = a >= b
 
 
 @njit(parallel=True, cache=True, error_model="numpy", nogil=True)
@@ -260,9 +279,10 @@ def negative_2d(x, out):  # type: ignore[no-untyped-def]
         i = blk // nbj
         j0 = (blk - i * nbj) * BLOCK
         j1 = min(j0 + BLOCK, n)
-        for j in range(j0, j1):
-            a = x[i, j]
-            out[i, j] = -a
+        xr, orow = x[i, j0:j1], out[i, j0:j1]
+        for j in range(j1 - j0):
+            a = xr[j]
+            orow[j] = -a
 
 
 @njit(parallel=True, cache=True, error_model="numpy", nogil=True)
@@ -273,9 +293,10 @@ def abs_2d(x, out):  # type: ignore[no-untyped-def]
         i = blk // nbj
         j0 = (blk - i * nbj) * BLOCK
         j1 = min(j0 + BLOCK, n)
-        for j in range(j0, j1):
-            a = x[i, j]
-            out[i, j] = abs(a)
+        xr, orow = x[i, j0:j1], out[i, j0:j1]
+        for j in range(j1 - j0):
+            a = xr[j]
+            orow[j] = abs(a)
 
 
 @njit(parallel=True, cache=True, error_model="numpy", nogil=True)
@@ -286,9 +307,10 @@ def sqrt_2d(x, out):  # type: ignore[no-untyped-def]
         i = blk // nbj
         j0 = (blk - i * nbj) * BLOCK
         j1 = min(j0 + BLOCK, n)
-        for j in range(j0, j1):
-            a = x[i, j]
-            out[i, j] = np.sqrt(a)
+        xr, orow = x[i, j0:j1], out[i, j0:j1]
+        for j in range(j1 - j0):
+            a = xr[j]
+            orow[j] = np.sqrt(a)
 
 
 @njit(parallel=True, cache=True, error_model="numpy", nogil=True)
@@ -299,9 +321,10 @@ def floor_2d(x, out):  # type: ignore[no-untyped-def]
         i = blk // nbj
         j0 = (blk - i * nbj) * BLOCK
         j1 = min(j0 + BLOCK, n)
-        for j in range(j0, j1):
-            a = x[i, j]
-            out[i, j] = np.floor(a)
+        xr, orow = x[i, j0:j1], out[i, j0:j1]
+        for j in range(j1 - j0):
+            a = xr[j]
+            orow[j] = np.floor(a)
 
 
 @njit(parallel=True, cache=True, error_model="numpy", nogil=True)
@@ -312,9 +335,10 @@ def ceil_2d(x, out):  # type: ignore[no-untyped-def]
         i = blk // nbj
         j0 = (blk - i * nbj) * BLOCK
         j1 = min(j0 + BLOCK, n)
-        for j in range(j0, j1):
-            a = x[i, j]
-            out[i, j] = np.ceil(a)
+        xr, orow = x[i, j0:j1], out[i, j0:j1]
+        for j in range(j1 - j0):
+            a = xr[j]
+            orow[j] = np.ceil(a)
 
 
 @njit(parallel=True, cache=True, error_model="numpy", nogil=True)
@@ -325,9 +349,10 @@ def exp_2d(x, out):  # type: ignore[no-untyped-def]
         i = blk // nbj
         j0 = (blk - i * nbj) * BLOCK
         j1 = min(j0 + BLOCK, n)
-        for j in range(j0, j1):
-            a = x[i, j]
-            out[i, j] = np.exp(a)
+        xr, orow = x[i, j0:j1], out[i, j0:j1]
+        for j in range(j1 - j0):
+            a = xr[j]
+            orow[j] = np.exp(a)
 
 
 @njit(parallel=True, cache=True, error_model="numpy", nogil=True)
@@ -338,9 +363,10 @@ def sin_2d(x, out):  # type: ignore[no-untyped-def]
         i = blk // nbj
         j0 = (blk - i * nbj) * BLOCK
         j1 = min(j0 + BLOCK, n)
-        for j in range(j0, j1):
-            a = x[i, j]
-            out[i, j] = np.sin(a)
+        xr, orow = x[i, j0:j1], out[i, j0:j1]
+        for j in range(j1 - j0):
+            a = xr[j]
+            orow[j] = np.sin(a)
 
 
 @njit(parallel=True, cache=True, error_model="numpy", nogil=True)
@@ -351,5 +377,6 @@ def where_2d(c, x, y, out):  # type: ignore[no-untyped-def]
         i = blk // nbj
         j0 = (blk - i * nbj) * BLOCK
         j1 = min(j0 + BLOCK, n)
-        for j in range(j0, j1):
-            out[i, j] = x[i, j] if c[i, j] else y[i, j]
+        cr, xr, yr, orow = c[i, j0:j1], x[i, j0:j1], y[i, j0:j1], out[i, j0:j1]
+        for j in range(j1 - j0):
+            orow[j] = xr[j] if cr[j] else yr[j]
