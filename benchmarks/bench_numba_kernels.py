@@ -158,8 +158,9 @@ def main() -> None:
     ]
     rows: list[tuple[str, str, str, str]] = []
     for label, run, numpy_run in cases:
-        t_np = median_ms(lambda: (numpy_run or run)(ref), args.repeat)
-        t_nb = median_ms(lambda: run(nb), args.repeat)
+        reference = numpy_run or run
+        t_np = median_ms(lambda reference=reference: reference(ref), args.repeat)
+        t_nb = median_ms(lambda run=run: run(nb), args.repeat)
         rows.append((label, f"{t_np:.2f}", f"{t_nb:.2f}", f"{t_np / t_nb:.2f}x"))
         print(
             f"{label:<45} numpy {t_np:9.2f} ms   numba {t_nb:9.2f} ms   {t_np / t_nb:5.2f}x",
