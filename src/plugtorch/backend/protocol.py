@@ -144,7 +144,8 @@ OPTIONAL_PRIMITIVES: dict[str, str] = {
     ),
     "max_pool2d": (
         "max_pool2d(x[N,C,H,W], kernel: (int,int), stride: (int,int), padding: (int,int)) "
-        "-> (y, argmax_flat_index int64)  (index into each H*W plane)"
+        "-> (y, argmax_flat_index int64)  (index into each H*W plane; the first maximum wins "
+        "ties, and nan counts as the maximum, as in PyTorch)"
     ),
     "max_pool2d_backward": ("max_pool2d_backward(grad_y, argmax, input_shape) -> grad_x"),
     "avg_pool2d": ("avg_pool2d(x, kernel, stride, padding) -> y  (count_include_pad=True)"),
@@ -152,7 +153,8 @@ OPTIONAL_PRIMITIVES: dict[str, str] = {
     "silu": "silu(x) -> array; x * sigmoid(x) in one pass",
     "adam_step": (
         "adam_step(param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps, weight_decay, "
-        "step, decoupled: bool) -> (param, exp_avg, exp_avg_sq)  (new arrays or updated in place)"
+        "step, decoupled: bool) -> (param, exp_avg, exp_avg_sq)  (new arrays: inputs are never "
+        "mutated)"
     ),
 }
 
