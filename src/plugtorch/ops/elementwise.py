@@ -760,20 +760,12 @@ def ge(input: Any, other: Any) -> Tensor:
     return _compare(ge_op, input, other)
 
 
-def _declare_logic(name: str, primitive: str, doc: str) -> Op:
-    def forward(b: Any, x: Any, y: Any) -> Any:
-        return getattr(b, primitive)(x, y)
-
-    forward.__doc__ = doc
-    return op(name, differentiable=False)(forward)
-
-
-logical_and_op = _declare_logic("logical_and", "logical_and", "x and y (bool).")
-logical_or_op = _declare_logic("logical_or", "logical_or", "x or y (bool).")
-logical_xor_op = _declare_logic("logical_xor", "logical_xor", "x xor y (bool).")
-bitwise_and_op = _declare_logic("bitwise_and", "bitwise_and", "x & y (integers and bools).")
-bitwise_or_op = _declare_logic("bitwise_or", "bitwise_or", "x | y (integers and bools).")
-bitwise_xor_op = _declare_logic("bitwise_xor", "bitwise_xor", "x ^ y (integers and bools).")
+logical_and_op = _declare_predicate("logical_and", "logical_and", "x and y (bool).")
+logical_or_op = _declare_predicate("logical_or", "logical_or", "x or y (bool).")
+logical_xor_op = _declare_predicate("logical_xor", "logical_xor", "x xor y (bool).")
+bitwise_and_op = _declare_predicate("bitwise_and", "bitwise_and", "x & y (integers and bools).")
+bitwise_or_op = _declare_predicate("bitwise_or", "bitwise_or", "x | y (integers and bools).")
+bitwise_xor_op = _declare_predicate("bitwise_xor", "bitwise_xor", "x ^ y (integers and bools).")
 
 
 def _logical(o: Op, a: Any, b: Any) -> Tensor:
