@@ -25,7 +25,8 @@ from plugtorch.dtypes import (
     set_default_dtype,
     uint8,
 )
-from plugtorch.tensor import Device, Tensor
+from plugtorch.device import Device, device
+from plugtorch.tensor import Tensor
 from plugtorch import autograd
 from plugtorch.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from plugtorch.backend import (
@@ -41,7 +42,7 @@ from plugtorch.ops import *  # noqa: F401,F403
 from plugtorch.ops import __all__ as _ops_all
 from plugtorch.random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from plugtorch.serialization import load, save
-from plugtorch import data
+from plugtorch import cuda, data, utils
 
 float = float32  # noqa: A001 (PyTorch aliases)
 double = float64
@@ -57,9 +58,12 @@ __all__ = [
     "BackendError",
     "DType",
     "Device",
+    "device",
     "Tensor",
     "autograd",
+    "cuda",
     "data",
+    "utils",
     "load",
     "save",
     "bool",

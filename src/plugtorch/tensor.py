@@ -14,37 +14,10 @@ import numpy as np
 
 from plugtorch import dtypes
 from plugtorch.autograd import grad_mode
+from plugtorch.device import Device
 
 __all__ = ["Tensor", "Device"]
 
-
-class Device:
-    """Where a tensor lives: a backend name and one of its devices (``numpy:cpu``)."""
-
-    __slots__ = ("backend", "type", "index")
-
-    def __init__(self, backend: str, name: str = "cpu") -> None:
-        self.backend = backend
-        kind, _, index = name.partition(":")
-        self.type = kind
-        self.index = int(index) if index else None
-
-    def __repr__(self) -> str:
-        return f"device(backend={self.backend!r}, type={str(self)!r})"
-
-    def __str__(self) -> str:
-        return self.type if self.index is None else f"{self.type}:{self.index}"
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, str):
-            return other in (str(self), self.backend, f"{self.backend}:{self}")
-        return isinstance(other, Device) and (self.backend, str(self)) == (
-            other.backend,
-            str(other),
-        )
-
-    def __hash__(self) -> int:
-        return hash((self.backend, str(self)))
 
 
 class Tensor:
