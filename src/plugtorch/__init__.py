@@ -24,6 +24,9 @@ from plugtorch.dtypes import (
     int64,
     set_default_dtype,
     uint8,
+    uint16,
+    uint32,
+    uint64,
 )
 from plugtorch.device import Device, device
 from plugtorch.tensor import Tensor
@@ -94,6 +97,9 @@ __all__ = [
     "set_grad_enabled",
     "set_rng_state",
     "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
     "use_backend",
     *_ops_all,
 ]

@@ -8,7 +8,8 @@ table, plus PyTorch's rules for Python scalars and 0-d tensors):
 
 * categories rank ``bool < integer < floating``;
 * within a category the wider type wins (``int8 + int32 -> int32``), and signed meets
-  unsigned ``uint8 + int8 -> int16``;
+  unsigned ``uint8 + int8 -> int16`` (``uint64`` with a signed type gives ``int64``, a
+  combination the array API standard leaves undefined);
 * a Python scalar only contributes its *category*: ``int32_tensor + 2 -> int32``,
   ``int32_tensor + 2.5 -> default float (float32)``, ``float32_tensor + 2.5 -> float32``;
 * a 0-d tensor counts like a dimensioned one only if it is of a *higher* category than all
@@ -31,6 +32,9 @@ __all__ = [
     "int32",
     "int64",
     "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
     "float32",
     "float64",
     "ALL_DTYPES",
@@ -93,12 +97,17 @@ int16 = DType("int16", INTEGER, 16, True)
 int32 = DType("int32", INTEGER, 32, True)
 int64 = DType("int64", INTEGER, 64, True)
 uint8 = DType("uint8", INTEGER, 8, False)
+uint16 = DType("uint16", INTEGER, 16, False)
+uint32 = DType("uint32", INTEGER, 32, False)
+uint64 = DType("uint64", INTEGER, 64, False)
 float32 = DType("float32", FLOATING_KIND, 32, True)
 float64 = DType("float64", FLOATING_KIND, 64, True)
 
-ALL_DTYPES: tuple[DType, ...] = (bool_, int8, int16, int32, int64, uint8, float32, float64)
+ALL_DTYPES: tuple[DType, ...] = (
+    bool_, int8, int16, int32, int64, uint8, uint16, uint32, uint64, float32, float64
+)
 FLOATING: tuple[DType, ...] = (float32, float64)
-INTEGRAL: tuple[DType, ...] = (int8, int16, int32, int64, uint8)
+INTEGRAL: tuple[DType, ...] = (int8, int16, int32, int64, uint8, uint16, uint32, uint64)
 
 _BY_NAME = {d.name: d for d in ALL_DTYPES}
 _NUMPY_NAMES = {d.name: ("bool" if d is bool_ else d.name) for d in ALL_DTYPES}
