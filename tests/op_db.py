@@ -51,6 +51,22 @@ OPS: list[OpInfo] = [
     OpInfo("cos", pt.cos, ref=np.cos),
     OpInfo("tanh", pt.tanh, ref=np.tanh),
     OpInfo("sigmoid", pt.sigmoid, ref=lambda x: 1 / (1 + np.exp(-x))),
+    OpInfo(
+        "tanh_backward",
+        lambda g, x: _activation_grad(pt.tanh, g, x),
+        2,
+        shapes="same",
+        ref=lambda g, x: g * (1 - np.tanh(x) ** 2),
+        internal="the gradient of tanh, one op instead of three",
+    ),
+    OpInfo(
+        "sigmoid_backward",
+        lambda g, x: _activation_grad(pt.sigmoid, g, x),
+        2,
+        shapes="same",
+        ref=lambda g, x: g * (1 / (1 + np.exp(-x))) * (1 - 1 / (1 + np.exp(-x))),
+        internal="the gradient of sigmoid, one op instead of three",
+    ),
     OpInfo("relu", pt.relu, domain="away_from_zero", ref=lambda x: np.maximum(x, 0)),
     # elementwise binary
     OpInfo("add", pt.add, 2, ref=np.add),
@@ -207,6 +223,13 @@ OPS: list[OpInfo] = [
 
 def _dims(x: Any) -> tuple[int, ...]:
     return tuple(range(0, x.ndim, 2))
+
+
+def _activation_grad(function: Any, g: Any, x: Any) -> Any:
+    # The backward op as autograd reaches it: differentiate the activation with create_graph.
+    x = x.detach().requires_grad_() if not x.requires_grad else x
+    (grad,) = pt.autograd.grad(function(x), x, grad_outputs=g, create_graph=True)
+    return grad
 
 
 def _getitem_grad(x: Any) -> Any:

@@ -174,3 +174,12 @@ def test_gradcheck_reports_a_wrong_gradient() -> None:
     x = pt.tensor([1.5, 2.5], dtype=pt.float64, requires_grad=True)
     with pytest.raises(pt.autograd.GradcheckError, match="analytical"):
         pt.autograd.gradcheck(Wrong.apply, (x,))
+
+
+def test_leaf_grads_are_distinct_objects() -> None:
+    a = pt.ones(2, requires_grad=True)
+    b = pt.ones(2, requires_grad=True)
+    (a + b).sum().backward()
+    assert a.grad is not b.grad
+    a.grad.mul_(10.0)
+    assert b.grad.tolist() == [1.0, 1.0]

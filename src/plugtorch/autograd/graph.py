@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-from plugtorch.autograd.grad_mode import no_grad, set_grad_enabled
+from plugtorch.autograd.grad_mode import set_grad_enabled
 
 if TYPE_CHECKING:
     from plugtorch.ops.registry import Op
@@ -168,13 +168,16 @@ def run_backward(
             for tensor, input_grad in zip(node_inputs, input_grads):
                 if input_grad is None or not tensor.requires_grad:
                     continue
-                if input_grad.shape != tensor.shape:
+                if input_grad._data.shape != tensor._data.shape:
                     raise RuntimeError(
                         f"internal error: backward of {node.op.name!r} returned a gradient of "
                         f"shape {input_grad.shape} for an input of shape {tensor.shape}"
                     )
-                if tensor._node is not None:
-                    _accumulate(node_grads, id(tensor._node), input_grad)
+                child = tensor._node
+                if child is not None:
+                    key = id(child)
+                    previous = node_grads.get(key)
+                    node_grads[key] = input_grad if previous is None else previous + input_grad
                 elif captured is not None:
                     if id(tensor) in wanted_leaves:
                         _accumulate(captured, id(tensor), input_grad)
@@ -186,12 +189,10 @@ def run_backward(
 
 
 def _accumulate_leaf(tensor: Tensor, grad: Tensor, create_graph: bool) -> None:
+    """Add ``grad`` to a leaf's ``.grad`` (grad mode is already ``create_graph`` here)."""
     if not create_graph:
+        # A fresh tensor object per leaf: one gradient can reach several leaves (x + y), and an
+        # in-place update of one leaf's .grad (clipping, say) must not change another's.
         grad = grad.detach()
-    if tensor.grad is None:
-        tensor.grad = grad
-    elif create_graph:
-        tensor.grad = tensor.grad + grad
-    else:
-        with no_grad():
-            tensor.grad = tensor.grad + grad
+    previous = tensor.grad
+    tensor.grad = grad if previous is None else previous + grad

@@ -94,13 +94,14 @@ def apply(op: Op, inputs: tuple[Tensor, ...], dtype: Any, /, **params: Any) -> T
 
     ``dtype`` is the output's plugtorch dtype (the caller applied the op's dtype rule).
     """
-    from plugtorch.tensor import Tensor
-
     backend = inputs[0]._backend
-    for tensor in inputs:
-        if tensor._backend is not backend:
-            raise mixed_backend_error(op.name, backend, tensor._backend)
-    arrays = [t._data for t in inputs]
+    if len(inputs) == 1:
+        arrays: Any = (inputs[0]._data,)
+    else:
+        for tensor in inputs:
+            if tensor._backend is not backend:
+                raise mixed_backend_error(op.name, backend, tensor._backend)
+        arrays = [t._data for t in inputs]
     data = op.forward(backend, *arrays, **params) if params else op.forward(backend, *arrays)
     needs_grad = False
     nondiff = None
@@ -124,3 +125,7 @@ def apply(op: Op, inputs: tuple[Tensor, ...], dtype: Any, /, **params: Any) -> T
         op, inputs, params or None, data if op.saves_output else None, (backend, dtype, None)
     )
     return out
+
+
+# Ops are imported by tensor.py's last line, after Tensor exists; so this import is safe here.
+from plugtorch.tensor import Tensor  # noqa: E402
