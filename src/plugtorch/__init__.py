@@ -41,8 +41,8 @@ from plugtorch.backend import (
     set_backend,
     use_backend,
 )
-from plugtorch.ops import *  # noqa: F401,F403
-from plugtorch.ops import __all__ as _ops_all
+from plugtorch import ops
+from plugtorch.ops import *  # noqa: F403
 from plugtorch.random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from plugtorch.serialization import load, save
 from plugtorch import cuda, data, utils
@@ -101,5 +101,5 @@ __all__ = [
     "uint32",
     "uint64",
     "use_backend",
-    *_ops_all,
 ]
+__all__ += ops.__all__

@@ -7,8 +7,9 @@ forwards to the functions in :mod:`plugtorch.ops`, where every op is declared on
 
 from __future__ import annotations
 
+import builtins
 import weakref
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
@@ -16,8 +17,10 @@ from plugtorch import dtypes
 from plugtorch.autograd import grad_mode
 from plugtorch.device import Device
 
-__all__ = ["Tensor", "Device"]
+if TYPE_CHECKING:
+    from plugtorch.autograd.graph import Node
 
+__all__ = ["Tensor", "Device"]
 
 
 class Tensor:
@@ -40,6 +43,13 @@ class Tensor:
         "_nondiff",
         "__weakref__",
     )
+    _data: Any
+    _backend: Any
+    _dtype: dtypes.DType
+    requires_grad: builtins.bool
+    grad: Tensor | None
+    _node: Node | None
+    _nondiff: str | None
     __array_priority__ = 1000  # numpy defers to our reflected operators
 
     def __init__(self, data: Any = None, *, dtype: Any = None, backend: Any = None) -> None:
@@ -58,7 +68,7 @@ class Tensor:
 
     @classmethod
     def _make(
-        cls, data: Any, backend: Any, dtype: dtypes.DType, requires_grad: bool = False
+        cls, data: Any, backend: Any, dtype: dtypes.DType, requires_grad: builtins.bool = False
     ) -> Tensor:
         """Wrap a backend array (no copy, no checks): the constructor ops use."""
         self = object.__new__(cls)
@@ -76,22 +86,22 @@ class Tensor:
     def shape(self) -> tuple[int, ...]:
         return self._data.shape  # the array API makes this a tuple of ints
 
-    def size(self, dim: int | None = None) -> Any:
+    def size(self, dim: builtins.int | None = None) -> Any:
         """The shape (``Size``-like tuple), or one dimension's size."""
         shape = self.shape
         return shape if dim is None else shape[dim]
 
     @property
-    def ndim(self) -> int:
+    def ndim(self) -> builtins.int:
         return len(self._data.shape)
 
-    def dim(self) -> int:
+    def dim(self) -> builtins.int:
         return self.ndim
 
-    def numel(self) -> int:
+    def numel(self) -> builtins.int:
         return int(np.prod(self.shape, dtype=np.int64))
 
-    def __len__(self) -> int:
+    def __len__(self) -> builtins.int:
         if not self.ndim:
             raise TypeError("len() of a 0-d tensor")
         return self.shape[0]
@@ -109,14 +119,14 @@ class Tensor:
         return Device(self._backend.name, self._backend.capabilities.devices[0])
 
     @property
-    def is_leaf(self) -> bool:
+    def is_leaf(self) -> builtins.bool:
         return self._node is None
 
     @property
     def grad_fn(self) -> Any:
         return self._node
 
-    def is_floating_point(self) -> bool:
+    def is_floating_point(self) -> builtins.bool:
         return self._dtype.is_floating_point
 
     # --- conversion ----------------------------------------------------------------------
@@ -128,7 +138,7 @@ class Tensor:
             )
         return np.asarray(self._backend.to_numpy(self._data))
 
-    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+    def __array__(self, dtype: Any = None, copy: builtins.bool | None = None) -> np.ndarray:
         if not self._backend.capabilities.host_memory:
             raise TypeError(
                 f"tensor on backend {self._backend.name!r} lives in device memory; "
@@ -139,7 +149,7 @@ class Tensor:
             arr = arr.astype(dtype, copy=False)
         return arr.copy() if copy else arr
 
-    def item(self) -> bool | int | float:
+    def item(self) -> builtins.bool | builtins.int | builtins.float:
         """The value of a one-element tensor as a Python number."""
         if self.numel() != 1:
             raise ValueError(
@@ -150,21 +160,21 @@ class Tensor:
     def tolist(self) -> Any:
         return np.asarray(self._backend.to_numpy(self._data)).tolist()
 
-    def __bool__(self) -> bool:
+    def __bool__(self) -> builtins.bool:
         return bool(self.item())
 
-    def __int__(self) -> int:
+    def __int__(self) -> builtins.int:
         return int(self.item())
 
-    def __float__(self) -> float:
+    def __float__(self) -> builtins.float:
         return float(self.item())
 
-    def __index__(self) -> int:
+    def __index__(self) -> builtins.int:
         if self._dtype.is_floating_point or self.numel() != 1:
             raise TypeError("only integer tensors of a single element can be used as an index")
         return int(self.item())
 
-    def __hash__(self) -> int:
+    def __hash__(self) -> builtins.int:
         return id(self)
 
     def __iter__(self) -> Iterator[Tensor]:
@@ -181,8 +191,8 @@ class Tensor:
     def backward(
         self,
         gradient: Tensor | None = None,
-        retain_graph: bool | None = None,
-        create_graph: bool = False,
+        retain_graph: builtins.bool | None = None,
+        create_graph: builtins.bool = False,
     ) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad``. See ``autograd.backward``."""
         from plugtorch.autograd.functional import backward
@@ -198,7 +208,7 @@ class Tensor:
         self.requires_grad = False
         return self
 
-    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+    def requires_grad_(self, requires_grad: builtins.bool = True) -> Tensor:
         """Set ``requires_grad`` in place on a leaf tensor; returns self."""
         if requires_grad and not self._dtype.is_floating_point:
             raise RuntimeError(
@@ -259,7 +269,7 @@ class Tensor:
         dtype: Any = None,
         backend: Any = None,
         device: Any = None,
-        copy: bool = False,
+        copy: builtins.bool = False,
     ) -> Tensor:
         """Convert dtype and/or backend: ``t.to(pt.float64)``, ``t.to("numba")``, ``t.to(other)``.
 
@@ -483,11 +493,11 @@ class Tensor:
             source = _ops.to_backend(source, self._backend)
         return self._assign(source)
 
-    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
+    def uniform_(self, a: builtins.float = 0.0, b: builtins.float = 1.0) -> Tensor:
         sample = _ops.rand(self.shape, dtype=self._dtype, backend=self._backend)
         return self._assign(sample * (b - a) + a)
 
-    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+    def normal_(self, mean: builtins.float = 0.0, std: builtins.float = 1.0) -> Tensor:
         sample = _ops.randn(self.shape, dtype=self._dtype, backend=self._backend)
         return self._assign(sample * std + mean)
 
@@ -609,38 +619,38 @@ class Tensor:
         return _ops.where(condition, self, other)
 
     # --- reductions ------------------------------------------------------------------------------
-    def sum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    def sum(self, dim: Any = None, keepdim: builtins.bool = False, *, dtype: Any = None) -> Tensor:
         return _ops.sum(self, dim, keepdim, dtype=dtype)
 
-    def mean(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    def mean(self, dim: Any = None, keepdim: builtins.bool = False, *, dtype: Any = None) -> Tensor:
         return _ops.mean(self, dim, keepdim, dtype=dtype)
 
-    def prod(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    def prod(self, dim: Any = None, keepdim: builtins.bool = False, *, dtype: Any = None) -> Tensor:
         return _ops.prod(self, dim, keepdim, dtype=dtype)
 
-    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
+    def max(self, dim: Any = None, keepdim: builtins.bool = False) -> Any:
         return _ops.max(self, dim, keepdim)
 
-    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
+    def min(self, dim: Any = None, keepdim: builtins.bool = False) -> Any:
         return _ops.min(self, dim, keepdim)
 
-    def amax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+    def amax(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
         return _ops.amax(self, dim, keepdim)
 
-    def amin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+    def amin(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
         return _ops.amin(self, dim, keepdim)
 
-    def argmax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+    def argmax(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
         return _ops.argmax(self, dim, keepdim)
 
-    def argmin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+    def argmin(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
         return _ops.argmin(self, dim, keepdim)
 
     def std(
         self,
         dim: Any = None,
         unbiased: Any = None,
-        keepdim: bool = False,
+        keepdim: builtins.bool = False,
         *,
         correction: Any = None,
     ) -> Tensor:
@@ -650,27 +660,27 @@ class Tensor:
         self,
         dim: Any = None,
         unbiased: Any = None,
-        keepdim: bool = False,
+        keepdim: builtins.bool = False,
         *,
         correction: Any = None,
     ) -> Tensor:
         return _ops.var(self, dim, unbiased, keepdim, correction=correction)
 
-    def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
+    def logsumexp(self, dim: Any, keepdim: builtins.bool = False) -> Tensor:
         return _ops.logsumexp(self, dim, keepdim)
 
-    def all(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+    def all(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
         return _ops.all(self, dim, keepdim)
 
-    def any(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+    def any(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
         return _ops.any(self, dim, keepdim)
 
-    def softmax(self, dim: int) -> Tensor:
+    def softmax(self, dim: builtins.int) -> Tensor:
         from plugtorch.nn import functional
 
         return functional.softmax(self, dim)
 
-    def log_softmax(self, dim: int) -> Tensor:
+    def log_softmax(self, dim: builtins.int) -> Tensor:
         from plugtorch.nn import functional
 
         return functional.log_softmax(self, dim)
@@ -710,7 +720,7 @@ class Tensor:
     def permute(self, *dims: Any) -> Tensor:
         return _ops.permute(self, *dims)
 
-    def transpose(self, dim0: int, dim1: int) -> Tensor:
+    def transpose(self, dim0: builtins.int, dim1: builtins.int) -> Tensor:
         return _ops.transpose(self, dim0, dim1)
 
     def t(self) -> Tensor:
@@ -728,16 +738,16 @@ class Tensor:
             raise ValueError("mT needs a tensor with at least 2 dimensions")
         return _ops.transpose(self, -2, -1)
 
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    def flatten(self, start_dim: builtins.int = 0, end_dim: builtins.int = -1) -> Tensor:
         return _ops.flatten(self, start_dim, end_dim)
 
-    def unflatten(self, dim: int, sizes: Any) -> Tensor:
+    def unflatten(self, dim: builtins.int, sizes: Any) -> Tensor:
         return _ops.unflatten(self, dim, sizes)
 
     def squeeze(self, dim: Any = None) -> Tensor:
         return _ops.squeeze(self, dim)
 
-    def unsqueeze(self, dim: int) -> Tensor:
+    def unsqueeze(self, dim: builtins.int) -> Tensor:
         return _ops.unsqueeze(self, dim)
 
     def expand(self, *sizes: Any) -> Tensor:
@@ -749,10 +759,10 @@ class Tensor:
     def broadcast_to(self, shape: Any) -> Tensor:
         return _ops.broadcast_to(self, shape)
 
-    def split(self, split_size: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    def split(self, split_size: Any, dim: builtins.int = 0) -> tuple[Tensor, ...]:
         return _ops.split(self, split_size, dim)
 
-    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    def chunk(self, chunks: builtins.int, dim: builtins.int = 0) -> tuple[Tensor, ...]:
         return _ops.chunk(self, chunks, dim)
 
     def flip(self, dims: Any) -> Tensor:
@@ -761,28 +771,30 @@ class Tensor:
     def roll(self, shifts: Any, dims: Any = None) -> Tensor:
         return _ops.roll(self, shifts, dims)
 
-    def tril(self, diagonal: int = 0) -> Tensor:
+    def tril(self, diagonal: builtins.int = 0) -> Tensor:
         return _ops.tril(self, diagonal)
 
-    def triu(self, diagonal: int = 0) -> Tensor:
+    def triu(self, diagonal: builtins.int = 0) -> Tensor:
         return _ops.triu(self, diagonal)
 
-    def gather(self, dim: int, index: Tensor) -> Tensor:
+    def gather(self, dim: builtins.int, index: Tensor) -> Tensor:
         return _ops.gather(self, dim, index)
 
-    def scatter_add(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    def scatter_add(self, dim: builtins.int, index: Tensor, src: Tensor) -> Tensor:
         return _ops.scatter_add(self, dim, index, src)
 
-    def index_select(self, dim: int, index: Tensor) -> Tensor:
+    def index_select(self, dim: builtins.int, index: Tensor) -> Tensor:
         return _ops.index_select(self, dim, index)
 
-    def index_add(self, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
+    def index_add(
+        self, dim: builtins.int, index: Tensor, source: Tensor, *, alpha: Any = 1
+    ) -> Tensor:
         return _ops.index_add(self, dim, index, source, alpha=alpha)
 
     def masked_fill(self, mask: Tensor, value: Any) -> Tensor:
         return _ops.masked_fill(self, mask, value)
 
-    def nonzero(self, *, as_tuple: bool = False) -> Any:
+    def nonzero(self, *, as_tuple: builtins.bool = False) -> Any:
         return _ops.nonzero(self, as_tuple=as_tuple)
 
 

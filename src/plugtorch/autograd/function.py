@@ -48,14 +48,16 @@ class _FunctionOp:
         self.ctx = ctx
 
     def backward(self, node: Node, grad: Any) -> tuple[Any, ...]:
+        params = node.params
+        assert params is not None
         grads = self.function.backward(self.ctx, grad)
         if not isinstance(grads, tuple):
             grads = (grads,)
-        tensor_positions = node.params["positions"]
-        if len(grads) != node.params["n_args"]:
+        tensor_positions = params["positions"]
+        if len(grads) != params["n_args"]:
             raise RuntimeError(
                 f"{self.name}.backward returned {len(grads)} gradients, but forward took "
-                f"{node.params['n_args']} arguments (return None for non-tensor ones)"
+                f"{params['n_args']} arguments (return None for non-tensor ones)"
             )
         return tuple(grads[i] for i in tensor_positions)
 

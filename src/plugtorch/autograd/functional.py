@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from plugtorch.autograd.graph import run_backward
 
@@ -10,6 +10,10 @@ if TYPE_CHECKING:
     from plugtorch.tensor import Tensor
 
 __all__ = ["backward", "grad"]
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
 def _why_no_grad(tensor: Tensor) -> str:
@@ -26,7 +30,7 @@ def _why_no_grad(tensor: Tensor) -> str:
     )
 
 
-def _default_grads(outputs: Sequence[Tensor], grad_outputs: Sequence[Tensor | None]) -> list:
+def _default_grads(outputs: list[Tensor], grad_outputs: list[Any]) -> list[Tensor]:
     from plugtorch.ops.creation import ones_like
 
     grads = []
@@ -60,11 +64,8 @@ def backward(
     >>> x.grad
     tensor(6.)
     """
-    outputs = [tensors] if not isinstance(tensors, (list, tuple)) else list(tensors)
-    if grad_tensors is None or not isinstance(grad_tensors, (list, tuple)):
-        given = [grad_tensors] * len(outputs) if grad_tensors is None else [grad_tensors]
-    else:
-        given = list(grad_tensors)
+    outputs = _as_list(tensors)
+    given = [None] * len(outputs) if grad_tensors is None else _as_list(grad_tensors)
     grads = _default_grads(outputs, given)
     if retain_graph is None:
         retain_graph = create_graph
@@ -89,15 +90,12 @@ def grad(
     >>> g, pt.autograd.grad(g, x)[0]
     (tensor(12., grad_fn=<MulBackward0>), tensor(12.))
     """
-    outs = [outputs] if not isinstance(outputs, (list, tuple)) else list(outputs)
-    ins = [inputs] if not isinstance(inputs, (list, tuple)) else list(inputs)
+    outs = _as_list(outputs)
+    ins = _as_list(inputs)
     for tensor in ins:
         if not tensor.requires_grad:
             raise RuntimeError(f"one of the inputs does not require grad: {_why_no_grad(tensor)}")
-    if grad_outputs is None or not isinstance(grad_outputs, (list, tuple)):
-        given = [grad_outputs] * len(outs) if grad_outputs is None else [grad_outputs]
-    else:
-        given = list(grad_outputs)
+    given = [None] * len(outs) if grad_outputs is None else _as_list(grad_outputs)
     grads = _default_grads(outs, given)
     if retain_graph is None:
         retain_graph = create_graph

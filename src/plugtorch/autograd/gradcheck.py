@@ -17,11 +17,13 @@ def _as_tuple(x: Any) -> tuple[Any, ...]:
     return tuple(x) if isinstance(x, (tuple, list)) else (x,)
 
 
-def _numerical(func: Callable[..., Any], inputs: Sequence[Any], eps: float) -> list[np.ndarray]:
+def _numerical(
+    func: Callable[..., Any], inputs: Sequence[Any], eps: float
+) -> list[np.ndarray | None]:
     """d(sum of outputs weighted by fixed random cotangents)/d(input), by central differences."""
     from plugtorch.tensor import Tensor
 
-    results = []
+    results: list[np.ndarray | None] = []
     if True:  # functions may themselves call autograd (gradgradcheck), so grad stays enabled
         for tensor in inputs:
             if not (isinstance(tensor, Tensor) and tensor.requires_grad):

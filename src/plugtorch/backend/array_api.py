@@ -273,14 +273,14 @@ class ArrayAPIBackend:
 
     def index_add(self, x: Any, indices: Any, values: Any, axis: int) -> Any:
         host = np.array(self.to_numpy(x), copy=True)
-        index = (slice(None),) * axis + (self.to_numpy(indices),)
-        np.add.at(host, index, self.to_numpy(values))
+        index: tuple[Any, ...] = (slice(None),) * axis + (self.to_numpy(indices),)
+        np.add.at(host, index, self.to_numpy(values))  # type: ignore[arg-type]
         return self.xp.asarray(host)
 
     def scatter_add(self, x: Any, indices: Any, values: Any, axis: int) -> Any:
         host = np.array(self.to_numpy(x), copy=True)
         idx = self.to_numpy(indices)
-        grids = list(np.indices(idx.shape, sparse=True))
+        grids: list[Any] = list(np.indices(idx.shape, sparse=True))
         grids[axis] = idx
         np.add.at(host, tuple(grids), self.to_numpy(values))
         return self.xp.asarray(host)

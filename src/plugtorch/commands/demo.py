@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     y = 3 * x - 2 + 0.1 * pt.randn(256, 1, backend=backend)
     w = pt.zeros(1, 1, backend=backend, requires_grad=True)
     b = pt.zeros(1, backend=backend, requires_grad=True)
-    first = last = None
+    losses: list[float] = []
     for step in range(args.steps + 1):
         loss = ((x @ w + b - y) ** 2).mean()
         loss.backward()
@@ -32,11 +32,11 @@ def run(args: argparse.Namespace) -> int:
             w -= args.lr * w.grad
             b -= args.lr * b.grad
         w.grad = b.grad = None
-        value = loss.item()
-        first = value if first is None else first
-        last = value
+        value = float(loss.item())
+        losses.append(value)
         if step % (args.steps // 10 or 1) == 0:
             print(f"step {step:4d}  loss {value:.6f}")
+    first, last = losses[0], losses[-1]
     print(
         f"backend {x.backend.name}: w = {w.item():.3f}, b = {b.item():.3f} (true 3, -2); "
         f"loss {first:.4f} -> {last:.4f}"
