@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 import numpy as np
 
 from plugtorch import dtypes
+from plugtorch._array_api_methods import ArrayAPIMethods
 from plugtorch.autograd import grad_mode
 from plugtorch.device import Device
 
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 __all__ = ["Tensor", "Device"]
 
 
-class Tensor:
+class Tensor(ArrayAPIMethods):
     """A multi-dimensional array with autograd, PyTorch-style.
 
     >>> import plugtorch as pt
