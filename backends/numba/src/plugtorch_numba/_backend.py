@@ -15,8 +15,9 @@ from typing import Any
 import numpy as np
 from plugtorch_numpy import NumpyBackend
 
+from plugtorch_numba._pool import BufferPool
 from plugtorch_numba._strided import plan_2d
-from plugtorch_numba._threads import run_chunks, split_ufunc
+from plugtorch_numba._threads import parallel_blocks, run_chunks, split_ufunc
 
 try:  # numba is imported here, after the cache directory is configured
     import numba
@@ -62,7 +63,13 @@ class NumbaBackend(NumpyBackend):
     """numpy arrays on the host; large elementwise ops, reductions and the nn primitives run
     in parallel numba kernels."""
 
-    def __init__(self, name: str = "numba", *, min_parallel_size: int = 32768) -> None:
+    def __init__(
+        self,
+        name: str = "numba",
+        *,
+        min_parallel_size: int = 32768,
+        pool_bytes: int | None = None,
+    ) -> None:
         super().__init__(name=name)
         self.capabilities = type(self.capabilities)(
             dtypes=self.capabilities.dtypes,
@@ -73,6 +80,15 @@ class NumbaBackend(NumpyBackend):
         )
         self.min_parallel_size = min_parallel_size
         """Inputs with fewer elements take the numpy path (tests set 0 to force kernels)."""
+        self.pool = BufferPool(pool_bytes)
+        """Page-touched buffers for large results (see ``_pool.py``); ``pool_bytes=0`` or
+        ``PLUGTORCH_NUMBA_POOL_BYTES=0`` turns it off, ``pool.clear()`` releases the memory."""
+
+    def _empty_like(self, x: np.ndarray) -> np.ndarray:
+        """An uninitialised array like ``x``: same shape and dtype, C or F order as ``x``."""
+        if x.flags.c_contiguous or not x.flags.f_contiguous:
+            return self.pool.empty(x.shape, x.dtype)
+        return self.pool.empty(x.shape[::-1], x.dtype).T
 
     def __repr__(self) -> str:
         return f"<plugtorch backend {self.name!r} (numba kernels over numpy)>"
@@ -98,11 +114,11 @@ class NumbaBackend(NumpyBackend):
     ) -> np.ndarray:
         if x.size < self.min_parallel_size or x.dtype.kind not in kinds:
             return ufunc(x, y)
-        plan = plan_2d((x, y), x.dtype if out_dtype is None else out_dtype)
+        plan = plan_2d((x, y), x.dtype if out_dtype is None else out_dtype, self.pool.empty)
         if plan is None:
             return ufunc(x, y)
         (a, b), out, result = plan
-        getattr(_ek, kernel_name)(a, b, out)
+        parallel_blocks(getattr(_ek, kernel_name), (a, b, out), _ek.num_blocks(out.shape), x.size)
         return result
 
     def _unary(
@@ -110,16 +126,18 @@ class NumbaBackend(NumpyBackend):
     ) -> np.ndarray:
         if x.size < self.min_parallel_size or x.dtype.kind not in kinds:
             return ufunc(x)
-        plan = plan_2d((x,), x.dtype)
+        plan = plan_2d((x,), x.dtype, self.pool.empty)
         if plan is None:
             return ufunc(x)
         (a,), out, result = plan
-        getattr(_ek, kernel_name)(a, out)
+        parallel_blocks(getattr(_ek, kernel_name), (a, out), _ek.num_blocks(out.shape), x.size)
         return result
 
     def _transcendental(self, ufunc: Callable[..., Any], x: np.ndarray) -> np.ndarray:
         # numpy's SIMD loops, one chunk per core: exact numpy results (see README).
-        return split_ufunc(ufunc, x, max(self.min_parallel_size, 1))
+        if x.size < max(self.min_parallel_size, 1):
+            return ufunc(x)
+        return split_ufunc(ufunc, x, self._empty_like)
 
     def negative(self, x: np.ndarray) -> np.ndarray:
         return self._unary("negative_2d", _NUMERIC, np.negative, x)
@@ -211,11 +229,11 @@ class NumbaBackend(NumpyBackend):
     def where(self, condition: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         if x.size < self.min_parallel_size:
             return np.where(condition, x, y)
-        plan = plan_2d((condition, x, y), x.dtype)
+        plan = plan_2d((condition, x, y), x.dtype, self.pool.empty)
         if plan is None:
             return np.where(condition, x, y)
         (c, a, b), out, result = plan
-        _ek.where_2d(c, a, b, out)
+        parallel_blocks(_ek.where_2d, (c, a, b, out), _ek.num_blocks(out.shape), x.size)
         return result
 
     # --- reductions ----------------------------------------------------------------------
@@ -249,11 +267,15 @@ class NumbaBackend(NumpyBackend):
     # --- linear algebra --------------------------------------------------------------------
     def matmul(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         # OpenBLAS (2 threads) already runs 2-D and batched float GEMM near peak here; see README.
-        return np.matmul(x, y)
+        # Only the result comes from the pool (no page faults on a large output).
+        if x.dtype != y.dtype or x.ndim < 2 or y.ndim < 2:
+            return np.matmul(x, y)
+        out = self.pool.empty((*x.shape[:-1], y.shape[-1]), x.dtype)
+        return np.matmul(x, y, out=out)
 
     # --- optional primitives -------------------------------------------------------------------
     def _chunked(self, func: Callable[[np.ndarray, np.ndarray], Any], x: np.ndarray) -> np.ndarray:
-        out = np.empty_like(x)
+        out = self._empty_like(x)
         if x.size < self.min_parallel_size or not (x.flags.c_contiguous or x.flags.f_contiguous):
             func(x, out)
             return out

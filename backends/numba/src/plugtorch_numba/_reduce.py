@@ -11,6 +11,10 @@ __all__ = ["reduce_sum_max_min"]
 
 # Below this many output columns the column kernel's vectors are too short; numpy is better.
 _MIN_COLUMNS = 64
+# The column-sum kernel splits the reduced axis into chunks of at least this many rows when
+# that is needed to give every thread a few tasks.
+_MIN_CHUNK_ROWS = 64
+_MIN_TASKS = 8
 
 
 def _dense_perm(x: np.ndarray) -> tuple[np.ndarray, list[int]] | None:
@@ -62,8 +66,12 @@ def reduce_sum_max_min(
     elif cols >= _MIN_COLUMNS:
         blocks = xt.reshape(outer, inner, cols)
         if kind == "sum":
-            out2 = np.empty((outer, cols), dtype=acc_dtype)
-            kernels.sum_cols(blocks, out2)
+            # Split the reduced axis too when (outer, column block) alone gives few tasks.
+            tasks = outer * -(-cols // kernels.COL_BLOCK)
+            nch = max(1, min(inner // _MIN_CHUNK_ROWS, -(-_MIN_TASKS // tasks)))
+            partial = np.empty((outer, nch, cols), dtype=acc_dtype)
+            kernels.sum_cols(blocks, partial)
+            out2 = partial[:, 0] if nch == 1 else partial.sum(axis=1)
         else:
             out2 = np.empty((outer, cols), dtype=x.dtype)
             (kernels.max_cols if kind == "max" else kernels.min_cols)(blocks, out2)

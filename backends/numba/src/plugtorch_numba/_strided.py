@@ -11,7 +11,7 @@ laid out in the same memory order (what numpy's ``order="K"`` gives).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -21,10 +21,13 @@ __all__ = ["plan_2d"]
 
 
 def plan_2d(
-    arrays: Sequence[np.ndarray], out_dtype: Any
+    arrays: Sequence[np.ndarray],
+    out_dtype: Any,
+    empty: Callable[[list[int], Any], np.ndarray] = np.empty,
 ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray] | None:
     """``(inputs as 2-D views, 2-D output view, result array)`` or None when more than two
-    axes stay separate after merging (the caller then falls back to numpy)."""
+    axes stay separate after merging (the caller then falls back to numpy). ``empty(shape,
+    dtype)`` allocates the C-contiguous output buffer (e.g. from a buffer pool)."""
     shape = arrays[0].shape
     nd = len(shape)
     strides = [a.strides for a in arrays]
@@ -52,7 +55,7 @@ def plan_2d(
             ms.insert(0, 0)
     # Output: C-contiguous in the chosen axis order, then viewed back in logical order.
     order = axes + [k for k in range(nd) if shape[k] == 1]
-    buffer = np.empty([shape[k] for k in order], dtype=out_dtype)
+    buffer = empty([shape[k] for k in order], out_dtype)
     result = buffer.transpose(np.argsort(order)) if order != list(range(nd)) else buffer
     out2 = buffer.reshape(merged_shape)
     views = [
