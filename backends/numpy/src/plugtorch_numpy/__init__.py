@@ -2,7 +2,8 @@
 
 Every other backend is compared with this one. It is :class:`ArrayAPIBackend` over numpy, with
 the few primitives the array API standard lacks done natively (``scatter_add``, ``index_add``,
-``setitem``) instead of through a host round trip.
+``setitem``) instead of through a host round trip, and the accelerated nn primitives
+(convolution, pooling, softmax) written with numpy in :mod:`plugtorch_numpy.conv`.
 """
 
 from __future__ import annotations
@@ -12,16 +13,40 @@ from typing import Any
 import numpy as np
 
 from plugtorch.backend.array_api import ArrayAPIBackend
+from plugtorch_numpy import conv as _conv
 
 __all__ = ["NumpyBackend", "create_backend"]
 __version__ = "0.1.0"
+
+# Optional primitives (see plugtorch.backend.protocol.OPTIONAL_PRIMITIVES) done natively here.
+NATIVE_PRIMITIVES = frozenset(
+    {
+        "conv2d",
+        "conv2d_backward",
+        "max_pool2d",
+        "max_pool2d_backward",
+        "avg_pool2d",
+        "avg_pool2d_backward",
+        "softmax",
+        "log_softmax",
+    }
+)
 
 
 class NumpyBackend(ArrayAPIBackend):
     """The reference backend: numpy arrays on the host."""
 
     def __init__(self, name: str = "numpy") -> None:
-        super().__init__(np, name=name, host_memory=True)
+        super().__init__(np, name=name, host_memory=True, primitives=NATIVE_PRIMITIVES)
+
+    conv2d = staticmethod(_conv.conv2d)
+    conv2d_backward = staticmethod(_conv.conv2d_backward)
+    max_pool2d = staticmethod(_conv.max_pool2d)
+    max_pool2d_backward = staticmethod(_conv.max_pool2d_backward)
+    avg_pool2d = staticmethod(_conv.avg_pool2d)
+    avg_pool2d_backward = staticmethod(_conv.avg_pool2d_backward)
+    softmax = staticmethod(_conv.softmax)
+    log_softmax = staticmethod(_conv.log_softmax)
 
     def asarray(self, obj: Any, dtype: Any) -> np.ndarray:
         return np.array(obj, dtype=self.native_dtype(dtype), copy=True)

@@ -1,0 +1,77 @@
+"""``plugtorch.nn.functional``: the stateless form of every layer, loss and activation.
+
+>>> import plugtorch as pt
+>>> import plugtorch.nn.functional as F
+>>> F.cross_entropy(pt.tensor([[2.0, 0.0]]), pt.tensor([0])).item() < 0.2
+True
+"""
+
+from plugtorch.nn.functional._registry import NN_OPS
+from plugtorch.nn.functional.activation import (
+    erf,
+    gelu,
+    log_softmax,
+    relu,
+    sigmoid,
+    silu,
+    softmax,
+    tanh,
+)
+from plugtorch.nn.functional.conv import (
+    adaptive_avg_pool2d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    fold,
+    max_pool2d,
+    unfold,
+)
+from plugtorch.nn.functional.layers import (
+    batch_norm,
+    dropout,
+    embedding,
+    flatten,
+    layer_norm,
+    linear,
+)
+from plugtorch.nn.functional.loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+)
+from plugtorch.ops.shape import pad
+
+__all__ = [
+    "NN_OPS",
+    "adaptive_avg_pool2d",
+    "avg_pool2d",
+    "batch_norm",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "conv1d",
+    "conv2d",
+    "cross_entropy",
+    "dropout",
+    "embedding",
+    "erf",
+    "flatten",
+    "fold",
+    "gelu",
+    "l1_loss",
+    "layer_norm",
+    "linear",
+    "log_softmax",
+    "max_pool2d",
+    "mse_loss",
+    "nll_loss",
+    "pad",
+    "relu",
+    "sigmoid",
+    "silu",
+    "softmax",
+    "tanh",
+    "unfold",
+]

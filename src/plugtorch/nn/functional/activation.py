@@ -1,0 +1,226 @@
+"""Activations: ``relu gelu sigmoid tanh silu softmax log_softmax``, numerically stable.
+
+``softmax`` and ``log_softmax`` are ops with a direct backward rule (one op each way instead of
+the five of a composite); both subtract the row maximum (detached: it does not change the
+result) so logits of size 1e4 stay finite. A backend that declares the ``softmax`` /
+``log_softmax`` primitive computes the forward.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from plugtorch import dtypes
+from plugtorch.nn.functional._registry import declares, nn_op
+from plugtorch.ops import elementwise as _elementwise
+from plugtorch.ops._prepare import astype, normalize_dim
+from plugtorch.ops.registry import apply
+from plugtorch.tensor import Tensor
+
+__all__ = ["relu", "gelu", "sigmoid", "tanh", "silu", "softmax", "log_softmax", "erf"]
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``max(x, 0)`` elementwise. Gradient: ``grad`` where ``x > 0``, else 0.
+
+    >>> import plugtorch as pt
+    >>> relu(pt.tensor([-1.0, 2.0]))
+    tensor([0., 2.])
+    """
+    return _elementwise.relu(input)
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    """``1 / (1 + exp(-x))``, stable for large ``|x|``.
+
+    >>> import plugtorch as pt
+    >>> sigmoid(pt.tensor([0.0]))
+    tensor([0.5000])
+    """
+    return _elementwise.sigmoid(input)
+
+
+def tanh(input: Tensor) -> Tensor:
+    """Hyperbolic tangent.
+
+    >>> import plugtorch as pt
+    >>> tanh(pt.tensor([0.0]))
+    tensor([0.])
+    """
+    return _elementwise.tanh(input)
+
+
+def silu(input: Tensor) -> Tensor:
+    """``x * sigmoid(x)`` (also called swish).
+
+    >>> import plugtorch as pt
+    >>> silu(pt.tensor([0.0]))
+    tensor([0.])
+    """
+    return input * _elementwise.sigmoid(input)
+
+
+# --- erf and gelu ---------------------------------------------------------------------------
+# erf is no primitive (the array API has none); W. J. Cody's rational approximations are
+# accurate to float64 rounding, but a short one suffices here: Abramowitz & Stegun 7.1.26 has
+# an absolute error below 1.5e-7 (float32 rounding is 6e-8), and the gradient below uses the
+# exact derivative 2/sqrt(pi) exp(-x^2).
+_A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
+_P = 0.3275911
+
+
+def _erf_array(b: Any, x: Any, dtype: dtypes.DType) -> Any:
+    def const(value: float) -> Any:
+        return b.broadcast_to(b.full((), value, dtype), x.shape)
+
+    ax = b.abs(x)
+    t = b.divide(const(1.0), b.add(const(1.0), b.multiply(const(_P), ax)))
+    poly = const(_A[4])
+    for coefficient in reversed(_A[:4]):
+        poly = b.add(b.multiply(poly, t), const(coefficient))
+    tail = b.multiply(b.multiply(poly, t), b.exp(b.negative(b.multiply(ax, ax))))
+    return b.multiply(b.sign(x), b.subtract(const(1.0), tail))
+
+
+@nn_op("erf")
+def erf_op(b: Any, x: Any, *, dtype: dtypes.DType) -> Any:
+    """Error function (|error| < 1.5e-7). Gradient: grad * 2/sqrt(pi) * exp(-x^2)."""
+    return _erf_array(b, x, dtype)
+
+
+@erf_op.derivative
+def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
+    x = ctx.inputs[0]
+    return (g * (2.0 / math.sqrt(math.pi)) * _elementwise.exp(-(x * x)),)
+
+
+def erf(input: Tensor) -> Tensor:
+    """The error function ``2/sqrt(pi) * integral_0^x exp(-t^2) dt`` (absolute error < 1.5e-7).
+
+    >>> import plugtorch as pt
+    >>> erf(pt.tensor([0.0, 10.0]))
+    tensor([0., 1.])
+    """
+    x = input if input._dtype.is_floating_point else astype(input, dtypes.get_default_dtype())
+    return apply(erf_op, (x,), x._dtype, dtype=x._dtype)
+
+
+@nn_op("gelu")
+def gelu_op(b: Any, x: Any, *, dtype: dtypes.DType) -> Any:
+    """x * Phi(x) with Phi the normal CDF. Gradient: grad * (Phi(x) + x * phi(x))."""
+    half = b.broadcast_to(b.full((), 0.5, dtype), x.shape)
+    scaled = b.multiply(x, b.broadcast_to(b.full((), 1 / math.sqrt(2.0), dtype), x.shape))
+    cdf = b.multiply(half, b.add(b.broadcast_to(b.full((), 1, dtype), x.shape),
+                                 _erf_array(b, scaled, dtype)))  # fmt: skip
+    return b.multiply(x, cdf)
+
+
+@gelu_op.derivative
+def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
+    x = ctx.inputs[0]
+    cdf = 0.5 * (1 + erf(x * (1 / math.sqrt(2.0))))
+    pdf = _elementwise.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
+    return (g * (cdf + x * pdf),)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """Gaussian error linear unit ``x * Phi(x)``; ``approximate="tanh"`` uses
+    ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``, as PyTorch.
+
+    >>> import plugtorch as pt
+    >>> gelu(pt.tensor([0.0, 10.0]))
+    tensor([ 0., 10.])
+    """
+    if approximate == "tanh":
+        inner = math.sqrt(2 / math.pi) * (input + 0.044715 * input * input * input)
+        return 0.5 * input * (1 + _elementwise.tanh(inner))
+    if approximate != "none":
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    x = input if input._dtype.is_floating_point else astype(input, dtypes.get_default_dtype())
+    return apply(gelu_op, (x,), x._dtype, dtype=x._dtype)
+
+
+# --- softmax and log_softmax --------------------------------------------------------------
+
+
+def _shifted(b: Any, x: Any, axis: int, dtype: dtypes.DType) -> Any:
+    """``x - max(x)`` along ``axis``; rows whose max is +-inf or nan are left unshifted."""
+    shift = b.max(x, (axis,), True)
+    zero = b.full((), 0, dtype)
+    finite = b.equal(b.subtract(shift, shift), b.broadcast_to(zero, shift.shape))
+    shift = b.where(finite, shift, b.broadcast_to(zero, shift.shape))
+    return b.subtract(x, b.broadcast_to(shift, x.shape))
+
+
+@nn_op("softmax", saves_output=True)
+def softmax_op(b: Any, x: Any, *, axis: int, dtype: dtypes.DType) -> Any:
+    """exp(x) / sum(exp(x)) along axis, max-subtracted. Gradient: s * (g - sum(g * s))."""
+    if declares(b, "softmax"):
+        return b.softmax(x, axis)
+    e = b.exp(_shifted(b, x, axis, dtype))
+    return b.divide(e, b.broadcast_to(b.sum(e, (axis,), True), e.shape))
+
+
+@softmax_op.derivative
+def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
+    s = ctx.output
+    axis = ctx.params["axis"]
+    return (s * (g - (g * s).sum(axis, keepdim=True)),)
+
+
+@nn_op("log_softmax", saves_output=True)
+def log_softmax_op(b: Any, x: Any, *, axis: int, dtype: dtypes.DType) -> Any:
+    """x - logsumexp(x) along axis, max-subtracted. Gradient: g - softmax(x) * sum(g)."""
+    if declares(b, "log_softmax"):
+        return b.log_softmax(x, axis)
+    z = _shifted(b, x, axis, dtype)
+    total = b.log(b.sum(b.exp(z), (axis,), True))
+    return b.subtract(z, b.broadcast_to(total, z.shape))
+
+
+@log_softmax_op.derivative
+def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
+    axis = ctx.params["axis"]
+    return (g - _elementwise.exp(ctx.output) * g.sum(axis, keepdim=True),)
+
+
+def _softmax_input(input: Tensor, dim: int | None, dtype: Any, name: str) -> tuple[Tensor, int]:
+    if dim is None:
+        raise TypeError(f"{name}: pass dim explicitly (PyTorch's implicit choice is deprecated)")
+    if dtype is not None:
+        input = astype(input, dtypes.as_dtype(dtype))
+    elif not input._dtype.is_floating_point:
+        input = astype(input, dtypes.get_default_dtype())
+    return input, normalize_dim(dim, input.ndim)
+
+
+def softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
+    """``exp(x) / sum(exp(x))`` along ``dim``; finite for any finite logits.
+
+    Gradient ``s * (grad - sum(grad * s, dim))``.
+
+    >>> import plugtorch as pt
+    >>> softmax(pt.tensor([0.0, 1e4]), dim=0)
+    tensor([0., 1.])
+    """
+    x, axis = _softmax_input(input, dim, dtype, "softmax")
+    if x.ndim == 0:
+        return apply(softmax_op, (x.reshape(1),), x._dtype, axis=0, dtype=x._dtype).reshape(())
+    return apply(softmax_op, (x,), x._dtype, axis=axis, dtype=x._dtype)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
+    """``x - log(sum(exp(x)))`` along ``dim``; finite for any finite logits.
+
+    Gradient ``grad - softmax(x) * sum(grad, dim)``.
+
+    >>> import plugtorch as pt
+    >>> log_softmax(pt.tensor([0.0, 1e4]), dim=0)
+    tensor([-10000.,      0.])
+    """
+    x, axis = _softmax_input(input, dim, dtype, "log_softmax")
+    if x.ndim == 0:
+        out = apply(log_softmax_op, (x.reshape(1),), x._dtype, axis=0, dtype=x._dtype)
+        return out.reshape(())
+    return apply(log_softmax_op, (x,), x._dtype, axis=axis, dtype=x._dtype)

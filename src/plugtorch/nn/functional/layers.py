@@ -1,0 +1,181 @@
+"""Layer functions: ``linear embedding dropout layer_norm batch_norm flatten pad``."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from plugtorch import dtypes
+from plugtorch import random as _random
+from plugtorch.nn.functional._registry import nn_op
+from plugtorch.ops._prepare import astype, normalize_dim
+from plugtorch.ops.creation import tensor
+from plugtorch.ops.elementwise import rsqrt, where
+from plugtorch.ops.indexing import index_select
+from plugtorch.ops.registry import apply
+from plugtorch.ops.shape import flatten, reshape
+from plugtorch.tensor import Tensor
+
+__all__ = ["linear", "embedding", "dropout", "layer_norm", "batch_norm", "flatten"]
+
+
+@nn_op("linear")
+def linear_op(b: Any, x: Any, w: Any, bias: Any = None) -> Any:
+    """x @ w^T (+ bias) in one op, x of shape (M, in). Gradients: (g @ w, g^T @ x, sum(g, 0))."""
+    y = b.matmul(x, b.permute_dims(w, (1, 0)))
+    if bias is not None:
+        y = b.add(y, b.broadcast_to(bias, y.shape))
+    return y
+
+
+@linear_op.derivative
+def _(ctx: Any, g: Tensor) -> tuple[Tensor | None, ...]:
+    x, w = ctx.inputs[0], ctx.inputs[1]
+    grad_x = g @ w if x.requires_grad else None
+    grad_w = g.mT @ x if w.requires_grad else None
+    if len(ctx.inputs) == 2:
+        return grad_x, grad_w
+    grad_b = g.sum(0) if ctx.inputs[2].requires_grad else None
+    return grad_x, grad_w, grad_b
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``input @ weight.T + bias`` over the last dimension of ``input`` (one op).
+
+    >>> import plugtorch as pt
+    >>> linear(pt.ones(2, 3), pt.ones(4, 3), pt.zeros(4)).shape
+    (2, 4)
+    """
+    if weight.ndim != 2 or input.ndim == 0 or input.shape[-1] != weight.shape[1]:
+        raise ValueError(
+            f"linear: input {input.shape} and weight {weight.shape} do not fit "
+            f"(expected input (..., {weight.shape[-1]}) and weight (out, in))"
+        )
+    dtype = dtypes.promote_types(input._dtype, weight._dtype)
+    x = astype(input, dtype)
+    lead = x.shape[:-1]
+    if x.ndim != 2:
+        x = reshape(x, (-1, x.shape[-1]))
+    inputs = (x, astype(weight, dtype)) + (() if bias is None else (astype(bias, dtype),))
+    y = apply(linear_op, inputs, dtype)
+    return y if len(lead) == 1 else reshape(y, lead + (weight.shape[0],))
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> Tensor:
+    """Rows of ``weight`` at the integer indices ``input``: shape ``input.shape + (dim,)``.
+
+    The row at ``padding_idx`` gets no gradient. Gradient: ``index_add`` into ``weight``.
+
+    >>> import plugtorch as pt
+    >>> embedding(pt.tensor([[1, 0]]), pt.arange(6.0).reshape(3, 2))
+    tensor([[[2., 3.],
+             [0., 1.]]])
+    """
+    flat = reshape(input, (-1,))
+    rows = index_select(weight, 0, flat)
+    if padding_idx is not None:
+        padding_idx = normalize_dim(padding_idx, weight.shape[0], "padding_idx")
+        rows = where(reshape(flat == padding_idx, (-1, 1)), rows.detach(), rows)
+    return reshape(rows, tuple(input.shape) + (weight.shape[1],))
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``
+    (inverted dropout: no rescaling at evaluation). The identity when not ``training``.
+
+    The mask comes from plugtorch's global seeded generator, so it is the same on every backend.
+
+    >>> import plugtorch as pt
+    >>> dropout(pt.ones(3), p=0.5, training=False)
+    tensor([1., 1., 1.])
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability must lie in [0, 1], got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    keep = _random.generator().random(tuple(input.shape)) >= p
+    scale = keep.astype(input._dtype.numpy) * (1.0 / (1.0 - p))
+    return input * tensor(scale, dtype=input._dtype, backend=input._backend)
+
+
+def layer_norm(
+    input: Tensor,
+    normalized_shape: int | Sequence[int],
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise over the last ``len(normalized_shape)`` dimensions to mean 0, variance 1
+    (biased variance), then scale by ``weight`` and shift by ``bias``.
+
+    >>> import plugtorch as pt
+    >>> layer_norm(pt.tensor([[1.0, 3.0]]), 2)
+    tensor([[-1.0000,  1.0000]])
+    """
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if tuple(input.shape[input.ndim - len(shape) :]) != shape:
+        raise ValueError(f"layer_norm: input {input.shape} does not end in {shape}")
+    dims = tuple(range(input.ndim - len(shape), input.ndim))
+    mean = input.mean(dims, keepdim=True)
+    centered = input - mean
+    var = (centered * centered).mean(dims, keepdim=True)
+    out = centered * rsqrt(var + eps)
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def batch_norm(
+    input: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise each channel (dimension 1) over the batch and any spatial dimensions.
+
+    In training, batch statistics are used (biased variance) and the running statistics, if
+    given, are updated in place: ``running = (1 - momentum) * running + momentum * batch``
+    with the unbiased variance, as PyTorch. In evaluation the running statistics are used.
+
+    >>> import plugtorch as pt
+    >>> batch_norm(pt.tensor([[1.0], [3.0]]), None, None, training=True)
+    tensor([[-1.0000],
+            [ 1.0000]])
+    """
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm expects (N, C, ...), got {input.shape}")
+    dims = (0,) + tuple(range(2, input.ndim))
+    shape = (1, input.shape[1]) + (1,) * (input.ndim - 2)
+    if training or running_mean is None or running_var is None:
+        count = input.numel() // input.shape[1]
+        if training and count <= 1:
+            raise ValueError(
+                f"batch_norm: expected more than 1 value per channel when training, got input "
+                f"of shape {input.shape}"
+            )
+        mean = input.mean(dims, keepdim=True)
+        centered = input - mean
+        var = (centered * centered).mean(dims, keepdim=True)
+        if training and running_mean is not None and running_var is not None:
+            from plugtorch.autograd import no_grad
+
+            with no_grad():
+                unbiased = reshape(var.detach(), (-1,)) * (count / max(count - 1, 1))
+                running_mean.mul_(1 - momentum).add_(reshape(mean.detach(), (-1,)) * momentum)
+                running_var.mul_(1 - momentum).add_(unbiased * momentum)
+        out = centered * rsqrt(var + eps)
+    else:
+        mean = reshape(running_mean, shape)
+        out = (input - mean) * rsqrt(reshape(running_var, shape) + eps)
+    if weight is not None:
+        out = out * reshape(weight, shape)
+    if bias is not None:
+        out = out + reshape(bias, shape)
+    return out

@@ -1,0 +1,238 @@
+"""Losses: ``cross_entropy nll_loss mse_loss l1_loss binary_cross_entropy
+binary_cross_entropy_with_logits``, PyTorch's semantics and numerically stable.
+
+``cross_entropy`` is ``log_softmax`` then a ``gather`` of the targets' log-probabilities (no
+one-hot tensors), so logits of size 1e4 give finite losses and finite gradients.
+"""
+
+from __future__ import annotations
+
+
+from plugtorch import dtypes
+from plugtorch.nn.functional.activation import log_softmax
+from plugtorch.ops._prepare import astype
+from plugtorch.ops.elementwise import abs as _abs
+from plugtorch.ops.elementwise import clamp, exp, log, log1p, relu, where
+from plugtorch.ops.indexing import gather
+from plugtorch.ops.shape import movedim, reshape
+from plugtorch.tensor import Tensor
+
+__all__ = [
+    "cross_entropy",
+    "nll_loss",
+    "mse_loss",
+    "l1_loss",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+]
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _classes_last(input: Tensor) -> Tensor:
+    """``(N, C, d1, ...) -> (N * d1 * ..., C)``; ``(N, C)`` and ``(C,)`` unchanged."""
+    if input.ndim <= 2:
+        return input
+    moved = movedim(input, 1, -1)
+    return reshape(moved, (-1, input.shape[1]))
+
+
+def _weighted_nll(
+    logp: Tensor,
+    target: Tensor,
+    weight: Tensor | None,
+    ignore_index: int,
+    reduction: str,
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """NLL of class indices on ``logp (M, C)`` with ``target (M,)``; the heart of both losses."""
+    if target._dtype.is_floating_point or target._dtype is dtypes.bool_:
+        raise TypeError(f"class-index targets must be integers, got {target._dtype}")
+    target = astype(target, dtypes.int64)
+    classes = logp.shape[1]
+    ignored = target == ignore_index
+    any_ignored = bool(ignored.any())
+    if any_ignored:
+        target = where(ignored, 0, target)
+    picked = reshape(gather(logp, 1, reshape(target, (-1, 1))), (-1,))
+    loss = -picked
+    if weight is not None:
+        weight = astype(weight, logp._dtype)
+        sample_weight = weight[target]
+        loss = loss * sample_weight
+    if label_smoothing:
+        smooth = -(logp * weight).sum(1) if weight is not None else -logp.sum(1)
+        loss = (1 - label_smoothing) * loss + (label_smoothing / classes) * smooth
+    if any_ignored:
+        loss = where(ignored, 0.0, loss)
+    if reduction == "mean" and (weight is not None or any_ignored):
+        if weight is None:
+            denominator = (~ignored).sum().to(logp._dtype)
+        else:
+            denominator = where(ignored, 0.0, sample_weight).sum()
+        return loss.sum() / denominator
+    return _reduce(loss, reduction)
+
+
+def cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """Cross-entropy of unnormalised logits ``input (N, C)`` (or ``(N, C, d1, ...)``) against
+    class indices ``target (N)`` or class probabilities (same shape as ``input``).
+
+    ``loss = -log_softmax(input)[target]``; with ``label_smoothing`` ``e`` the target is
+    ``(1 - e) * onehot + e / C``. Gradient ``softmax(input) - target`` (per sample).
+
+    >>> import plugtorch as pt
+    >>> cross_entropy(pt.tensor([[0.0, 1e4]]), pt.tensor([0]))
+    tensor(10000.)
+    """
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing must lie in [0, 1], got {label_smoothing}")
+    if input.ndim == 1:
+        input, target = reshape(input, (1, -1)), reshape(target, (1, *target.shape))
+    logp = log_softmax(input, 1)
+    if target._dtype.is_floating_point:
+        if target.shape != input.shape:
+            raise ValueError(
+                f"probability targets need the input's shape {input.shape}, got {target.shape}"
+            )
+        classes = input.shape[1]
+        target = astype(target, logp._dtype)
+        if label_smoothing:
+            target = target * (1 - label_smoothing) + label_smoothing / classes
+        products = logp * target
+        if weight is not None:
+            products = products * reshape(astype(weight, logp._dtype), (1, classes) + (1,) *
+                                          (input.ndim - 2))  # fmt: skip
+        loss = -products.sum(1)
+        if reduction == "mean":
+            return loss.sum() / loss.numel()
+        return _reduce(loss, reduction)
+    expected = (input.shape[0],) + input.shape[2:]
+    if target.shape != expected:
+        raise ValueError(f"cross_entropy: target shape {target.shape}, expected {expected}")
+    loss = _weighted_nll(
+        _classes_last(logp),
+        reshape(target, (-1,)),
+        weight,
+        ignore_index,
+        reduction if reduction != "none" else "none",
+        label_smoothing,
+    )
+    return reshape(loss, expected) if reduction == "none" else loss
+
+
+def nll_loss(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+) -> Tensor:
+    """Negative log-likelihood of log-probabilities ``input (N, C)`` at class indices ``target``.
+
+    >>> import plugtorch as pt
+    >>> nll_loss(pt.tensor([[-1.0, -2.0]]), pt.tensor([1]))
+    tensor(2.)
+    """
+    if input.ndim == 1:
+        input, target = reshape(input, (1, -1)), reshape(target, (1, *target.shape))
+    expected = (input.shape[0],) + input.shape[2:]
+    if target.shape != expected:
+        raise ValueError(f"nll_loss: target shape {target.shape}, expected {expected}")
+    loss = _weighted_nll(
+        _classes_last(input), reshape(target, (-1,)), weight, ignore_index, reduction
+    )
+    return reshape(loss, expected) if reduction == "none" else loss
+
+
+def _check_same_shape(input: Tensor, target: Tensor, name: str) -> Tensor:
+    if input.shape != target.shape:
+        raise ValueError(
+            f"{name}: target shape {target.shape} differs from input shape {input.shape}; "
+            "reshape one of them (broadcasting here is almost always a bug)"
+        )
+    return astype(target, input._dtype)
+
+
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """Mean squared error ``(input - target)**2``.
+
+    >>> import plugtorch as pt
+    >>> mse_loss(pt.tensor([1.0, 3.0]), pt.tensor([1.0, 1.0]))
+    tensor(2.)
+    """
+    diff = input - _check_same_shape(input, target, "mse_loss")
+    return _reduce(diff * diff, reduction)
+
+
+def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """Mean absolute error ``|input - target|``.
+
+    >>> import plugtorch as pt
+    >>> l1_loss(pt.tensor([1.0, 3.0]), pt.tensor([1.0, 1.0]))
+    tensor(1.)
+    """
+    return _reduce(_abs(input - _check_same_shape(input, target, "l1_loss")), reduction)
+
+
+def binary_cross_entropy(
+    input: Tensor, target: Tensor, weight: Tensor | None = None, reduction: str = "mean"
+) -> Tensor:
+    """``-(y log(p) + (1 - y) log(1 - p))`` of probabilities ``p``; each log is clamped at
+    -100 as in PyTorch, so ``p = 0`` or ``1`` gives a finite loss.
+
+    >>> import plugtorch as pt
+    >>> binary_cross_entropy(pt.tensor([0.0, 1.0]), pt.tensor([1.0, 1.0]))
+    tensor(50.)
+    """
+    y = _check_same_shape(input, target, "binary_cross_entropy")
+    log_p = clamp(log(input), min=-100.0)
+    log_q = clamp(log(1 - input), min=-100.0)
+    loss = -(y * log_p + (1 - y) * log_q)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    reduction: str = "mean",
+    pos_weight: Tensor | None = None,
+) -> Tensor:
+    """Binary cross-entropy of logits ``x``, stable for any ``x``:
+    ``max(x, 0) - x y + log(1 + exp(-|x|))`` (with ``pos_weight`` ``w``:
+    ``(1 - y) x + (1 + (w - 1) y) (log(1 + exp(-|x|)) + max(-x, 0))``).
+
+    >>> import plugtorch as pt
+    >>> binary_cross_entropy_with_logits(pt.tensor([1e4, -1e4]), pt.tensor([1.0, 0.0]))
+    tensor(0.)
+    """
+    y = _check_same_shape(input, target, "binary_cross_entropy_with_logits")
+    softplus_neg = log1p(exp(-_abs(input)))  # log(1 + exp(-|x|)), never overflows
+    if pos_weight is None:
+        loss = relu(input) - input * y + softplus_neg
+    else:
+        scale = 1 + (pos_weight - 1) * y
+        loss = (1 - y) * input + scale * (softplus_neg + relu(-input))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)

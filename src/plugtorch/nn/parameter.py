@@ -1,0 +1,69 @@
+"""``Parameter``: a tensor that a :class:`~plugtorch.nn.Module` registers as learnable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from plugtorch.tensor import Tensor
+
+__all__ = ["Parameter", "Buffer"]
+
+
+class Parameter(Tensor):
+    """A leaf tensor that requires grad by default and is registered when assigned to a module
+    attribute (``self.weight = Parameter(...)``). It shares ``data``'s array.
+
+    >>> import plugtorch as pt
+    >>> p = Parameter(pt.zeros(2))
+    >>> p.requires_grad, p.is_leaf
+    (True, True)
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
+        if data is None:
+            from plugtorch.ops.creation import zeros
+
+            data = zeros(0)
+        elif not isinstance(data, Tensor):
+            from plugtorch.ops.creation import tensor
+
+            data = tensor(data)
+        self._data = data._data
+        self._backend = data._backend
+        self._dtype = data._dtype
+        self.grad = None
+        self._node = None
+        self._nondiff = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+    def __reduce__(self) -> Any:
+        raise TypeError("plugtorch never pickles tensors; use plugtorch.save(state_dict, path)")
+
+
+class Buffer(Tensor):
+    """Marks a tensor to register as a buffer when assigned to a module attribute (as
+    ``torch.nn.Buffer``); the module stores a plain tensor.
+
+    >>> import plugtorch as pt
+    >>> Buffer(pt.zeros(1)).persistent
+    True
+    """
+
+    __slots__ = ("persistent",)
+
+    def __init__(self, data: Tensor, *, persistent: bool = True) -> None:
+        self._data = data._data
+        self._backend = data._backend
+        self._dtype = data._dtype
+        self.grad = None
+        self._node = None
+        self._nondiff = None
+        self.requires_grad = False
+        self.persistent = persistent
