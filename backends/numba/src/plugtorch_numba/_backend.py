@@ -310,6 +310,20 @@ class NumbaBackend(NumpyBackend):
             _nn.softmax_rows(rows, out, log)
         return np.moveaxis(out.reshape(moved.shape), -1, axis)
 
+    def _im2col(
+        self,
+        x: np.ndarray,
+        kernel: tuple[int, int],
+        stride: tuple[int, int],
+        padding: tuple[int, int],
+        dilation: tuple[int, int],
+        length: int,
+    ) -> np.ndarray:
+        n, c = x.shape[:2]
+        cols = self.pool.empty((c * kernel[0] * kernel[1], n * length), x.dtype)
+        _nn.im2col(x, *kernel, *stride, *padding, *dilation, cols)
+        return cols
+
     def conv2d(
         self,
         x: np.ndarray,
@@ -319,11 +333,24 @@ class NumbaBackend(NumpyBackend):
         dilation: tuple[int, int],
         groups: int,
     ) -> np.ndarray:
+        # im2col (numba, parallel) + one GEMM per group (OpenBLAS) + (O, N) -> (N, O) copy.
         x = np.ascontiguousarray(x)
         w = np.ascontiguousarray(w)
+        n = x.shape[0]
+        o, cg, kh, kw = w.shape
         ho, wo = _conv_out_size(x.shape, w.shape, stride, padding, dilation)
-        out = np.empty((x.shape[0], w.shape[0], ho, wo), dtype=x.dtype)
-        _nn.conv2d_forward(x, w, *stride, *padding, *dilation, groups, out)
+        length = ho * wo
+        cols = self._im2col(x, (kh, kw), stride, padding, dilation, length)
+        og, kk = o // groups, cg * kh * kw
+        y = self.pool.empty((o, n * length), x.dtype)
+        for g in range(groups):
+            np.matmul(
+                w[g * og : (g + 1) * og].reshape(og, kk),
+                cols[g * kk : (g + 1) * kk],
+                out=y[g * og : (g + 1) * og],
+            )
+        out = self.pool.empty((n, o, ho, wo), x.dtype)
+        _nn.channels_first(y.reshape(o, n, length), out.reshape(n, o, length))
         return out
 
     def conv2d_backward(
@@ -336,13 +363,28 @@ class NumbaBackend(NumpyBackend):
         dilation: tuple[int, int],
         groups: int,
     ) -> tuple[np.ndarray, np.ndarray]:
+        # grad_w = grad_y @ cols^T, grad_cols = w^T @ grad_y, grad_x = col2im(grad_cols);
+        # cols is recomputed (cheaper than keeping it: the protocol passes no saved state).
         grad_y = np.ascontiguousarray(grad_y)
         x = np.ascontiguousarray(x)
         w = np.ascontiguousarray(w)
-        grad_x = np.empty_like(x)
+        n = x.shape[0]
+        o, cg, kh, kw = w.shape
+        length = grad_y.shape[2] * grad_y.shape[3]
+        gy = self.pool.empty((o, n * length), grad_y.dtype)
+        _nn.channels_first(grad_y.reshape(n, o, length), gy.reshape(o, n, length))
+        cols = self._im2col(x, (kh, kw), stride, padding, dilation, length)
+        og, kk = o // groups, cg * kh * kw
         grad_w = np.empty_like(w)
-        _nn.conv2d_grad_input(grad_y, w, *stride, *padding, *dilation, groups, grad_x)
-        _nn.conv2d_grad_weight(grad_y, x, *stride, *padding, *dilation, groups, grad_w)
+        grad_cols = self.pool.empty(cols.shape, x.dtype)
+        for g in range(groups):
+            gy_g = gy[g * og : (g + 1) * og]
+            w_g = w[g * og : (g + 1) * og].reshape(og, kk)
+            grad_w_g = grad_w[g * og : (g + 1) * og].reshape(og, kk)
+            np.matmul(gy_g, cols[g * kk : (g + 1) * kk].T, out=grad_w_g)
+            np.matmul(w_g.T, gy_g, out=grad_cols[g * kk : (g + 1) * kk])
+        grad_x = self.pool.empty(x.shape, x.dtype)
+        _nn.col2im(grad_cols, kh, kw, *stride, *padding, *dilation, grad_x)
         return grad_x, grad_w
 
     def max_pool2d(

@@ -1,10 +1,12 @@
 """Kernels for the optional neural-network primitives: convolution, pooling, activations,
 softmax and a fused Adam update.
 
-Convolution is direct (no im2col buffer): for each (image, output channel) plane the kernel
-adds ``w[o, c, ki, kj] * x[n, c, rows, cols]`` shifted windows; the valid output range for each
-tap is computed once so the inner loop over output columns has no branch and vectorises.
-Padding, stride, dilation and groups are all handled by that range arithmetic.
+Convolution is im2col + one BLAS GEMM per group: ``im2col`` writes the (C*kh*kw, N*Ho*Wo)
+patch matrix in parallel over (image, channel) planes, the valid output range of each tap
+is computed once (padding, stride and dilation are range arithmetic, the inner loop has no
+branch), and ``col2im`` is its adjoint for the input gradient. A direct kernel (taps added
+into output planes) was 3-6x slower than numpy's im2col + OpenBLAS for LeNet's layers: its
+inner loops run over 8-24-wide rows, too short to vectorise well.
 """
 
 import math
@@ -27,80 +29,65 @@ def _valid_range(size_out, size_in, stride, offset):  # type: ignore[no-untyped-
     return lo, hi
 
 
-@njit(parallel=True, cache=True, fastmath={"contract"}, error_model="numpy", nogil=True)
-def conv2d_forward(x, w, sh, sw, ph, pw, dh, dw, groups, out):  # type: ignore[no-untyped-def]
-    n_img, _, h, wd = x.shape
-    n_out, cg, kh, kw = w.shape
-    ho, wo = out.shape[2], out.shape[3]
-    og = n_out // groups
-    for t in prange(n_img * n_out):
-        n = t // n_out
-        o = t - n * n_out
-        g = o // og
-        plane = out[n, o]
-        plane[:, :] = 0
-        for cc in range(cg):
-            c = g * cg + cc
-            for ki in range(kh):
-                i0, i1 = _valid_range(ho, h, sh, ki * dh - ph)
-                for kj in range(kw):
-                    j0, j1 = _valid_range(wo, wd, sw, kj * dw - pw)
-                    wv = w[o, cc, ki, kj]
-                    for i in range(i0, i1):
-                        r = i * sh + ki * dh - ph
-                        for j in range(j0, j1):
-                            plane[i, j] += wv * x[n, c, r, j * sw + kj * dw - pw]
+@njit(parallel=True, cache=True, error_model="numpy", nogil=True)
+def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, cols):  # type: ignore[no-untyped-def]
+    """cols[(c*kh + ki)*kw + kj, n*L + i*wo + j] = x[n, c, i*sh + ki*dh - ph, j*sw + kj*dw - pw]
+    (zero outside x), L = ho*wo: the matrix a convolution multiplies by its weights."""
+    n_img, n_ch, h, wd = x.shape
+    ho = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    wo = (wd + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    length = ho * wo
+    for t in prange(n_img * n_ch):
+        n = t // n_ch
+        c = t - n * n_ch
+        for ki in range(kh):
+            i0, i1 = _valid_range(ho, h, sh, ki * dh - ph)
+            for kj in range(kw):
+                j0, j1 = _valid_range(wo, wd, sw, kj * dw - pw)
+                dst = cols[(c * kh + ki) * kw + kj, n * length : (n + 1) * length]
+                if i0 > 0 or i1 < ho or j0 > 0 or j1 < wo:
+                    dst[:] = 0
+                for i in range(i0, i1):
+                    src = x[n, c, i * sh + ki * dh - ph]
+                    row = dst[i * wo : (i + 1) * wo]
+                    off = kj * dw - pw
+                    for j in range(j0, j1):
+                        row[j] = src[j * sw + off]
 
 
-@njit(parallel=True, cache=True, fastmath={"contract"}, error_model="numpy", nogil=True)
-def conv2d_grad_input(gy, w, sh, sw, ph, pw, dh, dw, groups, gx):  # type: ignore[no-untyped-def]
-    n_img, n_in, h, wd = gx.shape
-    n_out, cg, kh, kw = w.shape
-    ho, wo = gy.shape[2], gy.shape[3]
-    og = n_out // groups
-    for t in prange(n_img * n_in):
-        n = t // n_in
-        c = t - n * n_in
-        g = c // cg
-        cc = c - g * cg
+@njit(parallel=True, cache=True, error_model="numpy", nogil=True)
+def col2im(cols, kh, kw, sh, sw, ph, pw, dh, dw, gx):  # type: ignore[no-untyped-def]
+    """The adjoint of ``im2col``: gx[n, c] = sum over taps of the scattered rows of cols."""
+    n_img, n_ch, h, wd = gx.shape
+    ho = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    wo = (wd + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    length = ho * wo
+    for t in prange(n_img * n_ch):
+        n = t // n_ch
+        c = t - n * n_ch
         plane = gx[n, c]
         plane[:, :] = 0
-        for o in range(g * og, (g + 1) * og):
-            for ki in range(kh):
-                i0, i1 = _valid_range(ho, h, sh, ki * dh - ph)
-                for kj in range(kw):
-                    j0, j1 = _valid_range(wo, wd, sw, kj * dw - pw)
-                    wv = w[o, cc, ki, kj]
-                    for i in range(i0, i1):
-                        r = i * sh + ki * dh - ph
-                        for j in range(j0, j1):
-                            plane[r, j * sw + kj * dw - pw] += wv * gy[n, o, i, j]
+        for ki in range(kh):
+            i0, i1 = _valid_range(ho, h, sh, ki * dh - ph)
+            for kj in range(kw):
+                j0, j1 = _valid_range(wo, wd, sw, kj * dw - pw)
+                src = cols[(c * kh + ki) * kw + kj, n * length : (n + 1) * length]
+                off = kj * dw - pw
+                for i in range(i0, i1):
+                    dst = plane[i * sh + ki * dh - ph]
+                    row = src[i * wo : (i + 1) * wo]
+                    for j in range(j0, j1):
+                        dst[j * sw + off] += row[j]
 
 
-@njit(parallel=True, cache=True, fastmath={"contract", "reassoc"}, error_model="numpy", nogil=True)
-def conv2d_grad_weight(gy, x, sh, sw, ph, pw, dh, dw, groups, gw):  # type: ignore[no-untyped-def]
-    n_img, _, h, wd = x.shape
-    n_out, cg, kh, kw = gw.shape
-    ho, wo = gy.shape[2], gy.shape[3]
-    og = n_out // groups
-    taps = cg * kh * kw
-    for t in prange(n_out * taps):
-        o = t // taps
-        rest = t - o * taps
-        cc = rest // (kh * kw)
-        rest -= cc * (kh * kw)
-        ki = rest // kw
-        kj = rest - ki * kw
-        c = (o // og) * cg + cc
-        i0, i1 = _valid_range(ho, h, sh, ki * dh - ph)
-        j0, j1 = _valid_range(wo, wd, sw, kj * dw - pw)
-        acc = 0.0
-        for n in range(n_img):
-            for i in range(i0, i1):
-                r = i * sh + ki * dh - ph
-                for j in range(j0, j1):
-                    acc += gy[n, o, i, j] * x[n, c, r, j * sw + kj * dw - pw]
-        gw[o, cc, ki, kj] = acc
+@njit(parallel=True, cache=True, error_model="numpy", nogil=True)
+def channels_first(y, out):  # type: ignore[no-untyped-def]
+    """out[n, o, l] = y[o, n, l]: (O, N, L) GEMM output to (N, O, L), and back."""
+    a, b, length = y.shape
+    for t in prange(a * b):
+        i = t // b
+        j = t - i * b
+        out[j, i, :] = y[i, j, :]
 
 
 @njit(parallel=True, cache=True, error_model="numpy", nogil=True)
