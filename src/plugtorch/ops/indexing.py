@@ -66,7 +66,9 @@ def _normalize_basic(key: tuple[Any, ...], shape: tuple[int, ...]) -> tuple[Any,
             result.append(None)
             continue
         if isinstance(k, slice):
-            result.append(k)
+            # bounds may be 0-d integer tensors: make them ints (comparing them to None fails)
+            bounds = (k.start, k.stop, k.step)
+            result.append(slice(*(None if b is None else b.__index__() for b in bounds)))
         else:
             size = shape[axis]
             index = int(k)
