@@ -61,7 +61,7 @@ class NumpyBackend(ArrayAPIBackend):
         return x[key]
 
     def setitem(self, x: np.ndarray, key: tuple[Any, ...], value: np.ndarray) -> np.ndarray:
-        out = x.copy()
+        out = np.array(x, copy=True)  # ufuncs give numpy scalars for 0-d input: make an array
         out[key] = value
         return out
 
