@@ -253,7 +253,10 @@ def first_call_rows() -> list[tuple[str, ...]]:
         env = {**os.environ, "NUMBA_CACHE_DIR": cache}
         for label in ("cold cache", "warm cache (2nd process)"):
             out = subprocess.run(
-                [sys.executable, "-c", _FIRST_CALLS], env=env, check=True, capture_output=True,
+                [sys.executable, "-c", _FIRST_CALLS],
+                env=env,
+                check=True,
+                capture_output=True,
                 text=True,
             ).stdout.split()
             imp, chain, sums, conv = (float(v) * 1e3 for v in out)
@@ -294,8 +297,10 @@ def main() -> None:
     print(f"load average before: {load}")
     header = ("case", "numpy ms", "numba ms", "numba/numpy", "torch ms", "torch/numpy")
     rows: list[tuple[str, ...]] = []
-    print(f"{header[0]:<50} {header[1]:>9} {header[2]:>9} {header[3]:>11} {header[4]:>9} "
-          f"{header[5]:>11}")
+    print(
+        f"{header[0]:<50} {header[1]:>9} {header[2]:>9} {header[3]:>11} {header[4]:>9} "
+        f"{header[5]:>11}"
+    )
     for label, ours, theirs in cases:
         if args.only and args.only not in label:
             continue
@@ -303,12 +308,18 @@ def main() -> None:
         t_nb = median_ms(ours("numba"), args.repeat)
         t_th = median_ms(theirs(torch), args.repeat) if torch and theirs else float("nan")
         row = (
-            label, f"{t_np:.2f}", f"{t_nb:.2f}", f"{t_np / t_nb:.2f}x",
-            f"{t_th:.2f}", f"{t_np / t_th:.2f}x",
+            label,
+            f"{t_np:.2f}",
+            f"{t_nb:.2f}",
+            f"{t_np / t_nb:.2f}x",
+            f"{t_th:.2f}",
+            f"{t_np / t_th:.2f}x",
         )
         rows.append(row)
-        print(f"{row[0]:<50} {row[1]:>9} {row[2]:>9} {row[3]:>11} {row[4]:>9} {row[5]:>11}",
-              flush=True)
+        print(
+            f"{row[0]:<50} {row[1]:>9} {row[2]:>9} {row[3]:>11} {row[4]:>9} {row[5]:>11}",
+            flush=True,
+        )
     with open("/proc/loadavg") as f:
         load_after = " ".join(f.read().split()[:3])
     print(f"load average after: {load_after}")

@@ -307,7 +307,7 @@ class NumbaBackend(NumpyBackend):
         rows = moved.reshape(-1, moved.shape[-1]) if moved.size else moved.reshape(0, 1)
         out = np.empty_like(rows)
         if rows.size and rows.shape[1]:
-            _nn.softmax_rows(rows, out, log)
+            parallel_blocks(_nn.softmax_rows, (rows, out, log), rows.shape[0], rows.size)
         return np.moveaxis(out.reshape(moved.shape), -1, axis)
 
     def _im2col(
@@ -321,7 +321,9 @@ class NumbaBackend(NumpyBackend):
     ) -> np.ndarray:
         n, c = x.shape[:2]
         cols = self.pool.empty((c * kernel[0] * kernel[1], n * length), x.dtype)
-        _nn.im2col(x, *kernel, *stride, *padding, *dilation, cols)
+        parallel_blocks(
+            _nn.im2col, (x, *kernel, *stride, *padding, *dilation, cols), n * c, cols.size
+        )
         return cols
 
     def conv2d(
@@ -350,7 +352,9 @@ class NumbaBackend(NumpyBackend):
                 out=y[g * og : (g + 1) * og],
             )
         out = self.pool.empty((n, o, ho, wo), x.dtype)
-        _nn.channels_first(y.reshape(o, n, length), out.reshape(n, o, length))
+        parallel_blocks(
+            _nn.channels_first, (y.reshape(o, n, length), out.reshape(n, o, length)), o * n, y.size
+        )
         return out
 
     def conv2d_backward(
@@ -372,7 +376,12 @@ class NumbaBackend(NumpyBackend):
         o, cg, kh, kw = w.shape
         length = grad_y.shape[2] * grad_y.shape[3]
         gy = self.pool.empty((o, n * length), grad_y.dtype)
-        _nn.channels_first(grad_y.reshape(n, o, length), gy.reshape(o, n, length))
+        parallel_blocks(
+            _nn.channels_first,
+            (grad_y.reshape(n, o, length), gy.reshape(o, n, length)),
+            n * o,
+            gy.size,
+        )
         cols = self._im2col(x, (kh, kw), stride, padding, dilation, length)
         og, kk = o // groups, cg * kh * kw
         grad_w = np.empty_like(w)
@@ -384,7 +393,12 @@ class NumbaBackend(NumpyBackend):
             np.matmul(gy_g, cols[g * kk : (g + 1) * kk].T, out=grad_w_g)
             np.matmul(w_g.T, gy_g, out=grad_cols[g * kk : (g + 1) * kk])
         grad_x = self.pool.empty(x.shape, x.dtype)
-        _nn.col2im(grad_cols, kh, kw, *stride, *padding, *dilation, grad_x)
+        parallel_blocks(
+            _nn.col2im,
+            (grad_cols, kh, kw, *stride, *padding, *dilation, grad_x),
+            n * x.shape[1],
+            grad_cols.size,
+        )
         return grad_x, grad_w
 
     def max_pool2d(
@@ -398,7 +412,12 @@ class NumbaBackend(NumpyBackend):
         ho, wo = _pool_out_size(x.shape, kernel, stride, padding)
         out = np.empty((*x.shape[:2], ho, wo), dtype=x.dtype)
         argmax = np.empty((*x.shape[:2], ho, wo), dtype=np.int64)
-        _nn.max_pool2d_forward(x, *kernel, *stride, *padding, out, argmax)
+        parallel_blocks(
+            _nn.max_pool2d_forward,
+            (x, *kernel, *stride, *padding, out, argmax),
+            x.shape[0] * x.shape[1],
+            x.size,
+        )
         return out, argmax
 
     def max_pool2d_backward(
@@ -410,7 +429,12 @@ class NumbaBackend(NumpyBackend):
         if argmax.size and (argmax.max() >= plane or argmax.min() < -1):
             raise IndexError(f"max_pool2d_backward: argmax index out of range [0, {plane})")
         grad_x = np.empty(tuple(input_shape), dtype=grad_y.dtype)
-        _nn.max_pool2d_backward(grad_y, argmax, grad_x)
+        parallel_blocks(
+            _nn.max_pool2d_backward,
+            (grad_y, argmax, grad_x),
+            grad_x.shape[0] * grad_x.shape[1],
+            grad_x.size,
+        )
         return grad_x
 
     def avg_pool2d(
@@ -423,7 +447,12 @@ class NumbaBackend(NumpyBackend):
         x = np.ascontiguousarray(x)
         ho, wo = _pool_out_size(x.shape, kernel, stride, padding)
         out = np.empty((*x.shape[:2], ho, wo), dtype=x.dtype)
-        _nn.avg_pool2d_forward(x, *kernel, *stride, *padding, out)
+        parallel_blocks(
+            _nn.avg_pool2d_forward,
+            (x, *kernel, *stride, *padding, out),
+            x.shape[0] * x.shape[1],
+            x.size,
+        )
         return out
 
     def avg_pool2d_backward(
@@ -436,7 +465,12 @@ class NumbaBackend(NumpyBackend):
     ) -> np.ndarray:
         grad_y = np.ascontiguousarray(grad_y)
         grad_x = np.empty(tuple(input_shape), dtype=grad_y.dtype)
-        _nn.avg_pool2d_backward(grad_y, *kernel, *stride, *padding, grad_x)
+        parallel_blocks(
+            _nn.avg_pool2d_backward,
+            (grad_y, *kernel, *stride, *padding, grad_x),
+            grad_x.shape[0] * grad_x.shape[1],
+            grad_x.size,
+        )
         return grad_x
 
     def adam_step(
@@ -455,16 +489,12 @@ class NumbaBackend(NumpyBackend):
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         flat = [np.ascontiguousarray(a).reshape(-1) for a in (param, grad, exp_avg, exp_avg_sq)]
         new = [np.empty_like(flat[0]), np.empty_like(flat[2]), np.empty_like(flat[3])]
-        _nn.adam_update(
-            *flat,
-            float(lr),
-            float(beta1),
-            float(beta2),
-            float(eps),
-            float(weight_decay),
-            float(step),
-            bool(decoupled),
-            *new,
+        scalars = (float(lr), float(beta1), float(beta2), float(eps), float(weight_decay))
+        parallel_blocks(
+            _nn.adam_update,
+            (*flat, *scalars, float(step), bool(decoupled), *new),
+            flat[0].size,
+            flat[0].size,
         )
         return tuple(a.reshape(param.shape) for a in new)  # type: ignore[return-value]
 

@@ -12,7 +12,7 @@ inner loops run over 8-24-wide rows, too short to vectorise well.
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 
 @njit(inline="always", cache=True)
@@ -29,15 +29,15 @@ def _valid_range(size_out, size_in, stride, offset):  # type: ignore[no-untyped-
     return lo, hi
 
 
-@njit(parallel=True, cache=True, error_model="numpy", nogil=True)
-def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, cols):  # type: ignore[no-untyped-def]
+@njit(cache=True, error_model="numpy", nogil=True)
+def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, cols, t0, t1):  # type: ignore[no-untyped-def]
     """cols[(c*kh + ki)*kw + kj, n*L + i*wo + j] = x[n, c, i*sh + ki*dh - ph, j*sw + kj*dw - pw]
     (zero outside x), L = ho*wo: the matrix a convolution multiplies by its weights."""
     n_img, n_ch, h, wd = x.shape
     ho = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
     wo = (wd + 2 * pw - dw * (kw - 1) - 1) // sw + 1
     length = ho * wo
-    for t in prange(n_img * n_ch):
+    for t in range(t0, t1):
         n = t // n_ch
         c = t - n * n_ch
         for ki in range(kh):
@@ -55,14 +55,14 @@ def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, cols):  # type: ignore[no-untyped-
                         row[j] = src[j * sw + off]
 
 
-@njit(parallel=True, cache=True, error_model="numpy", nogil=True)
-def col2im(cols, kh, kw, sh, sw, ph, pw, dh, dw, gx):  # type: ignore[no-untyped-def]
+@njit(cache=True, error_model="numpy", nogil=True)
+def col2im(cols, kh, kw, sh, sw, ph, pw, dh, dw, gx, t0, t1):  # type: ignore[no-untyped-def]
     """The adjoint of ``im2col``: gx[n, c] = sum over taps of the scattered rows of cols."""
     n_img, n_ch, h, wd = gx.shape
     ho = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
     wo = (wd + 2 * pw - dw * (kw - 1) - 1) // sw + 1
     length = ho * wo
-    for t in prange(n_img * n_ch):
+    for t in range(t0, t1):
         n = t // n_ch
         c = t - n * n_ch
         plane = gx[n, c]
@@ -80,21 +80,21 @@ def col2im(cols, kh, kw, sh, sw, ph, pw, dh, dw, gx):  # type: ignore[no-untyped
                         dst[j * sw + off] += row[j]
 
 
-@njit(parallel=True, cache=True, error_model="numpy", nogil=True)
-def channels_first(y, out):  # type: ignore[no-untyped-def]
+@njit(cache=True, error_model="numpy", nogil=True)
+def channels_first(y, out, t0, t1):  # type: ignore[no-untyped-def]
     """out[n, o, l] = y[o, n, l]: (O, N, L) GEMM output to (N, O, L), and back."""
     a, b, length = y.shape
-    for t in prange(a * b):
+    for t in range(t0, t1):
         i = t // b
         j = t - i * b
         out[j, i, :] = y[i, j, :]
 
 
-@njit(parallel=True, cache=True, error_model="numpy", nogil=True)
-def max_pool2d_forward(x, kh, kw, sh, sw, ph, pw, out, argmax):  # type: ignore[no-untyped-def]
+@njit(cache=True, error_model="numpy", nogil=True)
+def max_pool2d_forward(x, kh, kw, sh, sw, ph, pw, out, argmax, t0, t1):  # type: ignore[no-untyped-def]  # noqa: E501
     n_img, n_ch, h, wd = x.shape
     ho, wo = out.shape[2], out.shape[3]
-    for t in prange(n_img * n_ch):
+    for t in range(t0, t1):
         n = t // n_ch
         c = t - n * n_ch
         for i in range(ho):
@@ -113,11 +113,11 @@ def max_pool2d_forward(x, kh, kw, sh, sw, ph, pw, out, argmax):  # type: ignore[
                 argmax[n, c, i, j] = best_index
 
 
-@njit(parallel=True, cache=True, error_model="numpy", nogil=True)
-def max_pool2d_backward(gy, argmax, gx):  # type: ignore[no-untyped-def]
+@njit(cache=True, error_model="numpy", nogil=True)
+def max_pool2d_backward(gy, argmax, gx, t0, t1):  # type: ignore[no-untyped-def]
     n_img, n_ch, h, wd = gx.shape
     ho, wo = gy.shape[2], gy.shape[3]
-    for t in prange(n_img * n_ch):
+    for t in range(t0, t1):
         n = t // n_ch
         c = t - n * n_ch
         flat = gx[n, c].reshape(h * wd)
@@ -129,12 +129,12 @@ def max_pool2d_backward(gy, argmax, gx):  # type: ignore[no-untyped-def]
                     flat[k] += gy[n, c, i, j]
 
 
-@njit(parallel=True, cache=True, error_model="numpy", nogil=True)
-def avg_pool2d_forward(x, kh, kw, sh, sw, ph, pw, out):  # type: ignore[no-untyped-def]
+@njit(cache=True, error_model="numpy", nogil=True)
+def avg_pool2d_forward(x, kh, kw, sh, sw, ph, pw, out, t0, t1):  # type: ignore[no-untyped-def]
     n_img, n_ch, h, wd = x.shape
     ho, wo = out.shape[2], out.shape[3]
     scale = 1.0 / (kh * kw)
-    for t in prange(n_img * n_ch):
+    for t in range(t0, t1):
         n = t // n_ch
         c = t - n * n_ch
         for i in range(ho):
@@ -148,12 +148,12 @@ def avg_pool2d_forward(x, kh, kw, sh, sw, ph, pw, out):  # type: ignore[no-untyp
                 out[n, c, i, j] = acc * scale
 
 
-@njit(parallel=True, cache=True, error_model="numpy", nogil=True)
-def avg_pool2d_backward(gy, kh, kw, sh, sw, ph, pw, gx):  # type: ignore[no-untyped-def]
+@njit(cache=True, error_model="numpy", nogil=True)
+def avg_pool2d_backward(gy, kh, kw, sh, sw, ph, pw, gx, t0, t1):  # type: ignore[no-untyped-def]
     n_img, n_ch, h, wd = gx.shape
     ho, wo = gy.shape[2], gy.shape[3]
     scale = 1.0 / (kh * kw)
-    for t in prange(n_img * n_ch):
+    for t in range(t0, t1):
         n = t // n_ch
         c = t - n * n_ch
         gx[n, c, :, :] = 0
@@ -167,11 +167,11 @@ def avg_pool2d_backward(gy, kh, kw, sh, sw, ph, pw, gx):  # type: ignore[no-unty
                         gx[n, c, a, b] += g
 
 
-@njit(parallel=True, cache=True, error_model="numpy", nogil=True)
-def softmax_rows(x, out, log):  # type: ignore[no-untyped-def]
+@njit(cache=True, error_model="numpy", nogil=True)
+def softmax_rows(x, out, log, t0, t1):  # type: ignore[no-untyped-def]
     """Softmax (or log-softmax) of each row of a C-contiguous 2-D array, max-subtracted."""
     m, k = x.shape
-    for i in prange(m):
+    for i in range(t0, t1):
         top = x[i, 0]
         for j in range(1, k):
             v = x[i, j]
@@ -194,17 +194,31 @@ def softmax_rows(x, out, log):  # type: ignore[no-untyped-def]
                 out[i, j] = out[i, j] * inv
 
 
-@njit(parallel=True, cache=True, error_model="numpy", nogil=True)
+@njit(cache=True, error_model="numpy", nogil=True)
 def adam_update(
-    param, grad, m, v, lr, beta1, beta2, eps, weight_decay, step, decoupled, new_param, new_m, new_v
+    param,
+    grad,
+    m,
+    v,
+    lr,
+    beta1,
+    beta2,
+    eps,
+    weight_decay,
+    step,
+    decoupled,
+    new_param,
+    new_m,
+    new_v,
+    t0,
+    t1,
 ):  # type: ignore[no-untyped-def]
     """torch.optim.Adam / AdamW (decoupled) in one pass, float64 scalars."""
     bias1 = 1.0 - beta1**step
     bias2_sqrt = math.sqrt(1.0 - beta2**step)
     step_size = lr / bias1
     shrink = 1.0 - lr * weight_decay
-    n = param.shape[0]
-    for i in prange(n):
+    for i in range(t0, t1):
         p = param[i]
         g = grad[i]
         if decoupled:

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from plugtorch_numba._threads import parallel_blocks
+
 __all__ = ["reduce_sum_max_min"]
 
 # Below this many output columns the column kernel's vectors are too short; numpy is better.
@@ -57,11 +59,12 @@ def reduce_sum_max_min(
         nch = -(-inner // kernels.CHUNK)
         if kind == "sum":
             partial = np.zeros((outer, nch), dtype=acc_dtype)
-            kernels.sum_rows(rows, partial)
+            parallel_blocks(kernels.sum_rows, (rows, partial), outer * nch, x.size)
             flat = partial.sum(axis=1) if nch > 1 else partial[:, 0]
         else:
             partial = np.empty((outer, nch), dtype=x.dtype)
-            (kernels.max_rows if kind == "max" else kernels.min_rows)(rows, partial)
+            kernel = kernels.max_rows if kind == "max" else kernels.min_rows
+            parallel_blocks(kernel, (rows, partial), outer * nch, x.size)
             flat = partial[:, 0] if nch == 1 else getattr(np, kind)(partial, axis=1)
     elif cols >= _MIN_COLUMNS:
         blocks = xt.reshape(outer, inner, cols)
@@ -70,11 +73,12 @@ def reduce_sum_max_min(
             tasks = outer * -(-cols // kernels.COL_BLOCK)
             nch = max(1, min(inner // _MIN_CHUNK_ROWS, -(-_MIN_TASKS // tasks)))
             partial = np.empty((outer, nch, cols), dtype=acc_dtype)
-            kernels.sum_cols(blocks, partial)
+            parallel_blocks(kernels.sum_cols, (blocks, partial), tasks * nch, x.size)
             out2 = partial[:, 0] if nch == 1 else partial.sum(axis=1)
         else:
             out2 = np.empty((outer, cols), dtype=x.dtype)
-            (kernels.max_cols if kind == "max" else kernels.min_cols)(blocks, out2)
+            kernel = kernels.max_cols if kind == "max" else kernels.min_cols
+            parallel_blocks(kernel, (blocks, out2), -(-cols // kernels.COL_BLOCK) * outer, x.size)
         flat = out2
     else:
         return fallback()

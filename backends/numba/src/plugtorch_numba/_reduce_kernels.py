@@ -16,7 +16,7 @@ Only ``reassoc`` is enabled, never ``nnan``/``ninf``, so nan and inf propagate a
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from plugtorch_numba._scalar import maximum, minimum
 
@@ -27,12 +27,12 @@ COL_BLOCK = 4096
 _REASSOC = {"reassoc"}
 
 
-@njit(parallel=True, cache=True, fastmath=_REASSOC, error_model="numpy", nogil=True)
-def sum_rows(x, partial):  # type: ignore[no-untyped-def]
+@njit(cache=True, fastmath=_REASSOC, error_model="numpy", nogil=True)
+def sum_rows(x, partial, t0, t1):  # type: ignore[no-untyped-def]
     """partial[i, c] = sum of chunk c of row i (partial: float64 or int64)."""
     m, k = x.shape
     nch = partial.shape[1]
-    for t in prange(m * nch):
+    for t in range(t0, t1):
         i = t // nch
         c = t - i * nch
         j0 = c * CHUNK
@@ -49,11 +49,11 @@ def sum_rows(x, partial):  # type: ignore[no-untyped-def]
         partial[i, c] = total
 
 
-@njit(parallel=True, cache=True, fastmath=_REASSOC, error_model="numpy", nogil=True)
-def max_rows(x, partial):  # type: ignore[no-untyped-def]
+@njit(cache=True, fastmath=_REASSOC, error_model="numpy", nogil=True)
+def max_rows(x, partial, t0, t1):  # type: ignore[no-untyped-def]
     m, k = x.shape
     nch = partial.shape[1]
-    for t in prange(m * nch):
+    for t in range(t0, t1):
         i = t // nch
         c = t - i * nch
         j0 = c * CHUNK
@@ -67,11 +67,11 @@ def max_rows(x, partial):  # type: ignore[no-untyped-def]
         partial[i, c] = np.nan if nan_seen else best
 
 
-@njit(parallel=True, cache=True, fastmath=_REASSOC, error_model="numpy", nogil=True)
-def min_rows(x, partial):  # type: ignore[no-untyped-def]
+@njit(cache=True, fastmath=_REASSOC, error_model="numpy", nogil=True)
+def min_rows(x, partial, t0, t1):  # type: ignore[no-untyped-def]
     m, k = x.shape
     nch = partial.shape[1]
-    for t in prange(m * nch):
+    for t in range(t0, t1):
         i = t // nch
         c = t - i * nch
         j0 = c * CHUNK
@@ -85,14 +85,14 @@ def min_rows(x, partial):  # type: ignore[no-untyped-def]
         partial[i, c] = np.nan if nan_seen else best
 
 
-@njit(parallel=True, cache=True, error_model="numpy", nogil=True)
-def sum_cols(x, partial):  # type: ignore[no-untyped-def]
+@njit(cache=True, error_model="numpy", nogil=True)
+def sum_cols(x, partial, t0, t1):  # type: ignore[no-untyped-def]
     """partial[a, c, b] = sum over chunk c of K of x[a, k, b] (float64 or int64)."""
     na, k, nb = x.shape
     nch = partial.shape[1]
     step = (k + nch - 1) // nch
     nblk = (nb + COL_BLOCK - 1) // COL_BLOCK
-    for t in prange(na * nch * nblk):
+    for t in range(t0, t1):
         a = t // (nch * nblk)
         rest = t - a * (nch * nblk)
         c = rest // nblk
@@ -118,11 +118,11 @@ def sum_cols(x, partial):  # type: ignore[no-untyped-def]
             kk += 1
 
 
-@njit(parallel=True, cache=True, error_model="numpy", nogil=True)
-def max_cols(x, out):  # type: ignore[no-untyped-def]
+@njit(cache=True, error_model="numpy", nogil=True)
+def max_cols(x, out, t0, t1):  # type: ignore[no-untyped-def]
     na, k, nb = x.shape
     nblk = (nb + COL_BLOCK - 1) // COL_BLOCK
-    for t in prange(na * nblk):
+    for t in range(t0, t1):
         a = t // nblk
         j0 = (t - a * nblk) * COL_BLOCK
         j1 = min(j0 + COL_BLOCK, nb)
@@ -134,11 +134,11 @@ def max_cols(x, out):  # type: ignore[no-untyped-def]
                 acc[j] = maximum(acc[j], r[j])
 
 
-@njit(parallel=True, cache=True, error_model="numpy", nogil=True)
-def min_cols(x, out):  # type: ignore[no-untyped-def]
+@njit(cache=True, error_model="numpy", nogil=True)
+def min_cols(x, out, t0, t1):  # type: ignore[no-untyped-def]
     na, k, nb = x.shape
     nblk = (nb + COL_BLOCK - 1) // COL_BLOCK
-    for t in prange(na * nblk):
+    for t in range(t0, t1):
         a = t // nblk
         j0 = (t - a * nblk) * COL_BLOCK
         j1 = min(j0 + COL_BLOCK, nb)
