@@ -1,0 +1,81 @@
+"""``SGD``: stochastic gradient descent with momentum, Nesterov momentum and weight decay."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+
+from plugtorch.autograd import no_grad
+from plugtorch.optim.optimizer import Optimizer
+
+__all__ = ["SGD"]
+
+
+class SGD(Optimizer):
+    """PyTorch's SGD. Per step, with ``g`` the gradient::
+
+        g = g + weight_decay * p
+        buf = g                                   (first step)
+        buf = momentum * buf + (1 - dampening) * g (later steps)
+        g = g + momentum * buf if nesterov else buf
+        p = p - lr * g
+
+    >>> import plugtorch as pt
+    >>> w = pt.tensor([1.0], requires_grad=True)
+    >>> opt = SGD([w], lr=0.1, momentum=0.9)
+    >>> (w * w).sum().backward(); _ = opt.step()
+    >>> w
+    tensor([0.8000], requires_grad=True)
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        if lr < 0 or momentum < 0 or weight_decay < 0:
+            raise ValueError(f"invalid SGD hyper-parameters lr={lr}, momentum={momentum}, "
+                             f"weight_decay={weight_decay}")  # fmt: skip
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        defaults = dict(
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            weight_decay=weight_decay,
+            nesterov=nesterov,
+            maximize=maximize,
+        )
+        super().__init__(params, defaults)
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """One update of every parameter that has a gradient; returns ``closure()`` if given."""
+        loss = self._closure_loss(closure)
+        with no_grad():
+            for group in self.param_groups:
+                lr, momentum = group["lr"], group["momentum"]
+                dampening, decay = group["dampening"], group["weight_decay"]
+                for param in group["params"]:
+                    if param.grad is None:
+                        continue
+                    grad = param.grad.detach()
+                    if group["maximize"]:
+                        grad = -grad
+                    if decay:
+                        grad = grad + decay * param.detach()
+                    if momentum:
+                        state = self.state.setdefault(param, {})
+                        buffer = state.get("momentum_buffer")
+                        if buffer is None:
+                            buffer = grad
+                        else:
+                            buffer = buffer * momentum + grad * (1 - dampening)
+                        state["momentum_buffer"] = buffer
+                        grad = grad + momentum * buffer if group["nesterov"] else buffer
+                    param.sub_(grad * lr)
+        return loss
