@@ -59,21 +59,29 @@ class DType:
     """A plugtorch data type, e.g. ``plugtorch.float32``."""
 
     name: str
-    kind: int  # BOOL, INTEGER or FLOATING_KIND
+    category: int  # BOOL, INTEGER or FLOATING_KIND (ranked for promotion)
     bits: int
     signed: bool
 
     @property
+    def kind(self) -> str:
+        """NumPy's one-letter kind: ``"b"``, ``"i"``, ``"u"`` or ``"f"`` (libraries such as
+        scikit-learn test ``dtype.kind``)."""
+        if self.category == INTEGER:
+            return "i" if self.signed else "u"
+        return "b" if self.category == BOOL else "f"
+
+    @property
     def is_floating_point(self) -> bool:
-        return self.kind == FLOATING_KIND
+        return self.category == FLOATING_KIND
 
     @property
     def is_integer(self) -> bool:
-        return self.kind == INTEGER
+        return self.category == INTEGER
 
     @property
     def is_bool(self) -> bool:
-        return self.kind == BOOL
+        return self.category == BOOL
 
     @property
     def itemsize(self) -> int:
@@ -172,11 +180,11 @@ def promote_types(a: DType, b: DType) -> DType:
     """The smallest dtype both ``a`` and ``b`` convert to (PyTorch's ``promote_types``)."""
     if a is b:
         return a
-    if a.kind != b.kind:
-        return a if a.kind > b.kind else b
-    if a.kind == FLOATING_KIND:
+    if a.category != b.category:
+        return a if a.category > b.category else b
+    if a.category == FLOATING_KIND:
         return a if a.bits >= b.bits else b
-    if a.kind == BOOL:
+    if a.category == BOOL:
         return a
     if a.signed == b.signed:
         return a if a.bits >= b.bits else b
@@ -218,11 +226,11 @@ def result_type(operands: Iterable[tuple[DType, int] | bool | int | float]) -> D
         else:
             scalar_kind = max(scalar_kind, _scalar_kind(operand))
     result = dimensioned
-    if zero_dim is not None and (result is None or zero_dim.kind > result.kind):
+    if zero_dim is not None and (result is None or zero_dim.category > result.category):
         result = zero_dim
     if result is None:
         return _default_for_kind(scalar_kind)
-    if scalar_kind > result.kind:
+    if scalar_kind > result.category:
         return _default_for_kind(scalar_kind)
     return result
 

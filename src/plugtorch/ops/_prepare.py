@@ -153,7 +153,7 @@ def scalar_tensor(value: Any, backend: Any, dtype: dtypes.DType, shape: tuple[in
 
 def _scalar_dtype(tensor: Tensor, value: Any) -> dtypes.DType | None:
     """The result dtype of ``tensor (op) python scalar`` when the scalar does not promote."""
-    kind = tensor._dtype.kind
+    kind = tensor._dtype.category
     scalar_type = type(value)
     if scalar_type is float:
         return tensor._dtype if kind == 2 else None

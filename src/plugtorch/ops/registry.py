@@ -116,7 +116,7 @@ def apply(op: Op, inputs: tuple[Tensor, ...], dtype: Any, /, **params: Any) -> T
         out = Tensor._make(data, backend, dtype)
         out._nondiff = nondiff
         return out
-    if not (op.differentiable and dtype.kind == 2):  # floating outputs only
+    if not (op.differentiable and dtype.category == 2):  # floating outputs only
         out = Tensor._make(data, backend, dtype)
         out._nondiff = op.name
         return out

@@ -62,4 +62,4 @@ def clone(input: Tensor) -> Tensor:
     >>> pt.clone(pt.ones(2))
     tensor([1., 1.])
     """
-    return input + 0 if input.dtype.kind != 0 else input.logical_or(False)
+    return input + 0 if input.dtype.category != 0 else input.logical_or(False)
