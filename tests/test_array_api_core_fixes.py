@@ -13,3 +13,8 @@ def test_setitem_on_zero_dim_result_of_a_ufunc():
     y = pt.tensor(False) | False
     y[()] = True
     assert y.item() is True
+
+
+def test_dtype_kind_is_numpys_letter():
+    # scikit-learn's check_array tests `dtype.kind in "USV"`
+    assert [d.kind for d in (pt.bool, pt.int8, pt.uint8, pt.float32)] == ["b", "i", "u", "f"]
