@@ -8,8 +8,10 @@ Two loop orders, chosen by where the reduced axes sit in memory:
   accuracy) and adds block sums into a float64 (or int64) total. The inner loops index a 1-D
   row slice: indexing the 2-D array there kept the loop scalar (measured 6x slower).
 * ``*_cols(x[A, K, B])``: reduce the middle axis by adding whole rows into a vector of
-  accumulators, as numpy does, but parallel over (A, chunk of K, block of B) and four rows
-  per pass, so the accumulator vector is loaded and stored once per four input rows.
+  accumulators, as numpy does, but parallel over (A, chunk of K, block of B) and eight rows
+  per pass, so the accumulator vector is loaded and stored once per eight input rows
+  (measured on one core: 4 rows 2.04 ms, 8 rows 1.83 ms, numpy 1.68 ms for 4096x4096 f32;
+  column blocks of 4096 beat 1024/512/256, whose many short strided streams prefetch worse).
   Float32 sums accumulate in float64; the caller adds the chunks' partial sums.
 
 Only ``reassoc`` is enabled, never ``nnan``/``ninf``, so nan and inf propagate as in numpy.
@@ -103,14 +105,18 @@ def sum_cols(x, partial, t0, t1):  # type: ignore[no-untyped-def]
         k0 = c * step
         k1 = min(k0 + step, k)
         kk = k0
-        while kk + 4 <= k1:
+        while kk + 8 <= k1:
             r0 = x[a, kk, j0:j1]
             r1 = x[a, kk + 1, j0:j1]
             r2 = x[a, kk + 2, j0:j1]
             r3 = x[a, kk + 3, j0:j1]
+            r4 = x[a, kk + 4, j0:j1]
+            r5 = x[a, kk + 5, j0:j1]
+            r6 = x[a, kk + 6, j0:j1]
+            r7 = x[a, kk + 7, j0:j1]
             for j in range(j1 - j0):
-                acc[j] += (r0[j] + r1[j]) + (r2[j] + r3[j])
-            kk += 4
+                acc[j] += ((r0[j] + r1[j]) + (r2[j] + r3[j])) + ((r4[j] + r5[j]) + (r6[j] + r7[j]))
+            kk += 8
         while kk < k1:
             r0 = x[a, kk, j0:j1]
             for j in range(j1 - j0):
