@@ -228,7 +228,68 @@ def _conv_cases() -> list[Case]:
         return lenet(torch, torch.nn.functional, params, images, labels, torch.no_grad)
 
     cases.append(("LeNet training step, batch 64, 28x28 (SGD)", ours_lenet, theirs_lenet))
+    digits = _digits_case()
+    if digits is not None:
+        cases.append(digits)
     return cases
+
+
+def _digits_case() -> Case | None:
+    """One step of the trainer's DigitsNet (8x8 images, batch 32, Adam), if it exists yet."""
+    try:
+        from plugtorch import nn, optim
+        from plugtorch.training.models import DigitsNet
+    except Exception as error:  # noqa: BLE001 (written concurrently by another engineer)
+        print(f"plugtorch.training unavailable ({error!r}): digits case skipped")
+        return None
+    images = RNG.standard_normal((32, 1, 8, 8), dtype=np.float32)
+    labels = RNG.integers(0, 10, size=32)
+
+    def ours(b: str) -> Callable[[], Any]:
+        pt.manual_seed(0)
+        model = DigitsNet().to(b)
+        optimizer = optim.Adam(model.parameters(), lr=3e-3)
+        loss_fn = nn.CrossEntropyLoss()
+        x, y = pt.tensor(images, backend=b), pt.tensor(labels, backend=b)
+
+        def step() -> Any:
+            optimizer.zero_grad()
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        return step
+
+    def theirs(torch: Any) -> Callable[[], Any]:
+        torch.manual_seed(0)
+        tnn = torch.nn
+        model = tnn.Sequential(
+            tnn.Conv2d(1, 16, 3, padding=1),
+            tnn.ReLU(),
+            tnn.MaxPool2d(2),
+            tnn.Conv2d(16, 32, 3, padding=1),
+            tnn.ReLU(),
+            tnn.MaxPool2d(2),
+            tnn.Flatten(),
+            tnn.Linear(128, 64),
+            tnn.ReLU(),
+            tnn.Linear(64, 10),
+        )
+        optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+        loss_fn = tnn.CrossEntropyLoss()
+        x, y = torch.from_numpy(images), torch.from_numpy(labels)
+
+        def step() -> Any:
+            optimizer.zero_grad()
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        return step
+
+    return ("digits-CNN (DigitsNet) training step, batch 32, 8x8, Adam", ours, theirs)
 
 
 # --- first-call (compile) times in fresh processes ------------------------------------------
