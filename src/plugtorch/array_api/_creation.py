@@ -132,6 +132,9 @@ def asarray(
         obj = _nested_host(obj)
     if target is None and isinstance(obj, float):
         target = dtypes.get_default_dtype()
+    if target is not None and isinstance(obj, (list, tuple)):
+        # convert on the host straight to the target: no detour through int64 or float64
+        obj = np.asarray(obj, dtype=target.numpy)
     if target is not None and target.is_integer and not isinstance(obj, (list, tuple)):
         info = np.iinfo(target.numpy)
         if isinstance(obj, int) and not info.min <= obj <= info.max:

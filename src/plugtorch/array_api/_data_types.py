@@ -70,7 +70,7 @@ def can_cast(from_: Any, to: Any, /) -> bool:
     target = dtypes.as_dtype(to)
     if source is target:
         return True
-    if source.kind != target.kind:
+    if source.category != target.category:
         return source.is_bool and False
     try:
         return standard_result_type(source, target) is target

@@ -75,8 +75,17 @@ def divide(x1: Operand, x2: Operand, /) -> Tensor:
 
 
 def floor_divide(x1: Operand, x2: Operand, /) -> Tensor:
-    """``floor(x1 / x2)``."""
-    return _ops.floor_divide(*promote_pair("floor_divide", x1, x2))
+    """``floor(x1 / x2)``; an infinite operand gives the standard's ``±inf`` or ``±0``.
+
+    (Python's ``//``, and so the ``//`` operator, gives nan for ``inf // 2`` and ``-1.0`` for
+    ``1.0 // -inf``; the standard asks for ``x1 / x2`` there.)
+    """
+    a, b = promote_pair("floor_divide", x1, x2)
+    quotient = _ops.floor_divide(a, b)
+    if not quotient._dtype.is_floating_point:
+        return quotient
+    one_infinite = isinf(a) ^ isinf(b)
+    return _ops.where(one_infinite & ~isnan(a) & ~isnan(b), _ops.div(a, b), quotient)
 
 
 def remainder(x1: Operand, x2: Operand, /) -> Tensor:

@@ -33,9 +33,9 @@ class Info:
         backend = registry.get_backend()
         return Device(backend.name, backend.capabilities.devices[0])
 
-    def devices(self) -> list[Device]:
+    def devices(self) -> tuple[Device, ...]:
         backend = registry.get_backend()
-        return [Device(backend.name, name) for name in backend.capabilities.devices]
+        return tuple(Device(backend.name, name) for name in backend.capabilities.devices)
 
     def default_dtypes(self, *, device: Any = None) -> dict[str, Any]:
         self._check_device(device)

@@ -53,8 +53,14 @@ def tensordot(
     contracted = 1
     for i in first:
         contracted *= a.shape[i]
-    left = _ops.reshape(_ops.permute(a, free_a + first), (-1, contracted))
-    right = _ops.reshape(_ops.permute(b, second + free_b), (contracted, -1))
+    rows = 1
+    for i in free_a:
+        rows *= a.shape[i]
+    columns = 1
+    for j in free_b:
+        columns *= b.shape[j]
+    left = _ops.reshape(_ops.permute(a, free_a + first), (rows, contracted))
+    right = _ops.reshape(_ops.permute(b, second + free_b), (contracted, columns))
     product = _ops.matmul(left, right)
     return _ops.reshape(
         product, tuple(a.shape[i] for i in free_a) + tuple(b.shape[j] for j in free_b)

@@ -129,8 +129,8 @@ def pinv(x: Tensor, /, *, rtol: float | Tensor | None = None) -> Tensor:
     x = _floating(x, "pinv")
     if rtol is None:
         rtol = max(x.shape[-2:]) * float(np.finfo(x._dtype.numpy).eps)
-    tolerance = to_host(rtol)[..., None, None] if isinstance(rtol, Tensor) else rtol
-    return _back("pinv", _host("pinv", np.linalg.pinv, x, rcond=tolerance), x)
+    tolerance = to_host(rtol) if isinstance(rtol, Tensor) else rtol
+    return _back("pinv", _host("pinv", np.linalg.pinv, x, rtol=tolerance), x)
 
 
 def matrix_rank(x: Tensor, /, *, rtol: float | Tensor | None = None) -> Tensor:
