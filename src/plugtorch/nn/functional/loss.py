@@ -8,12 +8,19 @@ one-hot tensors), so logits of size 1e4 give finite losses and finite gradients.
 from __future__ import annotations
 
 
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+import numpy as np
+
 from plugtorch import dtypes
+from plugtorch.nn.functional._registry import nn_op
 from plugtorch.nn.functional.activation import log_softmax
 from plugtorch.ops._prepare import astype
 from plugtorch.ops.elementwise import abs as _abs
 from plugtorch.ops.elementwise import clamp, exp, log, log1p, relu, where
 from plugtorch.ops.indexing import gather
+from plugtorch.ops.registry import apply
 from plugtorch.ops.shape import movedim, reshape
 from plugtorch.tensor import Tensor
 
@@ -27,6 +34,13 @@ __all__ = [
 ]
 
 _REDUCTIONS = ("mean", "sum", "none")
+
+
+@contextmanager
+def errstate_quiet() -> Iterator[None]:
+    """log(0) is expected in binary_cross_entropy (then clamped): no numpy warning for it."""
+    with np.errstate(divide="ignore"):
+        yield
 
 
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
@@ -192,20 +206,51 @@ def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     return _reduce(_abs(input - _check_same_shape(input, target, "l1_loss")), reduction)
 
 
+@nn_op("binary_cross_entropy")
+def binary_cross_entropy_op(b: Any, p: Any, y: Any, *, dtype: dtypes.DType) -> Any:
+    """-(y log p + (1 - y) log(1 - p)), each log clamped at -100 (PyTorch).
+
+    Gradients (direct, so p = 0 or 1 gives finite ones): (p - y) / max(p (1 - p), 1e-12) for
+    p, and log(1 - p) - log(p) (clamped) for y.
+    """
+    log_p, log_q = _clamped_logs(b, p, dtype)
+    one = b.broadcast_to(b.full((), 1, dtype), p.shape)
+    return b.negative(b.add(b.multiply(y, log_p), b.multiply(b.subtract(one, y), log_q)))
+
+
+def _clamped_logs(b: Any, p: Any, dtype: dtypes.DType) -> tuple[Any, Any]:
+    one = b.broadcast_to(b.full((), 1, dtype), p.shape)
+    floor = b.broadcast_to(b.full((), -100, dtype), p.shape)
+    return b.maximum(b.log(p), floor), b.maximum(b.log(b.subtract(one, p)), floor)
+
+
+@binary_cross_entropy_op.derivative
+def _(ctx: Any, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+    p, y = ctx.inputs
+    grad_p = grad_y = None
+    if p.requires_grad:
+        grad_p = g * (p - y) / clamp(p * (1 - p), min=1e-12)
+    if y.requires_grad:
+        grad_y = g * (clamp(log(1 - p), min=-100.0) - clamp(log(p), min=-100.0))
+    return grad_p, grad_y
+
+
 def binary_cross_entropy(
     input: Tensor, target: Tensor, weight: Tensor | None = None, reduction: str = "mean"
 ) -> Tensor:
     """``-(y log(p) + (1 - y) log(1 - p))`` of probabilities ``p``; each log is clamped at
-    -100 as in PyTorch, so ``p = 0`` or ``1`` gives a finite loss.
+    -100 and the gradient ``(p - y) / max(p (1 - p), 1e-12)`` is computed directly, as in
+    PyTorch, so ``p = 0`` or ``1`` gives a finite loss and a finite gradient.
 
     >>> import plugtorch as pt
     >>> binary_cross_entropy(pt.tensor([0.0, 1.0]), pt.tensor([1.0, 1.0]))
     tensor(50.)
     """
     y = _check_same_shape(input, target, "binary_cross_entropy")
-    log_p = clamp(log(input), min=-100.0)
-    log_q = clamp(log(1 - input), min=-100.0)
-    loss = -(y * log_p + (1 - y) * log_q)
+    if not input._dtype.is_floating_point:
+        raise TypeError(f"binary_cross_entropy needs floating probabilities, got {input._dtype}")
+    with errstate_quiet():
+        loss = apply(binary_cross_entropy_op, (input, y), input._dtype, dtype=input._dtype)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
