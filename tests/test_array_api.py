@@ -89,7 +89,12 @@ def test_a_loss_written_with_array_api_functions_is_differentiable():
 @pytest.mark.parametrize(
     "function",
     [
-        xp.atan, xp.asinh, xp.tan, xp.sinh, xp.cosh, xp.trunc,
+        xp.atan,
+        xp.asinh,
+        xp.tan,
+        xp.sinh,
+        xp.cosh,
+        xp.trunc,
         lambda x: xp.log2(x * x + 1),
         lambda x: xp.atan2(x, xp.ones_like(x) * 0.7),
         lambda x: xp.hypot(x, xp.ones_like(x)),
@@ -160,7 +165,9 @@ def test_statistics_match_numpy(x, keepdims):
     assert got.dtype is x.dtype
 
 
-@given(xps.arrays(dtype=xps.integer_dtypes() | xps.unsigned_integer_dtypes(), shape=xps.array_shapes()))
+@given(
+    xps.arrays(dtype=xps.integer_dtypes() | xps.unsigned_integer_dtypes(), shape=xps.array_shapes())
+)
 def test_unique_counts_match_numpy(x):
     values, counts = xp.unique_counts(x)
     expected = np.unique_counts(np.asarray(x))

@@ -116,17 +116,17 @@ def asarray(
             target = dtypes.from_numpy_dtype(host.dtype)
         return _ops.tensor(host, target, backend=backend)
     if isinstance(obj, (bytes, bytearray, memoryview)):
-        host = np.frombuffer(obj, dtype=np.uint8) if not isinstance(obj, memoryview) else (
-            np.asarray(obj)
+        host = (
+            np.frombuffer(obj, dtype=np.uint8)
+            if not isinstance(obj, memoryview)
+            else (np.asarray(obj))
         )
         if copy is False:
             raise ValueError("asarray(copy=False) of a buffer: plugtorch always copies buffers")
         return _ops.tensor(host, target, backend=backend)
     if copy is False:
         raise ValueError("asarray(copy=False) of Python objects: a copy is always needed")
-    if isinstance(obj, complex) or (
-        isinstance(obj, (list, tuple)) and _contains_complex(obj)
-    ):
+    if isinstance(obj, complex) or (isinstance(obj, (list, tuple)) and _contains_complex(obj)):
         raise TypeError("plugtorch has no complex dtypes (see docs/array-api.md)")
     if isinstance(obj, (list, tuple)) and _contains_tensor(obj):
         obj = _nested_host(obj)
@@ -151,8 +151,7 @@ def _contains_complex(obj: Sequence[Any]) -> bool:
 
 def _contains_tensor(obj: Sequence[Any]) -> bool:
     return any(
-        isinstance(o, Tensor) or (isinstance(o, (list, tuple)) and _contains_tensor(o))
-        for o in obj
+        isinstance(o, Tensor) or (isinstance(o, (list, tuple)) and _contains_tensor(o)) for o in obj
     )
 
 

@@ -17,6 +17,8 @@ from plugtorch import dtypes
 from plugtorch.array_api._helpers import check_array, standard_result_type
 from plugtorch.dtypes import (
     bool_ as bool,  # noqa: A001 (the standard's name)
+)
+from plugtorch.dtypes import (
     float32,
     float64,
     int8,

@@ -51,9 +51,7 @@ def _host_unary(name: str, fn: Any, x: Tensor, derivative: Any) -> Tensor:
     return HostElementwise.apply(name, fn, derivative, x)
 
 
-# --- arithmetic ---------------------------------------------------------------------------------
-
-
+# --- arithmetic ----------------------------------------------------------------------------- ----
 def add(x1: Operand, x2: Operand, /) -> Tensor:
     """``x1 + x2`` with broadcasting."""
     return _ops.add(*promote_pair("add", x1, x2))
@@ -167,9 +165,7 @@ def clip(x: Tensor, /, min: Operand | None = None, max: Operand | None = None) -
     return out if out is not x else _ops.clone(x)
 
 
-# --- exponentials and logarithms -----------------------------------------------------------------
-
-
+# --- exponentials and logarithms ------------------------------------------------------------- ---
 def exp(x: Tensor, /) -> Tensor:
     """``e ** x``."""
     return _ops.exp(check_array(x, "exp"))
@@ -211,9 +207,7 @@ def logaddexp(x1: Operand, x2: Operand, /) -> Tensor:
     return _ops.where(a == b, a + math.log(2.0), larger + spread)
 
 
-# --- trigonometry ------------------------------------------------------------------------------------
-
-
+# --- trigonometry --------------------------------------------------------------------------------
 def sin(x: Tensor, /) -> Tensor:
     """Sine."""
     return _ops.sin(check_array(x, "sin"))
@@ -249,16 +243,12 @@ def cosh(x: Tensor, /) -> Tensor:
 
 def asin(x: Tensor, /) -> Tensor:
     """Inverse sine (host). Gradient ``1 / sqrt(1 - x**2)``."""
-    return _host_unary(
-        "asin", np.arcsin, x, lambda g, out, x: (g / _ops.sqrt(1 - x * x),)
-    )
+    return _host_unary("asin", np.arcsin, x, lambda g, out, x: (g / _ops.sqrt(1 - x * x),))
 
 
 def acos(x: Tensor, /) -> Tensor:
     """Inverse cosine (host). Gradient ``-1 / sqrt(1 - x**2)``."""
-    return _host_unary(
-        "acos", np.arccos, x, lambda g, out, x: (-(g / _ops.sqrt(1 - x * x)),)
-    )
+    return _host_unary("acos", np.arccos, x, lambda g, out, x: (-(g / _ops.sqrt(1 - x * x)),))
 
 
 def atan(x: Tensor, /) -> Tensor:
@@ -268,16 +258,12 @@ def atan(x: Tensor, /) -> Tensor:
 
 def asinh(x: Tensor, /) -> Tensor:
     """Inverse hyperbolic sine (host). Gradient ``1 / sqrt(x**2 + 1)``."""
-    return _host_unary(
-        "asinh", np.arcsinh, x, lambda g, out, x: (g / _ops.sqrt(x * x + 1),)
-    )
+    return _host_unary("asinh", np.arcsinh, x, lambda g, out, x: (g / _ops.sqrt(x * x + 1),))
 
 
 def acosh(x: Tensor, /) -> Tensor:
     """Inverse hyperbolic cosine (host). Gradient ``1 / sqrt(x**2 - 1)``."""
-    return _host_unary(
-        "acosh", np.arccosh, x, lambda g, out, x: (g / _ops.sqrt(x * x - 1),)
-    )
+    return _host_unary("acosh", np.arccosh, x, lambda g, out, x: (g / _ops.sqrt(x * x - 1),))
 
 
 def atanh(x: Tensor, /) -> Tensor:
@@ -307,9 +293,7 @@ def hypot(x1: Operand, x2: Operand, /) -> Tensor:
     return _ops.where(infinite, math.inf, _ops.sqrt(a * a + b * b))
 
 
-# --- rounding ---------------------------------------------------------------------------------------
-
-
+# --- rounding -----------------------------------------------------------------------------------
 def floor(x: Tensor, /) -> Tensor:
     """Round toward -inf."""
     return _ops.floor(check_array(x, "floor"))
@@ -333,9 +317,7 @@ def trunc(x: Tensor, /) -> Tensor:
     return _ops.where(x < 0, _ops.ceil(x), _ops.floor(x))
 
 
-# --- sign bits and neighbours -------------------------------------------------------------------------
-
-
+# --- sign bits and neighbours --------------------------------------------------------------------
 def signbit(x: Tensor, /) -> Tensor:
     """True where the sign bit is set, -0.0 and -nan included (host)."""
     check_array(x, "signbit")
@@ -357,9 +339,7 @@ def nextafter(x1: Operand, x2: Operand, /) -> Tensor:
     return host_result("nextafter", np.nextafter(to_host(a), to_host(b)), a, a._dtype)
 
 
-# --- classification -----------------------------------------------------------------------------------
-
-
+# --- classification ------------------------------------------------------------------------------
 def isnan(x: Tensor, /) -> Tensor:
     """True where ``x`` is nan (``x != x``)."""
     check_array(x, "isnan")
@@ -384,9 +364,7 @@ def isfinite(x: Tensor, /) -> Tensor:
     return _ops.lt(_ops.abs(x), math.inf)
 
 
-# --- complex parts (plugtorch's dtypes are real) -------------------------------------------------------
-
-
+# --- complex parts (plugtorch's dtypes are real) -------------------------------------------------
 def conj(x: Tensor, /) -> Tensor:
     """The complex conjugate: ``x`` itself for real dtypes."""
     return check_array(x, "conj")
@@ -403,9 +381,7 @@ def imag(x: Tensor, /) -> Tensor:
     return _ops.zeros_like(x)
 
 
-# --- comparisons --------------------------------------------------------------------------------------
-
-
+# --- comparisons ---------------------------------------------------------------------------------
 def equal(x1: Operand, x2: Operand, /) -> Tensor:
     """``x1 == x2``."""
     return _ops.eq(*promote_pair("equal", x1, x2))
@@ -436,9 +412,7 @@ def greater_equal(x1: Operand, x2: Operand, /) -> Tensor:
     return _ops.ge(*promote_pair("greater_equal", x1, x2))
 
 
-# --- logic and bits -----------------------------------------------------------------------------------
-
-
+# --- logic and bits ------------------------------------------------------------------------------
 def logical_and(x1: Operand, x2: Operand, /) -> Tensor:
     """Element-wise AND of booleans."""
     return _ops.logical_and(*promote_pair("logical_and", x1, x2))

@@ -155,9 +155,7 @@ def from_host(values: Any, backend: Any, dtype: dtypes.DType | None = None) -> T
     return Tensor._make(backend.asarray(host, dtype), backend, dtype)
 
 
-def host_result(
-    name: str, values: Any, like: Tensor, dtype: dtypes.DType | None = None
-) -> Tensor:
+def host_result(name: str, values: Any, like: Tensor, dtype: dtypes.DType | None = None) -> Tensor:
     """A host result with no gradient; backward() will name ``name`` if one was needed."""
     out = from_host(values, like._backend, dtype)
     if like.requires_grad or like._nondiff is not None:

@@ -39,8 +39,10 @@ def take_along_axis(x: Tensor, indices: Tensor, /, *, axis: int = -1) -> Tensor:
     index_shape = list(indices.shape)
     for d in range(x.ndim):
         if d != axis:
-            size = max(x_shape[d], index_shape[d]) if 1 in (x_shape[d], index_shape[d]) else (
-                x_shape[d]
+            size = (
+                max(x_shape[d], index_shape[d])
+                if 1 in (x_shape[d], index_shape[d])
+                else (x_shape[d])
             )
             x_shape[d] = index_shape[d] = size
     index_shape[axis] = indices.shape[axis]

@@ -50,9 +50,9 @@ class Info:
         backend = self._check_device(device)
         supported = backend.capabilities.dtypes
         return {
-            d.name: d for d in dtypes.ALL_DTYPES if d in supported and (
-                kind is None or isdtype(d, kind)
-            )
+            d.name: d
+            for d in dtypes.ALL_DTYPES
+            if d in supported and (kind is None or isdtype(d, kind))
         }
 
     def _check_device(self, device: Any) -> Any:

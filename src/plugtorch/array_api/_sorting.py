@@ -38,9 +38,7 @@ def argsort(
     return host_result("argsort", order.astype(np.int64), x, dtypes.int64)
 
 
-def sort(
-    x: Tensor, /, *, axis: int = -1, descending: bool = False, stable: bool = True
-) -> Tensor:
+def sort(x: Tensor, /, *, axis: int = -1, descending: bool = False, stable: bool = True) -> Tensor:
     """``x`` sorted along ``axis`` (differentiable: a gather by :func:`argsort`)."""
     check_array(x, "sort")
     if x.ndim == 0:

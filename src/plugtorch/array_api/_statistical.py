@@ -111,12 +111,18 @@ class _CumulativeProd(Function):
     def backward(ctx: FunctionCtx, grad: Tensor) -> tuple[Tensor, None]:
         axis = ctx.axis  # type: ignore[attr-defined]
         x, out = ctx.saved_tensors
-        reversed_sum = _ops.flip(_CumulativeSum.apply(_ops.flip(grad * out, (axis,)), axis), (axis,))
+        running = _CumulativeSum.apply(_ops.flip(grad * out, (axis,)), axis)
+        reversed_sum = _ops.flip(running, (axis,))
         return reversed_sum / x, None
 
 
 def _cumulative(
-    name: str, function: Any, identity: int, x: Tensor, axis: int | None, dtype: Any,
+    name: str,
+    function: Any,
+    identity: int,
+    x: Tensor,
+    axis: int | None,
+    dtype: Any,
     include_initial: bool,
 ) -> Tensor:
     check_array(x, name)

@@ -71,8 +71,12 @@ def _host(name: str, fn: Any, x: Tensor, *args: Any, **kwargs: Any) -> Any:
 
 
 def _back(name: str, values: Any, like: Tensor) -> Tensor:
-    return host_result(f"linalg.{name} (host, no gradient)", np.asarray(values).astype(
-        like._dtype.numpy, copy=False), like, like._dtype)
+    return host_result(
+        f"linalg.{name} (host, no gradient)",
+        np.asarray(values).astype(like._dtype.numpy, copy=False),
+        like,
+        like._dtype,
+    )
 
 
 def _square(x: Tensor, name: str) -> Tensor:
@@ -271,8 +275,9 @@ def matrix_norm(
     if ord in ("fro", None):
         return _ops.sqrt(_ops.sum(x * x, axes, keepdims))
     if ord in (1, -1, math.inf, -math.inf):
-        summed_axis, kept_axis = (x.ndim - 2, x.ndim - 1) if ord in (1, -1) else (x.ndim - 1,
-                                                                                 x.ndim - 2)
+        summed_axis, kept_axis = (
+            (x.ndim - 2, x.ndim - 1) if ord in (1, -1) else (x.ndim - 1, x.ndim - 2)
+        )
         sums = _ops.sum(_ops.abs(x), (summed_axis,), True)
         pick = _ops.amax if ord in (1, math.inf) else _ops.amin
         out = pick(sums, (kept_axis,), True)
@@ -289,8 +294,11 @@ def matrix_norm(
 
 def matrix_power(x: Tensor, n: int, /) -> Tensor:
     """``x`` multiplied by itself ``n`` times (negative ``n``: powers of the inverse)."""
-    x = _square(check_array(x, "matrix_power"), "matrix_power") if x._dtype.is_floating_point \
+    x = (
+        _square(check_array(x, "matrix_power"), "matrix_power")
+        if x._dtype.is_floating_point
         else check_array(x, "matrix_power")
+    )
     if n == 0:
         eye = np.broadcast_to(np.eye(x.shape[-1], dtype=x._dtype.numpy), x.shape)
         return _ops.tensor(np.ascontiguousarray(eye), x._dtype, backend=x._backend)
