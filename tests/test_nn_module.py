@@ -239,8 +239,9 @@ def test_losses_as_modules() -> None:
     logits = pt.tensor([[2.0, 0.5, -1.0], [0.0, 0.0, 3.0]])
     target = pt.tensor([0, 2])
     ce = nn.CrossEntropyLoss(label_smoothing=0.1)(logits, target)
-    assert np.isclose(ce.item(), pt.nn.functional.cross_entropy(logits, target,
-                                                                label_smoothing=0.1).item())
+    assert np.isclose(
+        ce.item(), pt.nn.functional.cross_entropy(logits, target, label_smoothing=0.1).item()
+    )
     logp = pt.nn.functional.log_softmax(logits, 1)
     assert np.isclose(nn.NLLLoss()(logp, target).item(),
                       nn.CrossEntropyLoss()(logits, target).item())  # fmt: skip

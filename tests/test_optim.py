@@ -34,8 +34,9 @@ def _grad(w):
 def test_sgd_momentum_nesterov_weight_decay() -> None:
     lr, mu, decay = 0.1, 0.9, 0.01
     for nesterov in (False, True):
-        got, _ = _quadratic_run(lambda p: optim.SGD(p, lr=lr, momentum=mu, weight_decay=decay,
-                                                    nesterov=nesterov))  # fmt: skip
+        got, _ = _quadratic_run(
+            lambda p, n=nesterov: optim.SGD(p, lr=lr, momentum=mu, weight_decay=decay, nesterov=n)
+        )
         w = np.array([1.0, -2.0, 0.5])
         buf = None
         for step in range(STEPS):

@@ -49,7 +49,9 @@ def _datasets(config: DigitsConfig, backend: Any) -> tuple[TensorDataset, Tensor
     if config.limit is not None:
         train_x, train_y = train_x[: config.limit], train_y[: config.limit]
     name = backend.name
-    return TensorDataset(train_x, train_y, backend=name), TensorDataset(test_x, test_y, backend=name)
+    return TensorDataset(train_x, train_y, backend=name), TensorDataset(
+        test_x, test_y, backend=name
+    )
 
 
 def train_digits(

@@ -36,9 +36,7 @@ def _pad(x: np.ndarray, padding: Pair, value: float | int = 0) -> np.ndarray:
     return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
 
 
-def _windows(
-    xp: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair, out: Pair
-) -> np.ndarray:
+def _windows(xp: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair, out: Pair) -> np.ndarray:
     """A view ``(N, C, Ho, Wo, kh, kw)`` of the padded input's windows (no copy)."""
     (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
     span = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)
@@ -68,9 +66,9 @@ def _col2im(
     for i in range(kh):
         for j in range(kw):
             top, left = i * dh, j * dw
-            grad[:, :, top : top + sh * (ho - 1) + 1 : sh, left : left + sw * (wo - 1) + 1 : sw] += (
-                cols[:, :, i, j]
-            )
+            grad[
+                :, :, top : top + sh * (ho - 1) + 1 : sh, left : left + sw * (wo - 1) + 1 : sw
+            ] += cols[:, :, i, j]
     ph, pw = padding
     return grad[:, :, ph : padded_shape[2] - ph, pw : padded_shape[3] - pw]
 
@@ -89,7 +87,9 @@ def conv2d(
         y = np.concatenate(
             [
                 np.tensordot(
-                    windows[:, g * cg : (g + 1) * cg], w[g * og : (g + 1) * og], ([1, 4, 5], [1, 2, 3])
+                    windows[:, g * cg : (g + 1) * cg],
+                    w[g * og : (g + 1) * og],
+                    ([1, 4, 5], [1, 2, 3]),
                 )
                 for g in range(groups)
             ],

@@ -26,7 +26,7 @@ from plugtorch.autograd import grad_mode
 from plugtorch.nn.functional._registry import declares, nn_op
 from plugtorch.ops._prepare import astype
 from plugtorch.ops.creation import full, tensor, zeros
-from plugtorch.ops.indexing import _take_checked, gather, index_add, scatter_add, slice_dim
+from plugtorch.ops.indexing import _take_checked, index_add, scatter_add, slice_dim
 from plugtorch.ops.registry import apply
 from plugtorch.ops.shape import cat, reshape
 from plugtorch.tensor import Tensor
@@ -53,7 +53,9 @@ def _pair(value: int | Sequence[int], name: str) -> Pair:
     return pair  # type: ignore[return-value]
 
 
-def _out_size(size: Pair, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair) -> Pair:
+def _out_size(
+    size: Sequence[int], kernel: Sequence[int], stride: Pair, padding: Pair, dilation: Pair
+) -> Pair:
     out = tuple(
         (size[d] + 2 * padding[d] - dilation[d] * (kernel[d] - 1) - 1) // stride[d] + 1
         for d in range(2)
@@ -445,9 +447,7 @@ def avg_pool2d_op(b: Any, x: Any, *, kernel: Pair, stride: Pair, padding: Pair) 
 def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
     p = ctx.params
     x = ctx.inputs[0]
-    return (
-        apply(avg_pool2d_backward_op, (g,), g._dtype, input_shape=x.shape, **p),
-    )
+    return (apply(avg_pool2d_backward_op, (g,), g._dtype, input_shape=x.shape, **p),)
 
 
 @nn_op("avg_pool2d_backward")
@@ -515,7 +515,7 @@ def avg_pool2d(
 
 
 def _adaptive_matrix(size: int, out: int, backend: Any, dtype: dtypes.DType) -> Tensor:
-    """``(out, size)``: row ``i`` averages input bins ``floor(i*size/out) .. ceil((i+1)*size/out)``."""
+    """``(out, size)``: row ``i`` averages bins ``i*size//out`` up to ``ceil((i+1)*size/out)``."""
     matrix = np.zeros((out, size))
     for i in range(out):
         start, stop = (i * size) // out, -((-(i + 1) * size) // out)

@@ -7,7 +7,6 @@ one-hot tensors), so logits of size 1e4 give finite losses and finite gradients.
 
 from __future__ import annotations
 
-
 from contextlib import contextmanager
 from typing import Any, Iterator
 

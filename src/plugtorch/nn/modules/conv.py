@@ -42,9 +42,7 @@ class _ConvNd(Module):
         self.padding = padding
         self.dilation = dilation
         self.groups = groups
-        self.weight = Parameter(
-            empty(out_channels, in_channels // groups, *kernel_size, **factory)
-        )
+        self.weight = Parameter(empty(out_channels, in_channels // groups, *kernel_size, **factory))
         if bias:
             self.bias = Parameter(empty(out_channels, **factory))
         else:

@@ -124,8 +124,8 @@ class Embedding(Module):
         if padding_idx is not None and padding_idx < 0:
             padding_idx += num_embeddings
         self.padding_idx = padding_idx
-        self.weight = Parameter(empty(num_embeddings, embedding_dim, **_factory(dtype, backend,
-                                                                                  device)))  # fmt: skip
+        factory = _factory(dtype, backend, device)
+        self.weight = Parameter(empty(num_embeddings, embedding_dim, **factory))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
