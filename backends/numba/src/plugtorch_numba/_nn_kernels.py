@@ -80,6 +80,73 @@ def col2im(cols, kh, kw, sh, sw, ph, pw, dh, dw, gx, t0, t1):  # type: ignore[no
                         dst[j * sw + off] += row[j]
 
 
+LCHUNK = 512
+
+
+@njit(cache=True, fastmath={"contract"}, error_model="numpy", nogil=True)
+def conv_weights_times_cols(w, cols, out, t0, t1):  # type: ignore[no-untyped-def]
+    """out[n, o, l] = sum over k of w[o, k] * cols[k, n*L + l]; tasks over (n, chunk of L).
+
+    The GEMM of a convolution with few channels (O and K small, N*L large), written so that a
+    chunk of an output row stays in L1 while K rows of cols stream past it, and written
+    straight into the (N, O, L) layout (no transposing copy)."""
+    n_img, n_out, length = out.shape
+    kk = w.shape[1]
+    nch = (length + LCHUNK - 1) // LCHUNK
+    for t in range(t0, t1):
+        n = t // nch
+        l0 = (t - n * nch) * LCHUNK
+        l1 = min(l0 + LCHUNK, length)
+        base = n * length
+        for o in range(n_out):
+            acc = out[n, o, l0:l1]
+            acc[:] = 0
+            for k in range(kk):
+                wv = w[o, k]
+                c = cols[k, base + l0 : base + l1]
+                for j in range(l1 - l0):
+                    acc[j] += wv * c[j]
+
+
+@njit(cache=True, fastmath={"contract"}, error_model="numpy", nogil=True)
+def conv_weights_t_times_grad(w, gy, grad_cols, t0, t1):  # type: ignore[no-untyped-def]
+    """grad_cols[k, n*L + l] = sum over o of w[o, k] * gy[n, o, l]; tasks over (n, chunk)."""
+    n_img, n_out, length = gy.shape
+    kk = w.shape[1]
+    nch = (length + LCHUNK - 1) // LCHUNK
+    for t in range(t0, t1):
+        n = t // nch
+        l0 = (t - n * nch) * LCHUNK
+        l1 = min(l0 + LCHUNK, length)
+        base = n * length
+        for k in range(kk):
+            acc = grad_cols[k, base + l0 : base + l1]
+            acc[:] = 0
+            for o in range(n_out):
+                wv = w[o, k]
+                g = gy[n, o, l0:l1]
+                for j in range(l1 - l0):
+                    acc[j] += wv * g[j]
+
+
+@njit(cache=True, fastmath={"contract", "reassoc"}, error_model="numpy", nogil=True)
+def conv_grad_weight_partial(gy, cols, partial, t0, t1):  # type: ignore[no-untyped-def]
+    """partial[n, o, k] = sum over l of gy[n, o, l] * cols[k, n*L + l]; tasks over n.
+    The caller adds the per-image partial sums (float64) over n."""
+    n_img, n_out, length = gy.shape
+    kk = cols.shape[0]
+    for n in range(t0, t1):
+        base = n * length
+        for o in range(n_out):
+            g = gy[n, o]
+            for k in range(kk):
+                c = cols[k, base : base + length]
+                s = g[0] * c[0]
+                for j in range(1, length):
+                    s += g[j] * c[j]
+                partial[n, o, k] = s
+
+
 @njit(cache=True, error_model="numpy", nogil=True)
 def channels_first(y, out, t0, t1):  # type: ignore[no-untyped-def]
     """out[n, o, l] = y[o, n, l]: (O, N, L) GEMM output to (N, O, L), and back."""
