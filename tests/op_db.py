@@ -27,6 +27,7 @@ class OpInfo:
     differentiable: bool = True
     public: str | None = None  # public name when it differs from the registry name
     internal: str = ""  # why an op has no public name of its own
+    namespace: str = ""  # where the public name lives: "" is plugtorch, else e.g. "nn.functional"
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -250,6 +251,120 @@ def _np_scatter_first(x: np.ndarray) -> np.ndarray:
     out = x.copy()
     out[0] += x.sum(axis=0)
     return out
+
+
+F = pt.nn.functional
+
+OPS += [
+    OpInfo("erf", F.erf, namespace="nn.functional", ref=lambda x: _np_erf(x), extra={"atol": 2e-7}),
+    OpInfo(
+        "gelu",
+        F.gelu,
+        namespace="nn.functional",
+        ref=lambda x: x * 0.5 * (1 + _np_erf(x / np.sqrt(2))),
+        extra={"atol": 2e-7},
+    ),
+    OpInfo(
+        "softmax",
+        lambda x: F.softmax(x, dim=-1),
+        namespace="nn.functional",
+        ref=lambda x: (
+            np.exp(x - x.max(-1, keepdims=True))
+            / np.exp(x - x.max(-1, keepdims=True)).sum(-1, keepdims=True)
+        ),
+    ),
+    OpInfo(
+        "log_softmax",
+        lambda x: F.log_softmax(x, dim=-1),
+        namespace="nn.functional",
+        ref=lambda x: (
+            x
+            - x.max(-1, keepdims=True)
+            - np.log(np.exp(x - x.max(-1, keepdims=True)).sum(-1, keepdims=True))
+        ),
+    ),
+    OpInfo(
+        "linear",
+        lambda x, w: F.linear(x, w),
+        2,
+        shapes="fixed",
+        namespace="nn.functional",
+        ref=lambda x, w: x @ w.T,
+        extra={"shapes": [(3, 4), (2, 4)]},
+    ),
+    OpInfo(
+        "conv2d",
+        lambda x, w: F.conv2d(x, w, padding=1, stride=2),
+        2,
+        shapes="fixed",
+        namespace="nn.functional",
+        ref=lambda x, w: _np_conv2d(x, w, 2, 1),
+        extra={"shapes": [(2, 3, 5, 5), (4, 3, 3, 3)]},
+    ),
+    OpInfo(
+        "max_pool2d",
+        lambda x: F.max_pool2d(x, 2),
+        shapes="fixed",
+        namespace="nn.functional",
+        ref=lambda x: x.reshape(2, 3, 2, 2, 2, 2).max(axis=(3, 5)),
+        extra={"shapes": [(2, 3, 4, 4)]},
+    ),
+    OpInfo(
+        "avg_pool2d",
+        lambda x: F.avg_pool2d(x, 2),
+        shapes="fixed",
+        namespace="nn.functional",
+        ref=lambda x: x.reshape(2, 3, 2, 2, 2, 2).mean(axis=(3, 5)),
+        extra={"shapes": [(2, 3, 4, 4)]},
+    ),
+    OpInfo(
+        "avg_pool2d_backward",
+        lambda g: _avg_pool_grad(g),
+        shapes="fixed",
+        internal="the gradient of avg_pool2d",
+        ref=lambda g: np.repeat(np.repeat(g, 2, axis=2), 2, axis=3) / 4,
+        extra={"shapes": [(2, 3, 2, 2)]},
+    ),
+    OpInfo(
+        "binary_cross_entropy",
+        lambda p, y: F.binary_cross_entropy(p.sigmoid(), y.sigmoid(), reduction="none"),
+        2,
+        shapes="same",
+        namespace="nn.functional",
+        ref=lambda p, y: -(_sig(y) * np.log(_sig(p)) + (1 - _sig(y)) * np.log(1 - _sig(p))),
+    ),
+]
+
+
+def _sig(x: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-x))
+
+
+def _np_erf(x: np.ndarray) -> np.ndarray:
+    from math import erf
+
+    return np.vectorize(erf, otypes=[np.float64])(x)
+
+
+def _np_conv2d(x: np.ndarray, w: np.ndarray, stride: int, padding: int) -> np.ndarray:
+    x = np.pad(x, [(0, 0), (0, 0), (padding, padding), (padding, padding)])
+    n, _, h, wd = x.shape
+    o, _, kh, kw = w.shape
+    ho, wo = (h - kh) // stride + 1, (wd - kw) // stride + 1
+    out = np.zeros((n, o, ho, wo))
+    for i in range(ho):
+        for j in range(wo):
+            patch = x[:, :, i * stride : i * stride + kh, j * stride : j * stride + kw]
+            out[:, :, i, j] = np.tensordot(patch, w, axes=([1, 2, 3], [1, 2, 3]))
+    return out
+
+
+def _avg_pool_grad(g: Any) -> Any:
+    base = pt.zeros(
+        g.shape[:2] + (g.shape[2] * 2, g.shape[3] * 2), dtype=g.dtype, requires_grad=True
+    )
+    (grad,) = pt.autograd.grad(F.avg_pool2d(base, 2), base, grad_outputs=g, create_graph=True)
+    return grad
 
 
 BY_NAME = {info.name: info for info in OPS}

@@ -22,7 +22,9 @@ SHAPES = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4)
 def op_inputs(draw: st.DrawFn, info: OpInfo) -> list[np.ndarray]:
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     min_dims = info.extra.get("min_dims", 0)
-    if info.shapes == "matmul":
+    if info.shapes == "fixed":
+        shapes = list(info.extra["shapes"])
+    elif info.shapes == "matmul":
         n, k, m = (draw(st.integers(1, 4)) for _ in range(3))
         batch = draw(hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=3))
         left_batch = batch if draw(st.booleans()) else batch[1:]
@@ -34,8 +36,11 @@ def op_inputs(draw: st.DrawFn, info: OpInfo) -> list[np.ndarray]:
         shape = draw(hnp.array_shapes(min_dims=min_dims, max_dims=3, min_side=1, max_side=4))
         shapes = [shape] * info.arity
     else:
-        result = draw(hnp.mutually_broadcastable_shapes(
-            num_shapes=info.arity, min_dims=min_dims, max_dims=3, min_side=1, max_side=4))
+        result = draw(
+            hnp.mutually_broadcastable_shapes(
+                num_shapes=info.arity, min_dims=min_dims, max_dims=3, min_side=1, max_side=4
+            )
+        )
         shapes = list(result.input_shapes)
     values = [sample_values(rng, s, info.domain) for s in shapes]
     if "first_scale" in info.extra:
@@ -58,7 +63,8 @@ def test_forward_matches_numpy(info: OpInfo) -> None:
         if expected.dtype == np.float32:
             np.testing.assert_allclose(got, expected, rtol=1e-6)
         else:
-            np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+            atol = info.extra.get("atol", 1e-12)
+            np.testing.assert_allclose(got, expected, rtol=1e-12, atol=atol)
 
     check()
 
@@ -81,8 +87,25 @@ def test_gradcheck(info: OpInfo) -> None:
     check()
 
 
-SECOND_ORDER = ["exp", "log", "sin", "tanh", "sigmoid", "mul", "div", "pow", "matmul", "sum",
-                "amax", "reshape", "getitem", "getitem_backward", "take", "gather", "cat"]
+SECOND_ORDER = [
+    "exp",
+    "log",
+    "sin",
+    "tanh",
+    "sigmoid",
+    "mul",
+    "div",
+    "pow",
+    "matmul",
+    "sum",
+    "amax",
+    "reshape",
+    "getitem",
+    "getitem_backward",
+    "take",
+    "gather",
+    "cat",
+]
 
 
 @pytest.mark.parametrize("name", SECOND_ORDER)

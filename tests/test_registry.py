@@ -29,14 +29,19 @@ def test_every_op_has_a_documented_public_name() -> None:
     for name in REGISTRY:
         info = BY_NAME[name]
         public = info.public or name
-        function = getattr(pt, public, None) or getattr(pt.Tensor, public, None)
+        namespace = pt
+        for part in filter(None, info.namespace.split(".")):
+            namespace = getattr(namespace, part)
+        function = getattr(namespace, public, None) or getattr(pt.Tensor, public, None)
         if function is None:
             if not info.internal:
                 problems.append(f"{name}: no plugtorch.{public} and no reason given")
             continue
         doc = inspect.getdoc(function) or ""
-        if getattr(pt, public, None) is not None and ">>>" not in doc:
-            problems.append(f"{name}: plugtorch.{public} has no example in its docstring")
+        if getattr(namespace, public, None) is not None and ">>>" not in doc:
+            problems.append(
+                f"{name}: {namespace.__name__}.{public} has no example in its docstring"
+            )
     assert not problems, "\n".join(problems)
 
 

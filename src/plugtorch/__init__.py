@@ -45,7 +45,7 @@ from plugtorch import ops
 from plugtorch.ops import *  # noqa: F403
 from plugtorch.random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from plugtorch.serialization import load, save
-from plugtorch import cuda, data, utils
+from plugtorch import cuda, data, nn, optim, utils
 
 float = float32  # noqa: A001 (PyTorch aliases)
 double = float64
@@ -66,6 +66,8 @@ __all__ = [
     "autograd",
     "cuda",
     "data",
+    "nn",
+    "optim",
     "utils",
     "load",
     "save",

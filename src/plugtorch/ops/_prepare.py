@@ -192,8 +192,8 @@ def prepare_elementwise(
     if len(operands) == 2:
         second = operands[1]
         if (
-            type(first) is Tensor
-            and type(second) is Tensor
+            isinstance(first, Tensor)
+            and isinstance(second, Tensor)
             and first._dtype is second._dtype
             and (dtype is None or dtype is first._dtype)
         ):
@@ -203,12 +203,12 @@ def prepare_elementwise(
                 return [first, second], first._dtype
         elif dtype is None:
             # tensor (op) scalar and scalar (op) tensor: the hot path of most models
-            if type(first) is Tensor and type(second) in _SCALARS:
+            if isinstance(first, Tensor) and type(second) in _SCALARS:
                 common = _scalar_dtype(first, second)
                 if common is not None:
                     constant = scalar_tensor(second, first._backend, common, first.shape)
                     return [first, constant], common
-            elif type(second) is Tensor and type(first) in _SCALARS:
+            elif isinstance(second, Tensor) and type(first) in _SCALARS:
                 common = _scalar_dtype(second, first)
                 if common is not None:
                     constant = scalar_tensor(first, second._backend, common, second.shape)

@@ -1,18 +1,16 @@
-"""Declaring the ops of ``plugtorch.nn.functional``: the same :class:`~plugtorch.ops.Op` as the
-core, in a registry of their own.
+"""Declaring the ops of ``plugtorch.nn.functional``.
 
 An nn op is declared exactly like a core op (forward on backend arrays, backward rule in
-differentiable tensor ops, beside it); only the table differs: ``NN_OPS`` rather than
-``plugtorch.ops.REGISTRY``. The core registry is the contract the core's op database and the
-array-API namespace are checked against; nn ops (convolution, pooling, softmax, ...) are
-checked by the nn tests (``tests/test_nn_registry.py`` gradchecks every entry of ``NN_OPS``).
+differentiable tensor ops, beside it) and lands in the one registry, ``plugtorch.ops.REGISTRY``,
+so the op database (``tests/op_db.py``) and the conformance suite see it like every other op.
+``NN_OPS`` lists the subset declared here.
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable
 
-from plugtorch.ops.registry import Op
+from plugtorch.ops.registry import Op, op
 
 __all__ = ["NN_OPS", "nn_op", "declares"]
 
@@ -23,9 +21,7 @@ def nn_op(name: str, *, saves_output: bool = False) -> Callable[[Callable[..., A
     """Declare an nn op from its forward ``f(backend, *arrays, **params) -> array``."""
 
     def register(forward: Callable[..., Any]) -> Op:
-        if name in NN_OPS:
-            raise ValueError(f"nn op {name!r} is declared twice")
-        declared = Op(name, forward, saves_output, True)
+        declared = op(name, saves_output=saves_output)(forward)
         NN_OPS[name] = declared
         return declared
 
