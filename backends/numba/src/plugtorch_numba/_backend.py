@@ -345,13 +345,15 @@ class NumbaBackend(NumpyBackend):
         cols = self._im2col(x, (kh, kw), stride, padding, dilation, length)
         og, kk = o // groups, cg * kh * kw
         if _small_gemm(groups, o, kk):
+            y = self.pool.empty((o, n * length), x.dtype)
+            tasks = -(-(n * length) // _nn.LCHUNK)
+            parallel_blocks(_nn.small_gemm, (w.reshape(o, kk), cols, y), tasks, cols.size)
             out = self.pool.empty((n, o, ho, wo), x.dtype)
-            tasks = n * -(-length // _nn.LCHUNK)
             parallel_blocks(
-                _nn.conv_weights_times_cols,
-                (w.reshape(o, kk), cols, out.reshape(n, o, length)),
-                tasks,
-                cols.size,
+                _nn.channels_first,
+                (y.reshape(o, n, length), out.reshape(n, o, length)),
+                o * n,
+                y.size,
             )
             return out
         y = self.pool.empty((o, n * length), x.dtype)
@@ -423,20 +425,25 @@ class NumbaBackend(NumpyBackend):
         dilation: tuple[int, int],
         length: int,
     ) -> tuple[np.ndarray, np.ndarray]:
-        # Few channels: numba kernels instead of OpenBLAS (see _small_gemm), reading grad_y in
-        # its (N, O, L) layout directly.
+        # Few channels: numba kernels instead of OpenBLAS (see _small_gemm).
         n = x.shape[0]
         o, cg, kh, kw = w.shape
         kk = cg * kh * kw
-        gy = grad_y.reshape(n, o, length)
-        w2 = w.reshape(o, kk)
+        gy = self.pool.empty((o, n * length), grad_y.dtype)
+        parallel_blocks(
+            _nn.channels_first,
+            (grad_y.reshape(n, o, length), gy.reshape(o, n, length)),
+            n * o,
+            gy.size,
+        )
         cols = self._im2col(x, (kh, kw), stride, padding, dilation, length)
-        partial = self.pool.empty((n, o, kk), np.float64)
-        parallel_blocks(_nn.conv_grad_weight_partial, (gy, cols, partial), n, cols.size)
+        tasks = -(-(n * length) // _nn.LCHUNK)
+        partial = self.pool.empty((tasks, o, kk), np.float64)
+        parallel_blocks(_nn.small_gemm_nt_partial, (gy, cols, partial), tasks, cols.size)
         grad_w = partial.sum(axis=0).astype(w.dtype).reshape(w.shape)
         grad_cols = self.pool.empty(cols.shape, x.dtype)
-        tasks = n * -(-length // _nn.LCHUNK)
-        parallel_blocks(_nn.conv_weights_t_times_grad, (w2, gy, grad_cols), tasks, cols.size)
+        w_t = np.ascontiguousarray(w.reshape(o, kk).T)
+        parallel_blocks(_nn.small_gemm, (w_t, gy, grad_cols), tasks, cols.size)
         grad_x = self.pool.empty(x.shape, x.dtype)
         parallel_blocks(
             _nn.col2im,

@@ -44,15 +44,15 @@ def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, cols, t0, t1):  # type: ignore[no-
             i0, i1 = _valid_range(ho, h, sh, ki * dh - ph)
             for kj in range(kw):
                 j0, j1 = _valid_range(wo, wd, sw, kj * dw - pw)
-                dst = cols[(c * kh + ki) * kw + kj, n * length : (n + 1) * length]
+                tap = (c * kh + ki) * kw + kj
                 if i0 > 0 or i1 < ho or j0 > 0 or j1 < wo:
-                    dst[:] = 0
+                    cols[tap, n * length : (n + 1) * length] = 0
+                off = kj * dw - pw
                 for i in range(i0, i1):
-                    src = x[n, c, i * sh + ki * dh - ph]
-                    row = dst[i * wo : (i + 1) * wo]
-                    off = kj * dw - pw
+                    r = i * sh + ki * dh - ph
+                    d0 = n * length + i * wo
                     for j in range(j0, j1):
-                        row[j] = src[j * sw + off]
+                        cols[tap, d0 + j] = x[n, c, r, j * sw + off]
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
@@ -65,86 +65,65 @@ def col2im(cols, kh, kw, sh, sw, ph, pw, dh, dw, gx, t0, t1):  # type: ignore[no
     for t in range(t0, t1):
         n = t // n_ch
         c = t - n * n_ch
-        plane = gx[n, c]
-        plane[:, :] = 0
+        gx[n, c] = 0
         for ki in range(kh):
             i0, i1 = _valid_range(ho, h, sh, ki * dh - ph)
             for kj in range(kw):
                 j0, j1 = _valid_range(wo, wd, sw, kj * dw - pw)
-                src = cols[(c * kh + ki) * kw + kj, n * length : (n + 1) * length]
+                tap = (c * kh + ki) * kw + kj
                 off = kj * dw - pw
                 for i in range(i0, i1):
-                    dst = plane[i * sh + ki * dh - ph]
-                    row = src[i * wo : (i + 1) * wo]
+                    r = i * sh + ki * dh - ph
+                    d0 = n * length + i * wo
                     for j in range(j0, j1):
-                        dst[j * sw + off] += row[j]
+                        gx[n, c, r, j * sw + off] += cols[tap, d0 + j]
 
 
 LCHUNK = 512
 
 
 @njit(cache=True, fastmath={"contract"}, error_model="numpy", nogil=True)
-def conv_weights_times_cols(w, cols, out, t0, t1):  # type: ignore[no-untyped-def]
-    """out[n, o, l] = sum over k of w[o, k] * cols[k, n*L + l]; tasks over (n, chunk of L).
+def small_gemm(a, b, out, t0, t1):  # type: ignore[no-untyped-def]
+    """out[:, chunk] = a @ b[:, chunk] for a (M, K) with M and K small and b (K, P) wide;
+    tasks over chunks of LCHUNK columns.
 
-    The GEMM of a convolution with few channels (O and K small, N*L large), written so that a
-    chunk of an output row stays in L1 while K rows of cols stream past it, and written
-    straight into the (N, O, L) layout (no transposing copy)."""
-    n_img, n_out, length = out.shape
-    kk = w.shape[1]
-    nch = (length + LCHUNK - 1) // LCHUNK
+    A convolution's GEMMs with few channels: a chunk of an output row stays in L1 while the
+    K rows of b stream past it. Rows of one image are only 64-576 long in LeNet, so the
+    columns of all images are chunked together (a slice per (row, image) pair cost more
+    than the arithmetic)."""
+    m, kk = a.shape
+    ncols = b.shape[1]
     for t in range(t0, t1):
-        n = t // nch
-        l0 = (t - n * nch) * LCHUNK
-        l1 = min(l0 + LCHUNK, length)
-        base = n * length
-        for o in range(n_out):
-            acc = out[n, o, l0:l1]
+        l0 = t * LCHUNK
+        l1 = min(l0 + LCHUNK, ncols)
+        for i in range(m):
+            acc = out[i, l0:l1]
             acc[:] = 0
             for k in range(kk):
-                wv = w[o, k]
-                c = cols[k, base + l0 : base + l1]
+                av = a[i, k]
+                c = b[k, l0:l1]
                 for j in range(l1 - l0):
-                    acc[j] += wv * c[j]
-
-
-@njit(cache=True, fastmath={"contract"}, error_model="numpy", nogil=True)
-def conv_weights_t_times_grad(w, gy, grad_cols, t0, t1):  # type: ignore[no-untyped-def]
-    """grad_cols[k, n*L + l] = sum over o of w[o, k] * gy[n, o, l]; tasks over (n, chunk)."""
-    n_img, n_out, length = gy.shape
-    kk = w.shape[1]
-    nch = (length + LCHUNK - 1) // LCHUNK
-    for t in range(t0, t1):
-        n = t // nch
-        l0 = (t - n * nch) * LCHUNK
-        l1 = min(l0 + LCHUNK, length)
-        base = n * length
-        for k in range(kk):
-            acc = grad_cols[k, base + l0 : base + l1]
-            acc[:] = 0
-            for o in range(n_out):
-                wv = w[o, k]
-                g = gy[n, o, l0:l1]
-                for j in range(l1 - l0):
-                    acc[j] += wv * g[j]
+                    acc[j] += av * c[j]
 
 
 @njit(cache=True, fastmath={"contract", "reassoc"}, error_model="numpy", nogil=True)
-def conv_grad_weight_partial(gy, cols, partial, t0, t1):  # type: ignore[no-untyped-def]
-    """partial[n, o, k] = sum over l of gy[n, o, l] * cols[k, n*L + l]; tasks over n.
-    The caller adds the per-image partial sums (float64) over n."""
-    n_img, n_out, length = gy.shape
-    kk = cols.shape[0]
-    for n in range(t0, t1):
-        base = n * length
-        for o in range(n_out):
-            g = gy[n, o]
+def small_gemm_nt_partial(a, b, partial, t0, t1):  # type: ignore[no-untyped-def]
+    """partial[t, i, k] = a[i, chunk t] . b[k, chunk t] (float64): a @ b.T summed by the
+    caller over the chunks; a (M, P) and b (K, P) wide."""
+    m = a.shape[0]
+    kk = b.shape[0]
+    ncols = a.shape[1]
+    for t in range(t0, t1):
+        l0 = t * LCHUNK
+        l1 = min(l0 + LCHUNK, ncols)
+        for i in range(m):
+            ar = a[i, l0:l1]
             for k in range(kk):
-                c = cols[k, base : base + length]
-                s = g[0] * c[0]
-                for j in range(1, length):
-                    s += g[j] * c[j]
-                partial[n, o, k] = s
+                br = b[k, l0:l1]
+                s = ar[0] * br[0]
+                for j in range(1, l1 - l0):
+                    s += ar[j] * br[j]
+                partial[t, i, k] = s
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
