@@ -43,6 +43,10 @@ def _f32(*shape: int) -> np.ndarray:
 
 
 def median_ms(fn: Callable[[], Any], repeat: int, warmup: int = 3) -> float:
+    # Let the previous framework's idle threads stop spinning first: PyTorch's OpenMP threads
+    # keep spinning after a parallel region and, on two cores, starved OpenBLAS's threads in
+    # the next numpy measurement (a 2.8 ms case measured 900 ms right after a torch case).
+    time.sleep(0.3)
     for _ in range(warmup):
         fn()
     times = []
