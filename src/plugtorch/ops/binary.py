@@ -1,0 +1,303 @@
+"""Elementwise arithmetic of two operands: ``add sub mul div pow maximum ...``.
+
+Promotion and broadcasting happen once, in :func:`~plugtorch.ops._prepare.prepare_elementwise`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from plugtorch import dtypes
+from plugtorch.ops._prepare import astype, prepare_elementwise
+from plugtorch.ops.registry import Op, apply, op
+from plugtorch.ops.unary import _float_input, ceil, floor, log, sqrt
+from plugtorch.tensor import Tensor
+
+__all__ = [
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "floor_divide",
+    "remainder",
+    "pow",
+    "maximum",
+    "minimum",
+    "rsqrt",
+    "reciprocal",
+    "square",
+    "true_divide",
+]
+
+Number = bool | int | float
+
+
+# --- binary arithmetic ----------------------------------------------------------------------
+
+
+def _binary(o: Op, a: Any, b: Any, dtype: dtypes.DType | None = None) -> Tensor:
+    (x, y), common = prepare_elementwise(o.name, (a, b), dtype)
+    return apply(o, (x, y), common)
+
+
+@op("add")
+def add_op(b: Any, x: Any, y: Any) -> Any:
+    """x + y. Gradient: (grad, grad)."""
+    return b.add(x, y)
+
+
+@add_op.derivative
+def _(ctx: Any, g: Tensor) -> tuple[Tensor, Tensor]:
+    return g, g
+
+
+def add(input: Any, other: Any, *, alpha: Number = 1) -> Tensor:
+    """Elementwise ``input + alpha * other`` with broadcasting and promotion.
+
+    >>> import plugtorch as pt
+    >>> pt.add(pt.tensor([1, 2]), 1.5)
+    tensor([2.5000, 3.5000])
+    """
+    if alpha != 1:
+        other = mul(other, alpha)
+    return _binary(add_op, input, other)
+
+
+@op("sub")
+def sub_op(b: Any, x: Any, y: Any) -> Any:
+    """x - y. Gradient: (grad, -grad)."""
+    return b.subtract(x, y)
+
+
+@sub_op.derivative
+def _(ctx: Any, g: Tensor) -> tuple[Tensor, Tensor]:
+    return g, -g
+
+
+def sub(input: Any, other: Any, *, alpha: Number = 1) -> Tensor:
+    """Elementwise ``input - alpha * other``.
+
+    >>> import plugtorch as pt
+    >>> pt.sub(pt.tensor([3.0]), 1)
+    tensor([2.])
+    """
+    if alpha != 1:
+        other = mul(other, alpha)
+    return _binary(sub_op, input, other)
+
+
+@op("mul")
+def mul_op(b: Any, x: Any, y: Any) -> Any:
+    """x * y. Gradient: (grad * y, grad * x)."""
+    return b.multiply(x, y)
+
+
+@mul_op.derivative
+def _(ctx: Any, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+    x, y = ctx.inputs
+    return (g * y if x.requires_grad else None), (g * x if y.requires_grad else None)
+
+
+def mul(input: Any, other: Any) -> Tensor:
+    """Elementwise product.
+
+    >>> import plugtorch as pt
+    >>> pt.mul(pt.tensor([2.0]), pt.tensor([3.0]))
+    tensor([6.])
+    """
+    return _binary(mul_op, input, other)
+
+
+@op("div")
+def div_op(b: Any, x: Any, y: Any) -> Any:
+    """x / y (true division). Gradient: (grad / y, -grad * x / y**2)."""
+    return b.divide(x, y)
+
+
+@div_op.derivative
+def _(ctx: Any, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+    x, y = ctx.inputs
+    gx = g / y if x.requires_grad else None
+    gy = -(g * x) / (y * y) if y.requires_grad else None
+    return gx, gy
+
+
+def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+    """Elementwise true division; integers give the default float dtype.
+
+    ``rounding_mode="floor"`` is floor division, ``"trunc"`` rounds toward zero.
+
+    >>> import plugtorch as pt
+    >>> pt.div(pt.tensor([1, 2]), 2)
+    tensor([0.5000, 1.0000])
+    """
+    if rounding_mode == "floor":
+        return floor_divide(input, other)
+    if rounding_mode == "trunc":
+        quotient = div(input, other)
+        result = ceil(quotient).where(quotient < 0, floor(quotient))
+        common = _common_dtype(input, other)
+        return result if common.is_floating_point else astype(result, common)
+    if rounding_mode is not None:
+        raise ValueError(f"rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
+    common = _common_dtype(input, other)
+    if not common.is_floating_point:
+        common = dtypes.get_default_dtype()
+    return _binary(div_op, input, other, common)
+
+
+true_divide = div
+
+
+def _common_dtype(a: Any, b: Any) -> dtypes.DType:
+    return dtypes.result_type((o._dtype, o.ndim) if isinstance(o, Tensor) else o for o in (a, b))
+
+
+@op("floor_divide", differentiable=False)
+def floor_divide_op(b: Any, x: Any, y: Any) -> Any:
+    """floor(x / y). Not differentiable."""
+    return b.floor_divide(x, y)
+
+
+def floor_divide(input: Any, other: Any) -> Tensor:
+    """Elementwise ``floor(input / other)`` (Python's ``//``). Not differentiable.
+
+    >>> import plugtorch as pt
+    >>> pt.floor_divide(pt.tensor([7, -7]), 2)
+    tensor([ 3, -4])
+    """
+    return _binary(floor_divide_op, input, other)
+
+
+@op("remainder")
+def remainder_op(b: Any, x: Any, y: Any) -> Any:
+    """x - floor(x / y) * y (sign of y, like Python). Gradient: (grad, -grad * floor(x/y))."""
+    return b.remainder(x, y)
+
+
+@remainder_op.derivative
+def _(ctx: Any, g: Tensor) -> tuple[Tensor, Tensor | None]:
+    x, y = ctx.inputs
+    return g, (-(g * floor_divide(x, y)) if y.requires_grad else None)
+
+
+def remainder(input: Any, other: Any) -> Tensor:
+    """Elementwise Python-style modulus ``input % other`` (result has the sign of other).
+
+    >>> import plugtorch as pt
+    >>> pt.remainder(pt.tensor([-3, 3]), 2)
+    tensor([1, 1])
+    """
+    return _binary(remainder_op, input, other)
+
+
+@op("pow", saves_output=True)
+def pow_op(b: Any, x: Any, y: Any) -> Any:
+    """x ** y. Gradient: (grad * y * x**(y-1), grad * x**y * log(x))."""
+    return b.pow(x, y)
+
+
+@pow_op.derivative
+def _(ctx: Any, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+    x, y = ctx.inputs
+    gx = g * y * pow(x, y - 1) if x.requires_grad else None
+    gy = None
+    if y.requires_grad:
+        safe = x.where(x != 0, 1.0)
+        gy = g * (ctx.output * log(safe)).where((x != 0) | (y < 0), 0.0)
+    return gx, gy
+
+
+def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001 (PyTorch's name)
+    """Elementwise power ``input ** exponent``.
+
+    Gradients ``grad * y * x**(y-1)`` and ``grad * x**y * log(x)``.
+
+    >>> import plugtorch as pt
+    >>> pt.pow(pt.tensor([2.0, 3.0]), 2)
+    tensor([4., 9.])
+    """
+    common = _common_dtype(input, exponent)
+    if common.is_integer and isinstance(exponent, int) and exponent < 0:
+        raise ValueError("integers to negative integer powers are not allowed")
+    return _binary(pow_op, input, exponent)
+
+
+def _tie_split(g: Tensor, x: Tensor, y: Tensor, x_wins: Tensor) -> tuple[Tensor, Tensor]:
+    tie = (x == y).to(g.dtype) * 0.5
+    wins = x_wins.to(g.dtype) + tie
+    return g * wins, g * (1 - wins)
+
+
+@op("maximum")
+def maximum_op(b: Any, x: Any, y: Any) -> Any:
+    """max(x, y), nan if either is nan. Gradient: to the larger; split equally on ties."""
+    return b.maximum(x, y)
+
+
+@maximum_op.derivative
+def _(ctx: Any, g: Tensor) -> tuple[Tensor, Tensor]:
+    x, y = ctx.inputs
+    return _tie_split(g, x, y, x > y)
+
+
+def maximum(input: Any, other: Any) -> Tensor:
+    """Elementwise maximum (propagates nan).
+
+    >>> import plugtorch as pt
+    >>> pt.maximum(pt.tensor([1.0, 5.0]), pt.tensor([3.0, 2.0]))
+    tensor([3., 5.])
+    """
+    return _binary(maximum_op, input, other)
+
+
+@op("minimum")
+def minimum_op(b: Any, x: Any, y: Any) -> Any:
+    """min(x, y), nan if either is nan. Gradient: to the smaller; split equally on ties."""
+    return b.minimum(x, y)
+
+
+@minimum_op.derivative
+def _(ctx: Any, g: Tensor) -> tuple[Tensor, Tensor]:
+    x, y = ctx.inputs
+    return _tie_split(g, x, y, x < y)
+
+
+def minimum(input: Any, other: Any) -> Tensor:
+    """Elementwise minimum (propagates nan).
+
+    >>> import plugtorch as pt
+    >>> pt.minimum(pt.tensor([1.0, 5.0]), pt.tensor([3.0, 2.0]))
+    tensor([1., 2.])
+    """
+    return _binary(minimum_op, input, other)
+
+
+def rsqrt(input: Tensor) -> Tensor:
+    """Elementwise ``1 / sqrt(x)`` (composite: reciprocal of sqrt).
+
+    >>> import plugtorch as pt
+    >>> pt.rsqrt(pt.tensor([4.0]))
+    tensor([0.5000])
+    """
+    return reciprocal(sqrt(input))
+
+
+def reciprocal(input: Tensor) -> Tensor:
+    """Elementwise ``1 / x`` (composite: division). Integers give floats.
+
+    >>> import plugtorch as pt
+    >>> pt.reciprocal(pt.tensor([2.0]))
+    tensor([0.5000])
+    """
+    return div(1.0, _float_input(input, "reciprocal"))
+
+
+def square(input: Tensor) -> Tensor:
+    """Elementwise ``x * x`` (composite).
+
+    >>> import plugtorch as pt
+    >>> pt.square(pt.tensor([3]))
+    tensor([9])
+    """
+    return mul(input, input)
