@@ -369,8 +369,13 @@ def main() -> None:
     for label, ours, theirs in cases:
         if args.only and args.only not in label:
             continue
-        t_np = median_ms(ours("numpy"), args.repeat)
-        t_nb = median_ms(ours("numba"), args.repeat)
+        try:
+            t_np = median_ms(ours("numpy"), args.repeat)
+            t_nb = median_ms(ours("numba"), args.repeat)
+        except Exception as error:  # noqa: BLE001 (the core is edited concurrently)
+            print(f"{label:<50} failed: {error!r}")
+            rows.append((label, "failed", repr(error)[:60], "", "", ""))
+            continue
         t_th = median_ms(theirs(torch), args.repeat) if torch and theirs else float("nan")
         row = (
             label,
