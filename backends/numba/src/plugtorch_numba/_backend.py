@@ -468,7 +468,7 @@ class NumbaBackend(NumpyBackend):
             _nn.max_pool2d_forward,
             (x, *kernel, *stride, *padding, out, argmax),
             x.shape[0] * x.shape[1],
-            x.size,
+            out.size * kernel[0] * kernel[1] * _BRANCHY,
         )
         return out, argmax
 
@@ -503,7 +503,7 @@ class NumbaBackend(NumpyBackend):
             _nn.avg_pool2d_forward,
             (x, *kernel, *stride, *padding, out),
             x.shape[0] * x.shape[1],
-            x.size,
+            out.size * kernel[0] * kernel[1] * _BRANCHY,
         )
         return out
 
@@ -549,6 +549,11 @@ class NumbaBackend(NumpyBackend):
             flat[0].size,
         )
         return tuple(a.reshape(param.shape) for a in new)  # type: ignore[return-value]
+
+
+# parallel_blocks decides from an element count calibrated on vectorised streaming loops; the
+# pooling windows' scalar, branchy loops cost about this many times more per element.
+_BRANCHY = 4
 
 
 def _small_gemm(groups: int, out_channels: int, patch: int) -> bool:
