@@ -46,9 +46,14 @@ def median_ms(fn: Callable[[], Any], repeat: int, warmup: int = 3) -> float:
     # Let the previous framework's idle threads stop spinning first: PyTorch's OpenMP threads
     # keep spinning after a parallel region and, on two cores, starved OpenBLAS's threads in
     # the next numpy measurement (a 2.8 ms case measured 900 ms right after a torch case).
+    # Then warm up for a fixed time, not a fixed count: after an idle pause the cores need
+    # tens of milliseconds to clock up again (a 1 ms case measured 1.5x slower right after).
     time.sleep(0.3)
-    for _ in range(warmup):
+    start = time.perf_counter()
+    done = 0
+    while done < warmup or time.perf_counter() - start < 0.25:
         fn()
+        done += 1
     times = []
     for _ in range(repeat):
         start = time.perf_counter()

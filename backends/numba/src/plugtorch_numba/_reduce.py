@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from plugtorch_numba._threads import parallel_blocks
+from plugtorch_numba._threads import num_threads, parallel_blocks
 
 __all__ = ["reduce_sum_max_min"]
 
@@ -16,7 +16,7 @@ _MIN_COLUMNS = 64
 # The column-sum kernel splits the reduced axis into chunks of at least this many rows when
 # that is needed to give every thread a few tasks.
 _MIN_CHUNK_ROWS = 64
-_MIN_TASKS = 8
+_MIN_TASKS = 2 * num_threads()  # more, smaller chunks measured slower (1.2 vs 1.0-1.1 ms)
 
 
 def _dense_perm(x: np.ndarray) -> tuple[np.ndarray, list[int]] | None:
