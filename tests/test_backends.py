@@ -141,7 +141,9 @@ def test_generic_adapter_runs_a_model() -> None:
 
 def test_cli_backends_lists_numpy() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "plugtorch.cli", "backends"], capture_output=True, text=True,
+        [sys.executable, "-m", "plugtorch.cli", "backends"],
+        capture_output=True,
+        text=True,
         timeout=120,
     )
     assert result.returncode == 0, result.stderr

@@ -9,43 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 import plugtorch as pt
-from op_db import OPS, OpInfo, sample_values
-
-SHAPES = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4)
-
-
-@st.composite
-def op_inputs(draw: st.DrawFn, info: OpInfo) -> list[np.ndarray]:
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    min_dims = info.extra.get("min_dims", 0)
-    if info.shapes == "fixed":
-        shapes = list(info.extra["shapes"])
-    elif info.shapes == "matmul":
-        n, k, m = (draw(st.integers(1, 4)) for _ in range(3))
-        batch = draw(hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=3))
-        left_batch = batch if draw(st.booleans()) else batch[1:]
-        kind = draw(st.sampled_from(["matrix", "vector_left", "vector_right"]))
-        left = (k,) if kind == "vector_left" else left_batch + (n, k)
-        right = (k,) if kind == "vector_right" else batch + (k, m)
-        shapes = [left, right]
-    elif info.arity == 1 or info.shapes == "same":
-        shape = draw(hnp.array_shapes(min_dims=min_dims, max_dims=3, min_side=1, max_side=4))
-        shapes = [shape] * info.arity
-    else:
-        result = draw(
-            hnp.mutually_broadcastable_shapes(
-                num_shapes=info.arity, min_dims=min_dims, max_dims=3, min_side=1, max_side=4
-            )
-        )
-        shapes = list(result.input_shapes)
-    values = [sample_values(rng, s, info.domain) for s in shapes]
-    if "first_scale" in info.extra:
-        values[0] = values[0] * info.extra["first_scale"]
-    return values
+from plugtorch.testing.op_db import OPS, OpInfo, op_inputs
 
 
 def _tensors(values: list[np.ndarray], requires_grad: bool) -> list[pt.Tensor]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import inspect
 
 import plugtorch as pt
-from op_db import BY_NAME
+from plugtorch.testing.op_db import BY_NAME
 from plugtorch.ops import REGISTRY
 
 
 def test_every_registered_op_has_an_op_db_entry() -> None:
     missing = sorted(set(REGISTRY) - set(BY_NAME))
-    assert not missing, f"ops without a test entry in tests/op_db.py: {missing}"
+    assert not missing, f"ops without a test entry in plugtorch/testing/op_db.py: {missing}"
 
 
 def test_op_db_names_only_registered_ops() -> None:

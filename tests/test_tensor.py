@@ -93,9 +93,18 @@ def test_creation_functions() -> None:
 
 
 INDEX_CASES = [
-    (1,), (-1,), (slice(None, None, 2),), (Ellipsis, 0), (None, 1), (slice(1, None), None, 0),
-    (0, slice(None, None, -1)), ([0, 2],), (np.array([[0, 1], [2, 0]]),),
-    (slice(None), [1, 0]), ([0, 1], [1, 0]), (Ellipsis, [0, 0]),
+    (1,),
+    (-1,),
+    (slice(None, None, 2),),
+    (Ellipsis, 0),
+    (None, 1),
+    (slice(1, None), None, 0),
+    (0, slice(None, None, -1)),
+    ([0, 2],),
+    (np.array([[0, 1], [2, 0]]),),
+    (slice(None), [1, 0]),
+    ([0, 1], [1, 0]),
+    (Ellipsis, [0, 0]),
 ]
 
 
@@ -171,9 +180,7 @@ def test_reductions_match_numpy() -> None:
     np.testing.assert_allclose(x.mean(1, keepdim=True).numpy(), host.mean(1, keepdims=True))
     np.testing.assert_allclose(x.std(0).numpy(), host.std(0, ddof=1))
     np.testing.assert_allclose(x.var(0, unbiased=False).numpy(), host.var(0))
-    np.testing.assert_allclose(
-        pt.logsumexp(x, 2).numpy(), np.log(np.exp(host).sum(2)), rtol=1e-12
-    )
+    np.testing.assert_allclose(pt.logsumexp(x, 2).numpy(), np.log(np.exp(host).sum(2)), rtol=1e-12)
     values, indices = x.max(1)
     np.testing.assert_allclose(values.numpy(), host.max(1))
     np.testing.assert_array_equal(indices.numpy(), host.argmax(1))

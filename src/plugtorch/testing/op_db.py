@@ -370,6 +370,43 @@ def _avg_pool_grad(g: Any) -> Any:
 BY_NAME = {info.name: info for info in OPS}
 
 
+def op_inputs(info: OpInfo) -> Any:
+    """A Hypothesis strategy for float64 input arrays of ``info`` (needs ``hypothesis``)."""
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+
+    @st.composite
+    def draw_inputs(draw: Any) -> list[np.ndarray]:
+        rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+        min_dims = info.extra.get("min_dims", 0)
+        if info.shapes == "fixed":
+            shapes = list(info.extra["shapes"])
+        elif info.shapes == "matmul":
+            n, k, m = (draw(st.integers(1, 4)) for _ in range(3))
+            batch = draw(hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=3))
+            left_batch = batch if draw(st.booleans()) else batch[1:]
+            kind = draw(st.sampled_from(["matrix", "vector_left", "vector_right"]))
+            left = (k,) if kind == "vector_left" else left_batch + (n, k)
+            right = (k,) if kind == "vector_right" else batch + (k, m)
+            shapes = [left, right]
+        elif info.arity == 1 or info.shapes == "same":
+            shape = draw(hnp.array_shapes(min_dims=min_dims, max_dims=3, min_side=1, max_side=4))
+            shapes = [shape] * info.arity
+        else:
+            result = draw(
+                hnp.mutually_broadcastable_shapes(
+                    num_shapes=info.arity, min_dims=min_dims, max_dims=3, min_side=1, max_side=4
+                )
+            )
+            shapes = list(result.input_shapes)
+        values = [sample_values(rng, s, info.domain) for s in shapes]
+        if "first_scale" in info.extra:
+            values[0] = values[0] * info.extra["first_scale"]
+        return values
+
+    return draw_inputs()
+
+
 def sample_values(rng: np.random.Generator, shape: tuple[int, ...], domain: str) -> np.ndarray:
     """Float64 values in the domain where an op is smooth."""
     if domain == "positive":
