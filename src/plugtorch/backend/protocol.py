@@ -8,7 +8,7 @@ The core calls only these. They are *strict*:
   same-dtype arrays, all three of one shape;
 * no primitive mutates its inputs; results may be views only where the primitive is a view in
   the array API standard (``reshape`` of a contiguous array, ``permute_dims``, ``broadcast_to``,
-  ``getitem`` with basic indices);
+  ``getitem`` with basic indices, ``flip``); since nothing mutates arrays, a view is always safe;
 * dtypes are plugtorch :class:`~plugtorch.dtypes.DType` values; the backend maps them;
 * ``axis`` arguments are always a tuple of non-negative ints (reductions) or one non-negative int,
   already validated by the core; index arrays passed to ``take``/``take_along_axis``/

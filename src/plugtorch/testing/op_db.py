@@ -197,25 +197,25 @@ OPS: list[OpInfo] = [
     ),
     OpInfo(
         "take",
-        lambda x: x.reshape(-1)[pt.tensor([0, 0])],
+        lambda x: x.reshape(-1)[pt.tensor([0, 0], backend=x.backend)],
         ref=lambda x: x.reshape(-1)[[0, 0]],
         public="index_select",
     ),
     OpInfo(
         "index_add",
-        lambda x: pt.index_add(x, 0, pt.tensor([0, 0]), x[:1].expand((2,) + x.shape[1:])),
+        lambda x: pt.index_add(x, 0, pt.tensor([0, 0], backend=x.backend), x[:1].expand((2,) + x.shape[1:])),
         ref=lambda x: _np_index_add(x),
         extra={"min_dims": 1},
     ),
     OpInfo(
         "gather",
-        lambda x: pt.gather(x, 0, pt.zeros(x.shape, dtype=pt.int64)),
+        lambda x: pt.gather(x, 0, pt.zeros(x.shape, dtype=pt.int64, backend=x.backend)),
         ref=lambda x: np.take_along_axis(x, np.zeros(x.shape, np.int64), 0),
         extra={"min_dims": 1},
     ),
     OpInfo(
         "scatter_add",
-        lambda x: pt.scatter_add(x, 0, pt.zeros(x.shape, dtype=pt.int64), x),
+        lambda x: pt.scatter_add(x, 0, pt.zeros(x.shape, dtype=pt.int64, backend=x.backend), x),
         ref=lambda x: _np_scatter_first(x),
         extra={"min_dims": 1},
     ),
@@ -236,7 +236,7 @@ def _activation_grad(function: Any, g: Any, x: Any) -> Any:
 def _getitem_grad(x: Any) -> Any:
     # getitem's backward op, reached the way autograd reaches it: differentiate a slice.
     padded_shape = x.shape[:-1] + (x.shape[-1] + 1,)
-    base = pt.zeros(padded_shape, dtype=x.dtype, requires_grad=True)
+    base = pt.zeros(padded_shape, dtype=x.dtype, backend=x.backend, requires_grad=True)
     (grad,) = pt.autograd.grad(base[..., 1:], base, grad_outputs=x, create_graph=True)
     return grad
 
@@ -361,7 +361,10 @@ def _np_conv2d(x: np.ndarray, w: np.ndarray, stride: int, padding: int) -> np.nd
 
 def _avg_pool_grad(g: Any) -> Any:
     base = pt.zeros(
-        g.shape[:2] + (g.shape[2] * 2, g.shape[3] * 2), dtype=g.dtype, requires_grad=True
+        g.shape[:2] + (g.shape[2] * 2, g.shape[3] * 2),
+        dtype=g.dtype,
+        backend=g.backend,
+        requires_grad=True,
     )
     (grad,) = pt.autograd.grad(F.avg_pool2d(base, 2), base, grad_outputs=g, create_graph=True)
     return grad
