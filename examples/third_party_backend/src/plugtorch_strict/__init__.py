@@ -1,0 +1,65 @@
+"""plugtorch-strict: a plugtorch backend over ``array_api_strict``.
+
+``array_api_strict`` is the array API standard's own strict implementation: it refuses anything
+the standard does not promise. That makes it a good way to show (and check) that plugtorch needs
+nothing beyond the standard from a backend: :class:`~plugtorch.backend.ArrayAPIBackend` turns the
+namespace into a complete backend, and this package only adds
+
+* a name (``"strict"``) and the entry point that registers it;
+* the device mapping (plugtorch's ``"cpu"`` is array-api-strict's ``CPU_DEVICE``);
+* ``is_available`` with a reason a user can act on;
+* ordering comparisons (``less`` ...) on bool arrays, which the standard leaves out (it orders
+  real numbers only) but the protocol's comparisons accept: compared as 0/1.
+
+See ``docs/backend-authoring.md`` in the plugtorch repository for the walk-through.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from plugtorch.backend import ArrayAPIBackend
+
+__all__ = ["StrictBackend", "create_backend"]
+__version__ = "0.1.0"
+
+
+class StrictBackend(ArrayAPIBackend):
+    """plugtorch's primitives, computed by ``array_api_strict``."""
+
+    def __init__(self, name: str = "strict") -> None:
+        import array_api_strict
+
+        super().__init__(array_api_strict, name=name, devices=("cpu",), host_memory=True)
+        self._device = array_api_strict.Device("CPU_DEVICE")
+
+    def is_available(self) -> tuple[bool, str]:
+        try:
+            import array_api_strict  # noqa: F401
+        except ImportError as error:  # pragma: no cover - the package depends on it
+            return False, f"array-api-strict is not importable ({error}): pip install it"
+        return True, ""
+
+    # The standard orders real numbers only; plugtorch compares bools too (False < True).
+    def _orderable(self, x: Any) -> Any:
+        return self.xp.astype(x, self.xp.uint8) if x.dtype == self.xp.bool else x
+
+    def less(self, x: Any, y: Any) -> Any:
+        return self.xp.less(self._orderable(x), self._orderable(y))
+
+    def less_equal(self, x: Any, y: Any) -> Any:
+        return self.xp.less_equal(self._orderable(x), self._orderable(y))
+
+    def greater(self, x: Any, y: Any) -> Any:
+        return self.xp.greater(self._orderable(x), self._orderable(y))
+
+    def greater_equal(self, x: Any, y: Any) -> Any:
+        return self.xp.greater_equal(self._orderable(x), self._orderable(y))
+
+    def full(self, shape: tuple[int, ...], value: Any, dtype: Any) -> Any:
+        return self.xp.full(shape, value, dtype=self.native_dtype(dtype), device=self._device)
+
+
+def create_backend() -> StrictBackend:
+    """Entry point of the ``plugtorch.backends`` group (``strict = plugtorch_strict:...``)."""
+    return StrictBackend()
