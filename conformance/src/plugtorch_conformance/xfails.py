@@ -6,14 +6,15 @@ One entry per line: a test id pattern, then ``#`` and the reason, which is requi
     test_primitives.py::test_elementwise[sin-float32]   # our sinf is 2 ulp off near pi/2
     test_ops.py::test_gradcheck[conv2d*]                 # no float64 on this device
 
-Patterns are ``fnmatch`` globs matched against ``FILE::TEST[PARAMS]``; a pattern without ``::``
+Patterns are globs (``*`` any run of characters, ``?`` one; brackets are literal, as in test
+ids) matched against ``FILE::TEST[PARAMS]``; a pattern without ``::``
 is matched against ``TEST[PARAMS]`` alone. Expected failures are strict: one that passes fails
 the run, and so does a pattern that matches no test (it is stale).
 """
 
 from __future__ import annotations
 
-import fnmatch
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,7 +36,12 @@ class XfailEntry:
 
     def matches(self, test_id: str) -> bool:
         target = test_id if "::" in self.pattern else test_id.split("::", 1)[-1]
-        return fnmatch.fnmatchcase(target, self.pattern)
+        return _compile(self.pattern).fullmatch(target) is not None
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.compile("".join(parts), re.DOTALL)
 
 
 def parse_xfails(text: str, source: str = FILE_NAME) -> list[XfailEntry]:
