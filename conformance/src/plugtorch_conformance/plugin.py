@@ -134,11 +134,28 @@ class ConformancePlugin:
                 item.add_marker(pytest.mark.xfail(reason=entry.reason, strict=True))
 
     # --- counting ----------------------------------------------------------------------
-    @pytest.hookimpl(hookwrapper=True)
+    @pytest.hookimpl(hookwrapper=True, trylast=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Any:
+        # Count the examples Hypothesis generates and runs (every @given in the test, nested
+        # ones included), plus cases the suite records itself with _state.record_case().
+        from hypothesis.statistics import collector
+
         _state.take_case_count()
-        yield
-        item.user_properties.append(("conformance_cases", _state.take_case_count()))
+        previous = collector.value
+        generated = 0
+
+        def note_statistics(stats: Any) -> None:
+            nonlocal generated
+            for phase in ("reuse-phase", "generate-phase"):
+                for case in stats.get(phase, {}).get("test-cases", ()):
+                    generated += case.get("status") in ("valid", "interesting")
+            if previous is not None:
+                previous(stats)
+
+        with collector.with_value(note_statistics):
+            yield
+        count = generated + _state.take_case_count()
+        item.user_properties.append(("conformance_cases", count))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         area = area_of(report.nodeid)
