@@ -271,6 +271,7 @@ def pytest_configure(config: pytest.Config) -> None:
         import hypothesis.core
 
         seed = random.randrange(2**32) if seed is None else seed
+        config.option.conformance_seed = seed  # pytest-xdist hands the options to its workers
         hypothesis.core.global_force_seed = seed  # what pytest's --hypothesis-seed sets
     else:
         seed = None
