@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib
 import os
 import random
+import sys
 from collections import Counter, defaultdict
 from importlib import metadata, resources
 from pathlib import Path
@@ -218,6 +219,8 @@ def _resolve(spec: str) -> tuple[str, Any, str, str, str | None]:
 
     if ":" in spec:
         module_name, _, attribute = spec.partition(":")
+        if os.getcwd() not in sys.path:  # a backend not packaged yet lives where you are
+            sys.path.insert(0, os.getcwd())
         source = getattr(importlib.import_module(module_name), attribute)
         is_factory = isinstance(source, type) or not hasattr(source, "capabilities")
         backend = source() if is_factory else source

@@ -1,0 +1,11 @@
+"""plugtorch-conformance: prove a backend right with one command.
+
+    plugtorch-conformance --backend NAME [--profile ci|thorough]
+
+or, inside pytest, ``pytest -p plugtorch_conformance.plugin --backend NAME --pyargs
+plugtorch_conformance.suite``. Areas: primitives (every protocol primitive against numpy in
+float64), ops (every registered op through the core, forward and gradients), accelerated
+(declared optional primitives against the core's decomposition), capabilities, determinism.
+"""
+
+__version__ = "0.1.0"

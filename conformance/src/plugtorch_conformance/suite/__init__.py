@@ -1,0 +1,1 @@
+"""The conformance tests (run them through ``plugtorch-conformance`` or the pytest plugin)."""

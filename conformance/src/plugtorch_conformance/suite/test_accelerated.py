@@ -1,0 +1,152 @@
+"""Area "accelerated": each optional primitive a backend declares against the core's
+decomposition of the same op, on the same backend (forward values and gradients).
+
+The decomposition runs on a view of the backend that declares no optional primitive, so the
+core takes its own path; both paths see the same arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, Callable
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import plugtorch as pt
+from plugtorch import dtypes
+from plugtorch.backend.protocol import OPTIONAL_PRIMITIVES
+from plugtorch_conformance.plugin import target
+from plugtorch_conformance.support import assert_close
+from plugtorch_conformance.tolerances import tolerance
+
+F = pt.nn.functional
+
+
+class Undeclared:
+    """The backend under test with its optional primitives hidden from the core."""
+
+    def __init__(self, backend: Any, keep: frozenset[str] = frozenset()) -> None:
+        self._backend = backend
+        self.name = f"{backend.name}-decomposed"
+        self.capabilities = replace(backend.capabilities, primitives=keep)
+
+    def __getattr__(self, name: str) -> Any:
+        if name in OPTIONAL_PRIMITIVES and name not in self.capabilities.primitives:
+            raise AssertionError(f"the core called undeclared optional primitive {name!r}")
+        return getattr(self._backend, name)
+
+
+def _images(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    return rng.standard_normal(shape)
+
+
+# primitive -> (function of tensors, input shapes); gradients are checked for every input.
+CASES: dict[str, tuple[Callable[..., Any], list[tuple[int, ...]]]] = {
+    "sigmoid": (pt.sigmoid, [(3, 1025)]),
+    "relu": (pt.relu, [(3, 1025)]),
+    "silu": (lambda x: F.silu(x), [(3, 1025)]),
+    "softmax": (lambda x: F.softmax(x, dim=-1), [(4, 7)]),
+    "log_softmax": (lambda x: F.log_softmax(x, dim=1), [(4, 7, 3)]),
+    "conv2d": (lambda x, w: F.conv2d(x, w, stride=2, padding=1), [(2, 3, 9, 9), (4, 3, 3, 3)]),
+    "conv2d_backward": (lambda x, w: F.conv2d(x, w, padding=2, dilation=2),
+                        [(2, 2, 8, 8), (3, 2, 3, 3)]),
+    "max_pool2d": (lambda x: F.max_pool2d(x, 3, stride=2, padding=1), [(2, 3, 9, 9)]),
+    "max_pool2d_backward": (lambda x: F.max_pool2d(x, 2), [(2, 3, 8, 8)]),
+    "avg_pool2d": (lambda x: F.avg_pool2d(x, 3, stride=2, padding=1), [(2, 3, 9, 9)]),
+    "avg_pool2d_backward": (lambda x: F.avg_pool2d(x, 2), [(2, 3, 8, 8)]),
+}
+
+
+def _adam_case(backend: Any, rng: np.random.Generator, dtype: dtypes.DType) -> list[np.ndarray]:
+    param = pt.tensor(rng.standard_normal((5, 1025)), dtype=dtype, backend=backend,
+                      requires_grad=True)
+    optimizer = pt.optim.AdamW([param], lr=1e-2, weight_decay=0.1)
+    for step in range(3):
+        param.grad = pt.tensor(rng.standard_normal((5, 1025)) * (step + 1), dtype=dtype,
+                               backend=backend)
+        optimizer.step()
+    return [param.detach().to("numpy").numpy()]
+
+
+def _run(backend: Any, primitive: str, values: list[np.ndarray], dtype: dtypes.DType) -> list:
+    if primitive == "adam_step":
+        return _adam_case(backend, np.random.default_rng(int(values[0].sum() * 1000) % 2**32),
+                          dtype)
+    function, _ = CASES[primitive]
+    tensors = [pt.tensor(v, dtype=dtype, backend=backend, requires_grad=True) for v in values]
+    out = function(*tensors)
+    cotangent = pt.tensor(np.linspace(-1, 1, out.numel()).reshape(out.shape), dtype=dtype,
+                          backend=backend)
+    grads = pt.autograd.grad(out, tensors, cotangent)
+    return [out.detach().to("numpy").numpy()] + [g.to("numpy").numpy() for g in grads]
+
+
+def _declared() -> list[Any]:
+    caps = target().backend.capabilities
+    floats = [d for d in (dtypes.float32, dtypes.float64) if d in caps.dtypes]
+    return [
+        pytest.param(p, d, id=f"{p}-{d.name}") for p in sorted(caps.primitives) for d in floats
+    ]
+
+
+@pytest.mark.parametrize("primitive, dtype", _declared())
+def test_declared_primitive_matches_decomposition(primitive: str, dtype: dtypes.DType) -> None:
+    backend = target().backend
+    if primitive not in CASES and primitive != "adam_step":
+        pytest.fail(f"declared optional primitive {primitive!r} has no conformance case")
+    shapes = CASES[primitive][1] if primitive in CASES else [(1,)]
+    decomposed = Undeclared(backend)
+    pt.register_backend(decomposed.name, decomposed)
+
+    # Large magnitudes too: the decompositions are numerically stable (max-subtracted softmax,
+    # exp(-|x|) sigmoid), so an accelerated primitive must be as well.
+    @given(st.integers(0, 2**32 - 1), st.sampled_from([1.0, 1.0, 30.0, 1000.0]))
+    def check(seed: int, scale: float) -> None:
+        rng = np.random.default_rng(seed)
+        values = [_images(rng, s) * scale for s in shapes]
+        fast = _run(backend, primitive, values, dtype)
+        slow = _run(decomposed, primitive, values, dtype)
+        for index, (a, b) in enumerate(zip(fast, slow)):
+            assert_close(a, b.astype(a.dtype), dtype, tolerance(dtype, "gradient"),
+                         f"{primitive} output #{index} vs decomposition")
+
+    check()
+
+
+def test_no_undeclared_primitive_is_called() -> None:
+    """Every op in the op database runs on a view that raises on undeclared primitives."""
+    from plugtorch.testing.op_db import OPS
+
+    backend = target().backend
+    guarded = Undeclared(backend, keep=backend.capabilities.primitives)
+    name = f"{backend.name}-guarded"
+    guarded.name = name
+    pt.register_backend(name, guarded)
+    rng = np.random.default_rng(0)
+    dtype = dtypes.float64 if dtypes.float64 in backend.capabilities.dtypes else dtypes.float32
+    for info in OPS:
+        from plugtorch.testing.op_db import sample_values
+
+        if info.shapes == "fixed":
+            shapes = info.extra["shapes"]
+        elif info.shapes == "matmul":
+            shapes = [(2, 3), (3, 2)]
+        else:
+            shapes = [(2, 3)] * info.arity
+        tensors = [pt.tensor(sample_values(rng, s, info.domain), dtype=dtype, backend=guarded,
+                             requires_grad=info.differentiable) for s in shapes]
+        out = info.call(*tensors)
+        if out.requires_grad:
+            out.sum().backward()
+    for step_backend in (guarded,):
+        param = pt.zeros(3, backend=step_backend, dtype=dtype, requires_grad=True)
+        param.grad = pt.ones(3, backend=step_backend, dtype=dtype)
+        pt.optim.Adam([param]).step()
+
+
+def test_every_optional_primitive_has_a_case() -> None:
+    missing = sorted(set(OPTIONAL_PRIMITIVES) - set(CASES) - {"adam_step"})
+    assert not missing, f"optional primitives the suite cannot check: {missing}"

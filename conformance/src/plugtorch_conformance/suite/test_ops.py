@@ -1,0 +1,96 @@
+"""Area "ops": every registered op through the core on the backend under test.
+
+Forward values are compared with the numpy reference backend (float64), gradients with the
+reference's gradients and, where the backend holds float64, with central differences
+(``gradcheck``). The sample inputs come from ``plugtorch.testing.op_db``, one entry per op.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+
+import plugtorch as pt
+from plugtorch import dtypes
+from plugtorch.ops import REGISTRY
+from plugtorch.testing.op_db import BY_NAME, OPS, OpInfo, op_inputs
+from plugtorch_conformance.plugin import target
+from plugtorch_conformance.support import assert_close
+from plugtorch_conformance.tolerances import tolerance
+
+REFERENCE = "numpy"
+
+
+def _dtype() -> dtypes.DType:
+    declared = target().backend.capabilities.dtypes
+    return dtypes.float64 if dtypes.float64 in declared else dtypes.float32
+
+
+def _run(info: OpInfo, values: list[np.ndarray], backend: Any, dtype: dtypes.DType) -> tuple:
+    nondiff = info.extra.get("nondiff_args", ())
+    tensors = [
+        pt.tensor(v, dtype=dtype, backend=backend,
+                  requires_grad=info.differentiable and i not in nondiff)
+        for i, v in enumerate(values)
+    ]
+    out = info.call(*tensors)
+    grads: tuple = ()
+    if info.differentiable and out.requires_grad:
+        wanted = [t for t in tensors if t.requires_grad]
+        cotangent = pt.tensor(np.linspace(0.5, 1.5, max(out.numel(), 1))[: out.numel()]
+                              .reshape(out.shape), dtype=dtype, backend=backend)
+        grads = pt.autograd.grad(out, wanted, cotangent, allow_unused=True)
+    host_grads = tuple(None if g is None else g.detach().to(REFERENCE).numpy() for g in grads)
+    return out.detach().to(REFERENCE).numpy(), host_grads
+
+
+@pytest.mark.parametrize("name", [pytest.param(i.name, id=i.name) for i in OPS])
+def test_op_forward_and_gradients_match_reference(name: str) -> None:
+    info = BY_NAME[name]
+    backend = target().backend
+    dtype = _dtype()
+
+    @given(op_inputs(info))
+    def check(values: list[np.ndarray]) -> None:
+        values = [v.astype(dtype.numpy).astype(np.float64) for v in values]
+        got, got_grads = _run(info, values, backend, dtype)
+        expected, expected_grads = _run(info, values, pt.get_backend(REFERENCE), dtypes.float64)
+        out_dtype = dtypes.from_numpy_dtype(got.dtype)
+        kind = "gradient" if dtype is dtypes.float32 else "transcendental"
+        tol = tolerance(out_dtype, kind) if out_dtype.is_floating_point else tolerance(out_dtype, "exact")
+        assert_close(got, expected.astype(got.dtype), out_dtype, tol, f"{name} forward")
+        for index, (g, e) in enumerate(zip(got_grads, expected_grads)):
+            if g is None or e is None:
+                assert g is None and e is None, f"{name}: gradient #{index} missing on one side"
+                continue
+            assert_close(g, e.astype(g.dtype), dtype, tolerance(dtype, "gradient"),
+                         f"{name} gradient #{index}")
+
+    check()
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param(i.name, id=i.name) for i in OPS if i.differentiable]
+)
+def test_op_gradcheck(name: str) -> None:
+    info = BY_NAME[name]
+    backend = target().backend
+    if dtypes.float64 not in backend.capabilities.dtypes:
+        pytest.skip("the backend does not declare float64; gradcheck needs it")
+    nondiff = info.extra.get("nondiff_args", ())
+
+    @given(op_inputs(info))
+    def check(values: list[np.ndarray]) -> None:
+        tensors = [pt.tensor(v, dtype=pt.float64, backend=backend, requires_grad=i not in nondiff)
+                   for i, v in enumerate(values)]
+        assert pt.autograd.gradcheck(info.call, tensors, **info.extra.get("gradcheck", {}))
+
+    check()
+
+
+def test_every_registered_op_has_a_sample() -> None:
+    missing = sorted(set(REGISTRY) - set(BY_NAME))
+    assert not missing, f"registered ops without an entry in plugtorch.testing.op_db: {missing}"
