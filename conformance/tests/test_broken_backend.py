@@ -32,7 +32,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "plugtorch_broken.py").write_text(BROKEN_MODULE)
     info = root / "plugtorch_broken-0.1.0.dist-info"
     info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: plugtorch-broken\nVersion: 0.1.0\n")
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: plugtorch-broken\nVersion: 0.1.0\n"
+    )
     (info / "entry_points.txt").write_text(
         "[plugtorch.backends]\nbroken = plugtorch_broken:create_backend\n"
     )

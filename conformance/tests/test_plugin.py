@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from plugtorch_conformance.plugin import area_of
 from plugtorch_conformance.xfails import XfailError, match, parse_xfails
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from plugtorch_numpy import NumpyBackend
 
 from plugtorch import dtypes
-from plugtorch_numpy import NumpyBackend
 
 __all__ = [
     "WrongBackend",

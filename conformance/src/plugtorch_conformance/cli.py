@@ -15,11 +15,16 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
         prog="plugtorch-conformance",
         description="Run the plugtorch conformance suite against a backend.",
     )
-    parser.add_argument("--backend", help="installed backend name (default: PLUGTORCH_BACKEND "
-                        "or numpy)")
+    parser.add_argument(
+        "--backend", help="installed backend name (default: PLUGTORCH_BACKEND or numpy)"
+    )
     parser.add_argument("--backend-factory", help="module:callable making a backend object")
-    parser.add_argument("--profile", choices=("ci", "thorough"), default=None,
-                        help="Hypothesis profile: ci (quick, default) or thorough")
+    parser.add_argument(
+        "--profile",
+        choices=("ci", "thorough"),
+        default=None,
+        help="Hypothesis profile: ci (quick, default) or thorough",
+    )
     parser.add_argument("--xfails", help="expected-failures file (default: the backend's own)")
     parser.add_argument("-k", dest="keyword", help="only tests matching this pytest expression")
     parser.add_argument("pytest_args", nargs="*", help="extra arguments for pytest (after --)")
@@ -28,8 +33,20 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
 
 def pytest_args(args: argparse.Namespace) -> list[str]:
     suite = Path(__file__).resolve().parent / "suite"
-    argv = [str(suite), "-p", "plugtorch_conformance.plugin", "-p", "no:cacheprovider", "-q",
-            "--rootdir", str(suite), "-o", "addopts=", "-o", "testpaths="]
+    argv = [
+        str(suite),
+        "-p",
+        "plugtorch_conformance.plugin",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "--rootdir",
+        str(suite),
+        "-o",
+        "addopts=",
+        "-o",
+        "testpaths=",
+    ]
     if args.backend:
         argv += ["--backend", args.backend]
     if args.backend_factory:

@@ -36,6 +36,7 @@ def target() -> _state.Context:
     """The backend under test (``.name``, ``.backend``, ``.package``, ``.version``, ...)."""
     return _state.current()
 
+
 PROFILES = {
     "ci": {"max_examples": 8, "derandomize": True},
     "thorough": {"max_examples": 250, "derandomize": False},

@@ -60,8 +60,19 @@ def declared(backend: Any, candidates: Sequence[dtypes.DType]) -> list[dtypes.DT
 def _specials(dtype: dtypes.DType) -> np.ndarray:
     info = np.finfo(dtype.numpy)
     return np.array(
-        [np.nan, np.inf, -np.inf, -0.0, 0.0, float(info.max) / 2, float(info.tiny), -float(info.tiny),
-         float(info.smallest_subnormal), 1e-7, -1e7],
+        [
+            np.nan,
+            np.inf,
+            -np.inf,
+            -0.0,
+            0.0,
+            float(info.max) / 2,
+            float(info.tiny),
+            -float(info.tiny),
+            float(info.smallest_subnormal),
+            1e-7,
+            -1e7,
+        ],
         dtype=dtype.numpy,
     )
 
@@ -113,7 +124,7 @@ def make_values(
 
 
 def to_backend(backend: Any, values: np.ndarray, dtype: dtypes.DType, layout: str) -> Any:
-    """``values`` on ``backend`` in ``layout`` (views are made with the backend's own primitives)."""
+    """``values`` on ``backend`` in ``layout`` (views made with the backend's own primitives)."""
     if layout == "contiguous" or values.ndim == 0:
         return backend.asarray(values, dtype)
     if layout == "transposed":
@@ -180,8 +191,14 @@ def call(backend: Any, name: str, *args: Any, **kwargs: Any) -> Any:
 
 
 def assert_close(
-    got: np.ndarray, expected: np.ndarray, dtype: dtypes.DType, tol: Tolerance, what: str,
-    scale: np.ndarray | None = None, *, signed_zeros: bool = True,
+    got: np.ndarray,
+    expected: np.ndarray,
+    dtype: dtypes.DType,
+    tol: Tolerance,
+    what: str,
+    scale: np.ndarray | None = None,
+    *,
+    signed_zeros: bool = True,
 ) -> None:
     """``got`` (from the backend) against ``expected`` (numpy reference rounded to dtype).
 
@@ -200,8 +217,10 @@ def assert_close(
             same = got == expected
         if not np.all(same):
             bad = np.argwhere(~np.asarray(same))[:5].tolist()
-            raise AssertionError(f"{what}: values differ at {bad}: got {got[~same][:5]}, "
-                                 f"expected {expected[~same][:5]}")
+            raise AssertionError(
+                f"{what}: values differ at {bad}: got {got[~same][:5]}, "
+                f"expected {expected[~same][:5]}"
+            )
         if dtype.is_floating_point and signed_zeros:
             zeros = (expected == 0) & (got == 0)
             if np.any(np.signbit(got[zeros]) != np.signbit(expected[zeros])):

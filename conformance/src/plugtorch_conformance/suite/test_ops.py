@@ -32,16 +32,20 @@ def _dtype() -> dtypes.DType:
 def _run(info: OpInfo, values: list[np.ndarray], backend: Any, dtype: dtypes.DType) -> tuple:
     nondiff = info.extra.get("nondiff_args", ())
     tensors = [
-        pt.tensor(v, dtype=dtype, backend=backend,
-                  requires_grad=info.differentiable and i not in nondiff)
+        pt.tensor(
+            v, dtype=dtype, backend=backend, requires_grad=info.differentiable and i not in nondiff
+        )
         for i, v in enumerate(values)
     ]
     out = info.call(*tensors)
     grads: tuple = ()
     if info.differentiable and out.requires_grad:
         wanted = [t for t in tensors if t.requires_grad]
-        cotangent = pt.tensor(np.linspace(0.5, 1.5, max(out.numel(), 1))[: out.numel()]
-                              .reshape(out.shape), dtype=dtype, backend=backend)
+        cotangent = pt.tensor(
+            np.linspace(0.5, 1.5, max(out.numel(), 1))[: out.numel()].reshape(out.shape),
+            dtype=dtype,
+            backend=backend,
+        )
         grads = pt.autograd.grad(out, wanted, cotangent, allow_unused=True)
     host_grads = tuple(None if g is None else g.detach().to(REFERENCE).numpy() for g in grads)
     return out.detach().to(REFERENCE).numpy(), host_grads
@@ -60,21 +64,28 @@ def test_op_forward_and_gradients_match_reference(name: str) -> None:
         expected, expected_grads = _run(info, values, pt.get_backend(REFERENCE), dtypes.float64)
         out_dtype = dtypes.from_numpy_dtype(got.dtype)
         kind = "gradient" if dtype is dtypes.float32 else "transcendental"
-        tol = tolerance(out_dtype, kind) if out_dtype.is_floating_point else tolerance(out_dtype, "exact")
+        tol = (
+            tolerance(out_dtype, kind)
+            if out_dtype.is_floating_point
+            else tolerance(out_dtype, "exact")
+        )
         assert_close(got, expected.astype(got.dtype), out_dtype, tol, f"{name} forward")
         for index, (g, e) in enumerate(zip(got_grads, expected_grads)):
             if g is None or e is None:
                 assert g is None and e is None, f"{name}: gradient #{index} missing on one side"
                 continue
-            assert_close(g, e.astype(g.dtype), dtype, tolerance(dtype, "gradient"),
-                         f"{name} gradient #{index}")
+            assert_close(
+                g,
+                e.astype(g.dtype),
+                dtype,
+                tolerance(dtype, "gradient"),
+                f"{name} gradient #{index}",
+            )
 
     check()
 
 
-@pytest.mark.parametrize(
-    "name", [pytest.param(i.name, id=i.name) for i in OPS if i.differentiable]
-)
+@pytest.mark.parametrize("name", [pytest.param(i.name, id=i.name) for i in OPS if i.differentiable])
 def test_op_gradcheck(name: str) -> None:
     info = BY_NAME[name]
     backend = target().backend
@@ -84,8 +95,10 @@ def test_op_gradcheck(name: str) -> None:
 
     @given(op_inputs(info))
     def check(values: list[np.ndarray]) -> None:
-        tensors = [pt.tensor(v, dtype=pt.float64, backend=backend, requires_grad=i not in nondiff)
-                   for i, v in enumerate(values)]
+        tensors = [
+            pt.tensor(v, dtype=pt.float64, backend=backend, requires_grad=i not in nondiff)
+            for i, v in enumerate(values)
+        ]
         assert pt.autograd.gradcheck(info.call, tensors, **info.extra.get("gradcheck", {}))
 
     check()

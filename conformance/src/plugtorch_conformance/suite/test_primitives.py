@@ -106,8 +106,14 @@ def test_unary(name: str, dtype: dtypes.DType) -> None:
         expected = _reference(
             function, dtype, expected_values(values, layout), native=kind == "exact"
         )
-        assert_close(got, expected, dtype, tolerance(dtype, kind), f"{name}({layout} {shape})",
-                     signed_zeros=name != "sign")  # sign(-0.0) may be either zero
+        assert_close(
+            got,
+            expected,
+            dtype,
+            tolerance(dtype, kind),
+            f"{name}({layout} {shape})",
+            signed_zeros=name != "sign",
+        )  # sign(-0.0) may be either zero
 
     check()
 
@@ -147,8 +153,9 @@ def test_binary(name: str, dtype: dtypes.DType) -> None:
     @given(shapes(), seeds, layouts, layouts)
     def check(shape: tuple[int, ...], seed: int, layout_x: str, layout_y: str) -> None:
         rng = np.random.default_rng(seed)
-        x_values = make_values(rng, shape, dtype, "real" if domain == "nonzero" else domain,
-                               specials)
+        x_values = make_values(
+            rng, shape, dtype, "real" if domain == "nonzero" else domain, specials
+        )
         y_values = make_values(rng, shape, dtype, domain, specials and dtype.is_floating_point)
         if name == "pow" and dtype.is_floating_point:
             y_values = make_values(rng, shape, dtype, "small")
@@ -164,8 +171,14 @@ def test_binary(name: str, dtype: dtypes.DType) -> None:
         )
         if out_dtype is dtypes.bool_:
             expected = expected.astype(bool)
-        assert_close(got, expected, out_dtype, tolerance(out_dtype, kind), f"{name}({shape})",
-                     signed_zeros=name not in ("maximum", "minimum"))  # IEEE leaves it open
+        assert_close(
+            got,
+            expected,
+            out_dtype,
+            tolerance(out_dtype, kind),
+            f"{name}({shape})",
+            signed_zeros=name not in ("maximum", "minimum"),
+        )  # IEEE leaves it open
 
     check()
 
@@ -220,16 +233,21 @@ def test_reduction(name: str, dtype: dtypes.DType) -> None:
                     expected = expected.astype(dtype.numpy)
                 scale = None
         # The sign of a zero sum or extreme depends on the order of evaluation: not checked.
-        assert_close(got, expected, dtype, tolerance(dtype, kind), f"{name}{axes}({shape})", scale,
-                     signed_zeros=False)
+        assert_close(
+            got,
+            expected,
+            dtype,
+            tolerance(dtype, kind),
+            f"{name}{axes}({shape})",
+            scale,
+            signed_zeros=False,
+        )
 
     check()
 
 
 @pytest.mark.parametrize("name", ["argmax", "argmin"])
-@pytest.mark.parametrize(
-    "dtype", [pytest.param(d, id=d.name) for d in NUMERIC]
-)
+@pytest.mark.parametrize("dtype", [pytest.param(d, id=d.name) for d in NUMERIC])
 def test_arg_reduction(name: str, dtype: dtypes.DType) -> None:
     backend = _backend()
     if dtype not in backend.capabilities.dtypes:
@@ -244,8 +262,13 @@ def test_arg_reduction(name: str, dtype: dtypes.DType) -> None:
         x = to_backend(backend, values, dtype, layout)
         got = host(backend, call(backend, name, x, axis, keepdims))
         expected = function(expected_values(values, layout), axis=axis, keepdims=keepdims)
-        assert_close(got, np.asarray(expected).astype(np.int64), dtypes.int64,
-                     tolerance(dtypes.int64, "exact"), f"{name}(axis={axis})")
+        assert_close(
+            got,
+            np.asarray(expected).astype(np.int64),
+            dtypes.int64,
+            tolerance(dtypes.int64, "exact"),
+            f"{name}(axis={axis})",
+        )
 
     check()
 
@@ -261,13 +284,16 @@ def test_asarray_to_numpy_full_roundtrip(dtype: dtypes.DType) -> None:
 
     @given(shapes(), seeds)
     def check(shape: tuple[int, ...], seed: int) -> None:
-        values = make_values(np.random.default_rng(seed), shape, dtype, "real", dtype.is_floating_point)
+        values = make_values(
+            np.random.default_rng(seed), shape, dtype, "real", dtype.is_floating_point
+        )
         got = host(backend, call(backend, "asarray", values, dtype))
         assert_close(got, values, dtype, tolerance(dtype, "exact"), "asarray")
         value = values.reshape(-1)[0].item() if values.size else 1
         full = host(backend, call(backend, "full", shape, value, dtype))
-        assert_close(full, np.full(shape, value, dtype=dtype.numpy), dtype,
-                     tolerance(dtype, "exact"), "full")
+        assert_close(
+            full, np.full(shape, value, dtype=dtype.numpy), dtype, tolerance(dtype, "exact"), "full"
+        )
 
     check()
 
@@ -338,8 +364,12 @@ def movement_case(draw: st.DrawFn) -> tuple[tuple[int, ...], int]:
     return draw(shapes(min_dims=1)), draw(seeds)
 
 
-@pytest.mark.parametrize("dtype", _dtype_params((dtypes.float32, dtypes.float64, dtypes.int64,
-                                                  dtypes.int32, dtypes.uint8, dtypes.bool_)))
+@pytest.mark.parametrize(
+    "dtype",
+    _dtype_params(
+        (dtypes.float32, dtypes.float64, dtypes.int64, dtypes.int32, dtypes.uint8, dtypes.bool_)
+    ),
+)
 def test_movement(dtype: dtypes.DType) -> None:
     """reshape, permute_dims, broadcast_to, concat, flip, getitem, setitem on random shapes."""
     backend = _backend()
@@ -354,37 +384,73 @@ def test_movement(dtype: dtypes.DType) -> None:
         held = expected_values(values, layout)
         # reshape to the reversed shape and back
         reshaped = call(backend, "reshape", x, tuple(reversed(shape)))
-        assert_close(host(backend, reshaped), held.reshape(tuple(reversed(shape))), dtype, exact,
-                     "reshape")
+        assert_close(
+            host(backend, reshaped), held.reshape(tuple(reversed(shape))), dtype, exact, "reshape"
+        )
         order = tuple(data.draw(st.permutations(range(len(shape)))))
-        assert_close(host(backend, call(backend, "permute_dims", x, order)),
-                     held.transpose(order), dtype, exact, f"permute_dims{order}")
+        assert_close(
+            host(backend, call(backend, "permute_dims", x, order)),
+            held.transpose(order),
+            dtype,
+            exact,
+            f"permute_dims{order}",
+        )
         target_shape = (2,) + shape
-        assert_close(host(backend, call(backend, "broadcast_to", x, target_shape)),
-                     np.broadcast_to(held, target_shape), dtype, exact, "broadcast_to")
+        assert_close(
+            host(backend, call(backend, "broadcast_to", x, target_shape)),
+            np.broadcast_to(held, target_shape),
+            dtype,
+            exact,
+            "broadcast_to",
+        )
         axis = data.draw(st.integers(0, len(shape) - 1))
-        assert_close(host(backend, call(backend, "concat", [x, x], axis)),
-                     np.concatenate([held, held], axis), dtype, exact, f"concat axis {axis}")
+        assert_close(
+            host(backend, call(backend, "concat", [x, x], axis)),
+            np.concatenate([held, held], axis),
+            dtype,
+            exact,
+            f"concat axis {axis}",
+        )
         flip_axes = tuple(sorted(data.draw(st.sets(st.integers(0, len(shape) - 1), min_size=1))))
-        assert_close(host(backend, call(backend, "flip", x, flip_axes)),
-                     np.flip(held, flip_axes), dtype, exact, f"flip{flip_axes}")
+        assert_close(
+            host(backend, call(backend, "flip", x, flip_axes)),
+            np.flip(held, flip_axes),
+            dtype,
+            exact,
+            f"flip{flip_axes}",
+        )
         key = tuple(
-            data.draw(st.one_of(
-                st.builds(slice, st.one_of(st.none(), st.integers(-size - 1, size)),
-                          st.one_of(st.none(), st.integers(-size - 1, size)),
-                          st.sampled_from([None, 1, 2, 3, -1, -2])),
-                st.integers(0, size - 1) if size else st.just(slice(None)),
-            ))
+            data.draw(
+                st.one_of(
+                    st.builds(
+                        slice,
+                        st.one_of(st.none(), st.integers(-size - 1, size)),
+                        st.one_of(st.none(), st.integers(-size - 1, size)),
+                        st.sampled_from([None, 1, 2, 3, -1, -2]),
+                    ),
+                    st.integers(0, size - 1) if size else st.just(slice(None)),
+                )
+            )
             for size in shape
         )
-        assert_close(host(backend, call(backend, "getitem", x, key)), held[key], dtype, exact,
-                     f"getitem {key}")
+        assert_close(
+            host(backend, call(backend, "getitem", x, key)),
+            held[key],
+            dtype,
+            exact,
+            f"getitem {key}",
+        )
         selected = held[key]
         value = backend.asarray(np.ones(selected.shape, dtype=dtype.numpy), dtype)
         expected = held.copy()
         expected[key] = 1
-        assert_close(host(backend, call(backend, "setitem", x, key, value)), expected, dtype,
-                     exact, f"setitem {key}")
+        assert_close(
+            host(backend, call(backend, "setitem", x, key, value)),
+            expected,
+            dtype,
+            exact,
+            f"setitem {key}",
+        )
 
     check()
 
@@ -406,37 +472,66 @@ def test_take_and_scatter(dtype: dtypes.DType) -> None:
         count = data.draw(st.integers(0, 7))
         index = rng.integers(0, shape[axis], size=count).astype(np.int64)
         i = backend.asarray(index, dtypes.int64)
-        assert_close(host(backend, call(backend, "take", x, i, axis)),
-                     np.take(held, index, axis), dtype, exact, "take")
-        along_shape = shape[:axis] + (count,) + shape[axis + 1:]
+        assert_close(
+            host(backend, call(backend, "take", x, i, axis)),
+            np.take(held, index, axis),
+            dtype,
+            exact,
+            "take",
+        )
+        along_shape = shape[:axis] + (count,) + shape[axis + 1 :]
         along = rng.integers(0, shape[axis], size=along_shape).astype(np.int64)
         a = backend.asarray(along, dtypes.int64)
-        assert_close(host(backend, call(backend, "take_along_axis", x, a, axis)),
-                     np.take_along_axis(held, along, axis), dtype, exact, "take_along_axis")
+        assert_close(
+            host(backend, call(backend, "take_along_axis", x, a, axis)),
+            np.take_along_axis(held, along, axis),
+            dtype,
+            exact,
+            "take_along_axis",
+        )
         src_values = make_values(rng, along_shape, dtype, "small")
         src = backend.asarray(src_values, dtype)
         expected = held.copy()
         np.add.at(expected, (slice(None),) * axis + (index,), src_values)
         scale = np.abs(expected).astype(np.float64) + 8 * np.max(np.abs(src_values), initial=0)
-        assert_close(host(backend, call(backend, "index_add", x, i, src, axis)),
-                     expected, dtype, sums, "index_add", scale)
+        assert_close(
+            host(backend, call(backend, "index_add", x, i, src, axis)),
+            expected,
+            dtype,
+            sums,
+            "index_add",
+            scale,
+        )
         expected = held.copy()
         grids = list(np.indices(along.shape, sparse=True))
         grids[axis] = along
         np.add.at(expected, tuple(grids), src_values)
-        assert_close(host(backend, call(backend, "scatter_add", x, a, src, axis)),
-                     expected, dtype, sums, "scatter_add", scale)
+        assert_close(
+            host(backend, call(backend, "scatter_add", x, a, src, axis)),
+            expected,
+            dtype,
+            sums,
+            "scatter_add",
+            scale,
+        )
 
     check()
 
 
-@pytest.mark.parametrize("dtype", _dtype_params((dtypes.float32, dtypes.float64, dtypes.int64,
-                                                  dtypes.int32)))
+@pytest.mark.parametrize(
+    "dtype", _dtype_params((dtypes.float32, dtypes.float64, dtypes.int64, dtypes.int32))
+)
 def test_matmul(dtype: dtypes.DType) -> None:
     backend = _backend()
 
-    @given(st.integers(1, 9), st.integers(0, 9), st.integers(1, 9), st.sampled_from(
-        [(), (1,), (3,), (2, 2)]), seeds, st.sampled_from(["contiguous", "transposed"]))
+    @given(
+        st.integers(1, 9),
+        st.integers(0, 9),
+        st.integers(1, 9),
+        st.sampled_from([(), (1,), (3,), (2, 2)]),
+        seeds,
+        st.sampled_from(["contiguous", "transposed"]),
+    )
     def check(n: int, k: int, m: int, batch: tuple, seed: int, layout: str) -> None:
         rng = np.random.default_rng(seed)
         a_values = make_values(rng, batch + (n, k), dtype, "small")
@@ -460,18 +555,51 @@ def test_matmul_large_blocks() -> None:
     for n, k, m in [(65, 129, 33), (128, 64, 256), (3, 1025, 5)]:
         a_values = rng.standard_normal((n, k)).astype(np.float32)
         b_values = rng.standard_normal((k, m)).astype(np.float32)
-        got = host(backend, call(backend, "matmul", backend.asarray(a_values, dtypes.float32),
-                                 backend.asarray(b_values, dtypes.float32)))
+        got = host(
+            backend,
+            call(
+                backend,
+                "matmul",
+                backend.asarray(a_values, dtypes.float32),
+                backend.asarray(b_values, dtypes.float32),
+            ),
+        )
         expected = (a_values.astype(np.float64) @ b_values.astype(np.float64)).astype(np.float32)
         scale = np.abs(a_values).astype(np.float64) @ np.abs(b_values).astype(np.float64)
-        assert_close(got, expected, dtypes.float32, tolerance(dtypes.float32, "matmul"),
-                     f"matmul {n}x{k}x{m}", scale)
+        assert_close(
+            got,
+            expected,
+            dtypes.float32,
+            tolerance(dtypes.float32, "matmul"),
+            f"matmul {n}x{k}x{m}",
+            scale,
+        )
 
 
 COVERED = {
-    *UNARY, *BINARY, *REDUCTIONS, "argmax", "argmin", "asarray", "to_numpy", "full", "arange",
-    "astype", "where", "reshape", "permute_dims", "broadcast_to", "concat", "flip", "getitem",
-    "setitem", "take", "take_along_axis", "index_add", "scatter_add", "matmul",
+    *UNARY,
+    *BINARY,
+    *REDUCTIONS,
+    "argmax",
+    "argmin",
+    "asarray",
+    "to_numpy",
+    "full",
+    "arange",
+    "astype",
+    "where",
+    "reshape",
+    "permute_dims",
+    "broadcast_to",
+    "concat",
+    "flip",
+    "getitem",
+    "setitem",
+    "take",
+    "take_along_axis",
+    "index_add",
+    "scatter_add",
+    "matmul",
 }
 
 
