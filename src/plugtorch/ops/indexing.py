@@ -58,6 +58,17 @@ def _is_basic(key: tuple[Any, ...]) -> bool:
     return True
 
 
+def _bounds_in_range(k: slice, size: int) -> slice:
+    """The same selection with bounds in [-size, size]: the array API leaves others unspecified
+    (array-api-strict refuses them), while Python and PyTorch clamp them."""
+    if all(b is None or -size <= b <= size for b in (k.start, k.stop)):
+        return k
+    selected = range(*k.indices(size))
+    if not selected:
+        return slice(0, 0, 1)
+    return slice(selected.start, selected.stop if selected.stop >= 0 else None, selected.step)
+
+
 def _normalize_basic(key: tuple[Any, ...], shape: tuple[int, ...]) -> tuple[Any, ...]:
     result: list[Any] = []
     axis = 0
@@ -68,7 +79,8 @@ def _normalize_basic(key: tuple[Any, ...], shape: tuple[int, ...]) -> tuple[Any,
         if isinstance(k, slice):
             # bounds may be 0-d integer tensors: make them ints (comparing them to None fails)
             bounds = (k.start, k.stop, k.step)
-            result.append(slice(*(None if b is None else b.__index__() for b in bounds)))
+            k = slice(*(None if b is None else b.__index__() for b in bounds))
+            result.append(_bounds_in_range(k, shape[axis]))
         else:
             size = shape[axis]
             index = int(k)
