@@ -214,6 +214,11 @@ def test_reduction(name: str, dtype: dtypes.DType) -> None:
             assume(all(shape[a] > 0 for a in axes) and (axes or 0 not in shape or not shape))
         rng = np.random.default_rng(seed)
         values = make_values(rng, shape, dtype, domain, specials)
+        if name == "sum" and dtype.is_floating_point:
+            # Whether a partial sum of huge values overflows depends on the order of evaluation,
+            # which is the backend's to choose: keep nan and ±inf, drop the huge finite values.
+            huge = np.isfinite(values) & (np.abs(values) > float(np.finfo(dtype.numpy).max) / 1e6)
+            values = np.where(huge, np.ones((), dtype.numpy), values)
         x = to_backend(backend, values, dtype, layout)
         got = host(backend, call(backend, name, x, axes, keepdims))
         held = expected_values(values, layout)
