@@ -103,3 +103,14 @@ def test_plugtorch_conformance_subcommand_runs_the_suite() -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert "plugtorch conformance: numpy" in result.stdout
+
+
+def test_plugtorch_conformance_without_the_package_says_what_to_install() -> None:
+    code = (
+        "import sys; sys.modules['plugtorch_conformance'] = None\n"  # as if not installed
+        "from plugtorch.cli import main\n"
+        "raise SystemExit(main(['conformance', '--backend', 'numpy']))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "pip install plugtorch-conformance" in result.stderr

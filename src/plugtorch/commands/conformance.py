@@ -29,8 +29,10 @@ def _suite_cli():  # type: ignore[no-untyped-def]
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     cli = _suite_cli()
-    if cli is None:
-        parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    if cli is None:  # accept the suite's options, so that run() can say what to install
+        for option in ("--backend", "--backend-factory", "--profile", "--xfails", "-k"):
+            parser.add_argument(option, help=argparse.SUPPRESS)
+        parser.add_argument("rest", nargs="*", help=argparse.SUPPRESS)
         return
     cli.build_parser(parser)
 
