@@ -22,6 +22,7 @@ class OpInfo:
     call: Callable[..., Any]  # takes tensors, returns a tensor
     arity: int = 1
     domain: str = "real"  # real | positive | nonzero | away_from_integers | away_from_zero | unit
+    # | distinct (no near-ties, for max-like ops)
     shapes: str = "broadcast"  # broadcast | same | matmul | reduce | any
     ref: Callable[..., Any] | None = None  # numpy reference on float64 arrays
     differentiable: bool = True
@@ -165,12 +166,17 @@ OPS: list[OpInfo] = [
         ref=lambda x: x.prod(axis=_dims(x)),
     ),
     OpInfo(
-        "amax", lambda x: x.amax(dim=_dims(x)), shapes="reduce", ref=lambda x: x.max(axis=_dims(x))
+        "amax",
+        lambda x: x.amax(dim=_dims(x)),
+        shapes="reduce",
+        domain="distinct",
+        ref=lambda x: x.max(axis=_dims(x)),
     ),
     OpInfo(
         "amin",
         lambda x: x.amin(dim=_dims(x), keepdim=True),
         shapes="reduce",
+        domain="distinct",
         ref=lambda x: x.min(axis=_dims(x), keepdims=True),
     ),
     # linear algebra
@@ -305,6 +311,7 @@ OPS += [
         "max_pool2d",
         lambda x: F.max_pool2d(x, 2),
         shapes="fixed",
+        domain="distinct",
         namespace="nn.functional",
         ref=lambda x: x.reshape(2, 3, 2, 2, 2, 2).max(axis=(3, 5)),
         extra={"shapes": [(2, 3, 4, 4)]},
@@ -418,6 +425,10 @@ def sample_values(rng: np.random.Generator, shape: tuple[int, ...], domain: str)
         return rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.3, 2.0, size=shape)
     if domain == "away_from_integers":
         return rng.integers(-3, 3, size=shape) + rng.uniform(0.1, 0.4, size=shape)
+    if domain == "distinct":
+        # no two values within 0.05: central differences (eps 1e-6) never straddle a tie of max
+        spread = rng.permutation(int(np.prod(shape, dtype=np.int64))).reshape(shape) * 0.1
+        return spread - spread.mean() + rng.uniform(-0.025, 0.025, size=shape)
     if domain == "away_from_clamp_bounds":
         values = rng.uniform(-1.5, 1.5, size=shape)
         near = np.abs(np.abs(values) - 0.5) < 0.05
