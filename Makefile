@@ -43,6 +43,10 @@ conformance: setup
 		for b in $$($(PY) -c "import plugtorch as pt; print(' '.join(i.name for i in pt.list_backends() if i.available))"); do \
 			echo "== conformance: $$b"; \
 			$(VENV)/bin/plugtorch-conformance --backend $$b || exit 1; \
+			if [ "$$b" = numba ]; then \
+				echo "== conformance: numba with NUMBA_DISABLE_JIT=1 (kernels run as Python)"; \
+				NUMBA_DISABLE_JIT=1 $(VENV)/bin/plugtorch-conformance --backend numba || exit 1; \
+			fi; \
 		done; \
 	fi
 
