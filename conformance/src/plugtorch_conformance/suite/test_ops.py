@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 import plugtorch as pt
 from plugtorch import dtypes
@@ -107,3 +108,71 @@ def test_op_gradcheck(name: str) -> None:
 def test_every_registered_op_has_a_sample() -> None:
     missing = sorted(set(REGISTRY) - set(BY_NAME))
     assert not missing, f"registered ops without an entry in plugtorch.testing.op_db: {missing}"
+
+
+# --- the array API namespace on the backend, driven by Hypothesis's array-API strategies -------
+
+ARRAY_API_FUNCTIONS = {
+    "abs": (lambda xp, x: xp.abs(x), np.abs),
+    "negative": (lambda xp, x: xp.negative(x), np.negative),
+    "sum": (lambda xp, x: xp.sum(x, axis=None), lambda a: np.sum(a, dtype=a.dtype)),
+    "max": (lambda xp, x: xp.max(x), np.max),
+    "flip": (lambda xp, x: xp.flip(x), np.flip),
+    "sort": (lambda xp, x: xp.sort(x, axis=-1), lambda a: np.sort(a, axis=-1)),
+    "square": (lambda xp, x: xp.square(x), np.square),
+}
+
+
+@pytest.mark.parametrize("function", sorted(ARRAY_API_FUNCTIONS))
+def test_array_api_namespace_with_hypothesis_strategies(function: str) -> None:
+    """Arrays drawn by ``hypothesis.extra.array_api`` over ``plugtorch.array_api``, on the
+    backend under test, give numpy's results."""
+    from hypothesis import assume
+    from hypothesis.extra.array_api import make_strategies_namespace
+
+    import plugtorch.array_api as xp
+
+    backend = target().backend
+    xps = make_strategies_namespace(xp)
+    apply_xp, apply_np = ARRAY_API_FUNCTIONS[function]
+    declared = [
+        d for d in (pt.float32, pt.float64, pt.int32, pt.int64) if d in backend.capabilities.dtypes
+    ]
+
+    @given(
+        st.sampled_from(declared).flatmap(
+            lambda dtype: xps.arrays(
+                dtype=dtype,
+                shape=xps.array_shapes(min_dims=1, max_side=6),
+                elements={
+                    "allow_nan": False,
+                    "allow_infinity": False,
+                    "min_value": -1000,
+                    "max_value": 1000,
+                },
+            )
+        )
+    )
+    def check(array: Any) -> None:
+        assume(function != "max" or array.numel() > 0)
+        on_backend = array.to(backend.name) if array.backend is not backend else array
+        host_values = array.to("numpy").numpy()
+        got = apply_xp(xp, on_backend).to("numpy").numpy()
+        with np.errstate(all="ignore"):
+            expected = np.asarray(apply_np(host_values))
+        dtype = dtypes.from_numpy_dtype(got.dtype)
+        kind = "reduction" if function == "sum" else "exact"
+        scale = np.sum(np.abs(host_values)).astype(np.float64) if kind == "reduction" else None
+        if function == "square" and dtype.is_floating_point:
+            kind = "arithmetic"
+        assert_close(
+            got,
+            expected.astype(got.dtype),
+            dtype,
+            tolerance(dtype, kind),
+            f"array_api {function}",
+            scale,
+        )
+
+    with pt.use_backend(backend.name):
+        check()
