@@ -214,3 +214,9 @@ def test_stable_sigmoid_and_logsumexp() -> None:
     s.sum().backward()
     assert np.all(np.isfinite(x.grad.numpy()))
     assert np.isfinite(pt.logsumexp(pt.tensor([1e4, 1e4]), 0).item())
+
+
+def test_size_is_pytorch_method_and_array_api_attribute() -> None:
+    x = pt.zeros(2, 3)
+    assert x.size() == (2, 3) and x.size(1) == 3 and x.size(-1) == 3
+    assert x.size == 6 and isinstance(x.size, int)

@@ -24,6 +24,20 @@ if TYPE_CHECKING:
 __all__ = ["Tensor", "Device"]
 
 
+class _Size(int):
+    """The element count that is also callable: ``t.size() == t.shape``, ``t.size(0)``."""
+
+    shape: tuple[int, ...]
+
+    def __new__(cls, count: int, shape: tuple[int, ...]) -> _Size:
+        self = super().__new__(cls, count)
+        self.shape = shape
+        return self
+
+    def __call__(self, dim: int | None = None) -> Any:
+        return self.shape if dim is None else self.shape[dim]
+
+
 class Tensor(ArrayAPIMethods):
     """A multi-dimensional array with autograd, PyTorch-style.
 
@@ -87,10 +101,11 @@ class Tensor(ArrayAPIMethods):
     def shape(self) -> tuple[int, ...]:
         return self._data.shape  # the array API makes this a tuple of ints
 
-    def size(self, dim: builtins.int | None = None) -> Any:
-        """The shape (``Size``-like tuple), or one dimension's size."""
-        shape = self.shape
-        return shape if dim is None else shape[dim]
+    @property
+    def size(self) -> _Size:
+        """Both spellings at once: ``t.size()`` / ``t.size(dim)`` as in PyTorch (the shape, or one
+        dimension), and ``t.size`` as the number of elements, as the array API standard says."""
+        return _Size(self.numel(), self._data.shape)
 
     @property
     def ndim(self) -> builtins.int:
