@@ -326,6 +326,25 @@ class NumbaBackend(NumpyBackend):
         )
         return cols
 
+    def _col2im(
+        self,
+        cols: np.ndarray,
+        shape: tuple[int, ...],
+        kernel: tuple[int, int],
+        stride: tuple[int, int],
+        padding: tuple[int, int],
+        dilation: tuple[int, int],
+    ) -> np.ndarray:
+        """The adjoint of :meth:`_im2col`: columns summed back into an image of ``shape``."""
+        image = self.pool.empty(shape, cols.dtype)
+        parallel_blocks(
+            _nn.col2im,
+            (cols, *kernel, *stride, *padding, *dilation, image),
+            shape[0] * shape[1],
+            cols.size,
+        )
+        return image
+
     def conv2d(
         self,
         x: np.ndarray,
@@ -406,13 +425,7 @@ class NumbaBackend(NumpyBackend):
             grad_w_g = grad_w[g * og : (g + 1) * og].reshape(og, kk)
             np.matmul(gy_g, cols[g * kk : (g + 1) * kk].T, out=grad_w_g)
             np.matmul(w_g.T, gy_g, out=grad_cols[g * kk : (g + 1) * kk])
-        grad_x = self.pool.empty(x.shape, x.dtype)
-        parallel_blocks(
-            _nn.col2im,
-            (grad_cols, kh, kw, *stride, *padding, *dilation, grad_x),
-            n * x.shape[1],
-            grad_cols.size,
-        )
+        grad_x = self._col2im(grad_cols, x.shape, (kh, kw), stride, padding, dilation)
         return grad_x, grad_w
 
     def _conv2d_backward_small(
@@ -444,13 +457,7 @@ class NumbaBackend(NumpyBackend):
         grad_cols = self.pool.empty(cols.shape, x.dtype)
         w_t = np.ascontiguousarray(w.reshape(o, kk).T)
         parallel_blocks(_nn.small_gemm, (w_t, gy, grad_cols), tasks, cols.size)
-        grad_x = self.pool.empty(x.shape, x.dtype)
-        parallel_blocks(
-            _nn.col2im,
-            (grad_cols, kh, kw, *stride, *padding, *dilation, grad_x),
-            n * x.shape[1],
-            grad_cols.size,
-        )
+        grad_x = self._col2im(grad_cols, x.shape, (kh, kw), stride, padding, dilation)
         return grad_x, grad_w
 
     def max_pool2d(
