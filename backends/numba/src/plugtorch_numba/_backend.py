@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from plugtorch_numpy import NumpyBackend
 
+from plugtorch_numba._malloc import tune_malloc
 from plugtorch_numba._pool import BufferPool
 from plugtorch_numba._strided import plan_2d
 from plugtorch_numba._threads import parallel_blocks, run_chunks, split_ufunc
@@ -80,6 +81,8 @@ class NumbaBackend(NumpyBackend):
         )
         self.min_parallel_size = min_parallel_size
         """Inputs with fewer elements take the numpy path (tests set 0 to force kernels)."""
+        self.malloc_tuned = tune_malloc()
+        """Whether glibc's mmap and trim thresholds were raised (see ``_malloc.py``)."""
         self.pool = BufferPool(pool_bytes)
         """Page-touched buffers for large results (see ``_pool.py``); ``pool_bytes=0`` or
         ``PLUGTORCH_NUMBA_POOL_BYTES=0`` turns it off, ``pool.clear()`` releases the memory."""
@@ -317,12 +320,15 @@ class NumbaBackend(NumpyBackend):
         stride: tuple[int, int],
         padding: tuple[int, int],
         dilation: tuple[int, int],
-        length: int,
+        out_hw: tuple[int, int],
     ) -> np.ndarray:
         n, c = x.shape[:2]
-        cols = self.pool.empty((c * kernel[0] * kernel[1], n * length), x.dtype)
+        cols = self.pool.empty((c * kernel[0] * kernel[1], n * out_hw[0] * out_hw[1]), x.dtype)
         parallel_blocks(
-            _nn.im2col, (x, *kernel, *stride, *padding, *dilation, cols), n * c, cols.size
+            _nn.im2col,
+            (x.reshape(-1), x.shape, kernel, stride, padding, dilation, out_hw, cols.reshape(-1)),
+            n * c,
+            cols.size,
         )
         return cols
 
@@ -334,16 +340,28 @@ class NumbaBackend(NumpyBackend):
         stride: tuple[int, int],
         padding: tuple[int, int],
         dilation: tuple[int, int],
+        out_hw: tuple[int, int],
     ) -> np.ndarray:
         """The adjoint of :meth:`_im2col`: columns summed back into an image of ``shape``."""
         image = self.pool.empty(shape, cols.dtype)
         parallel_blocks(
             _nn.col2im,
-            (cols, *kernel, *stride, *padding, *dilation, image),
+            (cols.reshape(-1), shape, kernel, stride, padding, dilation, out_hw, image.reshape(-1)),
             shape[0] * shape[1],
             cols.size,
         )
         return image
+
+    def _swap_leading(self, y: np.ndarray, a: int, b: int) -> np.ndarray:
+        """``y`` read as (a, b, rest) returned as a C-contiguous (b, a, rest) array."""
+        length = y.size // (a * b) if y.size else 0
+        if a == 1 or b == 1:
+            return y.reshape(b, a, length)
+        out = self.pool.empty((b, a, length), y.dtype)
+        parallel_blocks(
+            _nn.swap_leading, (y.reshape(-1), a, b, length, out.reshape(-1)), a * b, y.size
+        )
+        return out
 
     def conv2d(
         self,
@@ -354,39 +372,22 @@ class NumbaBackend(NumpyBackend):
         dilation: tuple[int, int],
         groups: int,
     ) -> np.ndarray:
-        # im2col (numba, parallel) + one GEMM per group (OpenBLAS) + (O, N) -> (N, O) copy.
+        # im2col (numba) + one OpenBLAS GEMM per group + an (O, N) -> (N, O) copy (numba).
         x = np.ascontiguousarray(x)
         w = np.ascontiguousarray(w)
         n = x.shape[0]
         o, cg, kh, kw = w.shape
-        ho, wo = _conv_out_size(x.shape, w.shape, stride, padding, dilation)
-        length = ho * wo
-        cols = self._im2col(x, (kh, kw), stride, padding, dilation, length)
+        out_hw = _conv_out_size(x.shape, w.shape, stride, padding, dilation)
+        cols = self._im2col(x, (kh, kw), stride, padding, dilation, out_hw)
         og, kk = o // groups, cg * kh * kw
-        if _small_gemm(groups, o, kk):
-            y = self.pool.empty((o, n * length), x.dtype)
-            tasks = -(-(n * length) // _nn.LCHUNK)
-            parallel_blocks(_nn.small_gemm, (w.reshape(o, kk), cols, y), tasks, cols.size)
-            out = self.pool.empty((n, o, ho, wo), x.dtype)
-            parallel_blocks(
-                _nn.channels_first,
-                (y.reshape(o, n, length), out.reshape(n, o, length)),
-                o * n,
-                y.size,
-            )
-            return out
-        y = self.pool.empty((o, n * length), x.dtype)
+        y = self.pool.empty((o, cols.shape[1]), x.dtype)
         for g in range(groups):
             np.matmul(
                 w[g * og : (g + 1) * og].reshape(og, kk),
                 cols[g * kk : (g + 1) * kk],
                 out=y[g * og : (g + 1) * og],
             )
-        out = self.pool.empty((n, o, ho, wo), x.dtype)
-        parallel_blocks(
-            _nn.channels_first, (y.reshape(o, n, length), out.reshape(n, o, length)), o * n, y.size
-        )
-        return out
+        return self._swap_leading(y, o, n).reshape(n, o, *out_hw)
 
     def conv2d_backward(
         self,
@@ -405,18 +406,10 @@ class NumbaBackend(NumpyBackend):
         w = np.ascontiguousarray(w)
         n = x.shape[0]
         o, cg, kh, kw = w.shape
-        length = grad_y.shape[2] * grad_y.shape[3]
+        out_hw = (grad_y.shape[2], grad_y.shape[3])
         og, kk = o // groups, cg * kh * kw
-        if _small_gemm(groups, o, kk):
-            return self._conv2d_backward_small(grad_y, x, w, stride, padding, dilation, length)
-        gy = self.pool.empty((o, n * length), grad_y.dtype)
-        parallel_blocks(
-            _nn.channels_first,
-            (grad_y.reshape(n, o, length), gy.reshape(o, n, length)),
-            n * o,
-            gy.size,
-        )
-        cols = self._im2col(x, (kh, kw), stride, padding, dilation, length)
+        gy = self._swap_leading(grad_y, n, o).reshape(o, -1)
+        cols = self._im2col(x, (kh, kw), stride, padding, dilation, out_hw)
         grad_w = np.empty_like(w)
         grad_cols = self.pool.empty(cols.shape, x.dtype)
         for g in range(groups):
@@ -425,39 +418,7 @@ class NumbaBackend(NumpyBackend):
             grad_w_g = grad_w[g * og : (g + 1) * og].reshape(og, kk)
             np.matmul(gy_g, cols[g * kk : (g + 1) * kk].T, out=grad_w_g)
             np.matmul(w_g.T, gy_g, out=grad_cols[g * kk : (g + 1) * kk])
-        grad_x = self._col2im(grad_cols, x.shape, (kh, kw), stride, padding, dilation)
-        return grad_x, grad_w
-
-    def _conv2d_backward_small(
-        self,
-        grad_y: np.ndarray,
-        x: np.ndarray,
-        w: np.ndarray,
-        stride: tuple[int, int],
-        padding: tuple[int, int],
-        dilation: tuple[int, int],
-        length: int,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        # Few channels: numba kernels instead of OpenBLAS (see _small_gemm).
-        n = x.shape[0]
-        o, cg, kh, kw = w.shape
-        kk = cg * kh * kw
-        gy = self.pool.empty((o, n * length), grad_y.dtype)
-        parallel_blocks(
-            _nn.channels_first,
-            (grad_y.reshape(n, o, length), gy.reshape(o, n, length)),
-            n * o,
-            gy.size,
-        )
-        cols = self._im2col(x, (kh, kw), stride, padding, dilation, length)
-        tasks = -(-(n * length) // _nn.LCHUNK)
-        partial = self.pool.empty((tasks, o, kk), np.float64)
-        parallel_blocks(_nn.small_gemm_nt_partial, (gy, cols, partial), tasks, cols.size)
-        grad_w = partial.sum(axis=0).astype(w.dtype).reshape(w.shape)
-        grad_cols = self.pool.empty(cols.shape, x.dtype)
-        w_t = np.ascontiguousarray(w.reshape(o, kk).T)
-        parallel_blocks(_nn.small_gemm, (w_t, gy, grad_cols), tasks, cols.size)
-        grad_x = self._col2im(grad_cols, x.shape, (kh, kw), stride, padding, dilation)
+        grad_x = self._col2im(grad_cols, x.shape, (kh, kw), stride, padding, dilation, out_hw)
         return grad_x, grad_w
 
     def max_pool2d(
@@ -468,15 +429,17 @@ class NumbaBackend(NumpyBackend):
         padding: tuple[int, int],
     ) -> tuple[np.ndarray, np.ndarray]:
         x = np.ascontiguousarray(x)
-        ho, wo = _pool_out_size(x.shape, kernel, stride, padding)
-        out = np.empty((*x.shape[:2], ho, wo), dtype=x.dtype)
-        argmax = np.empty((*x.shape[:2], ho, wo), dtype=np.int64)
-        parallel_blocks(
-            _nn.max_pool2d_forward,
-            (x, *kernel, *stride, *padding, out, argmax),
-            x.shape[0] * x.shape[1],
-            out.size * kernel[0] * kernel[1] * _BRANCHY,
-        )
+        out_hw = _pool_out_size(x.shape, kernel, stride, padding)
+        out = np.empty((*x.shape[:2], *out_hw), dtype=x.dtype)
+        argmax = np.empty((*x.shape[:2], *out_hw), dtype=np.int64)
+        flat = (x.reshape(-1), out.reshape(-1), argmax.reshape(-1))
+        work = out.size * kernel[0] * kernel[1] * _BRANCHY
+        if kernel == (2, 2) and stride == (2, 2) and padding == (0, 0):
+            args = (flat[0], x.shape, out_hw, *flat[1:])
+            parallel_blocks(_nn.max_pool2d_2x2, args, x.shape[0] * x.shape[1], work)
+        else:
+            args = (flat[0], x.shape, kernel, stride, padding, out_hw, *flat[1:])
+            parallel_blocks(_nn.max_pool2d_forward, args, x.shape[0] * x.shape[1], work)
         return out, argmax
 
     def max_pool2d_backward(
@@ -485,13 +448,20 @@ class NumbaBackend(NumpyBackend):
         grad_y = np.ascontiguousarray(grad_y)
         argmax = np.ascontiguousarray(argmax, dtype=np.int64)
         plane = int(input_shape[2]) * int(input_shape[3])
+        if argmax.shape != grad_y.shape:
+            raise ValueError(
+                f"max_pool2d_backward: argmax shape {argmax.shape} differs from grad_y's "
+                f"{grad_y.shape}; pass the indices max_pool2d returned with this output"
+            )
         if argmax.size and (argmax.max() >= plane or argmax.min() < -1):
             raise IndexError(f"max_pool2d_backward: argmax index out of range [0, {plane})")
         grad_x = np.empty(tuple(input_shape), dtype=grad_y.dtype)
+        planes = grad_x.shape[0] * grad_x.shape[1]
+        plane_out = grad_y.size // planes if planes else 0
         parallel_blocks(
             _nn.max_pool2d_backward,
-            (grad_y, argmax, grad_x),
-            grad_x.shape[0] * grad_x.shape[1],
+            (grad_y.reshape(-1), argmax.reshape(-1), plane_out, plane, grad_x.reshape(-1)),
+            planes,
             grad_x.size,
         )
         return grad_x
@@ -504,11 +474,11 @@ class NumbaBackend(NumpyBackend):
         padding: tuple[int, int],
     ) -> np.ndarray:
         x = np.ascontiguousarray(x)
-        ho, wo = _pool_out_size(x.shape, kernel, stride, padding)
-        out = np.empty((*x.shape[:2], ho, wo), dtype=x.dtype)
+        out_hw = _pool_out_size(x.shape, kernel, stride, padding)
+        out = np.empty((*x.shape[:2], *out_hw), dtype=x.dtype)
         parallel_blocks(
             _nn.avg_pool2d_forward,
-            (x, *kernel, *stride, *padding, out),
+            (x.reshape(-1), x.shape, kernel, stride, padding, out_hw, out.reshape(-1)),
             x.shape[0] * x.shape[1],
             out.size * kernel[0] * kernel[1] * _BRANCHY,
         )
@@ -523,10 +493,12 @@ class NumbaBackend(NumpyBackend):
         padding: tuple[int, int],
     ) -> np.ndarray:
         grad_y = np.ascontiguousarray(grad_y)
-        grad_x = np.empty(tuple(input_shape), dtype=grad_y.dtype)
+        shape = tuple(int(s) for s in input_shape)
+        grad_x = np.empty(shape, dtype=grad_y.dtype)
+        out_hw = (grad_y.shape[2], grad_y.shape[3])
         parallel_blocks(
             _nn.avg_pool2d_backward,
-            (grad_y, *kernel, *stride, *padding, grad_x),
+            (grad_y.reshape(-1), shape, kernel, stride, padding, out_hw, grad_x.reshape(-1)),
             grad_x.shape[0] * grad_x.shape[1],
             grad_x.size,
         )
@@ -561,14 +533,6 @@ class NumbaBackend(NumpyBackend):
 # parallel_blocks decides from an element count calibrated on vectorised streaming loops; the
 # pooling windows' scalar, branchy loops cost about this many times more per element.
 _BRANCHY = 4
-
-
-def _small_gemm(groups: int, out_channels: int, patch: int) -> bool:
-    """True when a convolution's GEMM (out_channels x patch weights) is small enough for the
-    numba kernels: LeNet-sized layers run there in about the time of OpenBLAS on a quiet
-    machine, and OpenBLAS's statically split 2-thread GEMM stalls for whole scheduler time
-    slices when another process holds a core (measured 12 ms instead of 0.13 ms)."""
-    return groups == 1 and out_channels * patch <= 16384
 
 
 def _sigmoid_into(a: np.ndarray, out: np.ndarray) -> None:

@@ -6,7 +6,12 @@ patch matrix in parallel over (image, channel) planes, the valid output range of
 is computed once (padding, stride and dilation are range arithmetic, the inner loop has no
 branch), and ``col2im`` is its adjoint for the input gradient. A direct kernel (taps added
 into output planes) was 3-6x slower than numpy's im2col + OpenBLAS for LeNet's layers: its
-inner loops run over 8-24-wide rows, too short to vectorise well.
+inner loops run over 8-24-wide rows, too short to vectorise well. Numba GEMMs lost to
+OpenBLAS too, even at 32x144x64 (35 against 94 GFLOP/s), so the products stay in BLAS.
+
+Every kernel here takes flat (C-order) arrays and computes indices itself: slicing a numba
+array costs tens of nanoseconds, which made the first version of im2col 6x slower on the
+digits network's 4x4 planes than this one.
 """
 
 import math
@@ -15,174 +20,201 @@ import numpy as np
 from numba import njit
 
 
-@njit(inline="always", cache=True)
-def _valid_range(size_out, size_in, stride, offset):  # type: ignore[no-untyped-def]
-    """Output indices i in [lo, hi) with 0 <= i*stride + offset < size_in."""
-    lo = 0
-    if offset < 0:
-        lo = (-offset + stride - 1) // stride
-    hi = 0
-    if size_in - offset > 0:
-        hi = (size_in - offset + stride - 1) // stride
-    hi = min(hi, size_out)
-    lo = min(lo, hi)
-    return lo, hi
+@njit(cache=True, error_model="numpy", nogil=True)
+def _window_offsets(ho, wo, sh, sw, wp):  # type: ignore[no-untyped-def]
+    """offsets[i*wo + j] = i*sh*wp + j*sw: where output (i, j) of a tap reads a padded plane
+    of width wp. One gather loop of ho*wo per tap, instead of ho loops of wo (4 elements
+    in the digits network, where the per-row loop set-up cost more than the copy)."""
+    offsets = np.empty(ho * wo, dtype=np.int64)
+    for i in range(ho):
+        for j in range(wo):
+            offsets[i * wo + j] = i * sh * wp + j * sw
+    return offsets
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, cols, t0, t1):  # type: ignore[no-untyped-def]
+def im2col(x, shape, kernel, stride, padding, dilation, out_hw, cols, t0, t1):  # type: ignore[no-untyped-def]  # noqa: E501
     """cols[(c*kh + ki)*kw + kj, n*L + i*wo + j] = x[n, c, i*sh + ki*dh - ph, j*sw + kj*dw - pw]
-    (zero outside x), L = ho*wo: the matrix a convolution multiplies by its weights."""
-    n_img, n_ch, h, wd = x.shape
-    ho = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
-    wo = (wd + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    (zero outside x), L = ho*wo: the matrix a convolution multiplies by its weights.
+
+    ``x`` and ``cols`` are flat (C order); ``shape`` is x's (N, C, H, W); tasks are (n, c)
+    planes. Each plane is first copied into a zero-bordered scratch plane, so the copy loops
+    have no padding branches (short rows: the digits network's planes are 4 wide)."""
+    n_img, n_ch, h, wd = shape
+    kh, kw = kernel
+    sh, sw = stride
+    ph, pw = padding
+    dh, dw = dilation
+    ho, wo = out_hw
     length = ho * wo
+    ncols = n_img * length
+    hp = h + 2 * ph
+    wp = wd + 2 * pw
+    padded = np.zeros(hp * wp, dtype=cols.dtype)
+    offsets = _window_offsets(ho, wo, sh, sw, wp)
     for t in range(t0, t1):
         n = t // n_ch
         c = t - n * n_ch
+        src = t * h * wd
+        for r in range(h):
+            d = (r + ph) * wp + pw
+            s = src + r * wd
+            for j in range(wd):
+                padded[d + j] = x[s + j]
         for ki in range(kh):
-            i0, i1 = _valid_range(ho, h, sh, ki * dh - ph)
             for kj in range(kw):
-                j0, j1 = _valid_range(wo, wd, sw, kj * dw - pw)
-                tap = (c * kh + ki) * kw + kj
-                if i0 > 0 or i1 < ho or j0 > 0 or j1 < wo:
-                    cols[tap, n * length : (n + 1) * length] = 0
-                off = kj * dw - pw
-                for i in range(i0, i1):
-                    r = i * sh + ki * dh - ph
-                    d0 = n * length + i * wo
-                    for j in range(j0, j1):
-                        cols[tap, d0 + j] = x[n, c, r, j * sw + off]
+                dst = ((c * kh + ki) * kw + kj) * ncols + n * length
+                base = ki * dh * wp + kj * dw
+                for k in range(length):
+                    cols[dst + k] = padded[base + offsets[k]]
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def col2im(cols, kh, kw, sh, sw, ph, pw, dh, dw, gx, t0, t1):  # type: ignore[no-untyped-def]
-    """The adjoint of ``im2col``: gx[n, c] = sum over taps of the scattered rows of cols."""
-    n_img, n_ch, h, wd = gx.shape
-    ho = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
-    wo = (wd + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+def col2im(cols, shape, kernel, stride, padding, dilation, out_hw, gx, t0, t1):  # type: ignore[no-untyped-def]  # noqa: E501
+    """The adjoint of ``im2col`` (same flat arguments): gx[n, c] = the sum over taps of the
+    scattered rows of cols, accumulated in a zero-bordered scratch plane."""
+    n_img, n_ch, h, wd = shape
+    kh, kw = kernel
+    sh, sw = stride
+    ph, pw = padding
+    dh, dw = dilation
+    ho, wo = out_hw
     length = ho * wo
+    ncols = n_img * length
+    hp = h + 2 * ph
+    wp = wd + 2 * pw
+    padded = np.empty(hp * wp, dtype=gx.dtype)
+    offsets = _window_offsets(ho, wo, sh, sw, wp)
     for t in range(t0, t1):
         n = t // n_ch
         c = t - n * n_ch
-        gx[n, c] = 0
+        padded[:] = 0
         for ki in range(kh):
-            i0, i1 = _valid_range(ho, h, sh, ki * dh - ph)
             for kj in range(kw):
-                j0, j1 = _valid_range(wo, wd, sw, kj * dw - pw)
-                tap = (c * kh + ki) * kw + kj
-                off = kj * dw - pw
-                for i in range(i0, i1):
-                    r = i * sh + ki * dh - ph
-                    d0 = n * length + i * wo
-                    for j in range(j0, j1):
-                        gx[n, c, r, j * sw + off] += cols[tap, d0 + j]
-
-
-LCHUNK = 512
-
-
-@njit(cache=True, fastmath={"contract"}, error_model="numpy", nogil=True)
-def small_gemm(a, b, out, t0, t1):  # type: ignore[no-untyped-def]
-    """out[:, chunk] = a @ b[:, chunk] for a (M, K) with M and K small and b (K, P) wide;
-    tasks over chunks of LCHUNK columns.
-
-    A convolution's GEMMs with few channels: a chunk of an output row stays in L1 while the
-    K rows of b stream past it. Rows of one image are only 64-576 long in LeNet, so the
-    columns of all images are chunked together (a slice per (row, image) pair cost more
-    than the arithmetic)."""
-    m, kk = a.shape
-    ncols = b.shape[1]
-    for t in range(t0, t1):
-        l0 = t * LCHUNK
-        l1 = min(l0 + LCHUNK, ncols)
-        for i in range(m):
-            acc = out[i, l0:l1]
-            acc[:] = 0
-            for k in range(kk):
-                av = a[i, k]
-                c = b[k, l0:l1]
-                for j in range(l1 - l0):
-                    acc[j] += av * c[j]
-
-
-@njit(cache=True, fastmath={"contract", "reassoc"}, error_model="numpy", nogil=True)
-def small_gemm_nt_partial(a, b, partial, t0, t1):  # type: ignore[no-untyped-def]
-    """partial[t, i, k] = a[i, chunk t] . b[k, chunk t] (float64): a @ b.T summed by the
-    caller over the chunks; a (M, P) and b (K, P) wide."""
-    m = a.shape[0]
-    kk = b.shape[0]
-    ncols = a.shape[1]
-    for t in range(t0, t1):
-        l0 = t * LCHUNK
-        l1 = min(l0 + LCHUNK, ncols)
-        for i in range(m):
-            ar = a[i, l0:l1]
-            for k in range(kk):
-                br = b[k, l0:l1]
-                s = ar[0] * br[0]
-                for j in range(1, l1 - l0):
-                    s += ar[j] * br[j]
-                partial[t, i, k] = s
+                src = ((c * kh + ki) * kw + kj) * ncols + n * length
+                base = ki * dh * wp + kj * dw
+                for k in range(length):
+                    padded[base + offsets[k]] += cols[src + k]
+        dst = t * h * wd
+        for r in range(h):
+            s = (r + ph) * wp + pw
+            d = dst + r * wd
+            for j in range(wd):
+                gx[d + j] = padded[s + j]
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def channels_first(y, out, t0, t1):  # type: ignore[no-untyped-def]
-    """out[n, o, l] = y[o, n, l]: (O, N, L) GEMM output to (N, O, L), and back."""
-    a, b, length = y.shape
+def swap_leading(y, a, b, length, out, t0, t1):  # type: ignore[no-untyped-def]
+    """out[j, i, :] = y[i, j, :] for flat (a, b, length) ``y`` and (b, a, length) ``out``:
+    a GEMM's (O, N*L) result to (N, O, L) images, and back."""
     for t in range(t0, t1):
         i = t // b
         j = t - i * b
-        out[j, i, :] = y[i, j, :]
+        s = t * length
+        d = (j * a + i) * length
+        for k in range(length):
+            out[d + k] = y[s + k]
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def max_pool2d_forward(x, kh, kw, sh, sw, ph, pw, out, argmax, t0, t1):  # type: ignore[no-untyped-def]  # noqa: E501
-    n_img, n_ch, h, wd = x.shape
-    ho, wo = out.shape[2], out.shape[3]
+def max_pool2d_forward(x, shape, kernel, stride, padding, out_hw, out, argmax, t0, t1):  # type: ignore[no-untyped-def]  # noqa: E501
+    """Flat (C order) ``x``, ``out`` and ``argmax`` (index within the input plane, -1 for an
+    empty window); tasks are (n, c) planes. nan wins, the first maximum is kept."""
+    n_img, n_ch, h, wd = shape
+    kh, kw = kernel
+    sh, sw = stride
+    ph, pw = padding
+    ho, wo = out_hw
     for t in range(t0, t1):
-        n = t // n_ch
-        c = t - n * n_ch
+        src = t * h * wd
+        dst = t * ho * wo
         for i in range(ho):
             r0 = i * sh - ph
+            ra = max(r0, 0)
+            rb = min(r0 + kh, h)
             for j in range(wo):
                 c0 = j * sw - pw
-                best = -np.inf
-                best_index = -1
-                for a in range(max(r0, 0), min(r0 + kh, h)):
-                    for b in range(max(c0, 0), min(c0 + kw, wd)):
-                        v = x[n, c, a, b]
-                        if best_index < 0 or v > best or (v != v and best == best):  # noqa: PLR0124
+                ca = max(c0, 0)
+                cb = min(c0 + kw, wd)
+                o = dst + i * wo + j
+                if ra >= rb or ca >= cb:
+                    out[o] = -np.inf
+                    argmax[o] = -1
+                    continue
+                best_index = ra * wd + ca
+                best = x[src + best_index]
+                for a in range(ra, rb):
+                    for b in range(ca, cb):
+                        v = x[src + a * wd + b]
+                        if _better(v, best):
                             best = v
                             best_index = a * wd + b
-                out[n, c, i, j] = best
-                argmax[n, c, i, j] = best_index
+                out[o] = best
+                argmax[o] = best_index
+
+
+@njit(inline="always")
+def _better(v, best):  # type: ignore[no-untyped-def]
+    return v > best or (v != v and best == best)  # noqa: PLR0124 (nan wins, first one kept)
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def max_pool2d_backward(gy, argmax, gx, t0, t1):  # type: ignore[no-untyped-def]
-    n_img, n_ch, h, wd = gx.shape
-    ho, wo = gy.shape[2], gy.shape[3]
+def max_pool2d_2x2(x, shape, out_hw, out, argmax, t0, t1):  # type: ignore[no-untyped-def]
+    """``max_pool2d_forward`` for the common 2x2 window, stride 2, no padding, unrolled: the
+    generic window loops cost 3x more per output on small planes."""
+    h, wd = shape[2], shape[3]
+    ho, wo = out_hw
     for t in range(t0, t1):
-        n = t // n_ch
-        c = t - n * n_ch
-        flat = gx[n, c].reshape(h * wd)
-        flat[:] = 0
+        src = t * h * wd
+        dst = t * ho * wo
         for i in range(ho):
+            row = 2 * i * wd
             for j in range(wo):
-                k = argmax[n, c, i, j]
-                if k >= 0:
-                    flat[k] += gy[n, c, i, j]
+                k = row + 2 * j
+                best_index = k
+                best = x[src + k]
+                v = x[src + k + 1]
+                if _better(v, best):
+                    best = v
+                    best_index = k + 1
+                v = x[src + k + wd]
+                if _better(v, best):
+                    best = v
+                    best_index = k + wd
+                v = x[src + k + wd + 1]
+                if _better(v, best):
+                    best = v
+                    best_index = k + wd + 1
+                out[dst + i * wo + j] = best
+                argmax[dst + i * wo + j] = best_index
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def avg_pool2d_forward(x, kh, kw, sh, sw, ph, pw, out, t0, t1):  # type: ignore[no-untyped-def]
-    n_img, n_ch, h, wd = x.shape
-    ho, wo = out.shape[2], out.shape[3]
+def max_pool2d_backward(gy, argmax, plane_out, plane_in, gx, t0, t1):  # type: ignore[no-untyped-def]  # noqa: E501
+    """gx (flat) = grad_y scattered to the argmax positions; indices already validated."""
+    for t in range(t0, t1):
+        base = t * plane_in
+        for k in range(plane_in):
+            gx[base + k] = 0
+        src = t * plane_out
+        for k in range(plane_out):
+            m = argmax[src + k]
+            if m >= 0:
+                gx[base + m] += gy[src + k]
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def avg_pool2d_forward(x, shape, kernel, stride, padding, out_hw, out, t0, t1):  # type: ignore[no-untyped-def]  # noqa: E501
+    """Flat arguments as in ``max_pool2d_forward``; padding counts in the divisor."""
+    n_img, n_ch, h, wd = shape
+    kh, kw = kernel
+    sh, sw = stride
+    ph, pw = padding
+    ho, wo = out_hw
     scale = 1.0 / (kh * kw)
     for t in range(t0, t1):
-        n = t // n_ch
-        c = t - n * n_ch
+        src = t * h * wd
+        dst = t * ho * wo
         for i in range(ho):
             r0 = i * sh - ph
             for j in range(wo):
@@ -190,27 +222,32 @@ def avg_pool2d_forward(x, kh, kw, sh, sw, ph, pw, out, t0, t1):  # type: ignore[
                 acc = 0.0
                 for a in range(max(r0, 0), min(r0 + kh, h)):
                     for b in range(max(c0, 0), min(c0 + kw, wd)):
-                        acc += x[n, c, a, b]
-                out[n, c, i, j] = acc * scale
+                        acc += x[src + a * wd + b]
+                out[dst + i * wo + j] = acc * scale
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def avg_pool2d_backward(gy, kh, kw, sh, sw, ph, pw, gx, t0, t1):  # type: ignore[no-untyped-def]
-    n_img, n_ch, h, wd = gx.shape
-    ho, wo = gy.shape[2], gy.shape[3]
+def avg_pool2d_backward(gy, shape, kernel, stride, padding, out_hw, gx, t0, t1):  # type: ignore[no-untyped-def]  # noqa: E501
+    """The adjoint of ``avg_pool2d_forward``; ``shape`` is the input's."""
+    n_img, n_ch, h, wd = shape
+    kh, kw = kernel
+    sh, sw = stride
+    ph, pw = padding
+    ho, wo = out_hw
     scale = 1.0 / (kh * kw)
     for t in range(t0, t1):
-        n = t // n_ch
-        c = t - n * n_ch
-        gx[n, c, :, :] = 0
+        base = t * h * wd
+        for k in range(h * wd):
+            gx[base + k] = 0
+        src = t * ho * wo
         for i in range(ho):
             r0 = i * sh - ph
             for j in range(wo):
                 c0 = j * sw - pw
-                g = gy[n, c, i, j] * scale
+                g = gy[src + i * wo + j] * scale
                 for a in range(max(r0, 0), min(r0 + kh, h)):
                     for b in range(max(c0, 0), min(c0 + kw, wd)):
-                        gx[n, c, a, b] += g
+                        gx[base + a * wd + b] += g
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
