@@ -34,7 +34,7 @@ def _median_us(run: Callable[[], Any], repeats: int) -> float:
 def _chain(x: Any) -> Any:
     # 100 ops: the usual mix of a small model's elementwise work.
     y = x
-    for i in range(CHAIN // 4):
+    for _ in range(CHAIN // 4):
         y = y * 1.0001
         y = y + 0.5
         y = y.tanh() if hasattr(y, "tanh") else np.tanh(y)
@@ -99,9 +99,7 @@ def main() -> None:
     if torch_result is not None:
         rows.append(("PyTorch CPU", *torch_result))
     header = ("framework", "forward µs/op", "forward+backward µs/op")
-    lines = [header] + [
-        (r[0], f"{r[1]:.2f}", "-" if r[2] is None else f"{r[2]:.2f}") for r in rows
-    ]
+    lines = [header] + [(r[0], f"{r[1]:.2f}", "-" if r[2] is None else f"{r[2]:.2f}") for r in rows]
     if args.markdown:
         print("| " + " | ".join(header) + " |")
         print("|---|---:|---:|")
@@ -110,8 +108,12 @@ def main() -> None:
     else:
         widths = [max(len(line[i]) for line in lines) for i in range(3)]
         for line in lines:
-            print("  ".join(cell.rjust(widths[i]) if i else cell.ljust(widths[i])
-                            for i, cell in enumerate(line)))
+            print(
+                "  ".join(
+                    cell.rjust(widths[i]) if i else cell.ljust(widths[i])
+                    for i, cell in enumerate(line)
+                )
+            )
     if torch_result is None:
         print("(PyTorch not installed: `pip install torch==2.13.0` adds its column)")
 

@@ -72,7 +72,7 @@ _COMPILE_SNIPPET = """
 import time, numpy as np
 t0 = time.perf_counter()
 from plugtorch_numba import NumbaBackend
-b = NumbaBackend(min_parallel_size=0)
+b = NumbaBackend(min_parallel_size=0, min_elementwise_size=0)
 x = np.ones((64, 1, 28, 28), np.float32); w = np.ones((6, 1, 5, 5), np.float32)
 t1 = time.perf_counter()
 b.add(x, x); t2 = time.perf_counter()

@@ -1,4 +1,4 @@
-"""Gradients of composite public functions (built from registered ops) against finite differences."""
+"""Gradients of composite public functions (built from registered ops) vs finite differences."""
 
 from __future__ import annotations
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import inspect
 
 import plugtorch as pt
-from plugtorch.testing.op_db import BY_NAME
 from plugtorch.ops import REGISTRY
+from plugtorch.testing.op_db import BY_NAME
 
 
 def test_every_registered_op_has_an_op_db_entry() -> None:

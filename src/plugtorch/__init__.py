@@ -11,6 +11,7 @@ Importing plugtorch imports no backend; the first tensor made loads the chosen o
 ``plugtorch.use_backend``).
 """
 
+# ruff: noqa: I001 (order matters: Tensor exists before the ops that attach to it)
 from plugtorch import dtypes
 from plugtorch.dtypes import (
     DType,

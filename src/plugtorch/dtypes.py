@@ -112,7 +112,17 @@ float32 = DType("float32", FLOATING_KIND, 32, True)
 float64 = DType("float64", FLOATING_KIND, 64, True)
 
 ALL_DTYPES: tuple[DType, ...] = (
-    bool_, int8, int16, int32, int64, uint8, uint16, uint32, uint64, float32, float64
+    bool_,
+    int8,
+    int16,
+    int32,
+    int64,
+    uint8,
+    uint16,
+    uint32,
+    uint64,
+    float32,
+    float64,
 )
 FLOATING: tuple[DType, ...] = (float32, float64)
 INTEGRAL: tuple[DType, ...] = (int8, int16, int32, int64, uint8, uint16, uint32, uint64)

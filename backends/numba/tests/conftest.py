@@ -14,7 +14,7 @@ from plugtorch_numpy import NumpyBackend  # noqa: E402
 @pytest.fixture(scope="session")
 def nb() -> NumbaBackend:
     """Kernels even for tiny inputs, so every size exercises the compiled path."""
-    return NumbaBackend(min_parallel_size=0)
+    return NumbaBackend(min_parallel_size=0, min_elementwise_size=0)
 
 
 @pytest.fixture(scope="session")

@@ -64,7 +64,8 @@ def test_missing_numba_reports_unavailable():
 def test_disable_jit_still_works():
     code = (
         "import numpy as np; from plugtorch_numba import NumbaBackend; "
-        "b = NumbaBackend(min_parallel_size=0); x = np.arange(12.).reshape(3, 4); "
+        "b = NumbaBackend(min_parallel_size=0, min_elementwise_size=0); "
+        "x = np.arange(12.).reshape(3, 4); "
         "print(b.add(x, x.T.T).sum(), b.sum(x, (1,), False).tolist())"
     )
     assert _run(code, NUMBA_DISABLE_JIT="1") == "132.0 [6.0, 22.0, 38.0]"

@@ -58,7 +58,7 @@ def test_referenced_buffer_is_never_handed_out(keep):
 
 
 def test_results_of_backend_stay_valid():
-    nb = NumbaBackend(min_parallel_size=0, pool_bytes=64 * MB)
+    nb = NumbaBackend(min_parallel_size=0, min_elementwise_size=0, pool_bytes=64 * MB)
     x = np.ones(MB, np.float32)
     first = nb.add(x, x)
     tail = first.reshape(1024, 1024).T[::3]  # keeps first's memory alive

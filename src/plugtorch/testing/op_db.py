@@ -209,7 +209,9 @@ OPS: list[OpInfo] = [
     ),
     OpInfo(
         "index_add",
-        lambda x: pt.index_add(x, 0, pt.tensor([0, 0], backend=x.backend), x[:1].expand((2,) + x.shape[1:])),
+        lambda x: pt.index_add(
+            x, 0, pt.tensor([0, 0], backend=x.backend), x[:1].expand((2,) + x.shape[1:])
+        ),
         ref=lambda x: _np_index_add(x),
         extra={"min_dims": 1},
     ),

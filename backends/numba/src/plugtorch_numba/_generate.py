@@ -122,7 +122,9 @@ def where_2d(c, x, y, out, b0, b1):  # type: ignore[no-untyped-def]
         j1 = min(j0 + BLOCK, n)
         cr, xr, yr, orow = c[i, j0:j1], x[i, j0:j1], y[i, j0:j1], out[i, j0:j1]
         for j in range(j1 - j0):
-            orow[j] = xr[j] if cr[j] else yr[j]
+            a = xr[j]  # both loaded first: a select, not a branch on each (random) condition
+            b = yr[j]
+            orow[j] = a if cr[j] else b
 """
 
 

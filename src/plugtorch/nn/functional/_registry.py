@@ -2,7 +2,8 @@
 
 An nn op is declared exactly like a core op (forward on backend arrays, backward rule in
 differentiable tensor ops, beside it) and lands in the one registry, ``plugtorch.ops.REGISTRY``,
-so the op database (``plugtorch/testing/op_db.py``) and the conformance suite see it like every other op.
+so the op database (``plugtorch/testing/op_db.py``) and the conformance suite see it like
+every other op.
 ``NN_OPS`` lists the subset declared here.
 """
 

@@ -375,11 +375,14 @@ def _argmax_decomposed(x: Tensor, kernel: Pair, stride: Pair, padding: Pair) -> 
 
 
 @nn_op("max_pool2d")
-def max_pool2d_op(b: Any, x: Any, argmax: Any, *, out: Pair) -> Any:
-    """Window maxima, gathered from x at the winners' flat indices ``argmax``.
+def max_pool2d_op(b: Any, x: Any, argmax: Any, *, out: Pair, values: Any = None) -> Any:
+    """Window maxima, gathered from x at the winners' flat indices ``argmax`` (or ``values``,
+    the maxima a backend's max_pool2d primitive already returned with ``argmax``).
 
     Gradient: grad summed into the winners (the max_pool2d_backward primitive, or scatter_add).
     """
+    if values is not None:
+        return values
     n, c, h, w = x.shape
     flat_x = b.reshape(x, (n, c, h * w))
     flat_i = b.reshape(argmax, (n, c, out[0] * out[1]))
@@ -425,12 +428,13 @@ def max_pool2d(
         input, kernel_size, stride, padding, "max_pool2d"
     )
     b = input._backend
+    values = None
     if declares(b, "max_pool2d"):
-        _, argmax_data = b.max_pool2d(input._data, kernel, stride_pair, padding_pair)
+        values, argmax_data = b.max_pool2d(input._data, kernel, stride_pair, padding_pair)
     else:
         argmax_data = _argmax_decomposed(input, kernel, stride_pair, padding_pair)
     argmax = Tensor._make(argmax_data, b, dtypes.int64)
-    y = apply(max_pool2d_op, (input, argmax), input._dtype, out=out)
+    y = apply(max_pool2d_op, (input, argmax), input._dtype, out=out, values=values)
     return (y, argmax) if return_indices else y
 
 
