@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from plugtorch_numpy import NumpyBackend
 
+from plugtorch_numba import _blas
 from plugtorch_numba._malloc import tune_malloc
 from plugtorch_numba._pool import BufferPool
 from plugtorch_numba._strided import plan_2d
@@ -277,11 +278,25 @@ class NumbaBackend(NumpyBackend):
 
     # --- linear algebra --------------------------------------------------------------------
     def matmul(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        # OpenBLAS (2 threads) already runs 2-D and batched float GEMM near peak here; see README.
-        # Only the result comes from the pool (no page faults on a large output).
+        # 2-D: OpenBLAS (both cores) is near peak. A stack of small matrices: each thread
+        # multiplies part of the stack with OpenBLAS held to one thread (see _blas.py).
+        # The result comes from the pool (no page faults on a large output).
         if x.dtype != y.dtype or x.ndim < 2 or y.ndim < 2:
             return np.matmul(x, y)
-        out = self.pool.empty((*x.shape[:-1], y.shape[-1]), x.dtype)
+        batch = np.broadcast_shapes(x.shape[:-2], y.shape[:-2])
+        out = self.pool.empty((*batch, x.shape[-2], y.shape[-1]), x.dtype)
+        if _split_batch(x, y, self.min_parallel_size):
+            stack_x = x.reshape(-1, *x.shape[-2:])
+            stack_y = y.reshape(-1, *y.shape[-2:])
+            stack_out = out.reshape(-1, *out.shape[-2:])
+            with _blas.single_threaded():
+                run_chunks(
+                    lambda a, b: np.matmul(stack_x[a:b], stack_y[a:b], out=stack_out[a:b]),
+                    stack_x.shape[0],
+                    align=1,
+                    min_size=2,
+                )
+            return out
         return np.matmul(x, y, out=out)
 
     # --- optional primitives -------------------------------------------------------------------
@@ -541,6 +556,19 @@ class NumbaBackend(NumpyBackend):
 # parallel_blocks decides from an element count calibrated on vectorised streaming loops; the
 # pooling windows' scalar, branchy loops cost about this many times more per element.
 _BRANCHY = 4
+
+
+def _split_batch(x: np.ndarray, y: np.ndarray, min_size: int) -> bool:
+    """A float stack of equal batch shape, C-contiguous, small matrices (at most 256^3
+    multiply-adds each: larger ones keep OpenBLAS's own 2-thread split) and enough work."""
+    if x.ndim < 3 or x.shape[:-2] != y.shape[:-2] or x.dtype.kind != "f":
+        return False
+    if not (x.flags.c_contiguous and y.flags.c_contiguous) or not _blas.available():
+        return False
+    m, k = x.shape[-2:]
+    n = y.shape[-1]
+    batch = x.size // (m * k) if x.size else 0
+    return batch >= 2 and m * k * n <= 1 << 24 and batch * m * k * n >= max(min_size, 1) * 64
 
 
 def _sigmoid_into(a: np.ndarray, out: np.ndarray) -> None:

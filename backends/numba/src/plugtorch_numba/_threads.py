@@ -118,11 +118,13 @@ def parallel_blocks(kernel: Callable[..., Any], args: tuple[Any, ...], nblocks: 
     _run_dynamic(lambda a, b: kernel(*args, a, b), _split(nblocks, tasks, 1))
 
 
-def run_chunks(func: Callable[[int, int], Any], n: int, align: int = 64) -> None:
-    """Call ``func(start, stop)`` over ``range(n)`` in chunks shared by all threads; numpy's
-    error state (per thread) is carried into the workers."""
+def run_chunks(
+    func: Callable[[int, int], Any], n: int, align: int = 64, min_size: int = MIN_THREADED
+) -> None:
+    """Call ``func(start, stop)`` over ``range(n)`` in chunks shared by all threads (when
+    ``n >= min_size``); numpy's error state (per thread) is carried into the workers."""
     threads = num_threads()
-    if n < MIN_THREADED or threads == 1:
+    if n < min_size or threads == 1:
         func(0, n)
         return
     errors = np.geterr()
