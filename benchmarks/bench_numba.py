@@ -13,25 +13,16 @@ ratio is numpy time / other time (higher is better).
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
-import sys
-import tempfile
-import time
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from _timing import first_calls, median_ms
 
 import plugtorch as pt
-
-try:
-    import plugtorch.nn.functional as F
-except Exception as error:  # noqa: BLE001 (the nn package is being written concurrently)
-    F = None
-    _NN_ERROR = repr(error)
-else:
-    _NN_ERROR = ""
+import plugtorch.nn.functional as F
+from plugtorch import nn, optim
+from plugtorch.training.models import DigitsNet
 
 Case = tuple[str, Callable[[str], Callable[[], Any]], Callable[[Any], Callable[[], Any]] | None]
 
@@ -40,26 +31,6 @@ RNG = np.random.default_rng(0)
 
 def _f32(*shape: int) -> np.ndarray:
     return RNG.standard_normal(shape, dtype=np.float32)
-
-
-def median_ms(fn: Callable[[], Any], repeat: int, warmup: int = 3) -> float:
-    # Let the previous framework's idle threads stop spinning first: PyTorch's OpenMP threads
-    # keep spinning after a parallel region and, on two cores, starved OpenBLAS's threads in
-    # the next numpy measurement (a 2.8 ms case measured 900 ms right after a torch case).
-    # Then warm up for a fixed time, not a fixed count: after an idle pause the cores need
-    # tens of milliseconds to clock up again (a 1 ms case measured 1.5x slower right after).
-    time.sleep(0.3)
-    start = time.perf_counter()
-    done = 0
-    while done < warmup or time.perf_counter() - start < 0.25:
-        fn()
-        done += 1
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times) * 1e3)
 
 
 def _pt(a: np.ndarray, backend: str, requires_grad: bool = False) -> Any:
@@ -237,20 +208,12 @@ def _conv_cases() -> list[Case]:
         return lenet(torch, torch.nn.functional, params, images, labels, torch.no_grad)
 
     cases.append(("LeNet training step, batch 64, 28x28 (SGD)", ours_lenet, theirs_lenet))
-    digits = _digits_case()
-    if digits is not None:
-        cases.append(digits)
+    cases.append(_digits_case())
     return cases
 
 
-def _digits_case() -> Case | None:
-    """One step of the trainer's DigitsNet (8x8 images, batch 32, Adam), if it exists yet."""
-    try:
-        from plugtorch import nn, optim
-        from plugtorch.training.models import DigitsNet
-    except Exception as error:  # noqa: BLE001 (written concurrently by another engineer)
-        print(f"plugtorch.training unavailable ({error!r}): digits case skipped")
-        return None
+def _digits_case() -> Case:
+    """One step of the trainer's DigitsNet (8x8 images, batch 32, Adam)."""
     images = RNG.standard_normal((32, 1, 8, 8), dtype=np.float32)
     labels = RNG.integers(0, 10, size=32)
 
@@ -307,7 +270,7 @@ import time
 t0 = time.perf_counter()
 import numpy as np, plugtorch as pt
 import plugtorch.nn.functional as F
-x = pt.tensor(np.ones((2048, 1024), np.float32), backend="numba")
+x = pt.tensor(np.ones((4096, 1024), np.float32), backend="numba")  # 4M: kernel path
 t1 = time.perf_counter(); (x * x + 0.5 * x - x); t2 = time.perf_counter()
 x.sum(dim=0); x.sum(dim=1); t3 = time.perf_counter()
 img = pt.tensor(np.ones((64, 1, 28, 28), np.float32), backend="numba").requires_grad_()
@@ -319,23 +282,14 @@ print(f"{t1 - t0:.3f} {t2 - t1:.3f} {t3 - t2:.3f} {t4 - t3:.3f}")
 
 def first_call_rows() -> list[tuple[str, ...]]:
     rows = []
-    with tempfile.TemporaryDirectory() as cache:
-        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
-        for label in ("cold cache", "warm cache (2nd process)"):
-            out = subprocess.run(
-                [sys.executable, "-c", _FIRST_CALLS],
-                env=env,
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout.split()
-            imp, chain, sums, conv = (float(v) * 1e3 for v in out)
-            rows.append(
-                (
-                    f"first calls, {label}: import / chain / 2 sums / conv+relu+pool fwd+bwd",
-                    f"{imp:.0f} / {chain:.0f} / {sums:.0f} / {conv:.0f} ms",
-                )
+    for label, values in first_calls(_FIRST_CALLS).items():
+        imp, chain, sums, conv = (v * 1e3 for v in values)
+        rows.append(
+            (
+                f"first calls, {label}: import / chain / 2 sums / conv+relu+pool fwd+bwd",
+                f"{imp:.0f} / {chain:.0f} / {sums:.0f} / {conv:.0f} ms",
             )
+        )
     return rows
 
 
@@ -357,11 +311,7 @@ def main() -> None:
     parser.add_argument("--no-compile", action="store_true", help="skip the first-call rows")
     args = parser.parse_args()
     torch = None if args.no_torch else _load_torch()
-    cases = _elementwise_cases() + _reduction_cases() + _matmul_cases()
-    if F is not None:
-        cases += _conv_cases()
-    else:
-        print(f"plugtorch.nn.functional unavailable ({_NN_ERROR}): conv cases skipped")
+    cases = _elementwise_cases() + _reduction_cases() + _matmul_cases() + _conv_cases()
     with open("/proc/loadavg") as f:
         load = " ".join(f.read().split()[:3])
     print(f"load average before: {load}")
@@ -374,13 +324,8 @@ def main() -> None:
     for label, ours, theirs in cases:
         if args.only and args.only not in label:
             continue
-        try:
-            t_np = median_ms(ours("numpy"), args.repeat)
-            t_nb = median_ms(ours("numba"), args.repeat)
-        except Exception as error:  # noqa: BLE001 (the core is edited concurrently)
-            print(f"{label:<50} failed: {error!r}")
-            rows.append((label, "failed", repr(error)[:60], "", "", ""))
-            continue
+        t_np = median_ms(ours("numpy"), args.repeat)
+        t_nb = median_ms(ours("numba"), args.repeat)
         t_th = median_ms(theirs(torch), args.repeat) if torch and theirs else float("nan")
         row = (
             label,

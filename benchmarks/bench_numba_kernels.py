@@ -10,29 +10,14 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import os
-import subprocess
-import sys
-import tempfile
-import time
 from typing import Any, Callable
 
 import numpy as np
+from _timing import first_calls, median_ms
 from plugtorch_numba import NumbaBackend
 from plugtorch_numpy import NumpyBackend
 
 F32 = np.float32
-
-
-def median_ms(fn: Callable[[], Any], repeat: int) -> float:
-    fn()
-    fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times) * 1e3)
 
 
 def expr_fma(b: Any, x: np.ndarray, y: np.ndarray, half: np.ndarray) -> np.ndarray:
@@ -85,25 +70,15 @@ print(f"{t1 - t0:.3f} {t2 - t1:.3f} {t3 - t2:.3f} {t4 - t3:.3f}")
 
 def compile_times() -> list[tuple[str, str, str, str]]:
     rows = []
-    with tempfile.TemporaryDirectory() as cache:
-        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
-        for label in ("cold cache", "warm cache"):
-            out = subprocess.run(
-                [sys.executable, "-c", _COMPILE_SNIPPET],
-                env=env,
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout.split()
-            imp, add, red, conv = (float(v) for v in out)
-            rows.append(
-                (
-                    f"first calls, {label}: import / add / sum / conv fwd+bwd",
-                    f"{imp * 1e3:.0f} ms import",
-                    f"{add * 1e3:.0f} / {red * 1e3:.0f} / {conv * 1e3:.0f} ms",
-                    "",
-                )
+    for label, (imp, add, red, conv) in first_calls(_COMPILE_SNIPPET).items():
+        rows.append(
+            (
+                f"first calls, {label}: import / add / sum / conv fwd+bwd",
+                f"{imp * 1e3:.0f} ms import",
+                f"{add * 1e3:.0f} / {red * 1e3:.0f} / {conv * 1e3:.0f} ms",
+                "",
             )
+        )
     return rows
 
 
