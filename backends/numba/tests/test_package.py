@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import platform
 import subprocess
 import sys
 from importlib.metadata import entry_points
@@ -69,3 +70,11 @@ def test_disable_jit_still_works():
         "print(b.add(x, x.T.T).sum(), b.sum(x, (1,), False).tolist())"
     )
     assert _run(code, NUMBA_DISABLE_JIT="1") == "132.0 [6.0, 22.0, 38.0]"
+
+
+def test_malloc_thresholds_can_be_left_alone():
+    code = "from plugtorch_numba import NumbaBackend; print(NumbaBackend().malloc_tuned)"
+    assert _run(code, PLUGTORCH_NUMBA_MALLOPT="0") == "False"
+    if sys.platform.startswith("linux"):
+        expected = "True" if platform.libc_ver()[0] == "glibc" else "False"
+        assert _run(code) == expected
