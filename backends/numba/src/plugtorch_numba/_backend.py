@@ -16,6 +16,7 @@ import numpy as np
 from plugtorch_numpy import NumpyBackend
 
 from plugtorch_numba import _blas
+from plugtorch_numba._conv_pool import ConvPoolPrimitives
 from plugtorch_numba._malloc import tune_malloc
 from plugtorch_numba._pool import BufferPool
 from plugtorch_numba._strided import plan_2d
@@ -61,7 +62,7 @@ OPTIONAL = frozenset(
 )
 
 
-class NumbaBackend(NumpyBackend):
+class NumbaBackend(ConvPoolPrimitives, NumpyBackend):
     """numpy arrays on the host; large elementwise ops, reductions and the nn primitives run
     in parallel numba kernels."""
 
@@ -336,197 +337,6 @@ class NumbaBackend(NumpyBackend):
             parallel_blocks(_nn.softmax_rows, (rows, out, log), rows.shape[0], rows.size)
         return np.moveaxis(out.reshape(moved.shape), -1, axis)
 
-    def _im2col(
-        self,
-        x: np.ndarray,
-        kernel: tuple[int, int],
-        stride: tuple[int, int],
-        padding: tuple[int, int],
-        dilation: tuple[int, int],
-        out_hw: tuple[int, int],
-    ) -> np.ndarray:
-        n, c = x.shape[:2]
-        cols = self.pool.empty((c * kernel[0] * kernel[1], n * out_hw[0] * out_hw[1]), x.dtype)
-        parallel_blocks(
-            _nn.im2col,
-            (x.reshape(-1), x.shape, kernel, stride, padding, dilation, out_hw, cols.reshape(-1)),
-            n * c,
-            cols.size,
-        )
-        return cols
-
-    def _col2im(
-        self,
-        cols: np.ndarray,
-        shape: tuple[int, ...],
-        kernel: tuple[int, int],
-        stride: tuple[int, int],
-        padding: tuple[int, int],
-        dilation: tuple[int, int],
-        out_hw: tuple[int, int],
-    ) -> np.ndarray:
-        """The adjoint of :meth:`_im2col`: columns summed back into an image of ``shape``."""
-        image = self.pool.empty(shape, cols.dtype)
-        parallel_blocks(
-            _nn.col2im,
-            (cols.reshape(-1), shape, kernel, stride, padding, dilation, out_hw, image.reshape(-1)),
-            shape[0] * shape[1],
-            cols.size,
-        )
-        return image
-
-    def _swap_leading(self, y: np.ndarray, a: int, b: int) -> np.ndarray:
-        """``y`` read as (a, b, rest) returned as a C-contiguous (b, a, rest) array."""
-        length = y.size // (a * b) if y.size else 0
-        if a == 1 or b == 1:
-            return y.reshape(b, a, length)
-        out = self.pool.empty((b, a, length), y.dtype)
-        parallel_blocks(
-            _nn.swap_leading, (y.reshape(-1), a, b, length, out.reshape(-1)), a * b, y.size
-        )
-        return out
-
-    def conv2d(
-        self,
-        x: np.ndarray,
-        w: np.ndarray,
-        stride: tuple[int, int],
-        padding: tuple[int, int],
-        dilation: tuple[int, int],
-        groups: int,
-    ) -> np.ndarray:
-        # im2col (numba) + one OpenBLAS GEMM per group + an (O, N) -> (N, O) copy (numba).
-        x = np.ascontiguousarray(x)
-        w = np.ascontiguousarray(w)
-        n = x.shape[0]
-        o, cg, kh, kw = w.shape
-        out_hw = _conv_out_size(x.shape, w.shape, stride, padding, dilation)
-        cols = self._im2col(x, (kh, kw), stride, padding, dilation, out_hw)
-        og, kk = o // groups, cg * kh * kw
-        y = self.pool.empty((o, cols.shape[1]), x.dtype)
-        for g in range(groups):
-            np.matmul(
-                w[g * og : (g + 1) * og].reshape(og, kk),
-                cols[g * kk : (g + 1) * kk],
-                out=y[g * og : (g + 1) * og],
-            )
-        return self._swap_leading(y, o, n).reshape(n, o, *out_hw)
-
-    def conv2d_backward(
-        self,
-        grad_y: np.ndarray,
-        x: np.ndarray,
-        w: np.ndarray,
-        stride: tuple[int, int],
-        padding: tuple[int, int],
-        dilation: tuple[int, int],
-        groups: int,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        # grad_w = grad_y @ cols^T, grad_cols = w^T @ grad_y, grad_x = col2im(grad_cols);
-        # cols is recomputed (cheaper than keeping it: the protocol passes no saved state).
-        grad_y = np.ascontiguousarray(grad_y)
-        x = np.ascontiguousarray(x)
-        w = np.ascontiguousarray(w)
-        n = x.shape[0]
-        o, cg, kh, kw = w.shape
-        out_hw = (grad_y.shape[2], grad_y.shape[3])
-        og, kk = o // groups, cg * kh * kw
-        gy = self._swap_leading(grad_y, n, o).reshape(o, -1)
-        cols = self._im2col(x, (kh, kw), stride, padding, dilation, out_hw)
-        grad_w = np.empty_like(w)
-        grad_cols = self.pool.empty(cols.shape, x.dtype)
-        for g in range(groups):
-            gy_g = gy[g * og : (g + 1) * og]
-            w_g = w[g * og : (g + 1) * og].reshape(og, kk)
-            grad_w_g = grad_w[g * og : (g + 1) * og].reshape(og, kk)
-            np.matmul(gy_g, cols[g * kk : (g + 1) * kk].T, out=grad_w_g)
-            np.matmul(w_g.T, gy_g, out=grad_cols[g * kk : (g + 1) * kk])
-        grad_x = self._col2im(grad_cols, x.shape, (kh, kw), stride, padding, dilation, out_hw)
-        return grad_x, grad_w
-
-    def max_pool2d(
-        self,
-        x: np.ndarray,
-        kernel: tuple[int, int],
-        stride: tuple[int, int],
-        padding: tuple[int, int],
-    ) -> tuple[np.ndarray, np.ndarray]:
-        x = np.ascontiguousarray(x)
-        out_hw = _pool_out_size(x.shape, kernel, stride, padding)
-        out = np.empty((*x.shape[:2], *out_hw), dtype=x.dtype)
-        argmax = np.empty((*x.shape[:2], *out_hw), dtype=np.int64)
-        flat = (x.reshape(-1), out.reshape(-1), argmax.reshape(-1))
-        work = out.size * kernel[0] * kernel[1] * _BRANCHY
-        if kernel == (2, 2) and stride == (2, 2) and padding == (0, 0):
-            args = (flat[0], x.shape, out_hw, *flat[1:])
-            parallel_blocks(_nn.max_pool2d_2x2, args, x.shape[0] * x.shape[1], work)
-        else:
-            args = (flat[0], x.shape, kernel, stride, padding, out_hw, *flat[1:])
-            parallel_blocks(_nn.max_pool2d_forward, args, x.shape[0] * x.shape[1], work)
-        return out, argmax
-
-    def max_pool2d_backward(
-        self, grad_y: np.ndarray, argmax: np.ndarray, input_shape: tuple[int, ...]
-    ) -> np.ndarray:
-        grad_y = np.ascontiguousarray(grad_y)
-        argmax = np.ascontiguousarray(argmax, dtype=np.int64)
-        plane = int(input_shape[2]) * int(input_shape[3])
-        if argmax.shape != grad_y.shape:
-            raise ValueError(
-                f"max_pool2d_backward: argmax shape {argmax.shape} differs from grad_y's "
-                f"{grad_y.shape}; pass the indices max_pool2d returned with this output"
-            )
-        if argmax.size and (argmax.max() >= plane or argmax.min() < -1):
-            raise IndexError(f"max_pool2d_backward: argmax index out of range [0, {plane})")
-        grad_x = np.empty(tuple(input_shape), dtype=grad_y.dtype)
-        planes = grad_x.shape[0] * grad_x.shape[1]
-        plane_out = grad_y.size // planes if planes else 0
-        parallel_blocks(
-            _nn.max_pool2d_backward,
-            (grad_y.reshape(-1), argmax.reshape(-1), plane_out, plane, grad_x.reshape(-1)),
-            planes,
-            grad_x.size,
-        )
-        return grad_x
-
-    def avg_pool2d(
-        self,
-        x: np.ndarray,
-        kernel: tuple[int, int],
-        stride: tuple[int, int],
-        padding: tuple[int, int],
-    ) -> np.ndarray:
-        x = np.ascontiguousarray(x)
-        out_hw = _pool_out_size(x.shape, kernel, stride, padding)
-        out = np.empty((*x.shape[:2], *out_hw), dtype=x.dtype)
-        parallel_blocks(
-            _nn.avg_pool2d_forward,
-            (x.reshape(-1), x.shape, kernel, stride, padding, out_hw, out.reshape(-1)),
-            x.shape[0] * x.shape[1],
-            out.size * kernel[0] * kernel[1] * _BRANCHY,
-        )
-        return out
-
-    def avg_pool2d_backward(
-        self,
-        grad_y: np.ndarray,
-        input_shape: tuple[int, ...],
-        kernel: tuple[int, int],
-        stride: tuple[int, int],
-        padding: tuple[int, int],
-    ) -> np.ndarray:
-        grad_y = np.ascontiguousarray(grad_y)
-        shape = tuple(int(s) for s in input_shape)
-        grad_x = np.empty(shape, dtype=grad_y.dtype)
-        out_hw = (grad_y.shape[2], grad_y.shape[3])
-        parallel_blocks(
-            _nn.avg_pool2d_backward,
-            (grad_y.reshape(-1), shape, kernel, stride, padding, out_hw, grad_x.reshape(-1)),
-            grad_x.shape[0] * grad_x.shape[1],
-            grad_x.size,
-        )
-        return grad_x
-
     def adam_step(
         self,
         param: np.ndarray,
@@ -553,11 +363,6 @@ class NumbaBackend(NumpyBackend):
         return tuple(a.reshape(param.shape) for a in new)  # type: ignore[return-value]
 
 
-# parallel_blocks decides from an element count calibrated on vectorised streaming loops; the
-# pooling windows' scalar, branchy loops cost about this many times more per element.
-_BRANCHY = 4
-
-
 def _split_batch(x: np.ndarray, y: np.ndarray, min_size: int) -> bool:
     """A float stack of equal batch shape, C-contiguous, small matrices (at most 256^3
     multiply-adds each: larger ones keep OpenBLAS's own 2-thread split) and enough work."""
@@ -576,29 +381,3 @@ def _sigmoid_into(a: np.ndarray, out: np.ndarray) -> None:
     e = np.exp(-np.abs(a))
     np.add(e, 1, out=out)
     np.divide(np.where(a >= 0, 1, e).astype(a.dtype, copy=False), out, out=out)
-
-
-def _conv_out_size(
-    x_shape: tuple[int, ...],
-    w_shape: tuple[int, ...],
-    stride: tuple[int, int],
-    padding: tuple[int, int],
-    dilation: tuple[int, int],
-) -> tuple[int, int]:
-    sizes = []
-    for d in range(2):
-        span = dilation[d] * (w_shape[2 + d] - 1) + 1
-        sizes.append((x_shape[2 + d] + 2 * padding[d] - span) // stride[d] + 1)
-    return sizes[0], sizes[1]
-
-
-def _pool_out_size(
-    x_shape: tuple[int, ...],
-    kernel: tuple[int, int],
-    stride: tuple[int, int],
-    padding: tuple[int, int],
-) -> tuple[int, int]:
-    return (
-        (x_shape[2] + 2 * padding[0] - kernel[0]) // stride[0] + 1,
-        (x_shape[3] + 2 * padding[1] - kernel[1]) // stride[1] + 1,
-    )
