@@ -124,6 +124,14 @@ def swap_leading(y, a, b, length, out, t0, t1):  # type: ignore[no-untyped-def]
             out[d + k] = y[s + k]
 
 
+@njit(inline="always")
+def _better(v, best):  # type: ignore[no-untyped-def]
+    # nan wins, the first maximum is kept. Bitwise, not ``or``/``and``: the callers turn it
+    # into selects, no branches. With branches a pooling layer ran 4x slower on fresh data
+    # (97 us against 25 us when the same input repeated and the predictor had learnt it).
+    return (v > best) | ((v != v) & (best == best))  # noqa: PLR0124
+
+
 @njit(cache=True, error_model="numpy", nogil=True)
 def max_pool2d_forward(x, shape, kernel, stride, padding, out_hw, out, argmax, t0, t1):  # type: ignore[no-untyped-def]  # noqa: E501
     """Flat (C order) ``x``, ``out`` and ``argmax`` (index within the input plane, -1 for an
@@ -159,14 +167,6 @@ def max_pool2d_forward(x, shape, kernel, stride, padding, out_hw, out, argmax, t
                         best_index = a * wd + b if c else best_index
                 out[o] = best
                 argmax[o] = best_index
-
-
-@njit(inline="always")
-def _better(v, best):  # type: ignore[no-untyped-def]
-    # nan wins, the first maximum is kept. Bitwise, not ``or``/``and``: the callers turn it
-    # into selects, no branches. With branches a pooling layer ran 4x slower on fresh data
-    # (97 us against 25 us when the same input repeated and the predictor had learnt it).
-    return (v > best) | ((v != v) & (best == best))  # noqa: PLR0124
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
