@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import builtins
 import weakref
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import numpy as np
 
 from plugtorch import dtypes
 from plugtorch._array_api_methods import ArrayAPIMethods
 from plugtorch.autograd import grad_mode
+from plugtorch.autograd import hooks as _tensor_hooks
 from plugtorch.device import Device
 
 if TYPE_CHECKING:
     from plugtorch.autograd.graph import Node
+    from plugtorch.autograd.hooks import RemovableHandle, TensorHooks
 
 __all__ = ["Tensor", "Device"]
 
@@ -56,6 +58,7 @@ class Tensor(ArrayAPIMethods):
         "grad",
         "_node",
         "_nondiff",
+        "_hooks",
         "__weakref__",
     )
     _data: Any
@@ -65,6 +68,7 @@ class Tensor(ArrayAPIMethods):
     grad: Tensor | None
     _node: Node | None
     _nondiff: str | None
+    _hooks: TensorHooks | None  # backward hooks of a leaf (autograd/hooks.py)
     __array_priority__ = 1000  # numpy defers to our reflected operators
 
     def __init__(self, data: Any = None, *, dtype: Any = None, backend: Any = None) -> None:
@@ -80,6 +84,7 @@ class Tensor(ArrayAPIMethods):
         self.grad: Tensor | None = None
         self._node = None
         self._nondiff: str | None = None
+        self._hooks = None
 
     @classmethod
     def _make(
@@ -94,6 +99,7 @@ class Tensor(ArrayAPIMethods):
         self.grad = None
         self._node = None
         self._nondiff = None
+        self._hooks = None
         return self
 
     # --- metadata ----------------------------------------------------------------------
@@ -247,6 +253,14 @@ class Tensor(ArrayAPIMethods):
         if self._node.retained is None:
             self._node.retained = []
         self._node.retained.append(weakref.ref(self))
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
+        """Call ``hook(grad)`` whenever this tensor's gradient is computed (see autograd/hooks)."""
+        return _tensor_hooks.register_hook(self, hook)
+
+    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> RemovableHandle:
+        """Call ``hook(self)`` after backward has accumulated ``self.grad`` (leaves only)."""
+        return _tensor_hooks.register_post_accumulate_grad_hook(self, hook)
 
     @property
     def data(self) -> Tensor:

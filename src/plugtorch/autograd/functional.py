@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Sequence
 
+from plugtorch.autograd.grad_mode import set_grad_enabled
 from plugtorch.autograd.graph import run_backward
 
 if TYPE_CHECKING:
@@ -106,6 +107,9 @@ def grad(
     result = []
     for tensor in ins:
         value = captured.get(id(tensor))
+        if value is not None and tensor._node is None and tensor._hooks:
+            with set_grad_enabled(create_graph):  # a leaf's hooks see its captured gradient
+                value = tensor._hooks.run_grad_hooks(value)
         if value is None and not allow_unused:
             raise RuntimeError(
                 "one of the inputs was not used to compute the outputs; "

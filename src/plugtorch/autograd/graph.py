@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
+from plugtorch.autograd import hooks as _hooks
 from plugtorch.autograd.grad_mode import set_grad_enabled
 
 if TYPE_CHECKING:
@@ -139,22 +140,34 @@ def run_backward(
 
     node_grads: dict[int, Any] = {}
     roots: list[Node] = []
+    leaf_outputs: list[tuple[Tensor, Tensor]] = []
     with set_grad_enabled(create_graph):
         for out, grad in zip(outputs, grad_outputs):
             if out._node is None:
                 if captured is not None and id(out) in wanted_leaves:
                     _accumulate(captured, id(out), grad)
                 elif captured is None:
-                    _accumulate_leaf(out, grad, create_graph)
+                    leaf_outputs.append((out, grad))
                 continue
             roots.append(out._node)
             _accumulate(node_grads, id(out._node), grad)
 
         order = _topological_order(roots)
+        pending = None  # leaves with hooks get one accumulation, after their last consumer
+        if captured is None and _hooks.any_leaf_hooks():
+            pending = _hooks.PendingLeaves(order, _accumulate_leaf, create_graph)
+        for out, grad in leaf_outputs:
+            if pending is None:
+                _accumulate_leaf(out, grad, create_graph)
+            else:
+                pending.add(out, grad)
+        node_hooks = _hooks.node_hook_table()  # hooks of non-leaf tensors, None when there are none
         for node in order:
             grad = node_grads.pop(id(node), None)
             if grad is None:
                 continue
+            if node_hooks is not None and node in node_hooks:
+                grad = node_hooks[node].run_grad_hooks(grad)
             if node.retained:
                 for ref in node.retained:
                     tensor = ref()
@@ -181,18 +194,29 @@ def run_backward(
                 elif captured is not None:
                     if id(tensor) in wanted_leaves:
                         _accumulate(captured, id(tensor), input_grad)
+                elif pending is not None and pending.wants(tensor):
+                    pending.add(tensor, input_grad)
                 else:
                     _accumulate_leaf(tensor, input_grad, create_graph)
+            if pending is not None:
+                pending.node_done(node)
             if not retain_graph:
                 node.release()
+        if pending is not None:
+            pending.finish()
     return captured
 
 
 def _accumulate_leaf(tensor: Tensor, grad: Tensor, create_graph: bool) -> None:
     """Add ``grad`` to a leaf's ``.grad`` (grad mode is already ``create_graph`` here)."""
+    hooks = tensor._hooks
+    if hooks:
+        grad = hooks.run_grad_hooks(grad)
     if not create_graph:
         # A fresh tensor object per leaf: one gradient can reach several leaves (x + y), and an
         # in-place update of one leaf's .grad (clipping, say) must not change another's.
         grad = grad.detach()
     previous = tensor.grad
     tensor.grad = grad if previous is None else previous + grad
+    if hooks:
+        hooks.run_post_hooks(tensor)

@@ -36,6 +36,7 @@ class Parameter(Tensor):
         self.grad = None
         self._node = None
         self._nondiff = None
+        self._hooks = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -65,5 +66,6 @@ class Buffer(Tensor):
         self.grad = None
         self._node = None
         self._nondiff = None
+        self._hooks = None
         self.requires_grad = False
         self.persistent = persistent
