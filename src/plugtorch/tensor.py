@@ -366,6 +366,25 @@ class Tensor(ArrayAPIMethods):
     def clone(self) -> Tensor:
         return _ops.clone(self)
 
+    def __deepcopy__(self, memo: dict[builtins.int, Any]) -> Tensor:
+        """A copy with its own array, same type (a ``Parameter`` stays one), ``requires_grad``
+        and a copied ``.grad``; only for leaf tensors, as in PyTorch (``copy.deepcopy(model)``
+        relies on it)."""
+        if self._node is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                "protocol at the moment; detach() the tensor first"
+            )
+        copied = memo.get(id(self))
+        if copied is None:
+            with grad_mode.no_grad():
+                data = _ops.clone(self.detach())._data
+            copied = type(self)._make(data, self._backend, self._dtype, self.requires_grad)
+            memo[id(self)] = copied
+            if self.grad is not None:
+                copied.grad = self.grad.__deepcopy__(memo)
+        return copied
+
     def cpu(self) -> Tensor:
         return self if self._backend.capabilities.host_memory else self.to("numpy")
 

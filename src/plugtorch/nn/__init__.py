@@ -7,11 +7,11 @@
 (3, 1)
 """
 
-from plugtorch.nn import functional, init
+from plugtorch.nn import functional, init, utils
 from plugtorch.nn.module import Module
 from plugtorch.nn.modules import *  # noqa: F403
 from plugtorch.nn.modules import __all__ as _layers
 from plugtorch.nn.parameter import Buffer, Parameter
 
-__all__ = ["Buffer", "Module", "Parameter", "functional", "init"]
+__all__ = ["Buffer", "Module", "Parameter", "functional", "init", "utils"]
 __all__ += _layers

@@ -76,6 +76,9 @@ class Module:
                 f"cannot assign {name!r} before Module.__init__() call; call "
                 "super().__init__() first in your module's __init__"
             )
+        if isinstance(name, str) and hasattr(type(self), name):
+            # A method or property of that name would hide the entry on attribute lookup.
+            raise KeyError(f"attribute '{name}' already exists")
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Add a parameter (or ``None``, a placeholder) under ``name``."""

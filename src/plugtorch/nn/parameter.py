@@ -69,3 +69,8 @@ class Buffer(Tensor):
         self._hooks = None
         self.requires_grad = False
         self.persistent = persistent
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Buffer:
+        copied = super().__deepcopy__(memo)
+        copied.persistent = self.persistent  # type: ignore[attr-defined]
+        return copied  # type: ignore[return-value]

@@ -9,7 +9,7 @@ from plugtorch.nn.modules.activation import (
     Softmax,
     Tanh,
 )
-from plugtorch.nn.modules.container import ModuleList, Sequential
+from plugtorch.nn.modules.container import ModuleDict, ModuleList, Sequential
 from plugtorch.nn.modules.conv import Conv1d, Conv2d
 from plugtorch.nn.modules.linear import Embedding, Flatten, Identity, Linear
 from plugtorch.nn.modules.loss import (
@@ -21,6 +21,7 @@ from plugtorch.nn.modules.loss import (
     NLLLoss,
 )
 from plugtorch.nn.modules.normalization import BatchNorm1d, BatchNorm2d, Dropout, LayerNorm
+from plugtorch.nn.modules.parameter_containers import ParameterDict, ParameterList
 from plugtorch.nn.modules.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 
 __all__ = [
@@ -44,8 +45,11 @@ __all__ = [
     "Linear",
     "MSELoss",
     "MaxPool2d",
+    "ModuleDict",
     "ModuleList",
     "NLLLoss",
+    "ParameterDict",
+    "ParameterList",
     "ReLU",
     "Sequential",
     "SiLU",

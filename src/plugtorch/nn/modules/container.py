@@ -1,13 +1,14 @@
-"""Containers: ``Sequential`` and ``ModuleList``."""
+"""Containers: ``Sequential``, ``ModuleList`` and ``ModuleDict``."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Mapping
 from typing import Any, Iterable, Iterator
 
 from plugtorch.nn.module import Module
 
-__all__ = ["Sequential", "ModuleList"]
+__all__ = ["Sequential", "ModuleList", "ModuleDict"]
 
 
 class Sequential(Module):
@@ -97,6 +98,88 @@ class ModuleList(Module):
 
     def forward(self, *args: Any) -> Any:
         raise NotImplementedError("ModuleList has no forward; iterate over it in yours")
+
+
+class ModuleDict(Module):
+    """A dictionary of modules whose parameters the parent sees, in insertion order; its
+    entries are named by their keys in ``state_dict`` (``"blocks.encoder.weight"``).
+
+    >>> from plugtorch import nn
+    >>> heads = nn.ModuleDict({"policy": nn.Linear(4, 2), "value": nn.Linear(4, 1)})
+    >>> list(heads), sorted(heads.state_dict())[:2]
+    (['policy', 'value'], ['policy.bias', 'policy.weight'])
+    """
+
+    def __init__(self, modules: Any = None) -> None:
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key: str) -> Module:
+        return self._modules[key]  # type: ignore[return-value]
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        self.add_module(key, module)
+
+    def __delitem__(self, key: str) -> None:
+        del self._modules[key]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._modules)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._modules
+
+    def clear(self) -> None:
+        """Remove every entry."""
+        self._modules.clear()
+
+    def pop(self, key: str) -> Module:
+        """Remove the entry ``key`` and return its module."""
+        module = self[key]
+        del self[key]
+        return module
+
+    def keys(self) -> Iterable[str]:
+        return self._modules.keys()
+
+    def items(self) -> Iterable[tuple[str, Module]]:
+        return self._modules.items()  # type: ignore[return-value]
+
+    def values(self) -> Iterable[Module]:
+        return self._modules.values()  # type: ignore[return-value]
+
+    def update(self, modules: Any) -> None:
+        """Add or replace entries from a mapping (in its order) or from ``(key, module)``
+        pairs."""
+        if isinstance(modules, (Mapping, ModuleDict)):
+            for key, module in modules.items():
+                self[key] = module
+            return
+        if not isinstance(modules, Iterable):
+            raise TypeError(
+                "ModuleDict.update should be called with an iterable of key/value pairs, but "
+                f"got {type(modules).__name__}"
+            )
+        for number, pair in enumerate(modules):
+            if not isinstance(pair, Iterable):
+                raise TypeError(
+                    f"ModuleDict update sequence element #{number} should be Iterable; is "
+                    f"{type(pair).__name__}"
+                )
+            pair = tuple(pair)
+            if len(pair) != 2:
+                raise ValueError(
+                    f"ModuleDict update sequence element #{number} has length {len(pair)}; "
+                    "2 is required"
+                )
+            self[pair[0]] = pair[1]
+
+    def forward(self, *args: Any) -> Any:
+        raise NotImplementedError("ModuleDict has no forward; look up its modules in yours")
 
 
 def _index(index: int, length: int) -> int:
