@@ -26,6 +26,12 @@ from plugtorch.nn.functional.conv import (
     max_pool2d,
     unfold,
 )
+from plugtorch.nn.functional.distance import (
+    cosine_similarity,
+    margin_ranking_loss,
+    pairwise_distance,
+    triplet_margin_loss,
+)
 from plugtorch.nn.functional.layers import (
     batch_norm,
     dropout,
@@ -42,6 +48,7 @@ from plugtorch.nn.functional.loss import (
     mse_loss,
     nll_loss,
 )
+from plugtorch.nn.functional.pointwise_loss import huber_loss, kl_div, smooth_l1_loss
 from plugtorch.ops.shape import pad
 
 __all__ = [
@@ -53,6 +60,7 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "conv1d",
     "conv2d",
+    "cosine_similarity",
     "cross_entropy",
     "dropout",
     "embedding",
@@ -60,18 +68,24 @@ __all__ = [
     "flatten",
     "fold",
     "gelu",
+    "huber_loss",
+    "kl_div",
     "l1_loss",
     "layer_norm",
     "linear",
     "log_softmax",
+    "margin_ranking_loss",
     "max_pool2d",
     "mse_loss",
     "nll_loss",
     "pad",
+    "pairwise_distance",
     "relu",
     "sigmoid",
     "silu",
+    "smooth_l1_loss",
     "softmax",
     "tanh",
+    "triplet_margin_loss",
     "unfold",
 ]

@@ -15,6 +15,7 @@ import numpy as np
 from plugtorch import dtypes
 from plugtorch.nn.functional._registry import nn_op
 from plugtorch.nn.functional.activation import log_softmax
+from plugtorch.nn.functional.pointwise_loss import broadcast_for_loss, legacy_reduction, reduce_loss
 from plugtorch.ops._prepare import astype
 from plugtorch.ops.elementwise import abs as _abs
 from plugtorch.ops.elementwise import clamp, exp, log, log1p, relu, where
@@ -184,25 +185,45 @@ def _check_same_shape(input: Tensor, target: Tensor, name: str) -> Tensor:
     return astype(target, input._dtype)
 
 
-def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
-    """Mean squared error ``(input - target)**2``.
+def mse_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Mean squared error ``(input - target)**2`` (shapes that differ broadcast, with
+    PyTorch's warning).
 
     >>> import plugtorch as pt
     >>> mse_loss(pt.tensor([1.0, 3.0]), pt.tensor([1.0, 1.0]))
     tensor(2.)
     """
-    diff = input - _check_same_shape(input, target, "mse_loss")
-    return _reduce(diff * diff, reduction)
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    input, target = broadcast_for_loss(input, target, "mse_loss")
+    diff = input - target
+    return reduce_loss(diff * diff, reduction)
 
 
-def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
-    """Mean absolute error ``|input - target|``.
+def l1_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Mean absolute error ``|input - target|`` (shapes that differ broadcast, with PyTorch's
+    warning). Gradient ``sign(input - target)``.
 
     >>> import plugtorch as pt
     >>> l1_loss(pt.tensor([1.0, 3.0]), pt.tensor([1.0, 1.0]))
     tensor(1.)
+    >>> l1_loss(pt.tensor([1.0, 3.0]), pt.tensor([0.0, 1.0]), reduction="none")
+    tensor([1., 2.])
     """
-    return _reduce(_abs(input - _check_same_shape(input, target, "l1_loss")), reduction)
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    input, target = broadcast_for_loss(input, target, "l1_loss")
+    return reduce_loss(_abs(input - target), reduction)
 
 
 @nn_op("binary_cross_entropy")

@@ -11,14 +11,20 @@ from plugtorch.nn.modules.activation import (
 )
 from plugtorch.nn.modules.container import ModuleDict, ModuleList, Sequential
 from plugtorch.nn.modules.conv import Conv1d, Conv2d
+from plugtorch.nn.modules.distance import CosineSimilarity, PairwiseDistance
 from plugtorch.nn.modules.linear import Embedding, Flatten, Identity, Linear
 from plugtorch.nn.modules.loss import (
     BCELoss,
     BCEWithLogitsLoss,
     CrossEntropyLoss,
+    HuberLoss,
+    KLDivLoss,
     L1Loss,
+    MarginRankingLoss,
     MSELoss,
     NLLLoss,
+    SmoothL1Loss,
+    TripletMarginLoss,
 )
 from plugtorch.nn.modules.normalization import BatchNorm1d, BatchNorm2d, Dropout, LayerNorm
 from plugtorch.nn.modules.parameter_containers import ParameterDict, ParameterList
@@ -33,27 +39,34 @@ __all__ = [
     "BatchNorm2d",
     "Conv1d",
     "Conv2d",
+    "CosineSimilarity",
     "CrossEntropyLoss",
     "Dropout",
     "Embedding",
     "Flatten",
     "GELU",
+    "HuberLoss",
     "Identity",
+    "KLDivLoss",
     "L1Loss",
     "LayerNorm",
-    "LogSoftmax",
     "Linear",
+    "LogSoftmax",
     "MSELoss",
+    "MarginRankingLoss",
     "MaxPool2d",
     "ModuleDict",
     "ModuleList",
     "NLLLoss",
+    "PairwiseDistance",
     "ParameterDict",
     "ParameterList",
     "ReLU",
     "Sequential",
     "SiLU",
     "Sigmoid",
+    "SmoothL1Loss",
     "Softmax",
     "Tanh",
+    "TripletMarginLoss",
 ]
