@@ -9,8 +9,26 @@
 """
 
 from plugtorch.optim import lr_scheduler
+from plugtorch.optim.adadelta import Adadelta
+from plugtorch.optim.adagrad import Adagrad
 from plugtorch.optim.adam import Adam, AdamW
+from plugtorch.optim.adamax import Adamax
+from plugtorch.optim.nadam import NAdam
 from plugtorch.optim.optimizer import Optimizer
+from plugtorch.optim.radam import RAdam
+from plugtorch.optim.rmsprop import RMSprop
 from plugtorch.optim.sgd import SGD
 
-__all__ = ["Adam", "AdamW", "Optimizer", "SGD", "lr_scheduler"]
+__all__ = [
+    "Adadelta",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "NAdam",
+    "Optimizer",
+    "RAdam",
+    "RMSprop",
+    "SGD",
+    "lr_scheduler",
+]

@@ -1,0 +1,105 @@
+"""``RAdam`` (Liu et al., 2019: rectified Adam), PyTorch's formulation and state layout."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable
+
+from plugtorch.ops.creation import zeros_like
+from plugtorch.optim._per_parameter import (
+    PerParameterOptimizer,
+    check_betas,
+    check_nonnegative,
+    scalar_tensor_like,
+)
+from plugtorch.tensor import Tensor
+
+__all__ = ["RAdam"]
+
+
+class RAdam(PerParameterOptimizer):
+    """RAdam. Per step ``t``, with ``g`` the gradient::
+
+        p = p * (1 - lr * weight_decay)   (decoupled_weight_decay)
+        g = g + weight_decay * p          (otherwise)
+        m = beta1 * m + (1 - beta1) * g;  v = beta2 * v + (1 - beta2) * g**2
+        m_hat = m / (1 - beta1**t)
+        rho_inf = 2 / (1 - beta2) - 1;  rho_t = rho_inf - 2 t beta2**t / (1 - beta2**t)
+        if rho_t > 5:
+            l = sqrt(1 - beta2**t) / (sqrt(v) + eps)
+            r = sqrt((rho_t - 4)(rho_t - 2) rho_inf / ((rho_inf - 4)(rho_inf - 2) rho_t))
+            p = p - lr * m_hat * l * r
+        else:
+            p = p - lr * m_hat
+
+    >>> import plugtorch as pt
+    >>> w = pt.tensor([1.0], requires_grad=True)
+    >>> opt = RAdam([w], lr=0.1)
+    >>> (w * w).sum().backward(); _ = opt.step()
+    >>> w                              # the first steps are plain momentum SGD
+    tensor([0.8000], requires_grad=True)
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        decoupled_weight_decay: bool = False,
+        *,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+    ) -> None:
+        check_nonnegative("learning rate", lr)
+        check_nonnegative("epsilon value", eps)
+        check_betas(betas)
+        check_nonnegative("weight_decay value", weight_decay)
+        defaults = dict(
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            maximize=maximize,
+            foreach=foreach,
+            capturable=capturable,
+            decoupled_weight_decay=decoupled_weight_decay,
+            differentiable=differentiable,
+        )
+        super().__init__(params, defaults)
+
+    def _init_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "step": scalar_tensor_like(0.0, param),
+            "exp_avg": zeros_like(param),
+            "exp_avg_sq": zeros_like(param),
+        }
+
+    def _update(
+        self, param: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]
+    ) -> None:
+        lr, (beta1, beta2), decay = float(group["lr"]), group["betas"], group["weight_decay"]
+        step = state["step"].item()
+        if decay != 0:
+            if group["decoupled_weight_decay"]:
+                param.mul_(1 - lr * decay)
+            else:
+                grad = grad.add(param, alpha=decay)
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        exp_avg.lerp_(grad, 1 - beta1)
+        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        bias_correction1 = 1 - beta1**step
+        bias_correction2 = 1 - beta2**step
+        rho_inf = 2 / (1 - beta2) - 1
+        rho_t = rho_inf - 2 * step * beta2**step / bias_correction2
+        if rho_t > 5.0:
+            rect = math.sqrt(
+                (rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)
+            )
+            adaptive = (exp_avg_sq.sqrt() + group["eps"]).reciprocal() * math.sqrt(bias_correction2)
+            param.add_(exp_avg * adaptive, alpha=-lr * rect / bias_correction1)
+        else:
+            param.add_(exp_avg, alpha=-lr / bias_correction1)
