@@ -29,10 +29,17 @@ from plugtorch.dtypes import (
     uint32,
     uint64,
 )
-from plugtorch.device import Device, device
+from plugtorch.device import Device, device, get_default_device, set_default_device
 from plugtorch.tensor import Tensor
 from plugtorch import autograd
-from plugtorch.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from plugtorch.autograd import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from plugtorch.backend import (
     ArrayAPIBackend,
     BackendError,
@@ -44,9 +51,31 @@ from plugtorch.backend import (
 )
 from plugtorch import ops
 from plugtorch.ops import *  # noqa: F403
-from plugtorch.random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from plugtorch.random import (
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
+)
+from plugtorch._settings import (
+    are_deterministic_algorithms_enabled,
+    get_deterministic_debug_mode,
+    get_float32_matmul_precision,
+    get_num_interop_threads,
+    get_num_threads,
+    is_deterministic_algorithms_warn_only_enabled,
+    set_deterministic_debug_mode,
+    set_float32_matmul_precision,
+    set_num_interop_threads,
+    set_num_threads,
+    use_deterministic_algorithms,
+)
+from plugtorch.compiler import compile  # noqa: A004 (PyTorch's name: plugtorch.compile)
 from plugtorch.serialization import load, save
-from plugtorch import cuda, data, nn, optim, utils
+from plugtorch import accelerator, backends, compiler, cuda, data, nn, onnx, optim, utils
 
 float = float32  # noqa: A001 (PyTorch aliases)
 double = float64
@@ -62,16 +91,38 @@ __all__ = [
     "BackendError",
     "DType",
     "Device",
+    "Generator",
     "device",
     "Tensor",
+    "accelerator",
     "autograd",
+    "backends",
+    "compile",
+    "compiler",
     "cuda",
     "data",
     "nn",
+    "onnx",
     "optim",
     "utils",
     "load",
     "save",
+    "are_deterministic_algorithms_enabled",
+    "default_generator",
+    "get_default_device",
+    "get_deterministic_debug_mode",
+    "get_float32_matmul_precision",
+    "get_num_interop_threads",
+    "get_num_threads",
+    "inference_mode",
+    "is_deterministic_algorithms_warn_only_enabled",
+    "is_inference_mode_enabled",
+    "set_default_device",
+    "set_deterministic_debug_mode",
+    "set_float32_matmul_precision",
+    "set_num_interop_threads",
+    "set_num_threads",
+    "use_deterministic_algorithms",
     "bool",
     "double",
     "dtypes",

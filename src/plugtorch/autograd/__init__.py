@@ -8,7 +8,14 @@
 
 from plugtorch.autograd.function import Function, FunctionCtx
 from plugtorch.autograd.functional import backward, grad
-from plugtorch.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from plugtorch.autograd.grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from plugtorch.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 __all__ = [
@@ -20,7 +27,9 @@ __all__ = [
     "grad",
     "gradcheck",
     "gradgradcheck",
+    "inference_mode",
     "is_grad_enabled",
+    "is_inference_mode_enabled",
     "no_grad",
     "set_grad_enabled",
 ]

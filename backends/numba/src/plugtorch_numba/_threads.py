@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from plugtorch._settings import get_num_threads
+
 __all__ = ["MIN_THREADED", "num_threads", "parallel_blocks", "run_chunks", "split_ufunc"]
 
 MIN_THREADED = 1 << 19
@@ -39,10 +41,18 @@ _pool: ThreadPoolExecutor | None = None
 
 
 def num_threads() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
+    """The cores this process may use, capped by ``plugtorch.set_num_threads``."""
+    return get_num_threads()
+
+
+def _forget_pool() -> None:
+    # A forked child (a DataLoader worker) inherits the pool object but none of its threads;
+    # it starts its own on first use instead of queueing work for threads that do not exist.
+    global _pool
+    _pool = None
+
+
+os.register_at_fork(after_in_child=_forget_pool)
 
 
 def _get_pool() -> ThreadPoolExecutor:
