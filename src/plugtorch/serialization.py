@@ -1,15 +1,22 @@
-"""Checkpoints: ``save`` / ``load`` in the safetensors format (never pickle), written atomically.
+"""Checkpoints: ``save`` / ``load`` as PyTorch's, in the safetensors format, never pickle.
 
-A state dict is a ``str -> Tensor`` mapping (``module.state_dict()``); each tensor is stored
-under its own key, so any safetensors reader can open the file. Anything else in the dict
-(numbers, strings, lists, nested dicts such as an optimizer's state) goes into the header's
-metadata as JSON, with any tensors inside it stored under dotted keys (``state.0.momentum``).
+``save(obj, f)`` takes what PyTorch scripts save: a ``state_dict``, an optimizer's or a
+scheduler's state, a tensor, or nested dicts / lists / tuples of tensors and plain values
+(step counters, configs). Tensors are stored as safetensors tensors (a ``str -> Tensor`` dict
+keeps its keys, so any safetensors reader opens the file); the rest of the object's shape is
+JSON in the header's metadata. ``load`` never unpickles and never runs code from a file: it
+rebuilds only tensors, numpy arrays and plain values, and checks every byte count before
+trusting it (see :mod:`plugtorch._checkpoint.reader`).
+
+``f`` is a path, an ``os.PathLike`` or a binary file object (``io.BytesIO`` included). Paths
+are written atomically (temporary file, fsync, rename) with the user's umask.
 
 Example:
-    >>> import os, tempfile, plugtorch
-    >>> path = os.path.join(tempfile.mkdtemp(), "model.safetensors")
-    >>> save({"weight": plugtorch.tensor([[1.0, 2.0]]), "step": 3}, path)
-    >>> state = load(path)
+    >>> import io, plugtorch
+    >>> buffer = io.BytesIO()
+    >>> save({"weight": plugtorch.tensor([[1.0, 2.0]]), "step": 3}, buffer)
+    >>> _ = buffer.seek(0)
+    >>> state = load(buffer)
     >>> state["weight"].tolist(), state["step"]
     ([[1.0, 2.0]], 3)
 """
@@ -17,54 +24,44 @@ Example:
 from __future__ import annotations
 
 import json
-import math
 import os
-import struct
-import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
 from plugtorch import dtypes
+from plugtorch._checkpoint.errors import (
+    CheckpointDeviceError,
+    CheckpointError,
+    CheckpointNotFoundError,
+)
+from plugtorch._checkpoint.reader import Contents, dtype_name, numpy_dtype, read_checkpoint
+from plugtorch._checkpoint.structure import Decoder, Encoder
+from plugtorch._checkpoint.writer import write_atomically
 from plugtorch.ops.creation import as_tensor
 from plugtorch.tensor import Tensor
 
-__all__ = ["CheckpointError", "CheckpointNotFoundError", "load", "save"]
+__all__ = [
+    "CheckpointDeviceError",
+    "CheckpointError",
+    "CheckpointNotFoundError",
+    "add_safe_globals",
+    "clear_safe_globals",
+    "get_safe_globals",
+    "load",
+    "safe_globals",
+    "save",
+]
 
-_STRUCTURE_KEY = "plugtorch.structure"
+STRUCTURE_KEY = "plugtorch.structure"
 _FORMAT = "plugtorch"
-_MAX_HEADER = 100_000_000  # the limit safetensors itself enforces
-_ITEMSIZE = {
-    "BOOL": 1,
-    "U8": 1,
-    "I8": 1,
-    "F8_E4M3": 1,
-    "F8_E5M2": 1,
-    "I16": 2,
-    "U16": 2,
-    "F16": 2,
-    "BF16": 2,
-    "I32": 4,
-    "U32": 4,
-    "F32": 4,
-    "I64": 8,
-    "U64": 8,
-    "F64": 8,
-}
+_VERSION = 2
 _INSTALL_HINT = (
-    "checkpoints need the safetensors package: pip install safetensors "
+    "saving checkpoints needs the safetensors package: pip install safetensors "
     "(or pip install plugtorch[checkpoint])"
 )
-
-
-class CheckpointError(ValueError):
-    """A checkpoint file that cannot be read (missing, truncated, foreign) or a state dict that
-    cannot be saved; the message names the file and the problem."""
-
-
-class CheckpointNotFoundError(CheckpointError, FileNotFoundError):
-    """The checkpoint file does not exist (also a FileNotFoundError)."""
 
 
 def _safetensors_numpy() -> Any:
@@ -75,243 +72,310 @@ def _safetensors_numpy() -> Any:
     return safetensors.numpy
 
 
-# --- encoding the non-tensor structure ------------------------------------------------------
-
-
-def _is_tensor(value: Any) -> bool:
-    return isinstance(value, (Tensor, np.ndarray))
-
-
-def _encode(value: Any, path: str, arrays: dict[str, np.ndarray]) -> Any:
-    """JSON for ``value``; tensors inside it are moved to ``arrays`` and left as references."""
-    if _is_tensor(value):
-        name = path
-        suffix = 1
-        while name in arrays:  # a dotted path can collide with a real key
-            suffix += 1
-            name = f"{path}#{suffix}"
-        arrays[name] = _to_numpy(value, name)
-        return {"__tensor__": name}
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else {"__float__": repr(value)}
-    if isinstance(value, (np.integer, np.floating, np.bool_)):
-        return _encode(value.item(), path, arrays)
-    if isinstance(value, Mapping):
-        items = [[key, _encode(item, f"{path}.{key}", arrays)] for key, item in value.items()]
-        for key, _ in items:
-            if not (key is None or isinstance(key, (str, int, float, bool))):
-                raise CheckpointError(
-                    f"cannot save key {key!r} at {path!r}: keys must be "
-                    "str, int, float, bool or None"
-                )
-        return {"__dict__": items}
-    if isinstance(value, (list, tuple)):
-        encoded = [_encode(item, f"{path}.{i}", arrays) for i, item in enumerate(value)]
-        return encoded if isinstance(value, list) else {"__tuple__": encoded}
-    raise CheckpointError(
-        f"cannot save {type(value).__name__} at {path!r}: a checkpoint holds tensors, numbers, "
-        "strings, None, and lists/tuples/dicts of them"
-    )
-
-
-def _decode(value: Any, tensors: Mapping[str, Any]) -> Any:
-    if isinstance(value, list):
-        return [_decode(item, tensors) for item in value]
-    if not isinstance(value, dict):
-        return value
-    if "__tensor__" in value:
-        return tensors[value["__tensor__"]]
-    if "__float__" in value:
-        return float(value["__float__"])
-    if "__tuple__" in value:
-        return tuple(_decode(item, tensors) for item in value["__tuple__"])
-    return {key: _decode(item, tensors) for key, item in value["__dict__"]}
-
-
-def _to_numpy(value: Any, name: str) -> np.ndarray:
-    array = value.numpy() if isinstance(value, Tensor) else value
-    try:
-        dtypes.from_numpy_dtype(array.dtype.newbyteorder("="))
-    except TypeError as error:
-        raise CheckpointError(f"cannot save {name!r}: {error}") from error
-    if array.dtype.byteorder == ">":
-        array = array.astype(array.dtype.newbyteorder("="))
-    # not np.ascontiguousarray: it turns a 0-d array into a 1-d one
-    return array if array.flags.c_contiguous else array.copy(order="C")
-
-
 # --- save -----------------------------------------------------------------------------------
 
 
 def save(
-    state_dict: Mapping[str, Any],
-    path: str | os.PathLike[str],
+    obj: Any,
+    f: Any,
+    pickle_module: Any = None,
+    pickle_protocol: Any = None,
+    _use_new_zipfile_serialization: bool = True,
+    _disable_byteorder_record: bool = False,
+    *,
     metadata: Mapping[str, str] | None = None,
 ) -> None:
-    """Write ``state_dict`` to ``path`` as a safetensors file, atomically.
+    """Save ``obj`` to ``f`` (a path, ``os.PathLike`` or binary file object).
 
-    The file is written to a temporary file in the same folder, flushed to disk, then renamed
-    over ``path``: a crash leaves either the old file or the new one, never half of one.
-    ``metadata`` (``str -> str``) is stored in the header as is.
+    ``obj`` is a tensor, a numpy array, a plain value (None, bool, int, float, str, bytes, a
+    dtype) or a dict / OrderedDict / list / tuple nesting them, keys of dicts being str, int,
+    float, bool or None; key order and container types come back as saved. A tensor object
+    that appears twice is stored once and loads as one object; ``requires_grad`` and
+    ``nn.Parameter`` are kept. A whole ``nn.Module`` or optimizer raises
+    :class:`CheckpointError`: save its ``state_dict()``. ``pickle_module``,
+    ``pickle_protocol`` and the underscored flags are accepted for PyTorch's signature and
+    unused (nothing is pickled); ``metadata`` (``str -> str``) is stored in the header as is.
 
     Example:
         >>> save(model.state_dict(), "model.safetensors")  # doctest: +SKIP
     """
-    if not isinstance(state_dict, Mapping):
-        raise CheckpointError(
-            f"save expects a mapping str -> Tensor, got {type(state_dict).__name__}"
-        )
-    arrays: dict[str, np.ndarray] = {}
-    extras: dict[str, Any] = {}
-    for key, value in state_dict.items():
-        if not isinstance(key, str):
-            raise CheckpointError(f"state_dict keys must be str, got {key!r}")
-        if _is_tensor(value):
-            arrays[key] = _to_numpy(value, key)
-    for key, value in state_dict.items():
-        if not _is_tensor(value):
-            extras[key] = value
+    encoder = Encoder()
+    if isinstance(obj, Mapping) and all(isinstance(key, str) for key in obj):
+        for key, value in obj.items():  # top-level tensors keep their own names
+            if isinstance(value, (Tensor, np.ndarray)):
+                encoder.reserve(key, value)
+    root = encoder.encode(obj)
     header: dict[str, str] = {"format": _FORMAT}
     if metadata:
         header.update({str(k): str(v) for k, v in metadata.items()})
-    if extras:
-        order = list(state_dict)  # keep the caller's key order on load
-        encoded = {key: _encode(value, key, arrays) for key, value in extras.items()}
-        header[_STRUCTURE_KEY] = json.dumps({"order": order, "values": encoded})
-    payload = _safetensors_numpy().save(arrays, metadata=header)
-    _write_atomically(os.fspath(path), payload)
-
-
-def _write_atomically(path: str, payload: bytes) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(
-        prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder
-    )
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(payload)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except FileNotFoundError:
-            pass
-        raise
-    try:  # make the rename itself durable; not possible on every platform
-        directory = os.open(folder, os.O_RDONLY)
-    except OSError:
+    header[STRUCTURE_KEY] = json.dumps({"version": _VERSION, "root": root}, allow_nan=False)
+    payload = _safetensors_numpy().save(encoder.arrays, metadata=header)
+    if hasattr(f, "write"):
+        f.write(payload)
         return
     try:
-        os.fsync(directory)
-    except OSError:
-        pass
-    finally:
-        os.close(directory)
+        path = os.fspath(f)
+    except TypeError as error:
+        raise TypeError(
+            f"save expects a path, an os.PathLike or a binary file object, got {type(f).__name__}"
+        ) from error
+    write_atomically(os.fsdecode(path), payload)
 
 
 # --- load -----------------------------------------------------------------------------------
 
 
-def _read_header(path: str, raw: bytes) -> dict[str, Any]:
-    """Validate the safetensors layout ourselves, so truncation is reported as such."""
-    if len(raw) < 8:
-        raise CheckpointError(
-            f"{path}: {len(raw)} bytes is too short to be a safetensors "
-            "checkpoint (truncated or not a checkpoint)"
-        )
-    (header_size,) = struct.unpack("<Q", raw[:8])
-    if len(raw) > 8 and raw[8:9] != b"{":
-        raise CheckpointError(
-            f"{path}: not a safetensors checkpoint (no JSON header after the length field; "
-            f"the file starts with {raw[:12].hex()})"
-        )
-    if header_size > _MAX_HEADER:
-        raise CheckpointError(
-            f"{path}: not a safetensors checkpoint (header length "
-            f"{header_size} is implausible; the file is of another format)"
-        )
-    if 8 + header_size > len(raw):
-        raise CheckpointError(
-            f"{path}: truncated: the header needs {header_size} bytes but the "
-            f"file has only {len(raw) - 8} after the length field"
-        )
-    try:
-        header = json.loads(raw[8 : 8 + header_size].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise CheckpointError(
-            f"{path}: not a safetensors checkpoint (header is not JSON: {error})"
-        ) from error
-    if not isinstance(header, dict):
-        raise CheckpointError(f"{path}: not a safetensors checkpoint (header is not an object)")
-    data_size = len(raw) - 8 - header_size
-    for name, entry in header.items():
-        if name == "__metadata__":
-            continue
-        try:
-            dtype, shape, (begin, end) = entry["dtype"], entry["shape"], entry["data_offsets"]
-            count = math.prod(int(s) for s in shape)
-        except (KeyError, TypeError, ValueError) as error:
-            raise CheckpointError(f"{path}: malformed header entry for tensor {name!r}") from error
-        if dtype not in _ITEMSIZE:
-            raise CheckpointError(f"{path}: tensor {name!r} has unknown dtype {dtype!r}")
-        if end - begin != count * _ITEMSIZE[dtype] or begin < 0:
-            raise CheckpointError(
-                f"{path}: tensor {name!r}: offsets [{begin}, {end}] do not "
-                f"match its shape {shape} of {dtype}"
-            )
-        if end > data_size:
-            raise CheckpointError(
-                f"{path}: truncated: tensor {name!r} ends at byte {end} of the "
-                f"data but the file holds only {data_size} data bytes"
-            )
-    return header
+def load(
+    f: Any,
+    map_location: Any = None,
+    pickle_module: Any = None,
+    *,
+    weights_only: bool | None = None,
+    mmap: bool | None = None,
+    backend: Any = None,
+    **pickle_load_args: Any,
+) -> Any:
+    """Load what :func:`save` wrote (or any safetensors file) from ``f``.
 
+    ``map_location`` says where tensors go, as in PyTorch: None (each to the device it was
+    saved from: ``"cpu"`` is the current backend's CPU), a device or string (``"cpu"``,
+    ``"cuda:0"``, a backend name such as ``"numba"``), a dict from saved location to target
+    (``{"cuda:0": "cpu"}``), or a callable ``(tensor, location) -> tensor or None`` given each
+    tensor on the CPU. ``backend=`` is plugtorch's shorthand for a backend name.
 
-def load(path: str | os.PathLike[str], backend: Any = None) -> dict[str, Any]:
-    """Read a checkpoint written by :func:`save` (or any safetensors file) into Tensors.
+    ``weights_only`` is accepted either way: nothing is unpickled, so the result is the safe
+    subset (tensors, arrays, plain values) in both cases. ``mmap=True`` maps a file's tensor
+    bytes instead of reading them (copy-on-write, as PyTorch). ``pickle_module`` and extra
+    pickle arguments are accepted and unused.
 
-    Tensors are created on ``backend`` (a name or backend object; default: the current default
-    backend). Raises :class:`CheckpointNotFoundError` for a missing file and
-    :class:`CheckpointError` for a truncated or foreign one, naming the file.
+    Raises :class:`CheckpointNotFoundError` for a missing file and :class:`CheckpointError`
+    for a truncated, foreign or crafted one, naming the file and the problem.
 
     Example:
-        >>> state = load("model.safetensors", backend="numpy")  # doctest: +SKIP
-        >>> model.load_state_dict(state)                        # doctest: +SKIP
+        >>> state = load("model.safetensors", map_location="cpu")  # doctest: +SKIP
+        >>> model.load_state_dict(state)                           # doctest: +SKIP
     """
-    name = os.fspath(path)
-    safetensors_numpy = _safetensors_numpy()
+    if backend is not None and map_location is not None:
+        raise ValueError("load: pass map_location or backend, not both")
+    if mmap and hasattr(f, "read"):
+        raise ValueError("f must be a file path in order to use the mmap argument")
+    contents = read_checkpoint(f, use_mmap=bool(mmap))
+    source = _source_name(f)
+    place = _Placer(source, contents, backend if backend is not None else map_location)
+    text = contents.metadata.get(STRUCTURE_KEY)
+    if text is None:  # a plain safetensors file: its tensors by name, in file order
+        return {entry.name: place.tensor(entry.name, {}) for entry in contents.entries}
+    layout = _parse_structure(source, text)
+    decoder = Decoder(source, place.tensor, place.array)
+    if "root" in layout:
+        return decoder.decode(layout["root"])
+    return _decode_version_1(source, layout, decoder, place)
+
+
+def _source_name(f: Any) -> str:
+    if hasattr(f, "read"):
+        name = getattr(f, "name", None)
+        return os.fsdecode(name) if isinstance(name, (str, bytes)) else f"<{type(f).__name__}>"
+    return os.fsdecode(os.fspath(f))
+
+
+def _parse_structure(source: str, text: str) -> dict[str, Any]:
     try:
-        with open(name, "rb") as stream:
-            raw = stream.read()
-    except FileNotFoundError as error:
-        raise CheckpointNotFoundError(f"{name}: checkpoint file not found") from error
-    except IsADirectoryError as error:
-        raise CheckpointError(f"{name}: is a folder, not a checkpoint file") from error
-    header = _read_header(name, raw)
-    try:
-        arrays = safetensors_numpy.load(raw)
-    except Exception as error:  # the library's SafetensorError is not exported portably
-        raise CheckpointError(f"{name}: not a valid safetensors checkpoint ({error})") from error
-    tensors: dict[str, Any] = {}
-    for key, array in arrays.items():
-        try:
-            tensors[key] = as_tensor(array, backend=backend)
-        except TypeError as error:
+        layout = json.loads(text)
+    except RecursionError as error:
+        raise CheckpointError(f"{source}: plugtorch metadata is nested too deeply") from error
+    except ValueError as error:
+        raise CheckpointError(
+            f"{source}: plugtorch metadata is not valid JSON ({error})"
+        ) from error
+    if not isinstance(layout, dict):
+        raise CheckpointError(f"{source}: plugtorch metadata is not a JSON object")
+    version = layout.get("version", 1)
+    if "root" in layout:
+        if version != _VERSION:
             raise CheckpointError(
-                f"{name}: tensor {key!r} has dtype {array.dtype}, which "
-                f"plugtorch does not support ({error})"
-            ) from error
-    metadata = header.get("__metadata__") or {}
-    structure = metadata.get(_STRUCTURE_KEY)
-    if structure is None:
-        return tensors
+                f"{source}: plugtorch metadata version {version!r:.20} is not one this "
+                f"plugtorch reads ({_VERSION}); upgrade plugtorch"
+            )
+        return layout
+    if isinstance(layout.get("order"), list) and isinstance(layout.get("values"), dict):
+        return layout
+    raise CheckpointError(f"{source}: plugtorch metadata has neither 'root' nor 'order'")
+
+
+def _decode_version_1(
+    source: str, layout: dict[str, Any], decoder: Decoder, place: _Placer
+) -> dict[str, Any]:
+    """Files from plugtorch 0.1: a str-keyed dict, tensors at the top under their keys."""
+    values = {}
+    for key, value in layout["values"].items():
+        values[key] = decoder.decode(value, key)
+    result: dict[str, Any] = {}
+    for key in layout["order"]:
+        if not isinstance(key, str):
+            raise CheckpointError(f"{source}: corrupt plugtorch metadata: key {key!r:.40}")
+        result[key] = values[key] if key in values else place.tensor(key, {})
+    return result
+
+
+class _Placer:
+    """Makes each stored array a tensor where ``map_location`` says, once per stored name."""
+
+    def __init__(self, source: str, contents: Contents, map_location: Any) -> None:
+        self.source = source
+        self.arrays = contents.arrays
+        self.codes = {entry.name: entry.code for entry in contents.entries}
+        self.map_location = map_location
+        self.made: dict[str, Any] = {}
+        self.resolved: dict[tuple[bool, str], Any] = {}
+        if not (
+            map_location is None
+            or isinstance(map_location, (str, dict))
+            or callable(map_location)
+            or hasattr(map_location, "backend")
+            or hasattr(map_location, "capabilities")
+        ):
+            raise TypeError(
+                "map_location should be a string, a device, a dict or a callable, got "
+                f"{type(map_location).__name__}"
+            )
+
+    def array(self, name: str) -> np.ndarray:
+        if name not in self.arrays:
+            raise CheckpointError(f"{self.source}: refers to array {name!r:.60}, not in the file")
+        return self._checked(name).copy()
+
+    def tensor(self, name: str, node: Mapping[str, Any]) -> Any:
+        made = self.made.get(name)
+        if made is not None:
+            return made
+        if name not in self.arrays:
+            raise CheckpointError(f"{self.source}: refers to tensor {name!r:.60}, not in the file")
+        array = self._checked(name)
+        location = node.get("device", "cpu")
+        result = self._place(array, location)
+        if node.get("requires_grad") and result._dtype.is_floating_point:
+            result = result.detach().requires_grad_(True)
+        if node.get("parameter"):
+            from plugtorch.nn.parameter import Parameter
+
+            result = Parameter(result, requires_grad=bool(node.get("requires_grad")))
+        self.made[name] = result
+        return result
+
+    def _checked(self, name: str) -> np.ndarray:
+        code = self.codes[name]
+        dtype = numpy_dtype(code)
+        try:
+            supported = dtype is not None and dtypes.from_numpy_dtype(dtype) is not None
+        except TypeError:
+            supported = False
+        if not supported:
+            raise CheckpointError(
+                f"{self.source}: tensor {name!r} has dtype {dtype_name(code)}, which plugtorch "
+                "does not support yet"
+            )
+        return self.arrays[name]
+
+    def _place(self, array: np.ndarray, location: str) -> Any:
+        from plugtorch.device import Device
+
+        target = self.map_location
+        if callable(target) and not isinstance(target, (str, dict, Device)):
+            on_cpu = as_tensor(array, backend=self._backend_for("cpu", saved=False))
+            moved = target(on_cpu, location)
+            if moved is None:
+                return as_tensor(array, backend=self._backend_for(location, saved=True))
+            if not isinstance(moved, Tensor):
+                raise TypeError(
+                    f"map_location returned {type(moved).__name__}; it must return a tensor or None"
+                )
+            return moved
+        if isinstance(target, dict):
+            target = target.get(location)
+        if target is None:
+            return as_tensor(array, backend=self._backend_for(location, saved=True))
+        return as_tensor(array, backend=self._backend_for(target, saved=False))
+
+    def _backend_for(self, target: Any, saved: bool) -> Any:
+        """The backend for a target; ``saved`` when it is a location read from the file."""
+        key = (saved, target if isinstance(target, str) else repr(target))
+        found = self.resolved.get(key)
+        if found is None:
+            found = _saved_backend(target, self.source) if saved else _backend_of(target)
+            self.resolved[key] = found
+        return found
+
+
+def _backend_of(target: Any) -> Any:
+    from plugtorch.device import Device, device
+
+    if hasattr(target, "capabilities"):  # a backend object
+        return target
+    if isinstance(target, Device):
+        return target.backend
+    if not isinstance(target, str):
+        raise TypeError(f"map_location target must be a str or device, got {target!r:.60}")
+    return device(target).backend
+
+
+def _saved_backend(location: str, source: str) -> Any:
+    """Where a tensor saved at ``location`` goes without map_location; a location that this
+    machine lacks (or a crafted one) raises CheckpointDeviceError with the fix."""
     try:
-        layout = json.loads(structure)
-        values = {key: _decode(value, tensors) for key, value in layout["values"].items()}
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
-        raise CheckpointError(f"{name}: corrupt plugtorch metadata ({error})") from error
-    return {key: values[key] if key in values else tensors[key] for key in layout["order"]}
+        return _backend_of(location)
+    except (RuntimeError, ValueError, TypeError) as error:
+        what = (
+            "a CUDA device but no installed backend offers one here"
+            if location.startswith("cuda")
+            else f"device {location!r:.40}, which this machine does not have"
+        )
+        raise CheckpointDeviceError(
+            f"{source}: a tensor was saved on {what}; load it with map_location='cpu' (or "
+            "another device, or a dict such as {'cuda:0': 'cpu'})"
+        ) from error
+
+
+# --- safe globals (nothing to allow: nothing is unpickled) ----------------------------------
+
+_safe_globals: list[Any] = []
+
+
+def add_safe_globals(safe_globals: list[Any]) -> None:
+    """Accepted for PyTorch compatibility. PyTorch uses this list to let ``weights_only``
+    unpickling build extra classes; plugtorch never unpickles, so the list is only recorded
+    (:func:`get_safe_globals`) and changes nothing.
+
+    >>> add_safe_globals([dict]); get_safe_globals()
+    [<class 'dict'>]
+    >>> clear_safe_globals()
+    """
+    if not isinstance(safe_globals, list):
+        raise TypeError(f"add_safe_globals expects a list, got {type(safe_globals).__name__}")
+    _safe_globals.extend(safe_globals)
+
+
+def get_safe_globals() -> list[Any]:
+    """What :func:`add_safe_globals` recorded."""
+    return list(_safe_globals)
+
+
+def clear_safe_globals() -> None:
+    """Forget what :func:`add_safe_globals` recorded."""
+    _safe_globals.clear()
+
+
+@contextmanager
+def safe_globals(safe_globals: list[Any]) -> Iterator[None]:
+    """Context manager form of :func:`add_safe_globals` (recorded inside the block only).
+
+    >>> with safe_globals([dict]):
+    ...     get_safe_globals()
+    [<class 'dict'>]
+    """
+    saved = get_safe_globals()
+    add_safe_globals(safe_globals)
+    try:
+        yield
+    finally:
+        _safe_globals[:] = saved

@@ -15,7 +15,7 @@ from plugtorch import nn, optim
 from plugtorch import random as _random
 from plugtorch.backend import registry
 from plugtorch.data import DataLoader, TensorDataset, load_digits
-from plugtorch.serialization import load, save
+from plugtorch.serialization import CheckpointError, load, save
 from plugtorch.training.loop import History, Timer, evaluate, plot_history, train_epoch
 from plugtorch.training.models import DigitsNet
 
@@ -121,14 +121,20 @@ def load_digits_model(path: str, backend: Any = None) -> tuple[DigitsNet, dict[s
     """The model saved at ``path`` (on ``backend``) and the report saved with it."""
     target = registry.get_backend(backend)
     state = load(path, backend=target)
-    meta = state.pop("meta", None)
+    meta = state.pop("meta", None) if isinstance(state, dict) else None
     if not isinstance(meta, dict) or meta.get("model") != MODEL_NAME:
-        raise ValueError(
+        raise CheckpointError(
             f"{path}: not a checkpoint written by `plugtorch train digits` (no digits metadata)"
         )
-    config = meta["config"]
-    model = DigitsNet(tuple(config["channels"]), config["hidden"]).to(target)
-    model.load_state_dict(state)
+    try:
+        config = meta["config"]
+        model = DigitsNet(tuple(config["channels"]), config["hidden"]).to(target)
+        model.load_state_dict(state)
+    except (KeyError, TypeError, ValueError, RuntimeError) as error:
+        raise CheckpointError(
+            f"{path}: the digits metadata or weights do not describe a DigitsNet "
+            f"({type(error).__name__}: {error})"
+        ) from error
     return model.eval(), meta
 
 
@@ -137,8 +143,13 @@ def evaluate_checkpoint(path: str, backend: Any = None) -> dict[str, Any]:
     target = registry.get_backend(backend)
     model, meta = load_digits_model(path, target)
     fields = DigitsConfig.__dataclass_fields__
-    config = DigitsConfig(**{k: v for k, v in meta["config"].items() if k in fields})
-    _, test_set = _datasets(config, target)
+    try:
+        config = DigitsConfig(**{k: v for k, v in meta["config"].items() if k in fields})
+        _, test_set = _datasets(config, target)
+    except (AttributeError, KeyError, TypeError, ValueError) as error:
+        raise CheckpointError(
+            f"{path}: the digits metadata does not describe a run ({type(error).__name__}: {error})"
+        ) from error
     loss, acc = evaluate(model, DataLoader(test_set, batch_size=512), nn.CrossEntropyLoss())
     return {
         "backend": target.name,
