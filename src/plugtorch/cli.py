@@ -1,4 +1,4 @@
-"""The ``plugtorch`` command: ``backends``, ``train``, ``evaluate``, ``conformance``, ``demo``.
+"""The ``plugtorch`` command: ``backends``, ``train``, ``evaluate``, ``conformance``, ``demo``, ``run``.
 
 Each subcommand lives in its own module and is imported only when it runs, so
 ``plugtorch backends`` stays fast and never imports a backend it does not list.
@@ -20,6 +20,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "train": ("plugtorch.commands.train", "train a model (digits, or a 2-D toy set)"),
     "evaluate": ("plugtorch.commands.evaluate", "evaluate a saved checkpoint"),
     "conformance": ("plugtorch.commands.conformance", "run the conformance suite on a backend"),
+    "run": ("plugtorch.commands.run", "start a script on N processes (like torchrun)"),
 }
 
 

@@ -5,3 +5,4 @@
 
 from plugtorch.data import *  # noqa: F401,F403
 from plugtorch.data import __all__  # noqa: F401
+from plugtorch.distributed.sampler import DistributedSampler  # noqa: F401,E402
