@@ -129,6 +129,10 @@ class ProcessGroup:
         """One contiguous buffer holding ``buffers`` one after another (dimension 0)."""
         raise NotImplementedError
 
+    def flatten(self, buffers: list[Any]) -> Any:
+        """One 1-d buffer holding the (1-d) ``buffers`` one after another."""
+        raise NotImplementedError
+
     def write(self, tensor: Tensor, buffer: Any) -> None:
         """Store ``buffer``'s values into ``tensor`` in place (``Tensor._assign``)."""
         from plugtorch.autograd.grad_mode import no_grad

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime
 import os
 import pickle
+import sys
 import time
 from typing import Any
 
@@ -251,6 +252,24 @@ def init_process_group(
 
         group = NCCLProcessGroup(group, device_id=device_id)
     _default = group
+    if size > 1:
+        _abort_on_uncaught_error(MPI)
+
+
+def _abort_on_uncaught_error(MPI: Any) -> None:
+    """An uncaught exception in any rank ends the whole MPI job (the others would wait forever
+    in their next collective), as ``python -m mpi4py`` does."""
+    previous = sys.excepthook
+    if getattr(previous, "plugtorch_aborts", False):
+        return
+
+    def excepthook(kind: Any, value: Any, tb: Any) -> None:
+        previous(kind, value, tb)
+        sys.stderr.flush()
+        MPI.COMM_WORLD.Abort(1)
+
+    excepthook.plugtorch_aborts = True  # type: ignore[attr-defined]
+    sys.excepthook = excepthook
 
 
 def local_rank() -> int:

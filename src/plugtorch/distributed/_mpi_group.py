@@ -90,6 +90,9 @@ class MPIProcessGroup(ProcessGroup):
     def stack(self, buffers: list[np.ndarray]) -> np.ndarray:
         return np.stack(buffers)
 
+    def flatten(self, buffers: list[np.ndarray]) -> np.ndarray:
+        return np.concatenate(buffers)
+
     def _op(self, op: ReduceOp, dtype: np.dtype) -> Any:
         MPI = self.MPI
         if dtype == np.bool_:

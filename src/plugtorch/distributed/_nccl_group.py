@@ -69,6 +69,7 @@ class NCCLProcessGroup(ProcessGroup):
         unique_id = mpi_group.broadcast_object(mpi_group.begin("init_process_group"), unique_id, 0)
         self.comm = self.nccl.NcclCommunicator(self.size, unique_id, self.rank)
         self.stream = self.cupy.cuda.Stream(non_blocking=True)
+        self.sequence = mpi_group.sequence
 
     def _device_index(self, device_id: Any) -> int:
         if device_id is not None:
@@ -88,7 +89,7 @@ class NCCLProcessGroup(ProcessGroup):
         return self.mpi.peer_positions()
 
     def mark_broken(self, reason: str) -> None:
-        if self.broken is None:
+        if self.broken is None and hasattr(self, "comm"):
             self.comm.abort()  # NCCL kernels that wait for a peer would never return otherwise
         super().mark_broken(reason)
 
@@ -114,6 +115,9 @@ class NCCLProcessGroup(ProcessGroup):
 
     def stack(self, buffers: list[Any]) -> Any:
         return self.cupy.stack(buffers)
+
+    def flatten(self, buffers: list[Any]) -> Any:
+        return self.cupy.concatenate(buffers)
 
     def _dtype(self, array: Any) -> int:
         name = str(array.dtype)

@@ -13,8 +13,8 @@ different (equally valid) order than in PyTorch.
 >>> sampler = DistributedSampler(range(10), num_replicas=3, rank=0, shuffle=False)
 >>> list(sampler), len(sampler)
 ([0, 3, 6, 9], 4)
->>> list(DistributedSampler(range(10), num_replicas=3, rank=2, shuffle=False))  # 0 is padding
-[2, 5, 8, 0]
+>>> list(DistributedSampler(range(10), num_replicas=3, rank=2, shuffle=False))  # 1 is padding
+[2, 5, 8, 1]
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from plugtorch.nn.module import Module
 from plugtorch.nn.modules import *  # noqa: F403
 from plugtorch.nn.modules import __all__ as _layers
 from plugtorch.nn.parameter import Buffer, Parameter
+from plugtorch.nn import parallel  # noqa: E402 (after Module: DistributedDataParallel is one)
 
-__all__ = ["Buffer", "Module", "Parameter", "functional", "init", "utils"]
+__all__ = ["Buffer", "Module", "Parameter", "functional", "init", "parallel", "utils"]
 __all__ += _layers
