@@ -33,10 +33,14 @@ class ReduceOp(enum.Enum):
 class DistError(RuntimeError):
     """An error in ``plugtorch.distributed`` (PyTorch's ``torch.distributed.DistError``)."""
 
+    __module__ = "plugtorch.distributed"
+
 
 class DistBackendError(DistError):
     """The communication library failed or a collective timed out; the process group that
     raised it is broken from then on (PyTorch's ``torch.distributed.DistBackendError``)."""
+
+    __module__ = "plugtorch.distributed"
 
 
 class Backend:
