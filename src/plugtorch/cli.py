@@ -1,4 +1,5 @@
-"""The ``plugtorch`` command: ``backends``, ``train``, ``evaluate``, ``conformance``, ``demo``, ``run``.
+"""The ``plugtorch`` command: ``backends``, ``train``, ``evaluate``, ``conformance``, ``demo``,
+``run``.
 
 Each subcommand lives in its own module and is imported only when it runs, so
 ``plugtorch backends`` stays fast and never imports a backend it does not list.

@@ -32,6 +32,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--limit", type=int, default=None, help="digits: train on the first N images only"
     )
+    parser.add_argument(
+        "--nproc", type=int, default=1,
+        help="digits: train data-parallel on N processes (through `plugtorch run`)",
+    )  # fmt: skip
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
@@ -43,8 +47,40 @@ def run(args: argparse.Namespace) -> int:
     return _toy(args, out)
 
 
+def _launch(args: argparse.Namespace) -> int:
+    """Start this same command on ``args.nproc`` ranks through the launcher."""
+    import sys
+
+    from plugtorch import cli
+    from plugtorch.distributed.run import run as launch
+
+    script_args = ["train", *sys.argv[sys.argv.index("train") + 1 :]]
+    return launch(
+        argparse.Namespace(
+            nproc_per_node=args.nproc, hostfile=None, master_addr="127.0.0.1",
+            master_port=29500, script=cli.__file__, script_args=script_args,
+        )
+    )  # fmt: skip
+
+
 def _digits(args: argparse.Namespace, out: str) -> int:
+    import os
+
+    from plugtorch.training.data_parallel import DataParallel
     from plugtorch.training.digits import DEFAULTS, DigitsConfig, train_digits
+
+    if args.nproc < 1:
+        print("plugtorch train: --nproc must be at least 1")
+        return 2
+    ranks = int(os.environ.get("WORLD_SIZE", "1")) if "PLUGTORCH_RUN_DIR" in os.environ else 1
+    if args.nproc > 1 and ranks != args.nproc:
+        return _launch(args)
+    parallel = None
+    if args.nproc > 1:
+        import plugtorch.distributed as dist
+
+        dist.init_process_group("mpi")
+        parallel = DataParallel(True)
 
     config = DigitsConfig(
         epochs=args.epochs if args.epochs is not None else DEFAULTS.epochs,
@@ -53,14 +89,18 @@ def _digits(args: argparse.Namespace, out: str) -> int:
         seed=args.seed,
         limit=args.limit,
     )
-    report = train_digits(config, args.backend, out, show_progress=not args.no_progress)
+    report = train_digits(
+        config, args.backend, out, show_progress=not args.no_progress, parallel=parallel
+    )
+    if parallel is not None and not parallel.is_main:
+        return 0
     if args.json:
         print(json.dumps(_brief(report), indent=2))
         return 0
     seconds = report["seconds"]
     print()
-    print(f"digits CNN on backend {report['backend']!r}: {report['epochs']} epochs, "
-          f"{report['train_samples']} training images")  # fmt: skip
+    print(f"digits CNN on backend {report['backend']!r}, {report['processes']} process(es): "
+          f"{report['epochs']} epochs, {report['train_samples']} training images")  # fmt: skip
     print(f"  test accuracy     {100 * report['test_accuracy']:.2f}% "
           f"({report['test_samples']} held-out images)")  # fmt: skip
     print(f"  seconds per epoch {report['seconds_per_epoch']:.3f} "

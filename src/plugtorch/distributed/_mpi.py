@@ -44,7 +44,9 @@ def mpiexec_path() -> str:
         return beside
     found = shutil.which("mpiexec")
     if found is None:
-        raise FileNotFoundError(f"no mpiexec found beside {sys.executable} or on PATH; {INSTALL_HINT}")
+        raise FileNotFoundError(
+            f"no mpiexec found beside {sys.executable} or on PATH; {INSTALL_HINT}"
+        )
     return found
 
 

@@ -185,9 +185,13 @@ class NCCLProcessGroup(ProcessGroup):
             **kwargs,
         )
 
-    def all_reduce(self, description: str, send: Any, recv: Any, op: ReduceOp, **kwargs: Any) -> Work:
+    def all_reduce(
+        self, description: str, send: Any, recv: Any, op: ReduceOp, **kwargs: Any
+    ) -> Work:
         args = (send.data.ptr, recv.data.ptr, send.size, self._dtype(send), self._op(op, send))
-        return self._launch(description, lambda stream: self.comm.allReduce(*args, stream), **kwargs)
+        return self._launch(
+            description, lambda stream: self.comm.allReduce(*args, stream), **kwargs
+        )
 
     def reduce(
         self, description: str, send: Any, recv: Any, op: ReduceOp, dst: int, **kwargs: Any
@@ -198,7 +202,9 @@ class NCCLProcessGroup(ProcessGroup):
 
     def all_gather(self, description: str, send: Any, recv: Any, **kwargs: Any) -> Work:
         args = (send.data.ptr, recv.data.ptr, send.size, self._dtype(send))
-        return self._launch(description, lambda stream: self.comm.allGather(*args, stream), **kwargs)
+        return self._launch(
+            description, lambda stream: self.comm.allGather(*args, stream), **kwargs
+        )
 
     def reduce_scatter(
         self, description: str, send: Any, recv: Any, op: ReduceOp, **kwargs: Any
@@ -248,7 +254,9 @@ class NCCLProcessGroup(ProcessGroup):
         if src is None:
             raise ValueError("NCCL cannot receive from any rank: pass src= (the sender's rank)")
         args = (buffer.data.ptr, buffer.size, self._dtype(buffer), src)
-        work = self._launch(description, lambda stream: self.comm.recv(*args, stream), True, **kwargs)
+        work = self._launch(
+            description, lambda stream: self.comm.recv(*args, stream), True, **kwargs
+        )
         return work, None
 
     # --- objects go through MPI --------------------------------------------------------------

@@ -17,6 +17,7 @@ from plugtorch.backend import registry
 from plugtorch.data import DataLoader, TensorDataset, load_digits
 from plugtorch.serialization import CheckpointError, load, save
 from plugtorch.training.loop import History, Timer, evaluate, plot_history, train_epoch
+from plugtorch.training.data_parallel import DataParallel, single_process
 from plugtorch.training.models import DigitsNet
 
 __all__ = ["DigitsConfig", "train_digits", "evaluate_checkpoint", "DEFAULTS"]
@@ -59,9 +60,12 @@ def train_digits(
     backend: Any = None,
     out: str | None = None,
     show_progress: bool = True,
+    parallel: DataParallel | None = None,
 ) -> dict[str, Any]:
     """Train, evaluate every epoch, and (with ``out``) write ``model.safetensors`` and
-    ``curves.png`` there. Returns the report as a dict."""
+    ``curves.png`` there. Returns the report as a dict. With ``parallel`` (a rank of a
+    data-parallel run) each rank trains on its share of every batch."""
+    parallel = parallel or single_process()
     target = registry.get_backend(backend)
     _random.manual_seed(config.seed)
     model = DigitsNet(config.channels, config.hidden).to(target)
@@ -69,9 +73,9 @@ def train_digits(
     pixels = train_set.tensors[0]
     model.input_mean.fill_(float(pixels.mean()))
     model.input_std.fill_(float(pixels.std()))
-    train_loader = DataLoader(train_set, config.batch_size, shuffle=True, seed=config.seed)
     test_loader = DataLoader(test_set, batch_size=512)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
+    model = parallel.wrap(model)
     optimizer = optim.Adam(model.parameters(), lr=config.lr)
     scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs)
     history = History()
@@ -79,14 +83,15 @@ def train_digits(
         with Timer() as timer:
             loss, acc = train_epoch(
                 model,
-                train_loader,
+                parallel.loader(train_set, config.batch_size, config.seed, epoch),
                 loss_fn,
                 optimizer,
                 desc=f"epoch {epoch}/{config.epochs} [{target.name}]",
-                show_progress=show_progress,
+                show_progress=show_progress and parallel.is_main,
             )
+        loss, acc = parallel.mean(loss), parallel.mean(acc)
         scheduler.step()
-        test_loss, test_acc = evaluate(model, test_loader, loss_fn)
+        test_loss, test_acc = evaluate(parallel.unwrap(model), test_loader, loss_fn)
         history.train_loss.append(loss)
         history.train_accuracy.append(acc)
         history.test_loss.append(test_loss)
@@ -95,6 +100,7 @@ def train_digits(
     report = {
         "model": MODEL_NAME,
         "backend": target.name,
+        "processes": parallel.size,
         "epochs": config.epochs,
         "train_samples": len(train_set),
         "test_samples": len(test_set),
@@ -105,10 +111,10 @@ def train_digits(
         "config": {**config.__dict__, "channels": list(config.channels)},
         "history": history.as_dict(),
     }
-    if out is not None:
+    if out is not None and parallel.is_main:
         os.makedirs(out, exist_ok=True)
         checkpoint = os.path.join(out, "model.safetensors")
-        save({**model.state_dict(), "meta": report}, checkpoint)
+        save({**parallel.unwrap(model).state_dict(), "meta": report}, checkpoint)
         report["checkpoint"] = checkpoint
         plot = os.path.join(out, "curves.png")
         problem = plot_history(history, plot, f"digits CNN on {target.name}")
