@@ -165,7 +165,8 @@ class Reducer:
             globally_used = flags
         for work, bucket, recv in self.works:
             work.wait()
-            averaged = recv / group.size
+            recv /= group.size  # gradients are floating point; the buffer is ours
+            averaged = recv
             offset = 0
             for index in self.buckets[bucket]:
                 param = self.params[index]
