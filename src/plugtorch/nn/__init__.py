@@ -12,7 +12,16 @@ from plugtorch.nn.module import Module
 from plugtorch.nn.modules import *  # noqa: F403
 from plugtorch.nn.modules import __all__ as _layers
 from plugtorch.nn.parameter import Buffer, Parameter
-from plugtorch.nn import parallel  # noqa: E402 (after Module: DistributedDataParallel is one)
 
 __all__ = ["Buffer", "Module", "Parameter", "functional", "init", "parallel", "utils"]
 __all__ += _layers
+
+
+def __getattr__(name: str) -> object:
+    """``nn.parallel`` (DistributedDataParallel) is imported on first use, as is
+    ``plugtorch.distributed`` under it: ``import plugtorch`` stays as light as before."""
+    if name == "parallel":
+        import importlib
+
+        return importlib.import_module("plugtorch.nn.parallel")
+    raise AttributeError(f"module 'plugtorch.nn' has no attribute {name!r}")
