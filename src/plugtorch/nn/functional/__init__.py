@@ -17,6 +17,10 @@ from plugtorch.nn.functional.activation import (
     softmax,
     tanh,
 )
+from plugtorch.nn.functional.attention import (
+    multi_head_attention_forward,
+    scaled_dot_product_attention,
+)
 from plugtorch.nn.functional.conv import (
     adaptive_avg_pool2d,
     avg_pool2d,
@@ -77,10 +81,12 @@ __all__ = [
     "margin_ranking_loss",
     "max_pool2d",
     "mse_loss",
+    "multi_head_attention_forward",
     "nll_loss",
     "pad",
     "pairwise_distance",
     "relu",
+    "scaled_dot_product_attention",
     "sigmoid",
     "silu",
     "smooth_l1_loss",

@@ -9,6 +9,7 @@ from plugtorch.nn.modules.activation import (
     Softmax,
     Tanh,
 )
+from plugtorch.nn.modules.attention import MultiheadAttention, NonDynamicallyQuantizableLinear
 from plugtorch.nn.modules.container import ModuleDict, ModuleList, Sequential
 from plugtorch.nn.modules.conv import Conv1d, Conv2d
 from plugtorch.nn.modules.distance import CosineSimilarity, PairwiseDistance
@@ -29,6 +30,15 @@ from plugtorch.nn.modules.loss import (
 from plugtorch.nn.modules.normalization import BatchNorm1d, BatchNorm2d, Dropout, LayerNorm
 from plugtorch.nn.modules.parameter_containers import ParameterDict, ParameterList
 from plugtorch.nn.modules.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from plugtorch.nn.modules.rnn import GRU, LSTM, RNN, RNNBase
+from plugtorch.nn.modules.rnn_cells import GRUCell, LSTMCell, RNNCell
+from plugtorch.nn.modules.transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 
 __all__ = [
     "AdaptiveAvgPool2d",
@@ -45,10 +55,14 @@ __all__ = [
     "Embedding",
     "Flatten",
     "GELU",
+    "GRU",
+    "GRUCell",
     "HuberLoss",
     "Identity",
     "KLDivLoss",
     "L1Loss",
+    "LSTM",
+    "LSTMCell",
     "LayerNorm",
     "Linear",
     "LogSoftmax",
@@ -57,10 +71,15 @@ __all__ = [
     "MaxPool2d",
     "ModuleDict",
     "ModuleList",
+    "MultiheadAttention",
     "NLLLoss",
+    "NonDynamicallyQuantizableLinear",
     "PairwiseDistance",
     "ParameterDict",
     "ParameterList",
+    "RNN",
+    "RNNBase",
+    "RNNCell",
     "ReLU",
     "Sequential",
     "SiLU",
@@ -68,5 +87,10 @@ __all__ = [
     "SmoothL1Loss",
     "Softmax",
     "Tanh",
+    "Transformer",
+    "TransformerDecoder",
+    "TransformerDecoderLayer",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
     "TripletMarginLoss",
 ]
