@@ -11,11 +11,20 @@ from typing import Any, Callable, Iterable
 
 from plugtorch import dtypes
 from plugtorch.autograd import no_grad
-from plugtorch.ops.creation import full
+from plugtorch.ops.creation import full, zeros_like
 from plugtorch.optim.optimizer import Optimizer
 from plugtorch.tensor import Tensor
 
-__all__ = ["PerParameterOptimizer", "check_nonnegative", "check_betas", "scalar_tensor_like"]
+__all__ = [
+    "PerParameterOptimizer",
+    "check_nonnegative",
+    "check_betas",
+    "check_adam_family",
+    "scalar_tensor_like",
+    "moment_state",
+    "update_moments",
+    "apply_weight_decay",
+]
 
 
 def check_nonnegative(label: str, value: Any) -> None:
@@ -32,6 +41,42 @@ def check_betas(betas: tuple[float, float]) -> None:
     for index in (0, 1):
         if not 0.0 <= betas[index] < 1.0:
             raise ValueError(f"Invalid beta parameter at index {index}: {betas[index]}")
+
+
+def check_adam_family(lr: Any, eps: float, betas: tuple[float, float], weight_decay: float) -> None:
+    """The checks Adam-like optimizers share, in PyTorch's order (lr, eps, betas, decay)."""
+    check_nonnegative("learning rate", lr)
+    check_nonnegative("epsilon value", eps)
+    check_betas(betas)
+    check_nonnegative("weight_decay value", weight_decay)
+
+
+def apply_weight_decay(
+    param: Tensor, grad: Tensor, lr: float, decay: float, decoupled: bool = False
+) -> Tensor:
+    """L2 decay added to the gradient (``g + decay * p``), or, ``decoupled``, the parameter
+    shrunk in place (``p *= 1 - lr * decay``); returns the gradient to use."""
+    if decay == 0:
+        return grad
+    if decoupled:
+        param.mul_(1 - lr * decay)
+        return grad
+    return grad.add(param, alpha=decay)
+
+
+def moment_state(param: Tensor) -> dict[str, Any]:
+    """``step`` plus zero first and second moments (``exp_avg``, ``exp_avg_sq``)."""
+    return {
+        "step": scalar_tensor_like(0.0, param),
+        "exp_avg": zeros_like(param),
+        "exp_avg_sq": zeros_like(param),
+    }
+
+
+def update_moments(state: dict[str, Any], grad: Tensor, beta1: float, beta2: float) -> None:
+    """``m = beta1 m + (1 - beta1) g`` and ``v = beta2 v + (1 - beta2) g**2``, in place."""
+    state["exp_avg"].lerp_(grad, 1 - beta1)
+    state["exp_avg_sq"].mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
 
 
 def scalar_tensor_like(value: float, param: Tensor) -> Tensor:

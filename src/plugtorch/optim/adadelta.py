@@ -7,6 +7,7 @@ from typing import Any, Iterable
 from plugtorch.ops.creation import zeros_like
 from plugtorch.optim._per_parameter import (
     PerParameterOptimizer,
+    apply_weight_decay,
     check_nonnegative,
     scalar_tensor_like,
 )
@@ -74,8 +75,7 @@ class Adadelta(PerParameterOptimizer):
         self, param: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]
     ) -> None:
         rho, eps, decay = group["rho"], group["eps"], group["weight_decay"]
-        if decay != 0:
-            grad = grad.add(param, alpha=decay)
+        grad = apply_weight_decay(param, grad, 0.0, decay)
         square_avg, acc_delta = state["square_avg"], state["acc_delta"]
         square_avg.mul_(rho).addcmul_(grad, grad, value=1 - rho)
         std = (square_avg + eps).sqrt()

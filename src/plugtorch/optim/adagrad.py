@@ -8,6 +8,7 @@ from typing import Any, Iterable
 from plugtorch.ops.creation import full_like
 from plugtorch.optim._per_parameter import (
     PerParameterOptimizer,
+    apply_weight_decay,
     check_nonnegative,
     scalar_tensor_like,
 )
@@ -78,8 +79,7 @@ class Adagrad(PerParameterOptimizer):
         self, param: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]
     ) -> None:
         step = state["step"].item()
-        if group["weight_decay"] != 0:
-            grad = grad.add(param, alpha=group["weight_decay"])
+        grad = apply_weight_decay(param, grad, 0.0, group["weight_decay"])
         learning_rate = float(group["lr"]) / (1 + (step - 1) * group["lr_decay"])
         state["sum"].addcmul_(grad, grad, value=1)
         std = state["sum"].sqrt() + group["eps"]

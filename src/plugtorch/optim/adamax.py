@@ -8,8 +8,8 @@ from plugtorch.ops.creation import zeros_like
 from plugtorch.ops.elementwise import maximum
 from plugtorch.optim._per_parameter import (
     PerParameterOptimizer,
-    check_betas,
-    check_nonnegative,
+    apply_weight_decay,
+    check_adam_family,
     scalar_tensor_like,
 )
 from plugtorch.tensor import Tensor
@@ -47,10 +47,7 @@ class Adamax(PerParameterOptimizer):
         differentiable: bool = False,
         capturable: bool = False,
     ) -> None:
-        check_nonnegative("learning rate", lr)
-        check_nonnegative("epsilon value", eps)
-        check_betas(betas)
-        check_nonnegative("weight_decay value", weight_decay)
+        check_adam_family(lr, eps, betas, weight_decay)
         defaults = dict(
             lr=lr,
             betas=betas,
@@ -74,8 +71,7 @@ class Adamax(PerParameterOptimizer):
         self, param: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]
     ) -> None:
         beta1, beta2 = group["betas"]
-        if group["weight_decay"] != 0:
-            grad = grad.add(param, alpha=group["weight_decay"])
+        grad = apply_weight_decay(param, grad, group["lr"], group["weight_decay"])
         exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
         exp_avg.lerp_(grad, 1 - beta1)
         exp_inf.copy_(maximum(exp_inf * beta2, grad.abs() + group["eps"]))

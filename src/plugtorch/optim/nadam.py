@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from plugtorch.ops.creation import zeros_like
 from plugtorch.optim._per_parameter import (
     PerParameterOptimizer,
-    check_betas,
+    apply_weight_decay,
+    check_adam_family,
     check_nonnegative,
+    moment_state,
     scalar_tensor_like,
+    update_moments,
 )
 from plugtorch.tensor import Tensor
 
@@ -53,10 +55,7 @@ class NAdam(PerParameterOptimizer):
         capturable: bool = False,
         differentiable: bool = False,
     ) -> None:
-        check_nonnegative("learning rate", lr)
-        check_nonnegative("epsilon value", eps)
-        check_betas(betas)
-        check_nonnegative("weight_decay value", weight_decay)
+        check_adam_family(lr, eps, betas, weight_decay)
         check_nonnegative("momentum_decay value", momentum_decay)
         defaults = dict(
             lr=lr,
@@ -73,31 +72,23 @@ class NAdam(PerParameterOptimizer):
         super().__init__(params, defaults)
 
     def _init_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "step": scalar_tensor_like(0.0, param),
-            "mu_product": scalar_tensor_like(1.0, param),
-            "exp_avg": zeros_like(param),
-            "exp_avg_sq": zeros_like(param),
-        }
+        state = moment_state(param)
+        state["mu_product"] = scalar_tensor_like(1.0, param)
+        return state
 
     def _update(
         self, param: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]
     ) -> None:
         lr, (beta1, beta2), decay = float(group["lr"]), group["betas"], group["weight_decay"]
         step = state["step"].item()
-        if decay != 0:
-            if group["decoupled_weight_decay"]:
-                param.mul_(1 - lr * decay)
-            else:
-                grad = grad.add(param, alpha=decay)
+        grad = apply_weight_decay(param, grad, lr, decay, group["decoupled_weight_decay"])
         psi = group["momentum_decay"]
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * psi))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * psi))
         state["mu_product"].mul_(mu)
         mu_product = state["mu_product"].item()
+        update_moments(state, grad, beta1, beta2)
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-        exp_avg.lerp_(grad, 1 - beta1)
-        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
         denom = (exp_avg_sq / (1 - beta2**step)).sqrt() + group["eps"]
         param.addcdiv_(grad, denom, value=-lr * (1.0 - mu) / (1.0 - mu_product))
         param.addcdiv_(exp_avg, denom, value=-lr * mu_next / (1.0 - mu_product * mu_next))

@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 from typing import Any, Iterable
 
-from plugtorch.ops.creation import zeros_like
 from plugtorch.optim._per_parameter import (
     PerParameterOptimizer,
-    check_betas,
-    check_nonnegative,
-    scalar_tensor_like,
+    apply_weight_decay,
+    check_adam_family,
+    moment_state,
+    update_moments,
 )
 from plugtorch.tensor import Tensor
 
@@ -54,10 +54,7 @@ class RAdam(PerParameterOptimizer):
         capturable: bool = False,
         differentiable: bool = False,
     ) -> None:
-        check_nonnegative("learning rate", lr)
-        check_nonnegative("epsilon value", eps)
-        check_betas(betas)
-        check_nonnegative("weight_decay value", weight_decay)
+        check_adam_family(lr, eps, betas, weight_decay)
         defaults = dict(
             lr=lr,
             betas=betas,
@@ -72,25 +69,16 @@ class RAdam(PerParameterOptimizer):
         super().__init__(params, defaults)
 
     def _init_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "step": scalar_tensor_like(0.0, param),
-            "exp_avg": zeros_like(param),
-            "exp_avg_sq": zeros_like(param),
-        }
+        return moment_state(param)
 
     def _update(
         self, param: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]
     ) -> None:
         lr, (beta1, beta2), decay = float(group["lr"]), group["betas"], group["weight_decay"]
         step = state["step"].item()
-        if decay != 0:
-            if group["decoupled_weight_decay"]:
-                param.mul_(1 - lr * decay)
-            else:
-                grad = grad.add(param, alpha=decay)
+        grad = apply_weight_decay(param, grad, lr, decay, group["decoupled_weight_decay"])
+        update_moments(state, grad, beta1, beta2)
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-        exp_avg.lerp_(grad, 1 - beta1)
-        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
         bias_correction1 = 1 - beta1**step
         bias_correction2 = 1 - beta2**step
         rho_inf = 2 / (1 - beta2) - 1

@@ -8,6 +8,7 @@ from typing import Any, Iterable
 from plugtorch.ops.creation import zeros_like
 from plugtorch.optim._per_parameter import (
     PerParameterOptimizer,
+    apply_weight_decay,
     check_nonnegative,
     scalar_tensor_like,
 )
@@ -80,8 +81,7 @@ class RMSprop(PerParameterOptimizer):
         self, param: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]
     ) -> None:
         alpha, eps, momentum = group["alpha"], group["eps"], group["momentum"]
-        if group["weight_decay"] != 0:
-            grad = grad.add(param, alpha=group["weight_decay"])
+        grad = apply_weight_decay(param, grad, 0.0, group["weight_decay"])
         square_avg = state["square_avg"]
         square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
         if group["centered"]:

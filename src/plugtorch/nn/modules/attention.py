@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from plugtorch.nn import init
-from plugtorch.nn.functional.attention import canonical_mask, multi_head_attention_forward
+from plugtorch.nn.functional.attention import multi_head_attention_forward
 from plugtorch.nn.module import Module
 from plugtorch.nn.modules.linear import Linear, _factory
 from plugtorch.nn.parameter import Parameter
@@ -124,14 +124,6 @@ class MultiheadAttention(Module):
         is_causal: bool = False,
     ) -> tuple[Tensor, Tensor | None]:
         is_batched = query.ndim == 3
-        key_padding_mask = canonical_mask(
-            key_padding_mask,
-            "key_padding_mask",
-            None if attn_mask is None else attn_mask.dtype,
-            "attn_mask",
-            query.dtype,
-        )
-        attn_mask = canonical_mask(attn_mask, "attn_mask", None, "", query.dtype, False)
         if self.batch_first and is_batched:
             # Keep "key is value" (and "query is key") true after the transpose: the packed
             # projection uses one matmul for self-attention.

@@ -159,27 +159,32 @@ class ModuleDict(Module):
             for key, module in modules.items():
                 self[key] = module
             return
-        if not isinstance(modules, Iterable):
-            raise TypeError(
-                "ModuleDict.update should be called with an iterable of key/value pairs, but "
-                f"got {type(modules).__name__}"
-            )
-        for number, pair in enumerate(modules):
-            if not isinstance(pair, Iterable):
-                raise TypeError(
-                    f"ModuleDict update sequence element #{number} should be Iterable; is "
-                    f"{type(pair).__name__}"
-                )
-            pair = tuple(pair)
-            if len(pair) != 2:
-                raise ValueError(
-                    f"ModuleDict update sequence element #{number} has length {len(pair)}; "
-                    "2 is required"
-                )
-            self[pair[0]] = pair[1]
+        for key, module in key_value_pairs(modules, "ModuleDict"):
+            self[key] = module
 
     def forward(self, *args: Any) -> Any:
         raise NotImplementedError("ModuleDict has no forward; look up its modules in yours")
+
+
+def key_value_pairs(pairs: Any, owner: str) -> Iterator[tuple[Any, Any]]:
+    """``(key, value)`` from an iterable of pairs, with PyTorch's errors for what is not one."""
+    if not isinstance(pairs, Iterable):
+        raise TypeError(
+            f"{owner}.update should be called with an iterable of key/value pairs, but got "
+            f"{type(pairs).__name__}"
+        )
+    for number, pair in enumerate(pairs):
+        if not isinstance(pair, Iterable):
+            raise TypeError(
+                f"{owner} update sequence element #{number} should be Iterable; is "
+                f"{type(pair).__name__}"
+            )
+        pair = tuple(pair)
+        if len(pair) != 2:
+            raise ValueError(
+                f"{owner} update sequence element #{number} has length {len(pair)}; 2 is required"
+            )
+        yield pair[0], pair[1]
 
 
 def _index(index: int, length: int) -> int:

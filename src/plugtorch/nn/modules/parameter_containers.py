@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Iterator
 
 from plugtorch.nn.module import Module
+from plugtorch.nn.modules.container import key_value_pairs
 from plugtorch.nn.parameter import Parameter
 from plugtorch.tensor import Tensor
 
@@ -198,25 +199,13 @@ class ParameterDict(Module):
                 f"but got {type(parameters).__name__}"
             )
         if isinstance(parameters, (OrderedDict, ParameterDict)):
-            for key, value in parameters.items():
-                self[key] = value
+            items = list(parameters.items())
         elif isinstance(parameters, Mapping):
-            for key, value in sorted(parameters.items()):
-                self[key] = value
+            items = sorted(parameters.items())
         else:
-            for number, pair in enumerate(parameters):
-                if not isinstance(pair, Iterable):
-                    raise TypeError(
-                        f"ParameterDict update sequence element #{number} should be Iterable; "
-                        f"is {type(pair).__name__}"
-                    )
-                pair = tuple(pair)
-                if len(pair) != 2:
-                    raise ValueError(
-                        f"ParameterDict update sequence element #{number} has length "
-                        f"{len(pair)}; 2 is required"
-                    )
-                self[pair[0]] = pair[1]
+            items = list(key_value_pairs(parameters, "ParameterDict"))
+        for key, value in items:
+            self[key] = value
 
     def __or__(self, other: ParameterDict) -> ParameterDict:
         merged = self.copy()

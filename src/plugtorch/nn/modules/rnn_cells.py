@@ -66,9 +66,17 @@ class _CellBase(Module):
     _gates = 1
 
     def __init__(
-        self, input_size: int, hidden_size: int, bias: bool, factory: dict[str, Any]
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+        *,
+        backend: Any = None,
     ) -> None:
         super().__init__()
+        factory = _factory(dtype, backend, device)
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias
@@ -150,7 +158,7 @@ class RNNCell(_CellBase):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"Unknown nonlinearity: {nonlinearity}")
         self.nonlinearity = nonlinearity
-        super().__init__(input_size, hidden_size, bias, _factory(dtype, backend, device))
+        super().__init__(input_size, hidden_size, bias, device, dtype, backend=backend)
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         if hx is not None and hx.ndim not in (1, 2):
@@ -173,18 +181,6 @@ class LSTMCell(_CellBase):
     """
 
     _gates = 4
-
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        bias: bool = True,
-        device: Any = None,
-        dtype: Any = None,
-        *,
-        backend: Any = None,
-    ) -> None:
-        super().__init__(input_size, hidden_size, bias, _factory(dtype, backend, device))
 
     def forward(
         self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None
@@ -211,18 +207,6 @@ class GRUCell(_CellBase):
     """
 
     _gates = 3
-
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        bias: bool = True,
-        device: Any = None,
-        dtype: Any = None,
-        *,
-        backend: Any = None,
-    ) -> None:
-        super().__init__(input_size, hidden_size, bias, _factory(dtype, backend, device))
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         if hx is not None and hx.ndim not in (1, 2):
