@@ -9,11 +9,17 @@ from plugtorch.nn.modules.activation import (
     Softmax,
     Tanh,
 )
-from plugtorch.nn.modules.attention import MultiheadAttention, NonDynamicallyQuantizableLinear
+from plugtorch.nn.modules.attention import MultiheadAttention
 from plugtorch.nn.modules.container import ModuleDict, ModuleList, Sequential
 from plugtorch.nn.modules.conv import Conv1d, Conv2d
 from plugtorch.nn.modules.distance import CosineSimilarity, PairwiseDistance
-from plugtorch.nn.modules.linear import Embedding, Flatten, Identity, Linear
+from plugtorch.nn.modules.linear import (
+    Embedding,
+    Flatten,
+    Identity,
+    Linear,
+    NonDynamicallyQuantizableLinear,
+)
 from plugtorch.nn.modules.loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -31,7 +37,7 @@ from plugtorch.nn.modules.normalization import BatchNorm1d, BatchNorm2d, Dropout
 from plugtorch.nn.modules.parameter_containers import ParameterDict, ParameterList
 from plugtorch.nn.modules.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from plugtorch.nn.modules.rnn import GRU, LSTM, RNN, RNNBase
-from plugtorch.nn.modules.rnn_cells import GRUCell, LSTMCell, RNNCell
+from plugtorch.nn.modules.rnn_cells import GRUCell, LSTMCell, RNNCell, RNNCellBase
 from plugtorch.nn.modules.transformer import (
     Transformer,
     TransformerDecoder,
@@ -80,6 +86,7 @@ __all__ = [
     "RNN",
     "RNNBase",
     "RNNCell",
+    "RNNCellBase",
     "ReLU",
     "Sequential",
     "SiLU",

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from plugtorch.nn import functional as F
 from plugtorch.nn.module import Module
+from plugtorch.nn.modules.attention import MultiheadAttention  # PyTorch's module path for it
 from plugtorch.tensor import Tensor
 
-__all__ = ["ReLU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax"]
+__all__ = ["ReLU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "MultiheadAttention"]
 
 
 class ReLU(Module):

@@ -1,5 +1,4 @@
-"""``MultiheadAttention`` (PyTorch's parameters, names, initialisation and forward rules) and
-``NonDynamicallyQuantizableLinear`` (the class of its ``out_proj``, a plain ``Linear``)."""
+"""``MultiheadAttention``: PyTorch's parameters, names, initialisation and forward rules."""
 
 from __future__ import annotations
 
@@ -8,16 +7,12 @@ from typing import Any
 from plugtorch.nn import init
 from plugtorch.nn.functional.attention import multi_head_attention_forward
 from plugtorch.nn.module import Module
-from plugtorch.nn.modules.linear import Linear, _factory
+from plugtorch.nn.modules.linear import NonDynamicallyQuantizableLinear, _factory
 from plugtorch.nn.parameter import Parameter
 from plugtorch.ops.creation import empty
 from plugtorch.tensor import Tensor
 
-__all__ = ["MultiheadAttention", "NonDynamicallyQuantizableLinear"]
-
-
-class NonDynamicallyQuantizableLinear(Linear):
-    """A ``Linear`` (PyTorch names ``MultiheadAttention.out_proj``'s class this way)."""
+__all__ = ["MultiheadAttention"]
 
 
 class MultiheadAttention(Module):

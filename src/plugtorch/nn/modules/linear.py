@@ -12,7 +12,7 @@ from plugtorch.nn.parameter import Parameter
 from plugtorch.ops.creation import empty
 from plugtorch.tensor import Tensor
 
-__all__ = ["Identity", "Linear", "Flatten", "Embedding"]
+__all__ = ["Identity", "Linear", "NonDynamicallyQuantizableLinear", "Flatten", "Embedding"]
 
 
 def _factory(dtype: Any, backend: Any, device: Any) -> dict[str, Any]:
@@ -78,6 +78,15 @@ class Linear(Module):
             f"in_features={self.in_features}, out_features={self.out_features}, "
             f"bias={self.bias is not None}"
         )
+
+
+class NonDynamicallyQuantizableLinear(Linear):
+    """A ``Linear``; PyTorch gives ``MultiheadAttention.out_proj`` this class (its name keeps
+    quantization tools away), so reprs and ``isinstance`` checks match.
+
+    >>> NonDynamicallyQuantizableLinear(2, 2)
+    NonDynamicallyQuantizableLinear(in_features=2, out_features=2, bias=True)
+    """
 
 
 class Flatten(Module):

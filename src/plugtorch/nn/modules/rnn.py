@@ -20,13 +20,23 @@ from plugtorch.nn import functional as F
 from plugtorch.nn import init
 from plugtorch.nn.module import Module
 from plugtorch.nn.modules.linear import _factory
-from plugtorch.nn.modules.rnn_cells import gru_step, lstm_step, rnn_step
+from plugtorch.nn.modules.rnn_cells import (
+    GRUCell,
+    LSTMCell,
+    RNNCell,
+    RNNCellBase,
+    gru_step,
+    lstm_step,
+    rnn_step,
+)
 from plugtorch.nn.parameter import Parameter
 from plugtorch.ops.creation import empty, zeros
 from plugtorch.ops.shape import cat, stack
 from plugtorch.tensor import Tensor
 
-__all__ = ["RNNBase", "RNN", "LSTM", "GRU"]
+# The cells live in rnn_cells.py; they are re-exported so that PyTorch's module path
+# (``torch.nn.modules.rnn.LSTMCell``) works here too.
+__all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
 _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 

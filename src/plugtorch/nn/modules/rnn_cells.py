@@ -20,7 +20,7 @@ from plugtorch.nn.parameter import Parameter
 from plugtorch.ops.creation import empty, zeros
 from plugtorch.tensor import Tensor
 
-__all__ = ["RNNCell", "LSTMCell", "GRUCell", "rnn_step", "lstm_step", "gru_step"]
+__all__ = ["RNNCellBase", "RNNCell", "LSTMCell", "GRUCell", "rnn_step", "lstm_step", "gru_step"]
 
 
 def rnn_step(projected: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None, relu: bool) -> Tensor:
@@ -62,14 +62,17 @@ def gru_step(projected: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) ->
     return n + z * (h - n)
 
 
-class _CellBase(Module):
-    _gates = 1
+class RNNCellBase(Module):
+    """What the cells share (PyTorch's ``RNNCellBase``): ``weight_ih (num_chunks * hidden,
+    input)``, ``weight_hh (num_chunks * hidden, hidden)``, ``bias_ih``, ``bias_hh``, their
+    initialisation, and the checks of inputs and states."""
 
     def __init__(
         self,
         input_size: int,
         hidden_size: int,
-        bias: bool = True,
+        bias: bool,
+        num_chunks: int,
         device: Any = None,
         dtype: Any = None,
         *,
@@ -80,7 +83,7 @@ class _CellBase(Module):
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias
-        rows = self._gates * hidden_size
+        rows = num_chunks * hidden_size
         self.weight_ih = Parameter(empty(rows, input_size, **factory))
         self.weight_hh = Parameter(empty(rows, hidden_size, **factory))
         if bias:
@@ -135,7 +138,7 @@ class _CellBase(Module):
         return F.linear(input, self.weight_ih, self.bias_ih)
 
 
-class RNNCell(_CellBase):
+class RNNCell(RNNCellBase):
     """Elman cell: ``h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)`` (or ReLU).
 
     >>> import plugtorch as pt
@@ -158,7 +161,7 @@ class RNNCell(_CellBase):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"Unknown nonlinearity: {nonlinearity}")
         self.nonlinearity = nonlinearity
-        super().__init__(input_size, hidden_size, bias, device, dtype, backend=backend)
+        super().__init__(input_size, hidden_size, bias, 1, device, dtype, backend=backend)
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         if hx is not None and hx.ndim not in (1, 2):
@@ -171,7 +174,7 @@ class RNNCell(_CellBase):
         return out if batched else out.squeeze(0)
 
 
-class LSTMCell(_CellBase):
+class LSTMCell(RNNCellBase):
     """LSTM cell; returns ``(h', c')``. Gates ``[i, f, g, o]`` in PyTorch's order.
 
     >>> import plugtorch as pt
@@ -180,7 +183,17 @@ class LSTMCell(_CellBase):
     ((2, 4), (2, 4))
     """
 
-    _gates = 4
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+        *,
+        backend: Any = None,
+    ) -> None:
+        super().__init__(input_size, hidden_size, bias, 4, device, dtype, backend=backend)
 
     def forward(
         self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None
@@ -198,7 +211,7 @@ class LSTMCell(_CellBase):
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
 
 
-class GRUCell(_CellBase):
+class GRUCell(RNNCellBase):
     """GRU cell. Gates ``[r, z, n]`` in PyTorch's order.
 
     >>> import plugtorch as pt
@@ -206,7 +219,17 @@ class GRUCell(_CellBase):
     (2, 4)
     """
 
-    _gates = 3
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+        *,
+        backend: Any = None,
+    ) -> None:
+        super().__init__(input_size, hidden_size, bias, 3, device, dtype, backend=backend)
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         if hx is not None and hx.ndim not in (1, 2):
