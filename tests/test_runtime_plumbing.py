@@ -349,14 +349,12 @@ def test_pytorch_names_at_their_paths() -> None:
     assert Embedding is pt.nn.Embedding and BatchNorm2d is pt.nn.BatchNorm2d
 
 
-def test_missing_recurrent_layers_say_so() -> None:
-    import plugtorch.nn.modules.rnn as rnn
+def test_recurrent_layers_at_their_path() -> None:
+    from plugtorch.nn.modules.activation import MultiheadAttention
+    from plugtorch.nn.modules.rnn import GRU, LSTM, LSTMCell
 
-    with pytest.raises(AttributeError, match="LSTM is not available yet"):
-        rnn.LSTM  # noqa: B018
-    assert getattr(rnn, "GRU", None) is None  # feature detection keeps working
-    with pytest.raises(ImportError):
-        from plugtorch.nn.modules.rnn import GRU  # noqa: F401
+    assert LSTM is pt.nn.LSTM and GRU is pt.nn.GRU and LSTMCell is pt.nn.LSTMCell
+    assert MultiheadAttention is pt.nn.MultiheadAttention
 
 
 def test_onnx_export_is_refused_with_the_alternative() -> None:
