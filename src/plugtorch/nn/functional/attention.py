@@ -29,11 +29,10 @@ __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward", "cano
 
 
 def _safe_softmax(scores: Tensor) -> Tensor:
-    """Softmax over the last dimension; rows that are entirely -inf give zeros (no nan, and no
-    nan in the gradient either: those rows are replaced before the softmax)."""
+    """Softmax over the last dimension where rows that are entirely -inf give zeros (no nan,
+    and no nan in the gradient either: those rows are replaced before the softmax). Written
+    without a host round trip, so a device backend is not synchronised."""
     empty = (scores == -math.inf).all(-1, keepdim=True)
-    if not bool(empty.any()):
-        return softmax(scores, -1)
     weights = softmax(where(empty, 0.0, scores), -1)
     return where(empty, 0.0, weights)
 
@@ -109,7 +108,8 @@ def scaled_dot_product_attention(
             scores = masked_fill(scores, ~attn_mask, -math.inf)
         else:
             scores = scores + astype(attn_mask, scores.dtype)
-    weights = _safe_softmax(scores)
+    # Only an explicit mask can empty a row (a causal row always keeps its first key).
+    weights = softmax(scores, -1) if attn_mask is None else _safe_softmax(scores)
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p, training=True)
     return weights @ value
