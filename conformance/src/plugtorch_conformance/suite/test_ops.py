@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import plugtorch as pt
@@ -174,5 +174,10 @@ def test_array_api_namespace_with_hypothesis_strategies(function: str) -> None:
             scale,
         )
 
+    if pt.float32 in declared:
+        # Always one float32 case that a half-precision accumulator gets wrong: whether the
+        # generated cases contain one depends on the constants Hypothesis collects from the
+        # source tree, which change with every commit.
+        check = example(pt.tensor([0.1, 999.9], dtype=pt.float32))(check)
     with pt.use_backend(backend.name):
         check()
