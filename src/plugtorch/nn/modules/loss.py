@@ -27,7 +27,7 @@ _VALID = ("mean", "sum", "none")
 
 
 class _Loss(Module):
-    _reductions = _VALID
+    _reductions: tuple[str, ...] = _VALID
 
     def __init__(
         self, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean"

@@ -207,12 +207,12 @@ class ParameterDict(Module):
         for key, value in items:
             self[key] = value
 
-    def __or__(self, other: ParameterDict) -> ParameterDict:
+    def __or__(self, other: Any) -> ParameterDict:
         merged = self.copy()
         merged.update(other)
         return merged
 
-    def __ror__(self, other: ParameterDict) -> ParameterDict:
+    def __ror__(self, other: Any) -> ParameterDict:
         merged = other.copy()
         merged.update(self)
         return merged

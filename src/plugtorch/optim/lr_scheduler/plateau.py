@@ -48,11 +48,11 @@ class ReduceLROnPlateau(LRScheduler):
         self.factor = factor
         self.optimizer = check_optimizer(optimizer)
         groups = len(optimizer.param_groups)
-        if isinstance(min_lr, (list, tuple)):
+        if not isinstance(min_lr, (int, float)):  # one floor per group (a list or tuple)
             if len(min_lr) != groups:
                 raise ValueError(f"expected {groups} min_lrs, got {len(min_lr)}")
             self.default_min_lr: float | None = None
-            self.min_lrs = list(min_lr)
+            self.min_lrs: list[float] = list(min_lr)
         else:
             self.default_min_lr = min_lr
             self.min_lrs = [min_lr] * groups
