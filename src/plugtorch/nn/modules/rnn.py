@@ -4,8 +4,9 @@
 (``weight_ih_l0``, ``weight_hh_l0_reverse``, ``bias_ih_l1``, ``weight_hr_l0``...) and
 initialisation, so a PyTorch ``state_dict`` loads by name and shape.
 
-The input projection of a whole sequence is one matmul per layer and direction; the recurrence
-then loops over time with the step functions of :mod:`plugtorch.nn.modules.rnn_cells`.
+The recurrence loops over time with the step functions of
+:mod:`plugtorch.nn.modules.rnn_cells`, the sequence held as a list of per-step tensors so that
+backward stays linear in the sequence length.
 Gradients come from the composing ops (packed sequences are not supported yet).
 """
 
@@ -39,6 +40,20 @@ from plugtorch.tensor import Tensor
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
 _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
+
+
+def _unbind(sequence: Tensor) -> list[Tensor]:
+    """``[sequence[0], sequence[1], ...]`` through a binary tree of slices.
+
+    A slice's backward builds a gradient of its parent's full size, so slicing every step
+    straight from the sequence costs O(L**2) in backward; halving recursively costs
+    O(L log L). (An ``unbind`` op whose backward is one ``stack`` would make it O(L).)
+    """
+    length = sequence.shape[0]
+    if length <= 2:
+        return [sequence[t] for t in range(length)]
+    middle = length // 2
+    return _unbind(sequence[:middle]) + _unbind(sequence[middle:])
 
 
 class RNNBase(Module):
@@ -202,18 +217,22 @@ class RNNBase(Module):
         self, sequence: Tensor, h0: Tensor, c0: Tensor | None
     ) -> tuple[Tensor, Tensor, Tensor | None]:
         """All layers and directions over ``sequence (L, N, H_in)``; returns the last layer's
-        outputs ``(L, N, D * H_out)`` and the final states ``(num_layers * D, N, H)``."""
+        outputs ``(L, N, D * H_out)`` and the final states ``(num_layers * D, N, H)``.
+
+        Between layers the sequence stays a list of per-step tensors: slicing one stacked
+        tensor at every step would cost a full-size gradient per slice in backward (O(L**2)).
+        """
         directions = 2 if self.bidirectional else 1
         finals_h: list[Tensor] = []
         finals_c: list[Tensor] = []
-        layer_input = sequence
+        steps = _unbind(sequence)
         for layer in range(self.num_layers):
             outputs = []
             for direction in range(directions):
                 index = layer * directions + direction
                 names = self._all_weights[index]
                 out, h, c = self._direction(
-                    layer_input,
+                    steps,
                     [getattr(self, n) for n in names],
                     h0[index],
                     None if c0 is None else c0[index],
@@ -223,29 +242,28 @@ class RNNBase(Module):
                 finals_h.append(h)
                 if c is not None:
                     finals_c.append(c)
-            layer_input = outputs[0] if directions == 1 else cat(outputs, -1)
+            steps = outputs[0] if directions == 1 else [cat(pair, -1) for pair in zip(*outputs)]
             if self.dropout and self.training and layer < self.num_layers - 1:
-                layer_input = F.dropout(layer_input, self.dropout, training=True)
+                steps = [F.dropout(x, self.dropout, training=True) for x in steps]
         h_n = stack(finals_h)
         c_n = stack(finals_c) if finals_c else None
-        return layer_input, h_n, c_n
+        return stack(steps), h_n, c_n
 
     def _direction(
         self,
-        sequence: Tensor,
+        steps: list[Tensor],
         weights: list[Parameter],
         h: Tensor,
         c: Tensor | None,
         reverse: bool,
-    ) -> tuple[Tensor, Tensor, Tensor | None]:
+    ) -> tuple[list[Tensor], Tensor, Tensor | None]:
         w_ih, w_hh = weights[0], weights[1]
         b_ih, b_hh = (weights[2], weights[3]) if self.bias else (None, None)
         w_hr = weights[-1] if self.proj_size > 0 else None
-        projected = F.linear(sequence, w_ih, b_ih)  # every time step at once
-        steps = range(sequence.shape[0] - 1, -1, -1) if reverse else range(sequence.shape[0])
+        order = range(len(steps) - 1, -1, -1) if reverse else range(len(steps))
         outputs: list[Tensor] = []
-        for t in steps:
-            x_t = projected[t]
+        for t in order:
+            x_t = F.linear(steps[t], w_ih, b_ih)
             if self.mode == "LSTM":
                 h, c = lstm_step(x_t, h, c, w_hh, b_hh, w_hr)  # type: ignore[arg-type]
             elif self.mode == "GRU":
@@ -255,7 +273,7 @@ class RNNBase(Module):
             outputs.append(h)
         if reverse:
             outputs.reverse()
-        return stack(outputs), h, c
+        return outputs, h, c
 
     def _zeros(self, sequence: Tensor, size: int) -> Tensor:
         shape = self._hidden_shape(sequence.shape[1], size)
