@@ -137,6 +137,7 @@ def max_pool2d(
     """Window maxima and, for each, the flat index of the winner in its ``H*W`` plane.
 
     The first maximum wins ties, and nan counts as the maximum (``numpy.argmax`` does both).
+    Arguments are checked by the core (kernel, stride >= 1; 0 <= padding <= kernel // 2).
     """
     n, c, h, w = x.shape
     out = _out_size((h, w), kernel, stride, padding, (1, 1))
@@ -144,8 +145,14 @@ def max_pool2d(
     flat = windows.reshape(n, c, out[0], out[1], kernel[0] * kernel[1])
     winner = np.argmax(flat, axis=-1)
     values = np.take_along_axis(flat, winner[..., None], axis=-1)[..., 0]
-    rows = np.arange(out[0]).reshape(-1, 1) * stride[0] + winner // kernel[1] - padding[0]
-    cols = np.arange(out[1]) * stride[1] + winner % kernel[1] - padding[1]
+    top = np.arange(out[0]).reshape(-1, 1) * stride[0] - padding[0]
+    left = np.arange(out[1]) * stride[1] - padding[1]
+    rows, cols = top + winner // kernel[1], left + winner % kernel[1]
+    # A window whose inside is all the lowest value may win at a padded position: PyTorch
+    # then reports the window's first inside position (padding <= kernel // 2, so one exists).
+    padded = (rows < 0) | (rows >= h) | (cols < 0) | (cols >= w)
+    rows = np.where(padded, np.maximum(top, 0), rows)
+    cols = np.where(padded, np.maximum(left, 0), cols)
     return values, (rows * w + cols).astype(np.int64)
 
 

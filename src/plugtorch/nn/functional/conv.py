@@ -23,6 +23,15 @@ import numpy as np
 
 from plugtorch import dtypes
 from plugtorch.autograd import grad_mode
+from plugtorch.nn.functional._geometry import (
+    Pair,
+    conv2d_geometry,
+    conv_output_size,
+    int_pair,
+    int_single,
+    pool2d_geometry,
+    window_geometry,
+)
 from plugtorch.nn.functional._registry import declares, nn_op
 from plugtorch.ops._prepare import astype
 from plugtorch.ops.creation import full, tensor, zeros
@@ -41,31 +50,12 @@ __all__ = [
     "fold",
 ]
 
-Pair = tuple[int, int]
-
-
-def _pair(value: int | Sequence[int], name: str) -> Pair:
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return (int(value), int(value))
-    pair = tuple(int(v) for v in value)  # type: ignore[union-attr]
-    if len(pair) != 2:
-        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
-    return pair  # type: ignore[return-value]
-
 
 def _out_size(
     size: Sequence[int], kernel: Sequence[int], stride: Pair, padding: Pair, dilation: Pair
 ) -> Pair:
-    out = tuple(
-        (size[d] + 2 * padding[d] - dilation[d] * (kernel[d] - 1) - 1) // stride[d] + 1
-        for d in range(2)
-    )
-    if out[0] < 1 or out[1] < 1:
-        raise ValueError(
-            f"input of spatial size {size} is too small for kernel {kernel} with padding "
-            f"{padding} and dilation {dilation} (output would be {out})"
-        )
-    return out  # type: ignore[return-value]
+    # Arguments were checked by the public function (see _geometry): the output is >= 1.
+    return conv_output_size(size, (kernel[0], kernel[1]), stride, padding, dilation)
 
 
 # --- the unfold index: one int64 array per geometry ---------------------------------------
@@ -74,36 +64,83 @@ _INDEX_CACHE: dict[tuple[Any, ...], Tensor] = {}
 _INDEX_CACHE_LIMIT = 64
 
 
+def _window_rows_cols(
+    size: Pair, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair
+) -> tuple[np.ndarray, np.ndarray, Pair]:
+    """Row and column ``(kh, kw, Ho, Wo)`` of every window position (may lie in the padding)."""
+    out = _out_size(size, kernel, stride, padding, dilation)
+    (kh, kw) = kernel
+    rows = (
+        np.arange(kh).reshape(kh, 1, 1, 1) * dilation[0]
+        + np.arange(out[0]).reshape(1, 1, -1, 1) * stride[0]
+        - padding[0]
+    )
+    cols = (
+        np.arange(kw).reshape(1, kw, 1, 1) * dilation[1]
+        + np.arange(out[1]).reshape(1, 1, 1, -1) * stride[1]
+        - padding[1]
+    )
+    return np.broadcast_to(rows, (kh, kw) + out), np.broadcast_to(cols, (kh, kw) + out), out
+
+
 def _unfold_index(
-    backend: Any, size: Pair, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair
+    backend: Any,
+    size: Pair,
+    kernel: Pair,
+    stride: Pair,
+    padding: Pair,
+    dilation: Pair,
+    padding_to: str = "fill",
 ) -> tuple[Tensor, Pair]:
     """Flat positions ``(kh*kw*Ho*Wo,)`` into a plane of ``H*W`` values plus one fill value.
 
     Entry ``(i, j, oh, ow)`` is the input position under kernel offset ``(i, j)`` of output
-    ``(oh, ow)``, or ``H*W`` (the fill value) where that position is padding.
+    ``(oh, ow)``. Where that position is padding it is ``H*W`` (the fill value) when
+    ``padding_to="fill"``, or the window's first position inside the input when
+    ``padding_to="first_inside"`` (what max pooling reports for a window whose inside is all
+    ``-inf``, as PyTorch; pooling padding is at most half the kernel, so one always exists).
     """
-    out = _out_size(size, kernel, stride, padding, dilation)
-    key = (id(backend), size, kernel, stride, padding, dilation)
+    key = (id(backend), size, kernel, stride, padding, dilation, padding_to)
     cached = _INDEX_CACHE.get(key)
-    if cached is None:
-        (h, w), (kh, kw) = size, kernel
-        rows = (
-            np.arange(kh).reshape(kh, 1, 1, 1) * dilation[0]
-            + np.arange(out[0]).reshape(1, 1, -1, 1) * stride[0]
-            - padding[0]
-        )
-        cols = (
-            np.arange(kw).reshape(1, kw, 1, 1) * dilation[1]
-            + np.arange(out[1]).reshape(1, 1, 1, -1) * stride[1]
-            - padding[1]
-        )
-        inside = (rows >= 0) & (rows < h) & (cols >= 0) & (cols < w)
-        index = np.where(inside, rows * w + cols, h * w).astype(np.int64).reshape(-1)
-        cached = tensor(index, dtype=dtypes.int64, backend=backend)
-        if len(_INDEX_CACHE) >= _INDEX_CACHE_LIMIT:
-            _INDEX_CACHE.clear()
-        _INDEX_CACHE[key] = cached
+    if cached is not None:
+        return cached, _out_size(size, kernel, stride, padding, dilation)
+    rows, cols, out = _window_rows_cols(size, kernel, stride, padding, dilation)
+    h, w = size
+    inside = (rows >= 0) & (rows < h) & (cols >= 0) & (cols < w)
+    if padding_to == "fill":
+        outside: Any = h * w
+    else:
+        outside = np.clip(rows[:1, :1], 0, h - 1) * w + np.clip(cols[:1, :1], 0, w - 1)
+    index = np.where(inside, rows * w + cols, outside).astype(np.int64).reshape(-1)
+    cached = tensor(index, dtype=dtypes.int64, backend=backend)
+    if len(_INDEX_CACHE) >= _INDEX_CACHE_LIMIT:
+        _INDEX_CACHE.clear()
+    _INDEX_CACHE[key] = cached
     return cached, out
+
+
+def _unfold(
+    input: Tensor, kernel: Pair, dilation: Pair, padding: Pair, stride: Pair, fill: float = 0.0
+) -> Tensor:
+    """:func:`unfold` on checked arguments (pairs)."""
+    n, c, h, w = input.shape
+    index, out = _unfold_index(input._backend, (h, w), kernel, stride, padding, dilation)
+    flat = reshape(input, (n, c, h * w))
+    filler = full((n, c, 1), fill, dtype=input._dtype, backend=input._backend)
+    flat = cat([flat, filler], 2)
+    cols = _take_checked(flat, index, 2)  # (N, C, kh*kw*Ho*Wo)
+    return reshape(cols, (n, c * kernel[0] * kernel[1], out[0] * out[1]))
+
+
+def _window_args(
+    function: str, kernel_size: Any, dilation: Any, padding: Any, stride: Any
+) -> tuple[Pair, Pair, Pair, Pair]:
+    return (
+        int_pair(kernel_size, "kernel_size", function),
+        int_pair(dilation, "dilation", function),
+        int_pair(padding, "padding", function),
+        int_pair(stride, "stride", function),
+    )
 
 
 def unfold(
@@ -112,8 +149,6 @@ def unfold(
     dilation: int | Sequence[int] = 1,
     padding: int | Sequence[int] = 0,
     stride: int | Sequence[int] = 1,
-    *,
-    fill: float = 0.0,
 ) -> Tensor:
     """Sliding windows (im2col): ``(N, C, H, W) -> (N, C * kh * kw, L)``, as ``F.unfold``.
 
@@ -123,21 +158,29 @@ def unfold(
     >>> unfold(pt.arange(9.0).reshape(1, 1, 3, 3), 2).shape
     (1, 4, 4)
     """
-    kernel = _pair(kernel_size, "kernel_size")
-    n, c, h, w = input.shape
-    index, out = _unfold_index(
-        input._backend,
-        (h, w),
-        kernel,
-        _pair(stride, "stride"),
-        _pair(padding, "padding"),
-        _pair(dilation, "dilation"),
+    kernel, dilation_pair, padding_pair, stride_pair = _window_args(
+        "unfold", kernel_size, dilation, padding, stride
     )
-    flat = reshape(input, (n, c, h * w))
-    filler = full((n, c, 1), fill, dtype=input._dtype, backend=input._backend)
-    flat = cat([flat, filler], 2)
-    cols = _take_checked(flat, index, 2)  # (N, C, kh*kw*Ho*Wo)
-    return reshape(cols, (n, c * kernel[0] * kernel[1], out[0] * out[1]))
+    if input.ndim != 4:
+        raise ValueError(
+            f"unfold: expected a 4-D (N, C, H, W) input, but got input of shape {input.shape}"
+        )
+    window_geometry("unfold", input.shape[2:], kernel, stride_pair, padding_pair, dilation_pair)
+    return _unfold(input, kernel, dilation_pair, padding_pair, stride_pair)
+
+
+def _fold(
+    input: Tensor, size: Pair, kernel: Pair, dilation: Pair, padding: Pair, stride: Pair
+) -> Tensor:
+    """:func:`fold` on checked arguments (pairs)."""
+    h, w = size
+    n = input.shape[0]
+    c = input.shape[1] // (kernel[0] * kernel[1])
+    index, _ = _unfold_index(input._backend, size, kernel, stride, padding, dilation)
+    cols = reshape(input, (n, c, index.shape[0]))
+    base = zeros((n, c, h * w + 1), dtype=input._dtype, backend=input._backend)
+    summed = index_add(base, 2, index, cols, _checked=True)
+    return reshape(slice_dim(summed, 2, 0, h * w), (n, c, h, w))
 
 
 def fold(
@@ -159,39 +202,47 @@ def fold(
             [2., 4., 2.],
             [1., 2., 1.]])
     """
-    kernel = _pair(kernel_size, "kernel_size")
-    h, w = _pair(output_size, "output_size")
-    n = input.shape[0]
-    c = input.shape[1] // (kernel[0] * kernel[1])
-    index, _ = _unfold_index(
-        input._backend,
-        (h, w),
-        kernel,
-        _pair(stride, "stride"),
-        _pair(padding, "padding"),
-        _pair(dilation, "dilation"),
+    kernel, dilation_pair, padding_pair, stride_pair = _window_args(
+        "fold", kernel_size, dilation, padding, stride
     )
-    cols = reshape(input, (n, c, index.shape[0]))
-    base = zeros((n, c, h * w + 1), dtype=input._dtype, backend=input._backend)
-    summed = index_add(base, 2, index, cols, _checked=True)
-    return reshape(slice_dim(summed, 2, 0, h * w), (n, c, h, w))
+    size = int_pair(output_size, "output_size", "fold")
+    if size[0] < 1 or size[1] < 1:
+        raise ValueError(f"fold: output_size should be positive, but got {size}")
+    blocks = window_geometry("fold", size, kernel, stride_pair, padding_pair, dilation_pair)
+    if input.ndim != 3:
+        raise ValueError(
+            f"fold: expected a 3-D (N, C * kh * kw, L) input, but got input of shape {input.shape}"
+        )
+    area = kernel[0] * kernel[1]
+    if input.shape[1] % area:
+        raise ValueError(
+            "fold: expected size of input's dimension 1 to be divisible by the product of "
+            f"kernel_size, but got input.size(1)={input.shape[1]} and kernel_size={kernel}"
+        )
+    if input.shape[2] != blocks[0] * blocks[1]:
+        raise ValueError(
+            f"fold: given output_size={size}, kernel_size={kernel}, dilation={dilation_pair}, "
+            f"padding={padding_pair}, stride={stride_pair}, expected size of input's dimension "
+            f"2 to match the calculated number of sliding blocks {blocks[0]} * {blocks[1]} = "
+            f"{blocks[0] * blocks[1]}, but got input.size(2)={input.shape[2]}"
+        )
+    return _fold(input, size, kernel, dilation_pair, padding_pair, stride_pair)
 
 
 # --- convolution -------------------------------------------------------------------------
 
 
 def _conv2d_decomposed(
-    x: Tensor, weight: Tensor, stride: Pair, padding: Pair, dilation: Pair, groups: int
+    x: Tensor, weight: Tensor, stride: Pair, padding: Pair, dilation: Pair, groups: int, out: Pair
 ) -> Tensor:
     n = x.shape[0]
     o, cg, kh, kw = weight.shape
-    cols = unfold(x, (kh, kw), dilation, padding, stride)  # (N, C*kh*kw, L)
+    cols = _unfold(x, (kh, kw), dilation, padding, stride)  # (N, C*kh*kw, L)
     length = cols.shape[2]
     cols = reshape(cols, (n, groups, cg * kh * kw, length))
     kernel = reshape(weight, (groups, o // groups, cg * kh * kw))
     y = kernel @ cols  # (N, G, O/G, L)
-    ho, wo = _out_size(x.shape[2:], (kh, kw), stride, padding, dilation)
-    return reshape(y, (n, o, ho, wo))
+    return reshape(y, (n, o, out[0], out[1]))
 
 
 @nn_op("conv2d")
@@ -225,14 +276,14 @@ def _(ctx: Any, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
     grad = reshape(g, (n, groups, o // groups, g.shape[2] * g.shape[3]))
     grad_x = grad_w = None
     if w.requires_grad:
-        cols = unfold(x, (kh, kw), p["dilation"], p["padding"], p["stride"])
+        cols = _unfold(x, (kh, kw), p["dilation"], p["padding"], p["stride"])
         cols = reshape(cols, (n, groups, cg * kh * kw, cols.shape[2]))
         grad_w = reshape((grad @ cols.mT).sum(0), w.shape)
     if x.requires_grad:
         kernel = reshape(w, (groups, o // groups, cg * kh * kw))
         grad_cols = kernel.mT @ grad  # (N, G, C/G*kh*kw, L)
         grad_cols = reshape(grad_cols, (n, groups * cg * kh * kw, grad_cols.shape[3]))
-        grad_x = fold(grad_cols, x.shape[2:], (kh, kw), p["dilation"], p["padding"], p["stride"])
+        grad_x = _fold(grad_cols, x.shape[2:], (kh, kw), p["dilation"], p["padding"], p["stride"])
     return grad_x, grad_w
 
 
@@ -256,25 +307,32 @@ def conv2d(
     tensor([[[[4., 4.],
               [4., 4.]]]])
     """
-    if input.ndim != 4 or weight.ndim != 4:
-        raise ValueError(
-            f"conv2d expects input (N, C, H, W) and weight (O, C/groups, kh, kw), got "
-            f"{input.shape} and {weight.shape}"
-        )
-    dilation_pair = _pair(dilation, "dilation")
-    if isinstance(padding, str):
-        padding = _same_padding(padding, weight.shape[2:], dilation_pair, stride)
-    stride_pair, padding_pair = _pair(stride, "stride"), _pair(padding, "padding")
-    if input.shape[1] != weight.shape[1] * groups or weight.shape[0] % groups:
-        raise ValueError(
-            f"conv2d: input has {input.shape[1]} channels but weight {weight.shape} with "
-            f"groups={groups} expects {weight.shape[1] * groups} (and out channels divisible "
-            "by groups)"
-        )
+    _check_tensors("conv2d", input=input, weight=weight)
+    unbatched = input.ndim == 3
+    if unbatched:
+        input = reshape(input, (1,) + input.shape)
+    stride_pair = int_pair(stride, "stride", "conv2d")
+    dilation_pair = int_pair(dilation, "dilation", "conv2d")
+    if not isinstance(padding, str):
+        padding_pair = int_pair(padding, "padding", "conv2d")
+    elif weight.ndim == 4:
+        padding_pair = _same_padding(padding, weight.shape[2:], dilation_pair, stride_pair)
+    else:
+        padding_pair = (0, 0)  # the geometry check below names the bad weight
+    out = conv2d_geometry(
+        input.shape, weight.shape, stride_pair, padding_pair, dilation_pair, groups
+    )
+    if bias is not None:
+        _check_tensors("conv2d", bias=bias)
+        if bias.shape != (weight.shape[0],):
+            raise ValueError(
+                f"conv2d: given weight of size {list(weight.shape)}, expected bias to be "
+                f"1-dimensional with {weight.shape[0]} elements, but got bias of size "
+                f"{list(bias.shape)} instead"
+            )
     dtype = dtypes.promote_types(input._dtype, weight._dtype)
     x, w = astype(input, dtype), astype(weight, dtype)
     if declares(x._backend, "conv2d"):
-        _out_size(x.shape[2:], w.shape[2:], stride_pair, padding_pair, dilation_pair)
         y = apply(
             conv2d_op,
             (x, w),
@@ -285,19 +343,35 @@ def conv2d(
             groups=groups,
         )
     else:
-        y = _conv2d_decomposed(x, w, stride_pair, padding_pair, dilation_pair, groups)
+        y = _conv2d_decomposed(x, w, stride_pair, padding_pair, dilation_pair, groups, out)
     if bias is not None:
         y = y + reshape(bias, (1, -1, 1, 1))
-    return y
+    return reshape(y, y.shape[1:]) if unbatched else y
 
 
-def _same_padding(mode: str, kernel: Sequence[int], dilation: Pair, stride: Any) -> Pair:
+def _check_tensors(function: str, **tensors: Any) -> None:
+    """Tensors of a floating dtype, as convolution and pooling need."""
+    for name, value in tensors.items():
+        if not isinstance(value, Tensor):
+            raise TypeError(
+                f"{function}(): argument '{name}' must be a Tensor, got {type(value).__name__}"
+            )
+        if not value._dtype.is_floating_point:
+            raise TypeError(
+                f"{function}(): argument '{name}' must have a floating point dtype, got "
+                f"{value._dtype}; convert it first, e.g. t.float()"
+            )
+
+
+def _same_padding(mode: str, kernel: Sequence[int], dilation: Pair, stride: Pair) -> Pair:
     if mode == "valid":
         return (0, 0)
     if mode != "same":
-        raise ValueError(f"padding must be an int, a pair, 'same' or 'valid', got {mode!r}")
-    if _pair(stride, "stride") != (1, 1):
-        raise ValueError("padding='same' needs stride 1")
+        raise ValueError(
+            f"conv2d: invalid padding string {mode!r}, should be one of {{'valid', 'same'}}"
+        )
+    if stride != (1, 1):
+        raise ValueError("conv2d: padding='same' is not supported for strided convolutions")
     total = [dilation[d] * (kernel[d] - 1) for d in range(2)]
     if any(t % 2 for t in total):
         raise ValueError("padding='same' with an even kernel span is not supported")
@@ -308,9 +382,9 @@ def conv1d(
     input: Tensor,
     weight: Tensor,
     bias: Tensor | None = None,
-    stride: int = 1,
-    padding: int | str = 0,
-    dilation: int = 1,
+    stride: int | Sequence[int] = 1,
+    padding: int | Sequence[int] | str = 0,
+    dilation: int | Sequence[int] = 1,
     groups: int = 1,
 ) -> Tensor:
     """1-D cross-correlation ``(N, C, L) * (O, C/groups, k) -> (N, O, Lo)``: ``conv2d`` on
@@ -320,44 +394,54 @@ def conv1d(
     >>> conv1d(pt.ones(1, 1, 4), pt.ones(1, 1, 2))
     tensor([[[2., 2., 2.]]])
     """
-    if input.ndim != 3 or weight.ndim != 3:
+    _check_tensors("conv1d", input=input, weight=weight)
+    if input.ndim not in (2, 3) or weight.ndim != 3:
         raise ValueError(
-            f"conv1d expects input (N, C, L) and weight (O, C/groups, k), got "
-            f"{input.shape} and {weight.shape}"
+            "conv1d: expected a 2D (unbatched) or 3D (batched) input and a 3D weight "
+            f"(out_channels, in_channels/groups, k), but got input of size {list(input.shape)} "
+            f"and weight of size {list(weight.shape)}"
         )
-    one = lambda v: (0, v) if isinstance(v, int) else v  # noqa: E731
+    stride_int = int_single(stride, "stride", "conv1d")
+    dilation_int = int_single(dilation, "dilation", "conv1d")
     if isinstance(padding, str):
-        pad: Any = _same_padding(padding, (1, weight.shape[2]), (1, dilation), stride)
+        pad: Any = padding
     else:
-        pad = one(padding)
-    n, c, length = input.shape
+        pad = (0, int_single(padding, "padding", "conv1d"))
     y = conv2d(
-        reshape(input, (n, c, 1, length)),
+        reshape(input, input.shape[:-1] + (1, input.shape[-1])),
         reshape(weight, weight.shape[:2] + (1, weight.shape[2])),
         bias,
-        (1, stride),
+        (1, stride_int),
         pad,
-        (1, dilation),
+        (1, dilation_int),
         groups,
     )
-    return reshape(y, y.shape[:2] + (y.shape[3],))
+    return reshape(y, y.shape[:-2] + (y.shape[-1],))
 
 
 # --- pooling -----------------------------------------------------------------------------
 
 
 def _pool_args(
-    input: Tensor, kernel_size: Any, stride: Any, padding: Any, name: str
-) -> tuple[Pair, Pair, Pair, Pair]:
-    if input.ndim != 4:
-        raise ValueError(f"{name} expects a 4-D input (N, C, H, W), got shape {input.shape}")
-    kernel = _pair(kernel_size, "kernel_size")
-    stride_pair = kernel if stride is None or stride == () else _pair(stride, "stride")
-    padding_pair = _pair(padding, "padding")
-    if padding_pair[0] > kernel[0] // 2 or padding_pair[1] > kernel[1] // 2:
-        raise ValueError(f"{name}: padding {padding_pair} must be at most half the kernel {kernel}")
-    out = _out_size(input.shape[2:], kernel, stride_pair, padding_pair, (1, 1))
-    return kernel, stride_pair, padding_pair, out
+    input: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any, name: str
+) -> tuple[Tensor, bool, Pair, Pair, Pair, Pair]:
+    """``(input as 4-D, was it unbatched, kernel, stride, padding, output size)``, checked."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' must be a Tensor, got {type(input).__name__}")
+    if input._dtype is dtypes.bool_:
+        raise TypeError(f"{name}(): bool input is not supported; convert it first, e.g. t.float()")
+    kernel = int_pair(kernel_size, "kernel_size", name)
+    no_stride = stride is None or (isinstance(stride, Sequence) and len(stride) == 0)
+    stride_pair = kernel if no_stride else int_pair(stride, "stride", name)
+    padding_pair = int_pair(padding, "padding", name)
+    dilation_pair = int_pair(dilation, "dilation", name)
+    unbatched = input.ndim == 3
+    if unbatched:
+        input = reshape(input, (1,) + input.shape)
+    out = pool2d_geometry(name, input.shape, kernel, stride_pair, padding_pair, dilation_pair)
+    if dilation_pair != (1, 1):
+        raise NotImplementedError(f"{name}: dilation other than 1 is not supported")
+    return input, unbatched, kernel, stride_pair, padding_pair, out
 
 
 def _argmax_decomposed(x: Tensor, kernel: Pair, stride: Pair, padding: Pair) -> Any:
@@ -365,12 +449,15 @@ def _argmax_decomposed(x: Tensor, kernel: Pair, stride: Pair, padding: Pair) -> 
     b = x._backend
     n, c, h, w = x.shape
     index, out = _unfold_index(b, (h, w), kernel, stride, padding, (1, 1))
+    # A window whose inside is all -inf may "win" at a padded position: report the window's
+    # first inside position instead (PyTorch's index for such a window; the value is -inf).
+    inside, _ = _unfold_index(b, (h, w), kernel, stride, padding, (1, 1), "first_inside")
     lowest = float("-inf") if x._dtype.is_floating_point else int(np.iinfo(x._dtype.numpy).min)
     flat = b.concat([b.reshape(x._data, (n, c, h * w)), b.full((n, c, 1), lowest, x._dtype)], 2)
     area, length = kernel[0] * kernel[1], out[0] * out[1]
     windows = b.reshape(b.take(flat, index._data, 2), (n, c, area, length))
     winner = b.argmax(windows, 2, True)  # (N, C, 1, L): which window position won
-    positions = b.broadcast_to(b.reshape(index._data, (1, 1, area, length)), (n, c, area, length))
+    positions = b.broadcast_to(b.reshape(inside._data, (1, 1, area, length)), (n, c, area, length))
     return b.reshape(b.take_along_axis(positions, winner, 2), (n, c, out[0], out[1]))
 
 
@@ -422,11 +509,11 @@ def max_pool2d(
     tensor([[[[ 5.,  7.],
               [13., 15.]]]])
     """
-    if dilation != 1 or ceil_mode:
-        raise NotImplementedError("max_pool2d: dilation and ceil_mode are not supported")
-    kernel, stride_pair, padding_pair, out = _pool_args(
-        input, kernel_size, stride, padding, "max_pool2d"
+    input, unbatched, kernel, stride_pair, padding_pair, out = _pool_args(
+        input, kernel_size, stride, padding, dilation, "max_pool2d"
     )
+    if ceil_mode:
+        raise NotImplementedError("max_pool2d: ceil_mode=True is not supported")
     b = input._backend
     values = None
     if declares(b, "max_pool2d"):
@@ -435,6 +522,8 @@ def max_pool2d(
         argmax_data = _argmax_decomposed(input, kernel, stride_pair, padding_pair)
     argmax = Tensor._make(argmax_data, b, dtypes.int64)
     y = apply(max_pool2d_op, (input, argmax), input._dtype, out=out, values=values)
+    if unbatched:
+        y, argmax = reshape(y, y.shape[1:]), reshape(argmax, argmax.shape[1:])
     return (y, argmax) if return_indices else y
 
 
@@ -475,7 +564,7 @@ def _(ctx: Any, gg: Tensor) -> tuple[Tensor]:
 
 def _avg_pool2d_decomposed(x: Tensor, kernel: Pair, stride: Pair, padding: Pair) -> Tensor:
     n, c = x.shape[:2]
-    cols = unfold(x, kernel, 1, padding, stride)  # (N, C*kk, L)
+    cols = _unfold(x, kernel, (1, 1), padding, stride)  # (N, C*kk, L)
     cols = reshape(cols, (n, c, kernel[0] * kernel[1], cols.shape[2]))
     out = _out_size(x.shape[2:], kernel, stride, padding, (1, 1))
     return reshape(cols.mean(2), (n, c, out[0], out[1]))
@@ -497,17 +586,17 @@ def avg_pool2d(
     tensor([[[[ 2.5000,  4.5000],
               [10.5000, 12.5000]]]])
     """
+    input, unbatched, kernel, stride_pair, padding_pair, _ = _pool_args(
+        input, kernel_size, stride, padding, 1, "avg_pool2d"
+    )
+    if not input._dtype.is_floating_point:
+        raise TypeError(f"avg_pool2d(): input must have a floating point dtype, got {input._dtype}")
     if ceil_mode or not count_include_pad:
         raise NotImplementedError(
             "avg_pool2d: only ceil_mode=False and count_include_pad=True are supported"
         )
-    kernel, stride_pair, padding_pair, _ = _pool_args(
-        input, kernel_size, stride, padding, "avg_pool2d"
-    )
-    if not input._dtype.is_floating_point:
-        raise TypeError(f"avg_pool2d needs a floating input, got {input._dtype}")
     if declares(input._backend, "avg_pool2d") and declares(input._backend, "avg_pool2d_backward"):
-        return apply(
+        y = apply(
             avg_pool2d_op,
             (input,),
             input._dtype,
@@ -515,7 +604,9 @@ def avg_pool2d(
             stride=stride_pair,
             padding=padding_pair,
         )
-    return _avg_pool2d_decomposed(input, kernel, stride_pair, padding_pair)
+    else:
+        y = _avg_pool2d_decomposed(input, kernel, stride_pair, padding_pair)
+    return reshape(y, y.shape[1:]) if unbatched else y
 
 
 def _adaptive_matrix(size: int, out: int, backend: Any, dtype: dtypes.DType) -> Tensor:
@@ -536,14 +627,30 @@ def adaptive_avg_pool2d(input: Tensor, output_size: int | Sequence[int | None]) 
     >>> adaptive_avg_pool2d(pt.arange(16.0).reshape(1, 1, 4, 4), 1)
     tensor([[[[7.5000]]]])
     """
-    if input.ndim != 4:
-        raise ValueError(f"adaptive_avg_pool2d expects (N, C, H, W), got {input.shape}")
-    h, w = input.shape[2:]
-    if isinstance(output_size, int):
-        output_size = (output_size, output_size)
-    oh = h if output_size[0] is None else int(output_size[0])
-    ow = w if output_size[1] is None else int(output_size[1])
-    if h % oh == 0 and w % ow == 0:
+    if not isinstance(input, Tensor):
+        raise TypeError(
+            f"adaptive_avg_pool2d(): argument 'input' must be a Tensor, got {type(input).__name__}"
+        )
+    if input.ndim not in (3, 4) or 0 in input.shape[-3:]:
+        raise ValueError(
+            "adaptive_avg_pool2d: expected a 3D or 4D input with non-zero sizes for the "
+            f"non-batch dimensions, but got input of size {list(input.shape)}"
+        )
+    if not input._dtype.is_floating_point:
+        raise TypeError(
+            f"adaptive_avg_pool2d(): input must have a floating point dtype, got {input._dtype}"
+        )
+    h, w = input.shape[-2:]
+    if output_size is None or isinstance(output_size, (int, np.integer)):
+        output_size = (output_size, output_size)  # type: ignore[assignment]
+    sizes = tuple(output_size)  # type: ignore[arg-type]
+    if len(sizes) != 2:
+        raise ValueError(f"adaptive_avg_pool2d: output_size must be 2 ints, got {output_size!r}")
+    oh = h if sizes[0] is None else int_single(sizes[0], "output_size", "adaptive_avg_pool2d")
+    ow = w if sizes[1] is None else int_single(sizes[1], "output_size", "adaptive_avg_pool2d")
+    if oh < 0 or ow < 0:
+        raise ValueError(f"adaptive_avg_pool2d: output_size must be non-negative, got {(oh, ow)}")
+    if oh and ow and h % oh == 0 and w % ow == 0:
         if (oh, ow) == (h, w):
             return input
         return avg_pool2d(input, (h // oh, w // ow))

@@ -6,7 +6,7 @@ from typing import Any
 
 from plugtorch.nn import functional as F
 from plugtorch.nn import init
-from plugtorch.nn.functional.conv import _pair
+from plugtorch.nn.functional._geometry import int_pair
 from plugtorch.nn.module import Module
 from plugtorch.nn.modules.linear import _factory
 from plugtorch.nn.parameter import Parameter
@@ -30,6 +30,8 @@ class _ConvNd(Module):
         factory: dict[str, Any],
     ) -> None:
         super().__init__()
+        if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
+            raise ValueError(f"groups must be a positive integer, got {groups!r}")
         if in_channels % groups or out_channels % groups:
             raise ValueError(
                 f"in_channels ({in_channels}) and out_channels ({out_channels}) must be "
@@ -96,10 +98,10 @@ class Conv2d(_ConvNd):
         super().__init__(
             in_channels,
             out_channels,
-            _pair(kernel_size, "kernel_size"),
-            _pair(stride, "stride"),
-            padding if isinstance(padding, str) else _pair(padding, "padding"),
-            _pair(dilation, "dilation"),
+            int_pair(kernel_size, "kernel_size", "Conv2d"),
+            int_pair(stride, "stride", "Conv2d"),
+            padding if isinstance(padding, str) else int_pair(padding, "padding", "Conv2d"),
+            int_pair(dilation, "dilation", "Conv2d"),
             groups,
             bias,
             _factory(dtype, backend, device),
