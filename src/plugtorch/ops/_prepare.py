@@ -63,15 +63,17 @@ def normalize_dim(dim: int, ndim: int, name: str = "dim") -> int:
 
 
 def normalize_dims(dim: int | Sequence[int] | None, ndim: int) -> tuple[int, ...]:
-    """Sorted, unique, non-negative dims; ``None`` means all."""
+    """Sorted, unique, non-negative dims; ``None`` means all. A 0-d tensor accepts dims 0 and
+    -1 (as PyTorch) and has no dimension to reduce: ``()``."""
     if dim is None:
         return tuple(range(ndim))
     if isinstance(dim, int):
-        return (normalize_dim(dim, ndim),)
+        axis = normalize_dim(dim, ndim)
+        return (axis,) if ndim else ()
     dims = tuple(sorted({normalize_dim(d, ndim) for d in dim}))
     if len(dims) != len(tuple(dim)):
         raise ValueError(f"dim {tuple(dim)} names a dimension twice")
-    return dims
+    return dims if ndim else ()
 
 
 def reduced_shape(shape: tuple[int, ...], dims: tuple[int, ...], keepdim: bool) -> tuple[int, ...]:

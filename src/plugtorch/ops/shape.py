@@ -202,7 +202,7 @@ def squeeze(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
     else:
         wanted = (dim,) if isinstance(dim, int) else tuple(dim)
         dims = {normalize_dim(d, input.ndim) for d in wanted}
-        dims = {d for d in dims if input.shape[d] == 1}
+        dims = {d for d in dims if input.ndim and input.shape[d] == 1}  # 0-d: dims 0, -1 ok
     return reshape(input, tuple(s for i, s in enumerate(input.shape) if i not in dims))
 
 

@@ -421,11 +421,11 @@ def sigmoid(input: Tensor) -> Tensor:
 
 @op("relu")
 def relu_op(b: Any, x: Any, *, dtype: dtypes.DType) -> Any:
-    """max(x, 0). Gradient: grad where x > 0, else 0."""
+    """x < 0 ? 0 : x (nan stays nan, -0.0 stays -0.0, as PyTorch). Gradient: grad where x > 0."""
     if "relu" in b.capabilities.primitives:
         return b.relu(x)
     zero = b.broadcast_to(b.full((), 0, dtype), x.shape)
-    return b.where(b.greater(x, zero), x, zero)
+    return b.where(b.less(x, zero), zero, x)
 
 
 @relu_op.derivative
@@ -434,10 +434,18 @@ def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
 
 
 def relu(input: Tensor) -> Tensor:
-    """Rectified linear unit ``max(x, 0)``. Gradient ``grad`` where ``x > 0``, else 0.
+    """Rectified linear unit ``max(x, 0)``: ``relu(nan)`` is nan, as in PyTorch.
+
+    Gradient ``grad`` where ``x > 0``, else 0.
 
     >>> import plugtorch as pt
     >>> pt.relu(pt.tensor([-1.0, 2.0]))
     tensor([0., 2.])
     """
+    if not isinstance(input, Tensor) or input._dtype is dtypes.bool_:
+        raise TypeError(f"relu() expects a numeric Tensor, got {_describe(input)}")
     return apply(relu_op, (input,), input._dtype, dtype=input._dtype)
+
+
+def _describe(value: Any) -> str:
+    return f"a {value._dtype} tensor" if isinstance(value, Tensor) else type(value).__name__

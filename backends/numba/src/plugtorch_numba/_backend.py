@@ -311,7 +311,9 @@ class NumbaBackend(ConvPoolPrimitives, NumpyBackend):
         return out
 
     def relu(self, x: np.ndarray) -> np.ndarray:
-        return self._chunked(lambda a, o: np.maximum(a, a.dtype.type(0), out=o), x)
+        # maximum(0, x) (zero first): numpy keeps the second operand on ties and propagates
+        # nan, so relu(-0.0) is -0.0 and relu(nan) is nan, as PyTorch's ``x < 0 ? 0 : x``.
+        return self._chunked(lambda a, o: np.maximum(a.dtype.type(0), a, out=o), x)
 
     def sigmoid(self, x: np.ndarray) -> np.ndarray:
         return self._chunked(_sigmoid_into, x)

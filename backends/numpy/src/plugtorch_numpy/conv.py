@@ -188,8 +188,9 @@ def avg_pool2d_backward(
 
 
 def _shifted(x: np.ndarray, axis: int) -> np.ndarray:
-    shift = np.max(x, axis=axis, keepdims=True)
-    return x - np.where(np.isfinite(shift), shift, 0).astype(x.dtype, copy=False)
+    # The max is subtracted even when it is +-inf or nan, as PyTorch: such rows become nan.
+    with np.errstate(invalid="ignore"):
+        return x - np.max(x, axis=axis, keepdims=True)
 
 
 def softmax(x: np.ndarray, axis: int) -> np.ndarray:

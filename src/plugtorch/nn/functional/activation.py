@@ -80,7 +80,8 @@ def _erf_array(b: Any, x: Any, dtype: dtypes.DType) -> Any:
     for coefficient in reversed(_A[:4]):
         poly = b.add(b.multiply(poly, t), const(coefficient))
     tail = b.multiply(b.multiply(poly, t), b.exp(b.negative(b.multiply(ax, ax))))
-    return b.multiply(b.sign(x), b.subtract(const(1.0), tail))
+    value = b.multiply(b.sign(x), b.subtract(const(1.0), tail))
+    return b.where(b.equal(x, const(0.0)), x, value)  # erf(+-0) = +-0 exactly
 
 
 @nn_op("erf")
@@ -144,21 +145,22 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 # --- softmax and log_softmax --------------------------------------------------------------
 
 
-def _shifted(b: Any, x: Any, axis: int, dtype: dtypes.DType) -> Any:
-    """``x - max(x)`` along ``axis``; rows whose max is +-inf or nan are left unshifted."""
+def _shifted(b: Any, x: Any, axis: int) -> Any:
+    """``x - max(x)`` along ``axis``. Like PyTorch, the max is subtracted even when it is
+    +-inf or nan, so a row holding +inf (or only -inf, or a nan) gives nan everywhere:
+    ``softmax([1, inf])`` is ``[nan, nan]``."""
     shift = b.max(x, (axis,), True)
-    zero = b.full((), 0, dtype)
-    finite = b.equal(b.subtract(shift, shift), b.broadcast_to(zero, shift.shape))
-    shift = b.where(finite, shift, b.broadcast_to(zero, shift.shape))
     return b.subtract(x, b.broadcast_to(shift, x.shape))
 
 
 @nn_op("softmax", saves_output=True)
 def softmax_op(b: Any, x: Any, *, axis: int, dtype: dtypes.DType) -> Any:
     """exp(x) / sum(exp(x)) along axis, max-subtracted. Gradient: s * (g - sum(g * s))."""
+    if 0 in x.shape:
+        return x  # nothing to normalise (PyTorch returns the empty tensor)
     if declares(b, "softmax"):
         return b.softmax(x, axis)
-    e = b.exp(_shifted(b, x, axis, dtype))
+    e = b.exp(_shifted(b, x, axis))
     return b.divide(e, b.broadcast_to(b.sum(e, (axis,), True), e.shape))
 
 
@@ -172,9 +174,11 @@ def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
 @nn_op("log_softmax", saves_output=True)
 def log_softmax_op(b: Any, x: Any, *, axis: int, dtype: dtypes.DType) -> Any:
     """x - logsumexp(x) along axis, max-subtracted. Gradient: g - softmax(x) * sum(g)."""
+    if 0 in x.shape:
+        return x  # nothing to normalise (PyTorch returns the empty tensor)
     if declares(b, "log_softmax"):
         return b.log_softmax(x, axis)
-    z = _shifted(b, x, axis, dtype)
+    z = _shifted(b, x, axis)
     total = b.log(b.sum(b.exp(z), (axis,), True))
     return b.subtract(z, b.broadcast_to(total, z.shape))
 
