@@ -186,6 +186,8 @@ def arange(
         count = max(math.ceil((stop - start) / step), 0)
         host = start + np.arange(count, dtype=np.float64) * step
         return from_host(host.astype(dtype.numpy), backend, dtype)
+    if (step > 0 and stop <= start) or (step < 0 and stop >= start):
+        return _ops.zeros(0, dtype=dtype, backend=backend)  # the standard: empty, no error
     return _ops.arange(start, stop, step, dtype=dtype, backend=backend)
 
 

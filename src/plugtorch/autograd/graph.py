@@ -209,6 +209,11 @@ def run_backward(
 
 def _accumulate_leaf(tensor: Tensor, grad: Tensor, create_graph: bool) -> None:
     """Add ``grad`` to a leaf's ``.grad`` (grad mode is already ``create_graph`` here)."""
+    if tensor._dtype.category != 2:  # requires_grad set by assignment on an integer tensor
+        raise RuntimeError(
+            f"only floating point tensors can require gradients, but a {tensor._dtype} leaf "
+            "has requires_grad=True; convert it first, e.g. t = t.float().requires_grad_()"
+        )
     hooks = tensor._hooks
     if hooks:
         grad = hooks.run_grad_hooks(grad)

@@ -69,7 +69,8 @@ class BackendInfo:
     loaded: bool
 
 
-_backends: dict[str, Backend] = {}  # loaded and checked, by name
+_backends: dict[str, Backend] = {}  # loaded and checked, by name (available or not)
+_selectable: dict[str, Backend] = {}  # loaded, checked and available here: get_backend's cache
 _manual: dict[str, Any] = {}  # registered in-process by register_backend
 _load_errors: dict[str, BaseException] = {}
 _global_choice: str | None = None
@@ -118,6 +119,7 @@ def register_backend(name: str, factory_or_backend: Any) -> None:
     """Register a backend in this process (no package needed): a backend or a factory."""
     _manual[name] = factory_or_backend
     _backends.pop(name, None)
+    _selectable.pop(name, None)
     _load_errors.pop(name, None)
 
 
@@ -135,11 +137,19 @@ def _unknown(name: str, origin: str) -> BackendError:
     installed = _installed_names()
     parts = [f"unknown plugtorch backend {name!r} (from {_origin_text(origin)})."]
     parts.append("Installed backends: " + (", ".join(installed) if installed else "none") + ".")
-    close = difflib.get_close_matches(name, installed + list(_KNOWN_PACKAGES), n=3)
+    candidates = list(dict.fromkeys(installed + list(_KNOWN_PACKAGES)))  # each name once
+    close = difflib.get_close_matches(name, candidates, n=3)
     if close:
         parts.append("Did you mean " + " or ".join(repr(c) for c in close) + "?")
-    package = _KNOWN_PACKAGES.get(name, f"plugtorch-{name}")
-    parts.append(f"To add it, install its package (e.g. `pip install {package}`).")
+    if name in _KNOWN_PACKAGES:
+        parts.append(f"To add it, install its package: `pip install {_KNOWN_PACKAGES[name]}`.")
+    else:
+        parts.append(
+            "A backend is added by installing the package that provides it "
+            f"(`pip install <package>`; it registers itself under the {ENTRY_POINT_GROUP!r} "
+            "entry point group), or in this process with plugtorch.register_backend(name, "
+            "backend)."
+        )
     return BackendError(" ".join(parts))
 
 
@@ -158,7 +168,7 @@ def _load(name: str, origin: str) -> Backend:
         try:
             source = eps[name].load()
         except BaseException as error:  # a plugin must not take plugtorch down with it
-            if isinstance(error, (KeyboardInterrupt, SystemExit)):
+            if isinstance(error, KeyboardInterrupt):
                 raise
             _load_errors[name] = error
             raise _broken(name, error) from error
@@ -166,12 +176,33 @@ def _load(name: str, origin: str) -> Backend:
         # An entry point names a zero-argument factory (or class); a ready object is also fine.
         is_factory = isinstance(source, type) or not hasattr(source, "capabilities")
         backend = source() if is_factory else source
-    except Exception as error:
+    except BaseException as error:  # SystemExit from a plugin's factory included
+        if isinstance(error, KeyboardInterrupt):
+            raise
         _load_errors[name] = error
         raise _broken(name, error) from error
     check_backend(backend, name)
     _backends[name] = backend
     return backend
+
+
+def _availability(name: str, backend: Backend) -> tuple[bool, str]:
+    """``backend.is_available()``, with a plugin's own failure turned into a BackendError."""
+    try:
+        answer = backend.is_available()
+    except BaseException as error:  # a plugin must not take plugtorch down with it
+        if isinstance(error, KeyboardInterrupt):
+            raise
+        raise BackendError(
+            f"backend {name!r} failed its availability check: is_available() raised "
+            f"{type(error).__name__}: {error}. Reinstall or fix the package that provides it, "
+            "or choose another backend."
+        ) from error
+    if not (isinstance(answer, tuple) and len(answer) == 2):
+        raise BackendError(
+            f"backend {name!r}: is_available() must return (bool, reason), got {answer!r}"
+        )
+    return bool(answer[0]), str(answer[1])
 
 
 def _broken(name: str, error: BaseException) -> BackendError:
@@ -207,14 +238,14 @@ def get_backend(name: str | Backend | None = None) -> Backend:
         return name
     else:
         origin = "argument"
-    backend = _backends.get(name)
+    backend = _selectable.get(name)
     if backend is not None:
         return backend
     backend = _load(name, origin)
-    ok, reason = backend.is_available()
+    ok, reason = _availability(name, backend)  # asked again until it says yes
     if not ok:
-        _backends.pop(name, None)
         raise BackendError(f"backend {name!r} is installed but not available here: {reason}")
+    _selectable[name] = backend
     return backend
 
 
@@ -253,9 +284,9 @@ def _info(name: str, ep: metadata.EntryPoint | None) -> BackendInfo:
         reason = str(error).splitlines()[0]
         return BackendInfo(name, package, version, "?", False, reason, (), False)
     try:
-        ok, reason = backend.is_available()
-    except Exception as error:
-        ok, reason = False, f"is_available() raised {type(error).__name__}: {error}"
+        ok, reason = _availability(name, backend)
+    except BackendError as error:
+        ok, reason = False, str(error)
     major, minor = backend.api_version
     devices = tuple(getattr(backend.capabilities, "devices", ()))
     return BackendInfo(name, package, version, f"{major}.{minor}", ok, reason, devices, True)

@@ -134,10 +134,15 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
     if rounding_mode == "floor":
         return floor_divide(input, other)
     if rounding_mode == "trunc":
-        quotient = div(input, other)
-        result = ceil(quotient).where(quotient < 0, floor(quotient))
         common = _common_dtype(input, other)
-        return result if common.is_floating_point else astype(result, common)
+        if not common.is_floating_point:
+            # exact in integers (a float quotient would round large int64 values)
+            quotient = floor_divide(input, other)
+            rest = sub(input, mul(quotient, other))
+            negative = (mul(input, 1) < 0) != (mul(other, 1) < 0)
+            return add(quotient, astype((rest != 0) & negative, common))
+        quotient = div(input, other)
+        return ceil(quotient).where(quotient < 0, floor(quotient))
     if rounding_mode is not None:
         raise ValueError(f"rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
     common = _common_dtype(input, other)
@@ -159,13 +164,38 @@ def floor_divide_op(b: Any, x: Any, y: Any) -> Any:
     return b.floor_divide(x, y)
 
 
+def _check_integer_divisor(name: str, input: Any, other: Any) -> None:
+    """Integer division by zero raises ZeroDivisionError (as PyTorch on CPU; numpy would
+    silently give 0). Floating division by zero gives +-inf or nan and is not checked."""
+    if isinstance(other, Tensor):
+        if other._dtype.is_floating_point or not other.numel():
+            return
+        if _common_dtype(input, other).is_floating_point:
+            return
+        from plugtorch.ops.reduction import any as any_
+
+        if not any_(other == 0).item():
+            return
+    elif type(other) is float or other != 0:
+        return
+    elif _common_dtype(input, other).is_floating_point:
+        return
+    raise ZeroDivisionError(
+        f"{name}: integer division by zero (the divisor has zeros); divide floating point "
+        "tensors instead, e.g. a.float() / b, to get inf or nan there"
+    )
+
+
 def floor_divide(input: Any, other: Any) -> Tensor:
     """Elementwise ``floor(input / other)`` (Python's ``//``). Not differentiable.
+
+    Integer division by zero raises ``ZeroDivisionError``, as in PyTorch.
 
     >>> import plugtorch as pt
     >>> pt.floor_divide(pt.tensor([7, -7]), 2)
     tensor([ 3, -4])
     """
+    _check_integer_divisor("floor_divide", input, other)
     return _binary(floor_divide_op, input, other)
 
 
@@ -184,10 +214,13 @@ def _(ctx: Any, g: Tensor) -> tuple[Tensor, Tensor | None]:
 def remainder(input: Any, other: Any) -> Tensor:
     """Elementwise Python-style modulus ``input % other`` (result has the sign of other).
 
+    Integer division by zero raises ``ZeroDivisionError``, as in PyTorch.
+
     >>> import plugtorch as pt
     >>> pt.remainder(pt.tensor([-3, 3]), 2)
     tensor([1, 1])
     """
+    _check_integer_divisor("remainder", input, other)
     return _binary(remainder_op, input, other)
 
 

@@ -8,6 +8,7 @@ accepted for PyTorch compatibility and checked against the backend's devices.
 from __future__ import annotations
 
 import math
+import operator
 from typing import Any, Sequence
 
 import numpy as np
@@ -38,13 +39,59 @@ def _backend(backend: Any, device: Any = None) -> Any:
     return chosen
 
 
-def _size(size: Sequence[Any]) -> tuple[int, ...]:
+def _size(size: Sequence[Any], function: str = "size") -> tuple[int, ...]:
+    """A shape from ``(2, 3)``, ``((2, 3),)`` or ``([2, 3],)``: ints only, none negative."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
-    shape = tuple(int(s) for s in size)
+    shape = []
+    for position, item in enumerate(size):
+        try:
+            shape.append(operator.index(item))  # ints and numpy integers, never 2.5
+        except TypeError:
+            raise TypeError(
+                f"{function}(): argument 'size' must be a tuple of ints, but found element of "
+                f"type {type(item).__name__} at pos {position}"
+            ) from None
     if any(s < 0 for s in shape):
-        raise ValueError(f"negative dimension in size {shape}")
-    return shape
+        raise ValueError(
+            f"{function}(): trying to create tensor with negative dimension: {tuple(shape)}"
+        )
+    return tuple(shape)
+
+
+def _check_python_values(source: np.ndarray, dtype: dtypes.DType) -> None:
+    """Python numbers must fit the dtype they are stored in: PyTorch raises "value cannot be
+    converted to type ... without overflow" where a cast would wrap (300 as uint8), saturate
+    or become INT_MIN (nan as int64). Floats are truncated into integer dtypes when in range;
+    a negative int may wrap into an unsigned dtype when its magnitude fits (-1 -> 255), as in
+    PyTorch. Bool targets take any number (nonzero is True)."""
+    if dtype is dtypes.bool_ or source.size == 0 or source.dtype.kind == "b":
+        return
+    if dtype.is_floating_point:
+        if dtype is dtypes.float64 or source.dtype.kind != "f":
+            return
+        finite = source[np.isfinite(source)]
+        if finite.size and np.abs(finite).max() <= np.finfo(dtype.numpy).max:
+            return
+        if not finite.size:
+            return
+        bad = finite[np.abs(finite) > np.finfo(dtype.numpy).max][0]
+    else:
+        info = np.iinfo(dtype.numpy)
+        if source.dtype.kind == "f":
+            with np.errstate(invalid="ignore"):
+                outside = ~((source >= info.min) & (source <= info.max))  # nan and inf too
+        elif info.min == 0:  # unsigned: a negative int wraps when its magnitude fits
+            outside = (source > info.max) | (source < -int(info.max))
+        else:
+            outside = (source < info.min) | (source > info.max)
+        if not outside.any():
+            return
+        bad = source[outside][0]
+    raise ValueError(
+        f"value {bad.item()!r} cannot be converted to type {dtype.name} without overflow; "
+        f"pick a wider dtype or bring the value into range"
+    )
 
 
 def _infer_dtype(host: np.ndarray) -> dtypes.DType:
@@ -95,6 +142,8 @@ def tensor(
             inferred = _infer_dtype(source)
             if source.dtype.kind in "iu":
                 inferred = dtypes.int64
+            if dtype is not None:
+                _check_python_values(source, dtypes.as_dtype(dtype))
     target = dtypes.as_dtype(dtype) if dtype is not None else inferred
     result = Tensor._make(b.asarray(source, target), b, target)
     if requires_grad:
@@ -149,10 +198,17 @@ def full(
     tensor([7, 7])
     """
     b = _backend(backend, device)
-    shape = _size((size,)) if not isinstance(size, int) else (size,)
+    shape = _size((size,), "full")
+    if isinstance(fill_value, Tensor) and fill_value.numel() == 1:
+        fill_value = fill_value.item()
+    if not isinstance(fill_value, (bool, int, float, np.bool_, np.number)):
+        raise TypeError(
+            f"full(): fill_value must be a Python number, got {type(fill_value).__name__}"
+        )
     if dtype is None:
         dtype = dtypes.result_type([fill_value])
     dtype = dtypes.as_dtype(dtype)
+    _check_python_values(np.asarray(fill_value), dtype)
     out = Tensor._make(b.full(shape, fill_value, dtype), b, dtype)
     return out.requires_grad_() if requires_grad else out
 
@@ -171,7 +227,7 @@ def zeros(
     (2, 3)
     """
     return full(
-        _size(size),
+        _size(size, "zeros"),
         0,
         dtype=dtype or dtypes.get_default_dtype(),
         backend=backend,
@@ -194,7 +250,7 @@ def ones(
     tensor([1., 1.])
     """
     return full(
-        _size(size),
+        _size(size, "ones"),
         1,
         dtype=dtype or dtypes.get_default_dtype(),
         backend=backend,
@@ -299,8 +355,18 @@ def arange(
     """
     if end is None:
         start, end = 0, start
-    if step == 0:
-        raise ValueError("arange: step must be nonzero")
+    for name, value in (("start", start), ("end", end), ("step", step)):
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+            raise TypeError(f"arange(): {name} must be a number, got {type(value).__name__}")
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise ValueError(f"arange(): unsupported range: {start} -> {end}")
+    if step == 0 or not math.isfinite(step):
+        raise ValueError(f"arange(): step must be nonzero and finite, got {step}")
+    if (step > 0 and end < start) or (step < 0 and end > start):
+        raise ValueError(
+            f"arange(): upper bound and larger bound inconsistent with step sign "
+            f"(start {start}, end {end}, step {step})"
+        )
     if dtype is None:
         dtype = dtypes.result_type([start, end, step])
     dtype = dtypes.as_dtype(dtype)
@@ -326,6 +392,10 @@ def linspace(
     tensor([0.0000, 0.5000, 1.0000])
     """
     dtype = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
+        raise TypeError(f"linspace(): steps must be an int, got {type(steps).__name__}")
+    if steps < 0:
+        raise ValueError(f"linspace(): number of steps must be non-negative, got {steps}")
     host = np.linspace(start, end, int(steps), dtype=np.float64)
     return tensor(host, dtype, backend=backend, device=device, requires_grad=requires_grad)
 
@@ -347,7 +417,10 @@ def eye(
             [0., 1.]])
     """
     dtype = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
-    return tensor(np.eye(n, m), dtype, backend=backend, device=device, requires_grad=requires_grad)
+    rows, cols = _size((n, n if m is None else m), "eye")
+    return tensor(
+        np.eye(rows, cols), dtype, backend=backend, device=device, requires_grad=requires_grad
+    )
 
 
 def _random_tensor(
@@ -380,7 +453,7 @@ def rand(
     (2,)
     """
     d = _float_dtype(dtype)
-    host = _random.generator().random(_size(size), dtype=d.numpy)
+    host = _random.generator().random(_size(size, "rand"), dtype=d.numpy)
     return _random_tensor(host, d, backend, device, requires_grad)
 
 
@@ -398,7 +471,7 @@ def randn(
     (2, 3)
     """
     d = _float_dtype(dtype)
-    host = _random.generator().standard_normal(_size(size), dtype=d.numpy)
+    host = _random.generator().standard_normal(_size(size, "randn"), dtype=d.numpy)
     return _random_tensor(host, d, backend, device, requires_grad)
 
 
@@ -422,7 +495,7 @@ def randint(
     if low >= high:
         raise ValueError(f"randint: low ({low}) must be less than high ({high})")
     d = dtypes.as_dtype(dtype) if dtype is not None else dtypes.int64
-    host = _random.generator().integers(low, high, size=_size((size,)), dtype=np.int64)
+    host = _random.generator().integers(low, high, size=_size((size,), "randint"), dtype=np.int64)
     return _random_tensor(host, d, backend, device, False)
 
 
@@ -453,7 +526,8 @@ def randperm(n: int, *, dtype: Any = None, backend: Any = None) -> Tensor:
     >>> sorted(pt.randperm(4).tolist())
     [0, 1, 2, 3]
     """
-    host = _random.generator().permutation(int(n)).astype(np.int64)
+    (count,) = _size((n,), "randperm")
+    host = _random.generator().permutation(count).astype(np.int64)
     d = dtypes.as_dtype(dtype) if dtype is not None else dtypes.int64
     return _random_tensor(host, d, backend, None, False)
 
@@ -468,5 +542,3 @@ def scalar_tensor(value: float, *, dtype: Any = None, backend: Any = None) -> Te
     d = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
     return full((), value, dtype=d, backend=backend)
 
-
-del math
