@@ -541,4 +541,3 @@ def scalar_tensor(value: float, *, dtype: Any = None, backend: Any = None) -> Te
     """
     d = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
     return full((), value, dtype=d, backend=backend)
-
