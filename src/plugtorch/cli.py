@@ -51,7 +51,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     add_arguments(command_parser)
     args = command_parser.parse_args(argv[1:])
-    return int(run(args) or 0)
+    from plugtorch.backend.registry import BackendError
+
+    try:
+        return int(run(args) or 0)
+    except BackendError as error:  # e.g. a bad PLUGTORCH_BACKEND: one line, exit status 2
+        command_parser.error(str(error).splitlines()[0])
 
 
 if __name__ == "__main__":

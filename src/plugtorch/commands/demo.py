@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import argparse
 
+from plugtorch.commands._arguments import (
+    backend_name,
+    non_negative_int,
+    positive_float,
+    positive_int,
+)
+
 __all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--backend", default=None, help="backend name (default: current choice)")
-    parser.add_argument("--steps", type=int, default=200)
-    parser.add_argument("--lr", type=float, default=0.1)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--backend", type=backend_name, default=None, help="backend name (default: current choice)"
+    )
+    parser.add_argument("--steps", type=positive_int, default=200)
+    parser.add_argument("--lr", type=positive_float, default=0.1)
+    parser.add_argument("--seed", type=non_negative_int, default=0)
 
 
 def run(args: argparse.Namespace) -> int:

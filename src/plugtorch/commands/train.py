@@ -12,6 +12,12 @@ import argparse
 import json
 from typing import Any
 
+from plugtorch.commands._arguments import (
+    backend_name,
+    non_negative_int,
+    positive_float,
+    positive_int,
+)
 from plugtorch.data.toy import TOY_DATASETS
 
 __all__ = ["add_arguments", "run"]
@@ -19,18 +25,33 @@ __all__ = ["add_arguments", "run"]
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dataset", choices=("digits", *TOY_DATASETS), help="what to train on")
-    parser.add_argument("--backend", default=None, help="backend name (default: current choice)")
-    parser.add_argument("--epochs", type=int, default=None, help="digits: 10, toy sets: 500")
     parser.add_argument(
-        "--batch-size", type=int, default=None, help="digits: 32 (toy sets train full batch)"
+        "--backend", type=backend_name, default=None, help="backend name (default: current choice)"
     )
-    parser.add_argument("--lr", type=float, default=None, help="digits: 0.01 (Adam), toy: 0.5")
-    parser.add_argument("--seed", type=int, default=0, help="initial weights and batch order")
-    parser.add_argument("--out", default=None, help="output folder (default: runs/DATASET)")
-    parser.add_argument("--hidden", type=int, default=10, help="toy sets: hidden layer width")
-    parser.add_argument("--points", type=int, default=100, help="toy sets: number of points")
     parser.add_argument(
-        "--limit", type=int, default=None, help="digits: train on the first N images only"
+        "--epochs", type=positive_int, default=None, help="digits: 10, toy sets: 500"
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=positive_int,
+        default=None,
+        help="digits: 32 (toy sets train full batch)",
+    )
+    parser.add_argument(
+        "--lr", type=positive_float, default=None, help="digits: 0.01 (Adam), toy: 0.5"
+    )
+    parser.add_argument(
+        "--seed", type=non_negative_int, default=0, help="initial weights and batch order"
+    )
+    parser.add_argument("--out", default=None, help="output folder (default: runs/DATASET)")
+    parser.add_argument(
+        "--hidden", type=positive_int, default=10, help="toy sets: hidden layer width"
+    )
+    parser.add_argument(
+        "--points", type=positive_int, default=100, help="toy sets: number of points"
+    )
+    parser.add_argument(
+        "--limit", type=positive_int, default=None, help="digits: train on the first N images only"
     )
     parser.add_argument(
         "--nproc", type=int, default=1,

@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterable
 
 from plugtorch.autograd import no_grad
 from plugtorch.ops.creation import zeros_like
-from plugtorch.optim.optimizer import Optimizer
+from plugtorch.optim.optimizer import Optimizer, check_hyper
 from plugtorch.tensor import Tensor
 
 __all__ = ["Adam", "AdamW"]
@@ -44,17 +44,22 @@ class Adam(Optimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        if lr < 0 or eps < 0 or weight_decay < 0:
-            raise ValueError(f"invalid hyper-parameters lr={lr}, eps={eps}, "
-                             f"weight_decay={weight_decay}")  # fmt: skip
-        if not (0.0 <= betas[0] < 1.0 and 0.0 <= betas[1] < 1.0):
-            raise ValueError(f"invalid betas {betas}: each must lie in [0, 1)")
         if amsgrad:
             raise NotImplementedError("amsgrad is not supported")
         defaults = dict(
             lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, maximize=maximize
         )
         super().__init__(params, defaults)
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        # PyTorch's checks and messages; `0.0 <= x` is False for nan, so nan is refused too.
+        lr, eps, betas, decay = group["lr"], group["eps"], group["betas"], group["weight_decay"]
+        check_hyper(0.0 <= lr, f"Invalid learning rate: {lr}")
+        check_hyper(0.0 <= eps, f"Invalid epsilon value: {eps}")
+        check_hyper(len(betas) == 2, f"betas must be a pair (beta1, beta2), got {betas!r}")
+        check_hyper(0.0 <= betas[0] < 1.0, f"Invalid beta parameter at index 0: {betas[0]}")
+        check_hyper(0.0 <= betas[1] < 1.0, f"Invalid beta parameter at index 1: {betas[1]}")
+        check_hyper(0.0 <= decay, f"Invalid weight_decay value: {decay}")
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; returns ``closure()`` if given."""

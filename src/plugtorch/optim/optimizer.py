@@ -7,7 +7,20 @@ from typing import Any, Callable, Iterable
 
 from plugtorch.tensor import Tensor
 
-__all__ = ["Optimizer"]
+__all__ = ["Optimizer", "check_hyper"]
+
+
+def check_hyper(ok: Any, message: str) -> None:
+    """Raise ``ValueError(message)`` unless ``ok``; write ``ok`` as ``0.0 <= value`` (not
+    ``value < 0``) so that nan fails too, as in PyTorch's ``Adam``.
+
+    >>> check_hyper(0.0 <= float("nan"), "Invalid learning rate: nan")
+    Traceback (most recent call last):
+    ...
+    ValueError: Invalid learning rate: nan
+    """
+    if not ok:
+        raise ValueError(message)
 
 
 class Optimizer:
@@ -45,7 +58,12 @@ class Optimizer:
             raise ValueError("some parameters appear in more than one parameter group")
         for key, value in self.defaults.items():
             group.setdefault(key, value)
+        self._check_group(group)
         self.param_groups.append(group)
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        """Raise ValueError for a bad hyper-parameter of ``group`` (every group is checked when
+        it is added, defaults included). Subclasses check theirs with :func:`check_hyper`."""
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset every parameter's gradient (to ``None`` by default, as PyTorch)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 from plugtorch.autograd import no_grad
-from plugtorch.optim.optimizer import Optimizer
+from plugtorch.optim.optimizer import Optimizer, check_hyper
 
 __all__ = ["SGD"]
 
@@ -38,11 +38,6 @@ class SGD(Optimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        if lr < 0 or momentum < 0 or weight_decay < 0:
-            raise ValueError(f"invalid SGD hyper-parameters lr={lr}, momentum={momentum}, "
-                             f"weight_decay={weight_decay}")  # fmt: skip
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         defaults = dict(
             lr=lr,
             momentum=momentum,
@@ -52,6 +47,19 @@ class SGD(Optimizer):
             maximize=maximize,
         )
         super().__init__(params, defaults)
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        # PyTorch's checks and messages, written so that nan fails them too.
+        lr, momentum, decay = group["lr"], group["momentum"], group["weight_decay"]
+        dampening = group["dampening"]
+        check_hyper(0.0 <= lr, f"Invalid learning rate: {lr}")
+        check_hyper(0.0 <= momentum, f"Invalid momentum value: {momentum}")
+        check_hyper(0.0 <= decay, f"Invalid weight_decay value: {decay}")
+        check_hyper(dampening == dampening, f"Invalid dampening value: {dampening}")
+        check_hyper(
+            not group["nesterov"] or (momentum > 0 and dampening == 0),
+            "Nesterov momentum requires a momentum and zero dampening",
+        )
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; returns ``closure()`` if given."""
