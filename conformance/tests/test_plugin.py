@@ -14,8 +14,10 @@ from plugtorch_conformance.xfails import XfailError, match, parse_xfails
 CONFORMANCE = str(Path(sys.executable).parent / "plugtorch-conformance")
 
 
-def _conformance(*args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "PLUGTORCH_BACKEND"}
+def _conformance(*args: str, **variables: str) -> subprocess.CompletedProcess:
+    chosen = ("PLUGTORCH_BACKEND", "HYPOTHESIS_PROFILE", "PLUGTORCH_CONFORMANCE_PROFILE")
+    env = {k: v for k, v in os.environ.items() if k not in chosen}
+    env.update(variables)
     return subprocess.run(
         [CONFORMANCE, *args], capture_output=True, text=True, env=env, timeout=300
     )
@@ -61,6 +63,19 @@ def test_thorough_profile_prints_a_seed_to_rerun_with() -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert "seed 1234 (rerun with --conformance-seed 1234)" in result.stdout
+
+
+def test_hypothesis_profile_thorough_makes_the_run_thorough() -> None:
+    # `HYPOTHESIS_PROFILE=thorough make test` (the README's thorough run) reaches the suite.
+    result = _conformance(
+        "--backend", "numpy", "-k", "test_devices_are_named", HYPOTHESIS_PROFILE="thorough"
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "hypothesis: profile 'thorough'" in result.stdout
+    result = _conformance(
+        "--backend", "numpy", "-k", "test_devices_are_named", HYPOTHESIS_PROFILE="dev"
+    )
+    assert "hypothesis: profile 'ci'" in result.stdout  # not a conformance profile: ci
 
 
 def test_an_expected_failure_that_passes_fails_the_run(tmp_path: Path) -> None:

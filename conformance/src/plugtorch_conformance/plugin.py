@@ -62,8 +62,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--conformance-profile",
         dest="conformance_profile",
         choices=sorted(PROFILES),
-        default=os.environ.get("PLUGTORCH_CONFORMANCE_PROFILE", "ci"),
-        help="ci: quick and derandomized; thorough: many generated cases, seeded",
+        default=default_profile(),
+        help="ci: quick and derandomized; thorough: many generated cases, seeded (default: "
+        "PLUGTORCH_CONFORMANCE_PROFILE, else HYPOTHESIS_PROFILE when it names one, else ci)",
     )
     group.addoption(
         "--xfails",
@@ -78,6 +79,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="Hypothesis seed for the thorough profile (default: a random one, printed)",
     )
+
+
+def default_profile() -> str:
+    """``PLUGTORCH_CONFORMANCE_PROFILE``, else ``HYPOTHESIS_PROFILE`` when it names one of
+    :data:`PROFILES` (so ``HYPOTHESIS_PROFILE=thorough make test`` is thorough everywhere),
+    else ``ci``."""
+    for variable in ("PLUGTORCH_CONFORMANCE_PROFILE", "HYPOTHESIS_PROFILE"):
+        value = os.environ.get(variable, "")
+        if value in PROFILES:
+            return value
+    return "ci"
 
 
 def area_of(nodeid: str) -> str:

@@ -156,7 +156,11 @@ OPS: list[OpInfo] = [
     ),
     # reductions
     OpInfo(
-        "sum", lambda x: x.sum(dim=_dims(x)), shapes="reduce", ref=lambda x: x.sum(axis=_dims(x))
+        "sum",
+        lambda x: x.sum(dim=_dims(x)),
+        shapes="reduce",
+        ref=lambda x: x.sum(axis=_dims(x)),
+        extra={"magnitudes": True},
     ),
     OpInfo(
         "prod",
@@ -180,7 +184,7 @@ OPS: list[OpInfo] = [
         ref=lambda x: x.min(axis=_dims(x), keepdims=True),
     ),
     # linear algebra
-    OpInfo("matmul", pt.matmul, 2, shapes="matmul", ref=np.matmul),
+    OpInfo("matmul", pt.matmul, 2, shapes="matmul", ref=np.matmul, extra={"magnitudes": True}),
     # movement
     OpInfo("reshape", lambda x: x.reshape(-1), ref=lambda x: x.reshape(-1)),
     OpInfo("permute", lambda x: x.T, ref=lambda x: x.T),
@@ -213,7 +217,7 @@ OPS: list[OpInfo] = [
             x, 0, pt.tensor([0, 0], backend=x.backend), x[:1].expand((2,) + x.shape[1:])
         ),
         ref=lambda x: _np_index_add(x),
-        extra={"min_dims": 1},
+        extra={"min_dims": 1, "magnitudes": True},
     ),
     OpInfo(
         "gather",
@@ -225,7 +229,7 @@ OPS: list[OpInfo] = [
         "scatter_add",
         lambda x: pt.scatter_add(x, 0, pt.zeros(x.shape, dtype=pt.int64, backend=x.backend), x),
         ref=lambda x: _np_scatter_first(x),
-        extra={"min_dims": 1},
+        extra={"min_dims": 1, "magnitudes": True},
     ),
 ]
 
@@ -298,7 +302,7 @@ OPS += [
         shapes="fixed",
         namespace="nn.functional",
         ref=lambda x, w: x @ w.T,
-        extra={"shapes": [(3, 4), (2, 4)]},
+        extra={"shapes": [(3, 4), (2, 4)], "magnitudes": True},
     ),
     OpInfo(
         "conv2d",
@@ -307,7 +311,7 @@ OPS += [
         shapes="fixed",
         namespace="nn.functional",
         ref=lambda x, w: _np_conv2d(x, w, 2, 1),
-        extra={"shapes": [(2, 3, 5, 5), (4, 3, 3, 3)]},
+        extra={"shapes": [(2, 3, 5, 5), (4, 3, 3, 3)], "magnitudes": True},
     ),
     OpInfo(
         "max_pool2d",
@@ -324,7 +328,7 @@ OPS += [
         shapes="fixed",
         namespace="nn.functional",
         ref=lambda x: x.reshape(2, 3, 2, 2, 2, 2).mean(axis=(3, 5)),
-        extra={"shapes": [(2, 3, 4, 4)]},
+        extra={"shapes": [(2, 3, 4, 4)], "magnitudes": True},
     ),
     OpInfo(
         "avg_pool2d_backward",
