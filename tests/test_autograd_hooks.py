@@ -34,9 +34,7 @@ def test_order_grad_hooks_then_accumulate_then_post_hooks():
     events = []
     x.register_hook(lambda g: events.append(("first", g.numpy().tolist())) or g + 1)
     x.register_hook(lambda g: events.append(("second", g.numpy().tolist())))
-    x.register_post_accumulate_grad_hook(
-        lambda t: events.append(("post", t.grad.numpy().tolist()))
-    )
+    x.register_post_accumulate_grad_hook(lambda t: events.append(("post", t.grad.numpy().tolist())))
     (x * 2.0).sum().backward()
     assert events == [
         ("first", [2.0, 2.0]),

@@ -134,9 +134,7 @@ def register_hook(tensor: Tensor, hook: GradHook) -> RemovableHandle:
     return handle
 
 
-def register_post_accumulate_grad_hook(
-    tensor: Tensor, hook: PostAccumulateHook
-) -> RemovableHandle:
+def register_post_accumulate_grad_hook(tensor: Tensor, hook: PostAccumulateHook) -> RemovableHandle:
     """``Tensor.register_post_accumulate_grad_hook`` (leaf tensors only)."""
     global _hooked_leaves
     if not tensor.requires_grad:

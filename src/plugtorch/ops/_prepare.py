@@ -70,6 +70,8 @@ def normalize_dims(dim: int | Sequence[int] | None, ndim: int) -> tuple[int, ...
     if isinstance(dim, int):
         axis = normalize_dim(dim, ndim)
         return (axis,) if ndim else ()
+    if isinstance(dim, str) or not isinstance(dim, Sequence):
+        raise TypeError(f"dim must be an int or a tuple of ints, got {type(dim).__name__}")
     dims = tuple(sorted({normalize_dim(d, ndim) for d in dim}))
     if len(dims) != len(tuple(dim)):
         raise ValueError(f"dim {tuple(dim)} names a dimension twice")

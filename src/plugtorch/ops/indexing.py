@@ -143,9 +143,35 @@ def _host_index(k: Any) -> Any:
     return k
 
 
+def _check_masks(key: tuple[Any, ...], shape: tuple[int, ...]) -> None:
+    """A bool mask must have the shape of the dimensions it indexes (NumPy lets an empty mask
+    through as an empty integer index; PyTorch does not)."""
+
+    def width(k: Any) -> int:
+        if k is None or k is Ellipsis:
+            return 0
+        return k.ndim if isinstance(k, np.ndarray) and k.dtype == bool else 1
+
+    consumed = sum(width(k) for k in key)
+    axis = 0
+    for k in key:
+        if k is Ellipsis:
+            axis += max(len(shape) - consumed, 0)
+            continue
+        if isinstance(k, np.ndarray) and k.dtype == bool:
+            indexed = shape[axis : axis + k.ndim]
+            if k.shape != indexed and k.ndim and len(indexed) == k.ndim:
+                raise IndexError(
+                    f"the shape of the mask {list(k.shape)} does not match the shape of the "
+                    f"indexed tensor {list(shape)} at dimension {axis}"
+                )
+        axis += width(k)
+
+
 def _flat_positions(key: tuple[Any, ...], shape: tuple[int, ...]) -> np.ndarray:
     """Flat element numbers selected by an advanced ``key`` (NumPy semantics, checked)."""
     host_key = tuple(_host_index(k) for k in key)
+    _check_masks(host_key, shape)
     numbers = np.arange(int(np.prod(shape, dtype=np.int64)), dtype=np.int64).reshape(shape)
     try:
         return np.asarray(numbers[host_key])
@@ -336,6 +362,12 @@ def index_add(
     axis = normalize_dim(dim, input.ndim)
     if not _checked:
         index = _check_index(index, input.shape[axis], "index_add")
+        expected = input.shape[:axis] + (index.numel(),) + input.shape[axis + 1 :]
+        if index.ndim > 1 or tuple(source.shape) != expected:
+            raise ValueError(
+                f"index_add: source of shape {source.shape} does not fit: expected {expected} "
+                f"(input {input.shape} with dimension {axis} the length of the 1-D index)"
+            )
     if alpha != 1:
         source = source * alpha
     source = source.to(input._dtype)
@@ -409,6 +441,15 @@ def scatter_add(
     """
     axis = normalize_dim(dim, input.ndim)
     if not _checked:
+        if not (index.ndim == input.ndim == src.ndim) or any(
+            index.shape[d] > src.shape[d] or (d != axis and index.shape[d] > input.shape[d])
+            for d in range(index.ndim)
+        ):
+            raise ValueError(
+                f"scatter_add: index {index.shape} must have the dimensions of input "
+                f"{input.shape} and src {src.shape}, and no size larger than src's (nor than "
+                f"input's outside dimension {axis})"
+            )
         index = _check_index(index, input.shape[axis], "scatter_add")
         if index.shape != src.shape:
             key = tuple(slice(0, s) for s in index.shape)

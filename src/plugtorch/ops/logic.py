@@ -161,9 +161,14 @@ def logical_xor(input: Any, other: Any) -> Tensor:
 
 
 def _truth(x: Any) -> Any:
-    if isinstance(x, Tensor) and x._dtype is not dtypes.bool_:
-        return ne(x, 0)
-    return bool(x) if not isinstance(x, Tensor) else x
+    if isinstance(x, Tensor):
+        return ne(x, 0) if x._dtype is not dtypes.bool_ else x
+    if type(x) not in (bool, int, float):
+        raise TypeError(
+            f"logical ops take tensors and Python numbers, got {type(x).__name__}; wrap arrays "
+            "with plugtorch.tensor()"
+        )
+    return bool(x)
 
 
 @op("logical_not", differentiable=False)
@@ -179,6 +184,8 @@ def logical_not(input: Tensor) -> Tensor:
     >>> pt.logical_not(pt.tensor([True, False]))
     tensor([False,  True])
     """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"logical_not() expects a Tensor, got {type(input).__name__}")
     return apply(logical_not_op, (_truth(input),), dtypes.bool_)
 
 
@@ -232,8 +239,9 @@ def bitwise_not(input: Tensor) -> Tensor:
     >>> pt.bitwise_not(pt.tensor([True, False]))
     tensor([False,  True])
     """
-    if input._dtype.is_floating_point:
-        raise TypeError(f"~ (bitwise_not) needs an integer or bool tensor, got {input._dtype}")
+    if not isinstance(input, Tensor) or input._dtype.is_floating_point:
+        got = input._dtype if isinstance(input, Tensor) else type(input).__name__
+        raise TypeError(f"~ (bitwise_not) needs an integer or bool tensor, got {got}")
     return apply(bitwise_not_op, (input,), input._dtype)
 
 

@@ -51,6 +51,14 @@ def _float_input(x: Tensor, name: str) -> Tensor:
     return astype(x, dtypes.get_default_dtype())
 
 
+def _dtype_of(x: Any, name: str) -> dtypes.DType:
+    """``x``'s dtype, or a TypeError naming the function when ``x`` is not a Tensor."""
+    try:
+        return x._dtype
+    except AttributeError:
+        raise TypeError(f"{name}() expects a Tensor, got {type(x).__name__}") from None
+
+
 def _unary_float(o: Op, x: Tensor) -> Tensor:
     x = _float_input(x, o.name)
     return apply(o, (x,), x._dtype)
@@ -83,7 +91,7 @@ def neg(input: Tensor) -> Tensor:
     >>> pt.neg(pt.tensor([1, -2]))
     tensor([-1,  2])
     """
-    if input._dtype is dtypes.bool_:
+    if _dtype_of(input, "neg") is dtypes.bool_:
         raise TypeError("negation of a bool tensor is not supported; use ~t or logical_not(t)")
     return _unary_same(neg_op, input)
 
@@ -148,7 +156,9 @@ def floor(input: Tensor) -> Tensor:
     >>> pt.floor(pt.tensor([-1.5, 1.5]))
     tensor([-2.,  1.])
     """
-    return input if not input._dtype.is_floating_point else _unary_same(floor_op, input)
+    if not _dtype_of(input, "floor").is_floating_point:
+        return input  # integers are already whole
+    return _unary_same(floor_op, input)
 
 
 @op("ceil")
@@ -167,7 +177,9 @@ def ceil(input: Tensor) -> Tensor:
     >>> pt.ceil(pt.tensor([-1.5, 1.5]))
     tensor([-1.,  2.])
     """
-    return input if not input._dtype.is_floating_point else _unary_same(ceil_op, input)
+    if not _dtype_of(input, "ceil").is_floating_point:
+        return input  # integers are already whole
+    return _unary_same(ceil_op, input)
 
 
 @op("round")
@@ -186,7 +198,9 @@ def round(input: Tensor) -> Tensor:  # noqa: A001 (PyTorch's name)
     >>> pt.round(pt.tensor([0.5, 1.5, 2.4]))
     tensor([0., 2., 2.])
     """
-    return input if not input._dtype.is_floating_point else _unary_same(round_op, input)
+    if not _dtype_of(input, "round").is_floating_point:
+        return input  # integers are already whole
+    return _unary_same(round_op, input)
 
 
 @op("exp", saves_output=True)

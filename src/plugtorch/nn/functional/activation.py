@@ -16,7 +16,10 @@ from plugtorch.nn.functional._registry import declares, nn_op
 from plugtorch.ops import elementwise as _elementwise
 from plugtorch.ops._prepare import astype, normalize_dim
 from plugtorch.ops.registry import apply
+from plugtorch.ops.unary import _dtype_of
 from plugtorch.tensor import Tensor
+
+_default = dtypes.get_default_dtype
 
 __all__ = ["relu", "gelu", "sigmoid", "tanh", "silu", "softmax", "log_softmax", "erf"]
 
@@ -103,7 +106,7 @@ def erf(input: Tensor) -> Tensor:
     >>> erf(pt.tensor([0.0, 10.0]))
     tensor([0., 1.])
     """
-    x = input if input._dtype.is_floating_point else astype(input, dtypes.get_default_dtype())
+    x = input if _dtype_of(input, "erf").is_floating_point else astype(input, _default())
     return apply(erf_op, (x,), x._dtype, dtype=x._dtype)
 
 
@@ -133,12 +136,13 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     >>> gelu(pt.tensor([0.0, 10.0]))
     tensor([ 0., 10.])
     """
+    dtype = _dtype_of(input, "gelu")
     if approximate == "tanh":
         inner = math.sqrt(2 / math.pi) * (input + 0.044715 * input * input * input)
         return 0.5 * input * (1 + _elementwise.tanh(inner))
     if approximate != "none":
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    x = input if input._dtype.is_floating_point else astype(input, dtypes.get_default_dtype())
+    x = input if dtype.is_floating_point else astype(input, _default())
     return apply(gelu_op, (x,), x._dtype, dtype=x._dtype)
 
 

@@ -45,10 +45,21 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     >>> linear(pt.ones(2, 3), pt.ones(4, 3), pt.zeros(4)).shape
     (2, 4)
     """
-    if weight.ndim != 2 or input.ndim == 0 or input.shape[-1] != weight.shape[1]:
+    try:
+        fits = weight.ndim == 2 and input.ndim > 0 and input.shape[-1] == weight.shape[1]
+    except AttributeError:
+        raise TypeError(
+            f"linear() expects tensors, got {type(input).__name__} and {type(weight).__name__}"
+        ) from None
+    if not fits:
         raise ValueError(
             f"linear: input {input.shape} and weight {weight.shape} do not fit "
             f"(expected input (..., {weight.shape[-1]}) and weight (out, in))"
+        )
+    if bias is not None and (bias.ndim > 1 or bias.numel() not in (1, weight.shape[0])):
+        raise ValueError(
+            f"linear: bias of shape {bias.shape} does not fit weight {weight.shape} (expected "
+            f"bias ({weight.shape[0]},))"
         )
     dtype = dtypes.promote_types(input._dtype, weight._dtype)
     x = astype(input, dtype)

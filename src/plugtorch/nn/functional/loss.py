@@ -269,6 +269,11 @@ def binary_cross_entropy(
     y = _check_same_shape(input, target, "binary_cross_entropy")
     if not input._dtype.is_floating_point:
         raise TypeError(f"binary_cross_entropy needs floating probabilities, got {input._dtype}")
+    if input.numel() and not ((input >= 0) & (input <= 1)).all().item():  # nan fails too
+        raise ValueError(
+            "binary_cross_entropy: all elements of input should be between 0 and 1 (found "
+            "values outside [0, 1] or nan); for logits use binary_cross_entropy_with_logits"
+        )
     with errstate_quiet():
         loss = apply(binary_cross_entropy_op, (input, y), input._dtype, dtype=input._dtype)
     if weight is not None:
