@@ -69,3 +69,26 @@ def test_reference_under_another_name_passes_everything() -> None:
     counts = _area_counts(result.stdout)
     assert counts["total"][1:3] == (0, 0)
     assert {"capabilities", "primitives", "ops", "accelerated", "determinism"} <= set(counts)
+
+
+def test_a_crashing_kernel_is_a_reported_failure_not_a_dead_run() -> None:
+    # The bad-arguments area runs its cases in a worker process: a segfault there fails the
+    # case that caused it (naming the op and the arguments) and the run goes on.
+    result = _conformance(
+        "--backend-factory", "toy_backends:create_crashing_backend", "-k", "bad_arguments",
+        "--", "-rf",
+    )  # fmt: skip
+    out = result.stdout
+    assert result.returncode == 1, out[-5000:] + result.stderr
+    failed = re.findall(r"^FAILED \S*?(test_\w+\.py::\S+.*?\])", out, flags=re.MULTILINE)
+    assert sorted(failed) == [
+        "test_bad_arguments.py::test_bad_arguments_raise_the_documented_error"
+        f"[{key}]"
+        for key in ("getitem: a bool mask of the wrong length", "neg: a bool tensor",
+                    "relu: a bool tensor")
+    ], failed  # fmt: skip
+    assert "neg with a bool tensor (x=array(shape=" in out
+    assert "CRASHED the process: the worker process died (killed by signal SIGSEGV)" in out
+    assert "in asarray" in out  # the worker's Python stack, from faulthandler
+    passed, failures = _area_counts(out)["bad_arguments"][:2]
+    assert failures == 3 and passed > 150

@@ -8,6 +8,7 @@ unstable accelerated primitive. ``create_misdeclared_backend`` claims a dtype it
 
 from __future__ import annotations
 
+import ctypes
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,7 @@ __all__ = [
     "create_wrong_backend",
     "create_misdeclared_backend",
     "create_reference_copy",
+    "create_crashing_backend",
 ]
 
 
@@ -97,3 +99,20 @@ def create_misdeclared_backend() -> MisdeclaredBackend:
 def create_reference_copy() -> NumpyBackend:
     """The reference under another name: must pass everything."""
     return NumpyBackend(name="toy-right")
+
+
+class CrashingBackend(NumpyBackend):
+    """Dies with a segmentation fault whenever it is asked to hold a bool array, as a kernel
+    that writes through a bad pointer would: the suite must report it, not die with it."""
+
+    def __init__(self) -> None:
+        super().__init__(name="toy-crashing")
+
+    def asarray(self, obj: Any, dtype: Any) -> np.ndarray:
+        if dtype is dtypes.bool_:
+            ctypes.string_at(0)  # reads address 0: SIGSEGV
+        return super().asarray(obj, dtype)
+
+
+def create_crashing_backend() -> CrashingBackend:
+    return CrashingBackend()

@@ -16,6 +16,7 @@ class Context:
     version: str
     profile: str
     xfails_path: str | None
+    spec: str = ""  # how the backend was named: an installed name or package.module:factory
 
 
 _context: Context | None = None

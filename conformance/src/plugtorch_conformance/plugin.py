@@ -29,7 +29,7 @@ import pytest
 from plugtorch_conformance import _state
 from plugtorch_conformance.xfails import FILE_NAME, XfailEntry, match, read_xfails
 
-__all__ = ["PROFILES", "area_of", "target"]
+__all__ = ["PROFILES", "area_of", "target", "resolve_backend", "default_profile"]
 
 
 def target() -> _state.Context:
@@ -41,7 +41,7 @@ PROFILES = {
     "ci": {"max_examples": 8, "derandomize": True},
     "thorough": {"max_examples": 250, "derandomize": False},
 }
-AREAS = ("capabilities", "primitives", "ops", "accelerated", "determinism")
+AREAS = ("capabilities", "primitives", "ops", "bad_arguments", "accelerated", "determinism")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -225,7 +225,7 @@ class ConformancePlugin:
             )
 
 
-def _resolve(spec: str) -> tuple[str, Any, str, str, str | None]:
+def resolve_backend(spec: str) -> tuple[str, Any, str, str, str | None]:
     """(name, backend, package, version, module) for an installed name or module:factory."""
     import plugtorch as pt
     from plugtorch.backend import registry
@@ -295,11 +295,11 @@ def pytest_configure(config: pytest.Config) -> None:
         spec = config.getoption("conformance_backend_factory") or config.getoption(
             "conformance_backend"
         )
-        name, backend, package, version, module = _resolve(spec)
+        name, backend, package, version, module = resolve_backend(spec)
     except Exception as error:
         raise pytest.UsageError(f"cannot load the backend under test: {error}") from error
     xfails = config.getoption("conformance_xfails") or _find_xfails(module)
-    context = _state.Context(name, backend, package, version, profile, xfails)
+    context = _state.Context(name, backend, package, version, profile, xfails, spec)
     _state.configure(context)
     import plugtorch as pt
 
