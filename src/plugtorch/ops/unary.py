@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from plugtorch import dtypes
-from plugtorch.ops._prepare import astype
+from plugtorch.ops._prepare import astype, scalar_tensor
 from plugtorch.ops.registry import Op, apply, op
 from plugtorch.tensor import Tensor
 
@@ -358,13 +358,15 @@ def tanh_op(b: Any, x: Any) -> Any:
 
 @tanh_op.derivative
 def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
-    return (apply(tanh_backward_op, (g, ctx.output), g._dtype),)
+    return (apply(tanh_backward_op, (g, ctx.output), g._dtype, dtype=g._dtype),)
 
 
 @op("tanh_backward")
-def tanh_backward_op(b: Any, g: Any, out: Any) -> Any:
-    """g * (1 - out**2) in one op (tanh's gradient). Gradients: (1 - out**2, -2 g out)."""
-    return b.subtract(g, b.multiply(g, b.multiply(out, out)))
+def tanh_backward_op(b: Any, g: Any, out: Any, *, dtype: dtypes.DType) -> Any:
+    """g * (1 - out**2) in one op (tanh's gradient), PyTorch's formula (so an infinite g gives
+    +-inf, not inf - inf). Gradients: (1 - out**2, -2 g out)."""
+    one = scalar_tensor(1, b, dtype, g.shape)._data
+    return b.multiply(g, b.subtract(one, b.multiply(out, out)))
 
 
 @tanh_backward_op.derivative
@@ -402,14 +404,15 @@ def sigmoid_op(b: Any, x: Any, *, dtype: dtypes.DType) -> Any:
 
 @sigmoid_op.derivative
 def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
-    return (apply(sigmoid_backward_op, (g, ctx.output), g._dtype),)
+    return (apply(sigmoid_backward_op, (g, ctx.output), g._dtype, dtype=g._dtype),)
 
 
 @op("sigmoid_backward")
-def sigmoid_backward_op(b: Any, g: Any, out: Any) -> Any:
-    """g * s * (1 - s) in one op (sigmoid's gradient). Gradients: (s(1-s), g(1-2s))."""
-    gs = b.multiply(g, out)
-    return b.subtract(gs, b.multiply(gs, out))
+def sigmoid_backward_op(b: Any, g: Any, out: Any, *, dtype: dtypes.DType) -> Any:
+    """g * (1 - s) * s in one op (sigmoid's gradient), PyTorch's formula (so an infinite g
+    gives +-inf, not inf - inf). Gradients: (s(1-s), g(1-2s))."""
+    one = scalar_tensor(1, b, dtype, g.shape)._data
+    return b.multiply(b.multiply(g, b.subtract(one, out)), out)
 
 
 @sigmoid_backward_op.derivative

@@ -32,6 +32,15 @@ class OpInfo:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+# Values where ops are most often wrong: nan, +-inf, +-0.0, +-1, float32's extremes (largest,
+# smallest normal, smallest subnormal) and float64's largest; cast to a backend's dtype they stay
+# special (float64's largest becomes inf in float32).
+EDGE_VALUES = np.array(
+    [np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0, 3.4028234663852886e38, -3.4028234663852886e38,
+     1.1754943508222875e-38, 1.401298464324817e-45, 1.7976931348623157e308],
+)  # fmt: skip
+
+
 def _sum_dims(x: np.ndarray) -> tuple[int, ...]:
     return tuple(range(0, x.ndim, 2))
 
@@ -69,7 +78,7 @@ OPS: list[OpInfo] = [
         ref=lambda g, x: g * (1 / (1 + np.exp(-x))) * (1 - 1 / (1 + np.exp(-x))),
         internal="the gradient of sigmoid, one op instead of three",
     ),
-    OpInfo("relu", pt.relu, domain="away_from_zero", ref=lambda x: np.maximum(x, 0)),
+    OpInfo("relu", pt.relu, domain="away_from_zero", ref=lambda x: np.where(x < 0, 0.0, x)),
     # elementwise binary
     OpInfo("add", pt.add, 2, ref=np.add),
     OpInfo("sub", pt.sub, 2, ref=np.subtract),
@@ -84,8 +93,8 @@ OPS: list[OpInfo] = [
         extra={"first_scale": 3.0},
     ),
     OpInfo("pow", pt.pow, 2, domain="positive", ref=np.power),
-    OpInfo("maximum", pt.maximum, 2, ref=np.maximum),
-    OpInfo("minimum", pt.minimum, 2, ref=np.minimum),
+    OpInfo("maximum", pt.maximum, 2, ref=np.maximum, extra={"signed_zeros": False}),
+    OpInfo("minimum", pt.minimum, 2, ref=np.minimum, extra={"signed_zeros": False}),
     OpInfo(
         "floor_divide",
         pt.floor_divide,
@@ -140,6 +149,7 @@ OPS: list[OpInfo] = [
         lambda x: pt.clamp(x, -0.5, 0.5),
         domain="away_from_clamp_bounds",
         ref=lambda x: np.clip(x, -0.5, 0.5),
+        extra={"signed_zeros": False},
     ),
     OpInfo(
         "astype",
@@ -175,6 +185,7 @@ OPS: list[OpInfo] = [
         shapes="reduce",
         domain="distinct",
         ref=lambda x: x.max(axis=_dims(x)),
+        extra={"signed_zeros": False, "nonempty": True},
     ),
     OpInfo(
         "amin",
@@ -182,6 +193,7 @@ OPS: list[OpInfo] = [
         shapes="reduce",
         domain="distinct",
         ref=lambda x: x.min(axis=_dims(x), keepdims=True),
+        extra={"signed_zeros": False, "nonempty": True},
     ),
     # linear algebra
     OpInfo("matmul", pt.matmul, 2, shapes="matmul", ref=np.matmul, extra={"magnitudes": True}),
@@ -210,6 +222,7 @@ OPS: list[OpInfo] = [
         lambda x: x.reshape(-1)[pt.tensor([0, 0], backend=x.backend)],
         ref=lambda x: x.reshape(-1)[[0, 0]],
         public="index_select",
+        extra={"nonempty": True},
     ),
     OpInfo(
         "index_add",
@@ -217,7 +230,7 @@ OPS: list[OpInfo] = [
             x, 0, pt.tensor([0, 0], backend=x.backend), x[:1].expand((2,) + x.shape[1:])
         ),
         ref=lambda x: _np_index_add(x),
-        extra={"min_dims": 1, "magnitudes": True},
+        extra={"nonempty": True, "min_dims": 1, "magnitudes": True},
     ),
     OpInfo(
         "gather",
@@ -320,7 +333,7 @@ OPS += [
         domain="distinct",
         namespace="nn.functional",
         ref=lambda x: x.reshape(2, 3, 2, 2, 2, 2).max(axis=(3, 5)),
-        extra={"shapes": [(2, 3, 4, 4)]},
+        extra={"signed_zeros": False, "shapes": [(2, 3, 4, 4)]},
     ),
     OpInfo(
         "avg_pool2d",
@@ -336,7 +349,7 @@ OPS += [
         shapes="fixed",
         internal="the gradient of avg_pool2d",
         ref=lambda g: np.repeat(np.repeat(g, 2, axis=2), 2, axis=3) / 4,
-        extra={"shapes": [(2, 3, 2, 2)]},
+        extra={"signed_zeros": False, "shapes": [(2, 3, 2, 2)]},
     ),
     OpInfo(
         "binary_cross_entropy",
@@ -344,7 +357,13 @@ OPS += [
         2,
         shapes="same",
         namespace="nn.functional",
-        ref=lambda p, y: -(_sig(y) * np.log(_sig(p)) + (1 - _sig(y)) * np.log(1 - _sig(p))),
+        ref=lambda p, y: (
+            -(
+                _sig(y) * np.maximum(np.log(_sig(p)), -100)
+                + (1 - _sig(y)) * np.maximum(np.log(1 - _sig(p)), -100)
+            )
+        ),  # PyTorch clamps each log at -100
+        extra={"edge_values": EDGE_VALUES[1:]},  # nan is no probability: it raises
     ),
 ]
 
@@ -386,10 +405,17 @@ def _avg_pool_grad(g: Any) -> Any:
 BY_NAME = {info.name: info for info in OPS}
 
 
-def op_inputs(info: OpInfo) -> Any:
-    """A Hypothesis strategy for float64 input arrays of ``info`` (needs ``hypothesis``)."""
+def op_inputs(info: OpInfo, edges: bool = False) -> Any:
+    """A Hypothesis strategy for float64 input arrays of ``info`` (needs ``hypothesis``).
+
+    ``edges=True`` salts the values with :data:`EDGE_VALUES` and lets shapes have size-0
+    dimensions (unless the op's ``extra["nonempty"]`` says it needs elements): inputs outside
+    the smooth domain, for comparing results with the reference and with PyTorch's.
+    """
     from hypothesis import strategies as st
     from hypothesis.extra import numpy as hnp
+
+    min_side = 0 if edges and not info.extra.get("nonempty") else 1
 
     @st.composite
     def draw_inputs(draw: Any) -> list[np.ndarray]:
@@ -398,7 +424,7 @@ def op_inputs(info: OpInfo) -> Any:
         if info.shapes == "fixed":
             shapes = list(info.extra["shapes"])
         elif info.shapes == "matmul":
-            n, k, m = (draw(st.integers(1, 4)) for _ in range(3))
+            n, k, m = (draw(st.integers(min_side, 4)) for _ in range(3))
             batch = draw(hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=3))
             left_batch = batch if draw(st.booleans()) else batch[1:]
             kind = draw(st.sampled_from(["matrix", "vector_left", "vector_right"]))
@@ -406,18 +432,34 @@ def op_inputs(info: OpInfo) -> Any:
             right = (k,) if kind == "vector_right" else batch + (k, m)
             shapes = [left, right]
         elif info.arity == 1 or info.shapes == "same":
-            shape = draw(hnp.array_shapes(min_dims=min_dims, max_dims=3, min_side=1, max_side=4))
+            shape = draw(
+                hnp.array_shapes(min_dims=min_dims, max_dims=3, min_side=min_side, max_side=4)
+            )
             shapes = [shape] * info.arity
         else:
             result = draw(
                 hnp.mutually_broadcastable_shapes(
-                    num_shapes=info.arity, min_dims=min_dims, max_dims=3, min_side=1, max_side=4
+                    num_shapes=info.arity,
+                    min_dims=min_dims,
+                    max_dims=3,
+                    min_side=min_side,
+                    max_side=4,
                 )
             )
             shapes = list(result.input_shapes)
         values = [sample_values(rng, s, info.domain) for s in shapes]
         if "first_scale" in info.extra:
             values[0] = values[0] * info.extra["first_scale"]
+        if edges:
+            values = [np.array(v, dtype=np.float64) for v in values]  # 0-d: arrays, not floats
+            share = draw(st.sampled_from([0.1, 0.3, 1.0]))
+            for v in values:
+                salt = rng.random(v.shape) < share
+                # sums of products of huge values overflow in an order-dependent way: no
+                # finite extremes there (nan and +-inf are kept: their results are not)
+                default = EDGE_VALUES[:7] if info.extra.get("magnitudes") else EDGE_VALUES
+                pool = info.extra.get("edge_values", default)
+                v[salt] = rng.choice(pool, size=int(salt.sum()))
         return values
 
     return draw_inputs()

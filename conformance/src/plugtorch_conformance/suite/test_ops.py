@@ -77,13 +77,7 @@ def test_op_forward_and_gradients_match_reference(name: str) -> None:
             if out_dtype.is_floating_point
             else tolerance(out_dtype, "exact")
         )
-        scale = None
-        if info.extra.get("magnitudes"):
-            # sums of products (conv2d, matmul, sum, ...) may nearly cancel: the error allowed
-            # is relative to the same op on the inputs' magnitudes, as for the reductions
-            scale, _ = _run(info, [np.abs(v) for v in values], pt.get_backend(REFERENCE),
-                            dtypes.float64, with_grads=False)  # fmt: skip
-            scale = np.maximum(np.abs(scale), np.abs(expected))
+        scale = _magnitudes(info, values, expected)
         assert_close(got, expected.astype(got.dtype), out_dtype, tol, f"{name} forward", scale)
         for index, (g, e) in enumerate(zip(got_grads, expected_grads)):
             if g is None or e is None:
@@ -98,6 +92,76 @@ def test_op_forward_and_gradients_match_reference(name: str) -> None:
             )
 
     check()
+
+
+@pytest.mark.parametrize("name", [pytest.param(i.name, id=i.name) for i in OPS])
+def test_op_edge_values_match_reference_and_pytorch(name: str) -> None:
+    """nan, +-inf, +-0.0, extremes and size-0 dims: forward values and gradients as the
+    reference's, and the reference's forward values as PyTorch's documented results (the op
+    database's ``ref``, numpy written with PyTorch's semantics)."""
+    info = BY_NAME[name]
+    backend = target().backend
+    dtype = _dtype()
+    reference = pt.get_backend(REFERENCE)
+    signed_zeros = info.extra.get("signed_zeros", True)
+
+    @given(op_inputs(info, edges=True))
+    def check(values: list[np.ndarray]) -> None:
+        with np.errstate(all="ignore"):
+            values = [v.astype(dtype.numpy).astype(np.float64) for v in values]
+            got, got_grads = _run(info, values, backend, dtype)
+            expected, expected_grads = _run(info, values, reference, dtypes.float64)
+            documented = _documented(info, values)
+        out_dtype = dtypes.from_numpy_dtype(got.dtype)
+        exact = not out_dtype.is_floating_point
+        kind = "gradient" if dtype is dtypes.float32 else "transcendental"
+        tol = tolerance(out_dtype, "exact" if exact else kind)
+        what = f"{name} forward at edge values"
+        scale = _magnitudes(info, values, expected)
+        assert_close(got, expected.astype(got.dtype), out_dtype, tol, what, scale,
+                     signed_zeros=signed_zeros)  # fmt: skip
+        for index, (g, e) in enumerate(zip(got_grads, expected_grads)):
+            if g is None or e is None:
+                assert g is None and e is None, f"{name}: gradient #{index} missing on one side"
+                continue
+            what = f"{name} gradient #{index} at edge values"
+            assert_close(g, e.astype(g.dtype), dtype, tolerance(dtype, "gradient"), what,
+                         signed_zeros=False)  # fmt: skip
+        if documented is not None:
+            kind = "exact" if exact else "transcendental"
+            ref_dtype = dtypes.from_numpy_dtype(expected.dtype)
+            doc_tol = tolerance(ref_dtype, kind)
+            if info.extra.get("atol"):
+                doc_tol = doc_tol._replace(atol=info.extra["atol"])
+            assert_close(expected, documented.astype(expected.dtype), ref_dtype, doc_tol,
+                         f"{name}: the reference against PyTorch's documented result",
+                         signed_zeros=signed_zeros)  # fmt: skip
+
+    check()
+
+
+def _magnitudes(info: OpInfo, values: list[np.ndarray], expected: np.ndarray) -> Any:
+    """For sums of products (conv2d, matmul, sum, ...), which may nearly cancel: the same op
+    on the inputs' magnitudes, so the error allowed is relative to it (as for reductions)."""
+    if not info.extra.get("magnitudes"):
+        return None
+    with np.errstate(all="ignore"):
+        scale, _ = _run(info, [np.abs(v) for v in values], pt.get_backend(REFERENCE),
+                        dtypes.float64, with_grads=False)  # fmt: skip
+        return np.maximum(np.abs(scale), np.abs(expected))
+
+
+def _documented(info: OpInfo, values: list[np.ndarray]) -> np.ndarray | None:
+    """PyTorch's result from the op database's numpy ``ref`` (None where numpy itself cannot
+    take the input: its reductions refuse size-0 arrays that PyTorch accepts)."""
+    if info.ref is None:
+        return None
+    try:
+        return np.asarray(info.ref(*values))
+    except (ValueError, IndexError):
+        if any(v.size == 0 for v in values):
+            return None
+        raise
 
 
 @pytest.mark.parametrize("name", [pytest.param(i.name, id=i.name) for i in OPS if i.differentiable])
