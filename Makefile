@@ -14,7 +14,7 @@ export MPLBACKEND ?= Agg
 # Each package's tests run in their own pytest process (each folder has its own conftest.py).
 PYTEST_ARGS ?= -q -p no:cacheprovider
 
-.PHONY: setup train test test-fast conformance bench clean
+.PHONY: setup train test test-fast conformance fuzz bench clean
 
 setup: $(STAMP)
 
@@ -49,6 +49,12 @@ conformance: setup
 			fi; \
 		done; \
 	fi
+
+# The long fuzzing run (docs/errors.md): bad arguments and edge values on numpy and numba until
+# FUZZ_TARGET generated cases, one JSON line per round in build/fuzz.jsonl.
+FUZZ_TARGET ?= 1000000
+fuzz: setup
+	$(PY) scripts/fuzz.py --target $(FUZZ_TARGET)
 
 bench: setup
 	$(PY) benchmarks/bench_autograd_overhead.py

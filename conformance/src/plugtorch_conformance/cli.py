@@ -25,6 +25,12 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
         default=None,
         help="Hypothesis profile: ci (quick, default) or thorough",
     )
+    parser.add_argument(
+        "--max-examples",
+        type=int,
+        default=None,
+        help="generated cases per test instead of the profile's (long fuzzing runs)",
+    )
     parser.add_argument("--xfails", help="expected-failures file (default: the backend's own)")
     parser.add_argument("-k", dest="keyword", help="only tests matching this pytest expression")
     parser.add_argument("pytest_args", nargs="*", help="extra arguments for pytest (after --)")
@@ -53,6 +59,8 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
         argv += ["--backend-factory", args.backend_factory]
     if args.profile:
         argv += ["--conformance-profile", args.profile]
+    if getattr(args, "max_examples", None) is not None:
+        argv += ["--conformance-max-examples", str(args.max_examples)]
     if args.xfails:
         argv += ["--xfails", args.xfails]
     if args.keyword:

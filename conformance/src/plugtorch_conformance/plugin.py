@@ -73,6 +73,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help=f"expected-failures file (default: the {FILE_NAME} the backend's package ships)",
     )
     group.addoption(
+        "--conformance-max-examples",
+        dest="conformance_max_examples",
+        type=int,
+        default=None,
+        help="generated cases per test, instead of the profile's (for long fuzzing runs)",
+    )
+    group.addoption(
         "--conformance-seed",
         dest="conformance_seed",
         type=int,
@@ -116,6 +123,8 @@ class ConformancePlugin:
 
     # --- header ------------------------------------------------------------------------
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
+        from hypothesis import settings
+
         from plugtorch.backend.protocol import API_VERSION
 
         context, backend = self.context, self.context.backend
@@ -135,7 +144,7 @@ class ConformancePlugin:
             f"dlpack: {caps.dlpack}",
             f"  optional primitives: {', '.join(sorted(caps.primitives)) or 'none'}",
             f"  hypothesis: profile {context.profile!r} "
-            f"({PROFILES[context.profile]['max_examples']} examples per test), seed {seed}",
+            f"({settings.default.max_examples} examples per test), seed {seed}",
             f"  expected failures: {context.xfails_path or 'none'} ({len(self.xfails)} entries)",
         ]
 
@@ -272,7 +281,12 @@ def pytest_configure(config: pytest.Config) -> None:
     from hypothesis import HealthCheck, settings
 
     profile = config.getoption("conformance_profile")
+    max_examples = config.getoption("conformance_max_examples")
+    if max_examples is not None and max_examples < 1:
+        raise pytest.UsageError(f"--conformance-max-examples must be >= 1, got {max_examples}")
     for name, options in PROFILES.items():
+        if max_examples is not None:
+            options = {**options, "max_examples": max_examples}
         settings.register_profile(
             f"plugtorch-conformance-{name}",
             deadline=None,
