@@ -31,7 +31,8 @@ from plugtorch_conformance.bad_arguments import (
 # --- reductions ------------------------------------------------------------------------------
 
 REDUCTIONS = {"sum": pt.sum, "prod": pt.prod, "amax": pt.amax, "amin": pt.amin}
-for _name, _function in REDUCTIONS.items():
+ALONG_A_DIM = {**REDUCTIONS, "softmax": F.softmax, "log_softmax": F.log_softmax}
+for _name, _function in ALONG_A_DIM.items():
     case(
         _name,
         "a dim out of range",
@@ -39,6 +40,7 @@ for _name, _function in REDUCTIONS.items():
         with_bad_dim,
         lambda b, a, f=_function: f(x_of(b, a), a["dim"]),
     )
+for _name, _function in REDUCTIONS.items():
     case(
         _name,
         "a dim named twice",
