@@ -89,6 +89,10 @@ def test_zero_dim_tensors_accept_dims_0_and_minus_1(path: str) -> None:
         assert pt.all(x, dim).item() and pt.any(x, dim).item()
         assert x.squeeze(dim).shape == () and x.flip(dim).item() == 3.0
         assert x.max(dim).values.item() == 3.0 and x.argmax(dim).item() == 0
+        assert pt.roll(x, 1, dim).item() == 3.0
+        assert pt.gather(x, dim, pt.tensor(0, backend=path)).item() == 3.0
+    with pytest.raises(ValueError, match="at least a 1-dimensional tensor"):
+        pt.split(x, 1, 0)
     assert math.isnan(x.var(0).item())  # one element, Bessel's correction: nan, as PyTorch
     with pytest.raises(IndexError, match="out of range"):
         x.sum(1)

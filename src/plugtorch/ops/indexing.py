@@ -404,6 +404,10 @@ def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
         raise ValueError(
             f"gather: index has {index.ndim} dimensions but input has {input.ndim}; they must match"
         )
+    if not input.ndim:  # 0-d: dims 0 and -1 index the one element, as PyTorch
+        from plugtorch.ops.shape import reshape
+
+        return reshape(gather(reshape(input, (1,)), 0, reshape(index, (1,))), ())
     index = _check_index(index, input.shape[axis], "gather")
     if any(index.shape[d] != input.shape[d] for d in range(input.ndim) if d != axis):
         from plugtorch.ops.shape import expand

@@ -341,6 +341,8 @@ def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Te
     from plugtorch.ops.indexing import slice_dim
 
     axis = normalize_dim(dim, tensor.ndim)
+    if not tensor.ndim:
+        raise ValueError("split expects at least a 1-dimensional tensor, got a 0-d one")
     length = tensor.shape[axis]
     if isinstance(split_size_or_sections, int):
         size = split_size_or_sections
@@ -409,7 +411,7 @@ def roll(
     """
     from plugtorch.ops.indexing import slice_dim
 
-    if dims is None:
+    if dims is None or not input.ndim:  # a 0-d tensor rolls as one element (dims 0 or -1)
         return reshape(roll(flatten(input), shifts, 0), input.shape)
     shift_list = [shifts] if isinstance(shifts, int) else list(shifts)
     dim_list = [dims] if isinstance(dims, int) else list(dims)
