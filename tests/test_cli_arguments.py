@@ -23,6 +23,7 @@ BAD = [
     (["train", "xor", "--hidden", "0"], "argument --hidden: must be at least 1"),
     (["train", "xor", "--points", "0"], "argument --points: must be at least 1"),
     (["train", "digits", "--seed", "-1"], "argument --seed: must be 0 or more"),
+    (["train", "digits", "--nproc", "0"], "argument --nproc: must be at least 1"),
     (["train", "digits", "--backend", "nunpy"], "argument --backend: unknown plugtorch backend"),
     (["demo", "--steps", "0"], "argument --steps: must be at least 1"),
     (["demo", "--lr", "nan"], "argument --lr: must be a finite number greater"),

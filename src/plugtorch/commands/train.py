@@ -54,7 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--limit", type=positive_int, default=None, help="digits: train on the first N images only"
     )
     parser.add_argument(
-        "--nproc", type=int, default=1,
+        "--nproc", type=positive_int, default=1,
         help="digits: train data-parallel on N processes (through `plugtorch run`)",
     )  # fmt: skip
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")

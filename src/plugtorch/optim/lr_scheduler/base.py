@@ -15,7 +15,13 @@ from typing import Any
 
 from plugtorch.optim.optimizer import Optimizer
 
-__all__ = ["LRScheduler", "EPOCH_DEPRECATION_WARNING", "check_optimizer"]
+__all__ = [
+    "LRScheduler",
+    "EPOCH_DEPRECATION_WARNING",
+    "check_optimizer",
+    "check_int",
+    "check_number",
+]
 
 EPOCH_DEPRECATION_WARNING = (
     "The epoch parameter in `scheduler.step()` was not necessary and is being deprecated where "
@@ -31,6 +37,22 @@ def check_optimizer(optimizer: Any) -> Optimizer:
     return optimizer
 
 
+def check_int(value: Any, name: str, low: int) -> None:
+    """``value`` must be an int >= ``low`` (a step_size of 0 would divide by zero later)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < low:
+        raise ValueError(f"{name} must be at least {low}, got {value}")
+
+
+def check_number(value: Any, name: str) -> None:
+    """``value`` must be a finite number >= 0 (nan refused)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    if not 0.0 <= value < float("inf"):
+        raise ValueError(f"{name} must be a finite number >= 0, got {value}")
+
+
 class LRScheduler:
     """Base class: ``base_lrs`` (each group's ``initial_lr``), ``last_epoch`` (how many times
     ``step()`` ran; the constructor runs it once, so it starts at 0), ``get_last_lr()``,
@@ -43,6 +65,7 @@ class LRScheduler:
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         self.optimizer = check_optimizer(optimizer)
+        check_int(last_epoch, "last_epoch", -1)
         if last_epoch == -1:
             for group in optimizer.param_groups:
                 group.setdefault("initial_lr", group["lr"])

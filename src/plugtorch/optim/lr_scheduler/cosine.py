@@ -6,7 +6,12 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
-from plugtorch.optim.lr_scheduler.base import LRScheduler, check_optimizer
+from plugtorch.optim.lr_scheduler.base import (
+    LRScheduler,
+    check_int,
+    check_number,
+    check_optimizer,
+)
 from plugtorch.optim.optimizer import Optimizer
 
 __all__ = ["CosineAnnealingLR", "CosineAnnealingWarmRestarts", "OneCycleLR"]
@@ -27,6 +32,8 @@ class CosineAnnealingLR(LRScheduler):
     def __init__(
         self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1
     ) -> None:
+        check_int(T_max, "T_max", 1)  # T_max=0 would divide by zero
+        check_number(eta_min, "eta_min")
         self.T_max = T_max
         self.eta_min = eta_min
         super().__init__(optimizer, last_epoch)

@@ -9,7 +9,7 @@ from bisect import bisect_right
 from collections import Counter
 from typing import Any, Callable, Iterable
 
-from plugtorch.optim.lr_scheduler.base import LRScheduler
+from plugtorch.optim.lr_scheduler.base import LRScheduler, check_int, check_number
 from plugtorch.optim.optimizer import Optimizer
 
 __all__ = [
@@ -111,6 +111,8 @@ class StepLR(LRScheduler):
     def __init__(
         self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1
     ) -> None:
+        check_int(step_size, "step_size", 1)
+        check_number(gamma, "gamma")
         self.step_size = step_size
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
