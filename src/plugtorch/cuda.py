@@ -1,37 +1,227 @@
-"""``plugtorch.cuda.is_available()``: whether an installed backend offers a CUDA device.
+"""``plugtorch.cuda``: PyTorch's ``torch.cuda`` functions, answered by the CUDA backend.
 
-PyTorch code often starts with ``device = "cuda" if torch.cuda.is_available() else "cpu"``.
-In plugtorch the device comes with the backend, so this asks the installed backends (loading
-them, which is why it is a function, not a constant) and never raises.
+PyTorch code often starts with ``device = "cuda" if torch.cuda.is_available() else "cpu"``. In
+plugtorch a GPU is reached through a backend that offers CUDA devices (``plugtorch-cupy``,
+backend ``cupy``); these functions ask it, and behave as PyTorch's do on a machine without
+CUDA when there is none: ``is_available()`` is False, ``device_count()`` 0, the memory figures
+0, ``manual_seed`` and ``empty_cache`` do nothing, and the calls that need a device
+(``current_device``, ``set_device``, ``synchronize``, ``get_device_name``,
+``reset_peak_memory_stats``) raise :class:`CudaUnavailableError` saying why and what to install.
+
+A CUDA backend provides the device side as an attribute ``cuda_runtime`` with the methods
+``device_count current_device set_device backend_for synchronize memory_allocated
+max_memory_allocated reset_peak_memory_stats empty_cache get_device_name`` (see
+``plugtorch_cupy._runtime``).
+
+Random numbers: plugtorch draws every random tensor on the host from one seeded generator, the
+same on every backend (so a seed gives the same weights on the CPU and on the GPU). With a
+CUDA backend present, ``manual_seed`` and ``manual_seed_all`` therefore seed that generator,
+as ``plugtorch.manual_seed`` does; without one they are silently ignored, as in PyTorch.
 """
 
 from __future__ import annotations
 
-from plugtorch.backend.registry import list_backends
+from typing import Any
 
-__all__ = ["is_available", "device_count", "backend_name"]
+from plugtorch import random as _random
+from plugtorch.backend import registry
+from plugtorch.device import Device
+
+__all__ = [
+    "CudaUnavailableError",
+    "is_available",
+    "device_count",
+    "current_device",
+    "set_device",
+    "synchronize",
+    "manual_seed",
+    "manual_seed_all",
+    "memory_allocated",
+    "max_memory_allocated",
+    "reset_peak_memory_stats",
+    "empty_cache",
+    "get_device_name",
+    "backend_name",
+    "backend_for_device",
+]
+
+INSTALL_HINT = (
+    "plugtorch reaches NVIDIA GPUs through the cupy backend: install it with "
+    "`pip install 'plugtorch-cupy[cuda12]'` on a machine with an NVIDIA GPU and driver; "
+    "`plugtorch.cuda.is_available()` says whether it works here and `plugtorch backends` why not"
+)
 
 
-def _cuda_backends() -> list:
-    return [
-        info
-        for info in list_backends()
-        if info.available and any(d.startswith("cuda") for d in info.devices)
-    ]
+class CudaUnavailableError(registry.BackendError):
+    """A CUDA device was asked for where no backend offers one (PyTorch: "Torch not compiled
+    with CUDA enabled" / "Found no NVIDIA driver"). The message names the reason."""
+
+
+def _find() -> tuple[Any, str]:
+    """``(the first working CUDA backend, "")`` or ``(None, why there is none)``."""
+    reasons = []
+    for info in registry.list_backends():
+        if info.available and any(d.startswith("cuda") for d in info.devices):
+            backend = registry.get_backend(info.name)
+            if getattr(backend, "cuda_runtime", None) is not None:
+                return backend, ""
+        elif not info.available and (info.name == "cupy" or "cuda" in info.reason.lower()):
+            reasons.append(f"backend {info.name!r}: {info.reason}")
+    if not reasons:
+        reasons.append("no CUDA backend is installed (plugtorch-cupy)")
+    return None, "; ".join(reasons)
+
+
+def _unavailable(what: str, why: str) -> CudaUnavailableError:
+    return CudaUnavailableError(
+        f"{what}: CUDA is not available here, no backend offers a usable CUDA device ({why}). "
+        f"{INSTALL_HINT}"
+    )
+
+
+def _runtime(what: str) -> Any:
+    backend, why = _find()
+    if backend is None:
+        raise _unavailable(what, why)
+    return backend.cuda_runtime
+
+
+def _index(runtime: Any, device: Any, what: str) -> int:
+    """A device index from None (the current device), an int, ``"cuda:N"`` or a Device."""
+    if device is None:
+        return int(runtime.current_device())
+    if isinstance(device, Device):
+        if device.type != "cuda":
+            raise ValueError(f"{what}: expected a CUDA device, got {device}")
+        index = device.index
+    elif isinstance(device, str):
+        kind, _, text = device.partition(":")
+        if kind != "cuda" or (text and not text.isdigit()):
+            raise ValueError(f"{what}: expected 'cuda' or 'cuda:N', got {device!r}")
+        index = int(text) if text else None
+    elif isinstance(device, int) and not isinstance(device, bool):
+        index = device
+    else:
+        raise TypeError(f"{what}: expected an int, 'cuda:N' or a device, got {device!r}")
+    if index is None:
+        return int(runtime.current_device())
+    count = runtime.device_count()
+    if not 0 <= index < count:
+        raise RuntimeError(
+            f"{what}: invalid device ordinal {index}: this machine has {count} CUDA "
+            f"device(s), cuda:0 to cuda:{count - 1}"
+        )
+    return index
 
 
 def is_available() -> bool:
-    """True when some installed, working backend has a CUDA device."""
-    return bool(_cuda_backends())
+    """True when an installed, working backend offers a CUDA device (never raises).
+
+    >>> import plugtorch as pt
+    >>> isinstance(pt.cuda.is_available(), bool)
+    True
+    """
+    return _find()[0] is not None
 
 
 def device_count() -> int:
-    """Number of CUDA devices offered by the first CUDA backend (0 without one)."""
-    found = _cuda_backends()
-    return len([d for d in found[0].devices if d.startswith("cuda")]) if found else 0
+    """Number of CUDA devices (0 without a working CUDA backend)."""
+    backend, _ = _find()
+    return 0 if backend is None else int(backend.cuda_runtime.device_count())
 
 
 def backend_name() -> str | None:
-    """The name of the first working CUDA backend (e.g. ``"cupy"``), or None."""
-    found = _cuda_backends()
-    return found[0].name if found else None
+    """The name of the working CUDA backend (e.g. ``"cupy"``), or None."""
+    backend, _ = _find()
+    return None if backend is None else backend.name
+
+
+def backend_for_device(index: int | None = None) -> Any:
+    """The backend whose arrays live on CUDA device ``index`` (None: the current device);
+    raises :class:`CudaUnavailableError` without CUDA. On machines with several GPUs each
+    device other than 0 is its own backend (``cupy:1``), registered under that name."""
+    runtime = _runtime(f"device cuda:{index}" if index is not None else "device 'cuda'")
+    position = _index(runtime, index, "device")
+    backend = runtime.backend_for(position)
+    try:
+        known = registry.get_backend(backend.name)
+    except registry.BackendError:
+        known = None
+    if known is not backend:
+        registry.register_backend(backend.name, backend)
+    return backend
+
+
+def current_device() -> int:
+    """Index of the current CUDA device (the one ``"cuda"`` means)."""
+    return int(_runtime("current_device()").current_device())
+
+
+def set_device(device: Any) -> None:
+    """Make ``device`` (an int, ``"cuda:N"`` or a device) the current CUDA device; a negative
+    index does nothing, as in PyTorch."""
+    if isinstance(device, int) and not isinstance(device, bool) and device < 0:
+        return
+    runtime = _runtime("set_device()")
+    runtime.set_device(_index(runtime, device, "set_device()"))
+
+
+def synchronize(device: Any = None) -> None:
+    """Wait until every kernel queued on ``device`` (default: the current one) has finished."""
+    runtime = _runtime("synchronize()")
+    runtime.synchronize(_index(runtime, device, "synchronize()"))
+
+
+def manual_seed(seed: int) -> None:
+    """Seed the generator CUDA tensors draw from (plugtorch's one host generator); silently
+    ignored without CUDA, as in PyTorch.
+
+    >>> import plugtorch as pt
+    >>> pt.cuda.manual_seed(0)  # never an error, GPU or not
+    """
+    if is_available():
+        _random.manual_seed(seed)
+
+
+def manual_seed_all(seed: int) -> None:
+    """Seed the generator of every CUDA device (one host generator serves them all)."""
+    manual_seed(seed)
+
+
+def memory_allocated(device: Any = None) -> int:
+    """Bytes held by tensors on ``device`` (0 without CUDA, as in PyTorch)."""
+    backend, _ = _find()
+    if backend is None:
+        return 0
+    runtime = backend.cuda_runtime
+    return int(runtime.memory_allocated(_index(runtime, device, "memory_allocated()")))
+
+
+def max_memory_allocated(device: Any = None) -> int:
+    """The most bytes held by tensors on ``device`` since the peak was last reset (0 without
+    CUDA). See the backend's documentation for when it starts counting."""
+    backend, _ = _find()
+    if backend is None:
+        return 0
+    runtime = backend.cuda_runtime
+    return int(runtime.max_memory_allocated(_index(runtime, device, "max_memory_allocated()")))
+
+
+def reset_peak_memory_stats(device: Any = None) -> None:
+    """Start the peak of :func:`max_memory_allocated` again from the current use."""
+    runtime = _runtime("reset_peak_memory_stats()")
+    runtime.reset_peak_memory_stats(_index(runtime, device, "reset_peak_memory_stats()"))
+
+
+def empty_cache() -> None:
+    """Return the memory the backend's pool keeps for reuse to the driver (nothing to do
+    without CUDA)."""
+    backend, _ = _find()
+    if backend is not None:
+        backend.cuda_runtime.empty_cache()
+
+
+def get_device_name(device: Any = None) -> str:
+    """The name of a CUDA device, e.g. ``"NVIDIA H200"``."""
+    runtime = _runtime("get_device_name()")
+    return str(runtime.get_device_name(_index(runtime, device, "get_device_name()")))

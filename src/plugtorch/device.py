@@ -1,16 +1,24 @@
 """Devices: where a tensor lives is a backend plus one of its devices (``numpy:cpu``).
 
-PyTorch code names devices (``"cpu"``, ``"cuda"``); plugtorch maps them onto backends:
-``plugtorch.device("cpu")`` is the current backend's CPU, ``plugtorch.device("cuda")`` the first
-installed backend with a CUDA device. ``set_default_device`` makes a device's backend the one
-new tensors use; ``with plugtorch.device(...):`` does so inside a block.
+PyTorch code names devices (``"cpu"``, ``"cuda"``, ``"cuda:1"``); plugtorch maps them onto
+backends:
+
+* ``"cpu"`` is host memory: a tensor already on a host backend (numpy, numba, ...) stays where
+  it is; a new tensor goes to the selected backend if that one is a host backend, else numpy;
+* ``"cuda"`` is the current CUDA device (``plugtorch.cuda.current_device()``) and ``"cuda:N"``
+  GPU N, both on the installed CUDA backend (``plugtorch-cupy``); without a working one they
+  raise an error that says why and what to install;
+* any other name is a backend name (``"numba"``).
+
+``set_default_device`` makes a device's backend the one new tensors use;
+``with plugtorch.device(...):`` does so inside a block.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Device", "device", "get_default_device", "set_default_device"]
+__all__ = ["Device", "device", "resolve", "get_default_device", "set_default_device"]
 
 
 class Device:
@@ -55,35 +63,92 @@ class Device:
         self._contexts.pop().__exit__(*exc)
 
 
-def device(spec: str | Device) -> Device:
-    """A :class:`Device` from ``"cpu"``, ``"cuda"``, ``"cuda:1"`` or a backend name.
+def _cuda_index(spec: str, index: int | None) -> int | None:
+    """The N of ``"cuda:N"`` (or the separate ``index``), None for plain ``"cuda"``."""
+    _, _, text = spec.partition(":")
+    if text and index is not None:
+        raise ValueError(f"device({spec!r}, {index}): the index is given twice")
+    if text:
+        if not text.isdigit():
+            raise ValueError(f"invalid device string {spec!r}: expected 'cuda' or 'cuda:N'")
+        return int(text)
+    return index
+
+
+def device(spec: str | int | Device, index: int | None = None) -> Device:
+    """A :class:`Device` from ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``("cuda", 1)``, an int (a
+    CUDA device index, as in PyTorch) or a backend name.
+
+    ``"cuda"`` names the current CUDA device and needs a working CUDA backend; without one the
+    error says why (no CuPy, no driver, no GPU) and what to install.
 
     >>> import plugtorch as pt
     >>> pt.device("cpu")
     device(backend='numpy', type='cpu')
+    >>> pt.device("cuda" if pt.cuda.is_available() else "cpu").type in ("cuda", "cpu")
+    True
     """
+    from plugtorch import cuda
     from plugtorch.backend import registry
 
     if isinstance(spec, Device):
         return spec
+    if isinstance(spec, int) and not isinstance(spec, bool):
+        spec, index = "cuda", spec
+    if not isinstance(spec, str):
+        raise TypeError(f"device() takes a string, an int or a Device, not {type(spec).__name__}")
     kind = spec.split(":")[0]
     if kind == "cuda":
-        from plugtorch import cuda
-
-        name = cuda.backend_name()
-        if name is None:
-            raise RuntimeError(
-                "no installed backend offers a CUDA device here; `plugtorch backends` says why "
-                "(install plugtorch-cupy on a machine with an NVIDIA GPU)"
-            )
-        return Device(name, spec if ":" in spec else "cuda:0")
+        position = _cuda_index(spec, index)
+        backend = cuda.backend_for_device(position)
+        return Device(backend.name, backend.capabilities.devices[0])
+    if index is not None:
+        raise ValueError(f"device({spec!r}, {index}): only 'cuda' devices take an index")
     if kind == "cpu":
-        backend = registry.get_backend()
-        if not backend.capabilities.host_memory:
-            backend = registry.get_backend("numpy")
-        return Device(backend.name, "cpu")
+        return Device(_host_backend(None).name, "cpu")
     backend = registry.get_backend(spec)
     return Device(backend.name, backend.capabilities.devices[0])
+
+
+def _host_backend(current: Any) -> Any:
+    """The backend ``"cpu"`` means next to ``current`` (None: for a new tensor)."""
+    from plugtorch.backend import registry
+
+    if current is not None and current.capabilities.host_memory:
+        return current
+    chosen = registry.get_backend()
+    return chosen if chosen.capabilities.host_memory else registry.get_backend("numpy")
+
+
+def resolve(spec: Any, current: Any = None) -> Any:
+    """The backend a device or backend spec names, for a tensor now on ``current``.
+
+    ``spec`` is a backend object, a :class:`Device`, ``"cpu"``, ``"cuda"``, ``"cuda:N"``, an int
+    (CUDA device N) or a backend name. ``"cpu"`` keeps a tensor on its host backend.
+    """
+    from plugtorch import cuda
+    from plugtorch.backend import registry
+
+    if spec is None or hasattr(spec, "capabilities"):
+        return spec
+    if isinstance(spec, int) and not isinstance(spec, bool):
+        return cuda.backend_for_device(spec)
+    if isinstance(spec, Device):
+        if spec.type == "cuda":
+            return cuda.backend_for_device(spec.index)
+        if spec.type == "cpu" and current is not None and current.capabilities.host_memory:
+            return current
+        return registry.get_backend(spec.backend)
+    if not isinstance(spec, str):
+        raise TypeError(f"expected a device or backend name, got {type(spec).__name__}")
+    kind = spec.split(":")[0]
+    if kind == "cuda":
+        return cuda.backend_for_device(_cuda_index(spec, None))
+    if kind == "cpu":
+        if spec != "cpu":
+            raise ValueError(f"invalid device {spec!r}: the host is just 'cpu'")
+        return _host_backend(current)
+    return registry.get_backend(spec)
 
 
 def get_default_device() -> Device:

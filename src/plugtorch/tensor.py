@@ -18,6 +18,7 @@ from plugtorch._array_api_methods import ArrayAPIMethods
 from plugtorch.autograd import grad_mode
 from plugtorch.autograd import hooks as _tensor_hooks
 from plugtorch.device import Device
+from plugtorch.device import resolve as resolve_device
 
 if TYPE_CHECKING:
     from plugtorch.autograd.graph import Node
@@ -313,27 +314,16 @@ class Tensor(ArrayAPIMethods):
                 isinstance(arg, str) and arg in {d.name for d in dtypes.ALL_DTYPES}
             ):
                 dtype = arg
-            elif isinstance(arg, (str, Device)) or hasattr(arg, "capabilities"):
-                backend = arg
+            elif isinstance(arg, (str, Device, builtins.int)) or hasattr(arg, "capabilities"):
+                backend = arg  # an int is a CUDA device index, as in PyTorch
             else:
                 raise TypeError(f"to(): don't know what to do with {arg!r}")
         if device is not None and backend is None:
             backend = device
         result = self
-        if isinstance(backend, Device):
-            backend = backend.backend
-        if (
-            isinstance(backend, str)
-            and backend in ("cpu", "cuda")
-            or (isinstance(backend, str) and backend.startswith("cuda:"))
-        ):
-            if backend == "cpu" and self._backend.capabilities.host_memory:
-                backend = None
-            else:
-                raise ValueError(
-                    f"to({backend!r}): plugtorch chooses devices by backend; "
-                    "use a backend name such as 'numpy', 'numba' or 'cupy'"
-                )
+        # "cpu", "cuda", "cuda:1", a Device or a backend name -> a backend ("cpu" keeps a tensor
+        # on its host backend; "cuda" without a working CUDA backend raises, saying why).
+        backend = resolve_device(backend, self._backend)
         if backend is not None:
             result = _ops.to_backend(result, backend)
         if dtype is not None:
@@ -386,7 +376,17 @@ class Tensor(ArrayAPIMethods):
         return copied
 
     def cpu(self) -> Tensor:
-        return self if self._backend.capabilities.host_memory else self.to("numpy")
+        """This tensor in host memory (itself when it is already there)."""
+        return self.to("cpu")
+
+    def cuda(self, device: Any = None, non_blocking: builtins.bool = False) -> Tensor:
+        """This tensor on a CUDA device (default: the current one); an error that says why
+        where plugtorch has no working CUDA backend."""
+        return self.to(device if device is not None else "cuda")
+
+    @property
+    def is_cuda(self) -> builtins.bool:
+        return any(d.startswith("cuda") for d in self._backend.capabilities.devices)
 
     # --- arithmetic operators ------------------------------------------------------------------
     def __add__(self, other: Any) -> Tensor:

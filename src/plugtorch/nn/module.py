@@ -12,6 +12,8 @@ from typing import Any, Callable, Iterator, NamedTuple, TypeVar
 
 from plugtorch import dtypes
 from plugtorch.autograd import grad_mode
+from plugtorch.device import Device
+from plugtorch.device import resolve as resolve_device
 from plugtorch.nn.parameter import Buffer, Parameter
 from plugtorch.tensor import Tensor
 
@@ -363,12 +365,16 @@ class Module:
         """Move every parameter and buffer to a backend and/or convert floating ones to a
         dtype, in place (parameters keep their identity, so optimizers still hold them):
         ``model.to("numba")``, ``model.to(plugtorch.float64)``."""
-        backend, dtype = _parse_to(*args, **kwargs)
+        spec, dtype = _parse_to(*args, **kwargs)
+        # "cpu" is decided per tensor (host tensors stay where they are); anything else once.
+        per_tensor = spec == "cpu" or (isinstance(spec, Device) and spec.type == "cpu")
+        backend = None if per_tensor else resolve_device(spec)
         for module in self.modules():
             for table in (module._parameters, module._buffers):
                 for tensor in table.values():
                     if tensor is not None:
-                        _move(tensor, backend, dtype)
+                        target = resolve_device(spec, tensor._backend) if per_tensor else backend
+                        _move(tensor, target, dtype)
         return self
 
     def float(self: M) -> M:
@@ -378,7 +384,12 @@ class Module:
         return self.to(dtypes.float64)
 
     def cpu(self: M) -> M:
-        return self
+        """Move every parameter and buffer to host memory (host tensors stay where they are)."""
+        return self.to("cpu")
+
+    def cuda(self: M, device: Any = None) -> M:
+        """Move every parameter and buffer to a CUDA device (default: the current one)."""
+        return self.to(device if device is not None else "cuda")
 
     # --- repr ------------------------------------------------------------------------------
     def extra_repr(self) -> str:
@@ -419,10 +430,8 @@ def _copy_into(target: Tensor, value: Tensor) -> None:
 def _parse_to(
     *args: Any, dtype: Any = None, backend: Any = None, device: Any = None
 ) -> tuple[Any, Any]:
-    """``(backend or None, dtype or None)`` from ``Module.to``'s arguments (as ``Tensor.to``)."""
-    from plugtorch.backend import registry
-    from plugtorch.device import Device
-
+    """``(device or backend spec or None, dtype or None)`` from ``Module.to``'s arguments (as
+    ``Tensor.to``)."""
     for arg in args:
         if isinstance(arg, Tensor):
             dtype = dtype or arg._dtype
@@ -433,12 +442,7 @@ def _parse_to(
             backend = arg
     if backend is None:
         backend = device
-    if isinstance(backend, Device):
-        backend = backend.backend
-    if backend == "cpu":
-        backend = None  # host backends are all "cpu": stay where each tensor is
-    resolved = None if backend is None else registry.get_backend(backend)
-    return resolved, None if dtype is None else dtypes.as_dtype(dtype)
+    return backend, None if dtype is None else dtypes.as_dtype(dtype)
 
 
 def _is_dtype_name(value: Any) -> bool:

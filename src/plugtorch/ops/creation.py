@@ -16,6 +16,7 @@ import numpy as np
 from plugtorch import dtypes
 from plugtorch import random as _random
 from plugtorch.backend import registry
+from plugtorch.device import resolve as resolve_device
 from plugtorch.tensor import Tensor
 
 __all__ = [
@@ -26,6 +27,8 @@ __all__ = [
 
 
 def _backend(backend: Any, device: Any = None) -> Any:
+    if device is not None and backend is None:
+        return resolve_device(device)  # "cpu", "cuda", "cuda:1", a Device or a backend name
     chosen = registry.get_backend(backend)
     if device is not None:
         name = str(device)
