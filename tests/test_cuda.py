@@ -210,3 +210,18 @@ def test_fake_cuda_modules_and_the_pytorch_idiom(fake: FakeRuntime) -> None:
     assert model.weight.backend.name == "numpy"
     model.cuda(1)
     assert model.weight.device.index == 1
+
+
+def test_unavailable_backend_stays_refused_after_listing(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Asleep(ArrayAPIBackend):
+        def is_available(self) -> tuple[bool, str]:
+            return False, "no GPU in this test"
+
+    monkeypatch.setitem(registry._manual, "asleep", Asleep(np, name="asleep"))
+    try:
+        pt.list_backends()  # loads it to ask; must not leave it selectable
+        assert not cuda.is_available() or cuda.backend_name() != "asleep"
+        with pytest.raises(registry.BackendError, match="no GPU in this test"):
+            pt.zeros(1, backend="asleep")
+    finally:
+        registry._backends.pop("asleep", None)

@@ -19,7 +19,7 @@ from plugtorch_cupy._kernels import BLOCK, KernelCache
 
 __all__ = ["KERNEL_DTYPES", "layout", "plan_splits", "chunk_bounds", "fits", "reduce_axes"]
 
-KERNEL_DTYPES = frozenset({"float32", "float64", "int32", "int64"})
+KERNEL_DTYPES = frozenset({"float32", "float64", "int64"})
 OPS = frozenset({"sum", "max", "min"})
 # A row block should stride over at least this many elements per thread before splitting
 # pays: 4 loads in flight per thread (the kernel's four accumulators), a few rounds of them.

@@ -1,11 +1,12 @@
 // A chain of elementwise primitives fused into one kernel: every input element is read once,
 // the intermediate values stay in registers, and one result is written (x*y + sin(x) moves
-// 3 arrays instead of 7). plugtorch_cupy/_fused.py fills in the placeholders ($$NAME):
-//   $$T       the element type (float or double)
-//   $$PARAMS  "const T* __restrict__ in0, const T* __restrict__ in1, ..."
-//   $$LOADS_CONTIGUOUS / $$LOADS_STRIDED   "const T v0 = in0[...];" for each input
-//   $$BODY    one "const T tK = <expression>;" per step of the chain
-//   $$RESULT  the name of the last value
+// 3 arrays instead of 7). plugtorch_cupy/_fused.py fills in the placeholders (a dollar sign
+// and a name; string.Template):
+//   T       the element type (float or double)
+//   PARAMS  "const T* __restrict__ in0, const T* __restrict__ in1, ..."
+//   LOADS_CONTIGUOUS / LOADS_STRIDED   "const T v0 = in0[...];" for each input
+//   BODY    one "const T tK = <expression>;" per step of the chain
+//   RESULT  the name of the last value
 // Strided inputs (transposed, sliced, zero-stride broadcasts) are read through meta: the
 // shape (ndim values) followed by each input's strides in elements (ndim values per input);
 // the output is always C-contiguous.

@@ -68,5 +68,4 @@ __device__ void reduce_cols(const T* __restrict__ x, T* __restrict__ out, i64 A,
 
 PT_REDUCE_ALL_OPS(float, float32)
 PT_REDUCE_ALL_OPS(double, float64)
-PT_REDUCE_ALL_OPS(int, int32)
 PT_REDUCE_ALL_OPS(i64, int64)

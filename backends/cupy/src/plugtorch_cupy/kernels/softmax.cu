@@ -7,8 +7,9 @@ __device__ void row_max_and_sum(const T* xr, int L, T* row_max, T* row_sum) {
     T m = MaxOp<T>::identity();
     for (int j = threadIdx.x; j < L; j += blockDim.x) m = MaxOp<T>::apply(m, xr[j]);
     m = block_allreduce<T, MaxOp<T> >(m);
-    // A row of -inf (every logit -inf) has no finite maximum: shift by 0 to get nan like torch.
-    const T shift = (m == pt_lowest<T>()) ? T(0) : m;
+    // A maximum that is not finite (nan, +-inf) shifts by 0, as the core's decomposition:
+    // a row of -inf gives nan, a +inf logit gives nan there and 0 elsewhere.
+    const T shift = (m - m == T(0)) ? m : T(0);
     T s = T(0);
     for (int j = threadIdx.x; j < L; j += blockDim.x) s += pt_exp(xr[j] - shift);
     s = block_allreduce<T, SumOp<T> >(s);
