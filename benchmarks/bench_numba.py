@@ -212,10 +212,10 @@ def _conv_cases() -> list[Case]:
     return cases
 
 
-def _digits_case() -> Case:
-    """One step of the trainer's DigitsNet (8x8 images, batch 32, Adam)."""
-    images = RNG.standard_normal((32, 1, 8, 8), dtype=np.float32)
-    labels = RNG.integers(0, 10, size=32)
+def _digits_case(batch: int = 32) -> Case:
+    """One step of the trainer's DigitsNet (8x8 images, batch 32 unless told, Adam)."""
+    images = RNG.standard_normal((batch, 1, 8, 8), dtype=np.float32)
+    labels = RNG.integers(0, 10, size=batch)
 
     def ours(b: str) -> Callable[[], Any]:
         pt.manual_seed(0)
@@ -261,7 +261,7 @@ def _digits_case() -> Case:
 
         return step
 
-    return ("digits-CNN (DigitsNet) training step, batch 32, 8x8, Adam", ours, theirs)
+    return (f"digits-CNN (DigitsNet) training step, batch {batch}, 8x8, Adam", ours, theirs)
 
 
 # --- first-call (compile) times in fresh processes ------------------------------------------

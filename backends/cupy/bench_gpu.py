@@ -32,9 +32,7 @@ import bench_numba  # noqa: E402 (the shared cases live next to the numba benchm
 from _timing import median_ms  # noqa: E402
 
 import plugtorch as pt  # noqa: E402
-from plugtorch import nn, optim  # noqa: E402
 from plugtorch.backend import registry  # noqa: E402
-from plugtorch.training.models import DigitsNet  # noqa: E402
 
 __all__ = ["main"]
 
@@ -148,29 +146,13 @@ def gpu_figures(repeat: int) -> list[tuple[str, str]]:
     return rows
 
 
-def _digits_step(backend: str, images: np.ndarray, labels: np.ndarray) -> Callable[[], Any]:
-    """One Adam step of the trainer's DigitsNet on ``backend`` (synchronized on cupy)."""
-    pt.manual_seed(0)
-    model = DigitsNet().to(backend)
-    optimizer = optim.Adam(model.parameters(), lr=3e-3)
-    loss_fn = nn.CrossEntropyLoss()
-    x, y = pt.tensor(images, backend=backend), pt.tensor(labels, backend=backend)
-
-    def step() -> Any:
-        optimizer.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        optimizer.step()
-        return loss
-
-    return _synced(step) if backend == "cupy" else step
-
-
 def _digits_step_times(repeat: int) -> dict[str, float]:
-    rng = np.random.default_rng(0)
-    images = rng.standard_normal((256, 1, 8, 8), dtype=np.float32)
-    labels = rng.integers(0, 10, size=256)
-    return {b: median_ms(_digits_step(b, images, labels), repeat) for b in ("numba", "cupy")}
+    """The numba benchmark's DigitsNet training step (Adam) at batch 256, numba and cupy."""
+    _, step_on, _ = bench_numba._digits_case(batch=256)
+    return {
+        "numba": median_ms(step_on("numba"), repeat),
+        "cupy": median_ms(_synced(step_on("cupy")), repeat),
+    }
 
 
 def main() -> None:

@@ -188,23 +188,24 @@ def manual_seed_all(seed: int) -> None:
     manual_seed(seed)
 
 
-def memory_allocated(device: Any = None) -> int:
-    """Bytes held by tensors on ``device`` (0 without CUDA, as in PyTorch)."""
+def _memory_figure(name: str, device: Any) -> int:
+    """The runtime's ``name`` figure for ``device``; 0 without CUDA, as in PyTorch."""
     backend, _ = _find()
     if backend is None:
         return 0
     runtime = backend.cuda_runtime
-    return int(runtime.memory_allocated(_index(runtime, device, "memory_allocated()")))
+    return int(getattr(runtime, name)(_index(runtime, device, f"{name}()")))
+
+
+def memory_allocated(device: Any = None) -> int:
+    """Bytes held by tensors on ``device`` (0 without CUDA, as in PyTorch)."""
+    return _memory_figure("memory_allocated", device)
 
 
 def max_memory_allocated(device: Any = None) -> int:
     """The most bytes held by tensors on ``device`` since the peak was last reset (0 without
     CUDA). See the backend's documentation for when it starts counting."""
-    backend, _ = _find()
-    if backend is None:
-        return 0
-    runtime = backend.cuda_runtime
-    return int(runtime.max_memory_allocated(_index(runtime, device, "max_memory_allocated()")))
+    return _memory_figure("max_memory_allocated", device)
 
 
 def reset_peak_memory_stats(device: Any = None) -> None:

@@ -45,6 +45,12 @@ EXPECTED = {
 }
 
 
+def test_sources_keep_lines_within_100_columns() -> None:
+    for path in Path(_kernels.KERNEL_DIR).iterdir():
+        long = [n for n, line in enumerate(path.read_text().splitlines(), 1) if len(line) > 100]
+        assert not long, f"{path.name}: lines {long} are longer than 100 columns"
+
+
 def test_every_kernel_file_is_listed() -> None:
     on_disk = {p.name for p in Path(_kernels.KERNEL_DIR).glob("*.cu")}
     assert on_disk == set(_kernels.KERNEL_FILES) | {_fused.TEMPLATE.name}

@@ -1,7 +1,8 @@
 // 2-D convolution (groups, stride, padding, dilation; no bias) and pooling, forward and
 // backward, on C-contiguous NCHW arrays. Every kernel but max_pool2d_backward gathers (one
 // thread per output element it writes, summing what contributes to it): no atomics, and
-// repeated runs give identical bits. The index arithmetic is modelled in Python in tests/test_index_models.py.
+// repeated runs give identical bits. The index arithmetic is modelled in Python in
+// tests/test_index_models.py.
 
 // The host passes the sizes as one small int array (cached on the device per shape), read
 // into these structs by every thread; the field order is the array's order.
@@ -22,6 +23,20 @@ __device__ __forceinline__ ConvShape conv_shape(const int* d) {
     return s;
 }
 
+// The coordinates of flat index idx in a C-contiguous [*, C, H, W] array.
+struct Index4 {
+    int n, c, y, x;
+};
+
+__device__ __forceinline__ Index4 unravel4(i64 idx, int C, int H, int W) {
+    Index4 r;
+    r.x = idx % W;
+    r.y = (idx / W) % H;
+    r.c = (idx / ((i64)W * H)) % C;
+    r.n = idx / ((i64)W * H * C);
+    return r;
+}
+
 // y[n, o, oy, ox] = sum over c in o's group, ky, kx of
 //   x[n, c, oy*SH - PH + ky*DH, ox*SW - PW + kx*DW] * w[o, c - group_start, ky, kx]
 template <typename T>
@@ -31,10 +46,8 @@ __device__ void conv2d_forward(const T* __restrict__ x, const T* __restrict__ w,
     const int cg = s.C / s.groups, og = s.O / s.groups;
     for (i64 idx = (i64)blockIdx.x * blockDim.x + threadIdx.x; idx < total;
          idx += (i64)gridDim.x * blockDim.x) {
-        const int ox = idx % s.WO;
-        const int oy = (idx / s.WO) % s.HO;
-        const int o = (idx / ((i64)s.WO * s.HO)) % s.O;
-        const int n = idx / ((i64)s.WO * s.HO * s.O);
+        const Index4 at = unravel4(idx, s.O, s.HO, s.WO);
+        const int n = at.n, o = at.c, oy = at.y, ox = at.x;
         const int c0 = (o / og) * cg;
         T acc = T(0);
         for (int c = 0; c < cg; ++c) {
@@ -63,10 +76,8 @@ __device__ void conv2d_backward_input(const T* __restrict__ gy, const T* __restr
     const int cg = s.C / s.groups, og = s.O / s.groups;
     for (i64 idx = (i64)blockIdx.x * blockDim.x + threadIdx.x; idx < total;
          idx += (i64)gridDim.x * blockDim.x) {
-        const int ix = idx % s.W;
-        const int iy = (idx / s.W) % s.H;
-        const int c = (idx / ((i64)s.W * s.H)) % s.C;
-        const int n = idx / ((i64)s.W * s.H * s.C);
+        const Index4 at = unravel4(idx, s.C, s.H, s.W);
+        const int n = at.n, c = at.c, iy = at.y, ix = at.x;
         const int g = c / cg, cl = c % cg;
         T acc = T(0);
         for (int o = g * og; o < (g + 1) * og; ++o) {
@@ -99,10 +110,8 @@ __device__ void conv2d_backward_weight(const T* __restrict__ gy, const T* __rest
     const i64 weights = (i64)s.O * cg * s.KH * s.KW;
     const i64 terms = (i64)s.N * s.HO * s.WO;
     for (i64 widx = blockIdx.x; widx < weights; widx += gridDim.x) {
-        const int kx = widx % s.KW;
-        const int ky = (widx / s.KW) % s.KH;
-        const int cl = (widx / ((i64)s.KW * s.KH)) % cg;
-        const int o = widx / ((i64)s.KW * s.KH * cg);
+        const Index4 at = unravel4(widx, cg, s.KH, s.KW);
+        const int o = at.n, cl = at.c, ky = at.y, kx = at.x;
         const int c = (o / og) * cg + cl;
         T acc = T(0);
         for (i64 t = threadIdx.x; t < terms; t += blockDim.x) {
@@ -139,9 +148,9 @@ __device__ void max_pool2d_forward(const T* __restrict__ x, T* __restrict__ y,
     const i64 total = (i64)s.planes * s.HO * s.WO;
     for (i64 idx = (i64)blockIdx.x * blockDim.x + threadIdx.x; idx < total;
          idx += (i64)gridDim.x * blockDim.x) {
-        const int ox = idx % s.WO;
-        const int oy = (idx / s.WO) % s.HO;
-        const i64 plane = idx / ((i64)s.WO * s.HO);
+        const Index4 at = unravel4(idx, s.planes, s.HO, s.WO);
+        const int oy = at.y, ox = at.x;
+        const i64 plane = at.c;
         const T* xp = x + plane * s.H * s.W;
         T best = pt_lowest<T>();
         i64 best_index = -1;
@@ -186,9 +195,9 @@ __device__ void avg_pool2d_forward(const T* __restrict__ x, T* __restrict__ y, P
     const T scale = T(1) / T(s.KH * s.KW);
     for (i64 idx = (i64)blockIdx.x * blockDim.x + threadIdx.x; idx < total;
          idx += (i64)gridDim.x * blockDim.x) {
-        const int ox = idx % s.WO;
-        const int oy = (idx / s.WO) % s.HO;
-        const i64 plane = idx / ((i64)s.WO * s.HO);
+        const Index4 at = unravel4(idx, s.planes, s.HO, s.WO);
+        const int oy = at.y, ox = at.x;
+        const i64 plane = at.c;
         const T* xp = x + plane * s.H * s.W;
         T acc = T(0);
         for (int ky = 0; ky < s.KH; ++ky) {
@@ -209,9 +218,9 @@ __device__ void avg_pool2d_backward(const T* __restrict__ gy, T* __restrict__ gx
     const T scale = T(1) / T(s.KH * s.KW);
     for (i64 idx = (i64)blockIdx.x * blockDim.x + threadIdx.x; idx < total;
          idx += (i64)gridDim.x * blockDim.x) {
-        const int ix = idx % s.W;
-        const int iy = (idx / s.W) % s.H;
-        const i64 plane = idx / ((i64)s.W * s.H);
+        const Index4 at = unravel4(idx, s.planes, s.H, s.W);
+        const int iy = at.y, ix = at.x;
+        const i64 plane = at.c;
         const int oy_lo = max(0, (iy + s.PH - s.KH + s.SH) / s.SH);
         const int oy_hi = min(s.HO - 1, (iy + s.PH) / s.SH);
         const int ox_lo = max(0, (ix + s.PW - s.KW + s.SW) / s.SW);
