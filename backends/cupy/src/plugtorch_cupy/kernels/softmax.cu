@@ -7,9 +7,9 @@ __device__ void row_max_and_sum(const T* xr, int L, T* row_max, T* row_sum) {
     T m = MaxOp<T>::identity();
     for (int j = threadIdx.x; j < L; j += blockDim.x) m = MaxOp<T>::apply(m, xr[j]);
     m = block_allreduce<T, MaxOp<T> >(m);
-    // A maximum that is not finite (nan, +-inf) shifts by 0, as the core's decomposition:
-    // a row of -inf gives nan, a +inf logit gives nan there and 0 elsewhere.
-    const T shift = (m - m == T(0)) ? m : T(0);
+    // The maximum is subtracted even when it is not finite, as PyTorch: a row holding a nan
+    // or +inf, or made only of -inf, becomes nan.
+    const T shift = m;
     T s = T(0);
     for (int j = threadIdx.x; j < L; j += blockDim.x) s += pt_exp(xr[j] - shift);
     s = block_allreduce<T, SumOp<T> >(s);
