@@ -311,6 +311,11 @@ MODULE_PATHS = [
     "plugtorch.compiler",
     "plugtorch.onnx",
     "plugtorch.serialization",
+    "plugtorch.utils.data",
+    "plugtorch.utils.data.dataloader",
+    "plugtorch.utils.data.dataset",
+    "plugtorch.utils.data.distributed",
+    "plugtorch.utils.data.sampler",
     *(
         f"plugtorch.nn.modules.{name}"
         for name in (

@@ -1,4 +1,5 @@
-"""Datasets and loaders: ``plugtorch.data`` is to plugtorch what ``torch.utils.data`` is to torch.
+"""``plugtorch.data``: plugtorch's datasets (digits, MNIST, the MiniTorch toy sets, IDX files)
+next to everything in :mod:`plugtorch.utils.data` (the same objects, re-exported here).
 
 Example:
     >>> import plugtorch
@@ -8,22 +9,52 @@ Example:
     ... # doctest: +SKIP
 """
 
-from plugtorch.data.dataset import Dataset, Subset, TensorDataset, random_split
 from plugtorch.data.digits import load_digits, stratified_split, train_test_split
 from plugtorch.data.idx import IDXFormatError, read_idx, write_idx
-from plugtorch.data.loader import DataLoader, default_collate
 from plugtorch.data.mnist import MNIST, load_mnist
 from plugtorch.data.toy import TOY_DATASETS, make_toy
+from plugtorch.utils.data import (
+    BatchSampler,
+    ChainDataset,
+    ConcatDataset,
+    DataLoader,
+    Dataset,
+    IterableDataset,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    Subset,
+    SubsetRandomSampler,
+    TensorDataset,
+    WeightedRandomSampler,
+    WorkerInfo,
+    default_collate,
+    default_convert,
+    get_worker_info,
+    random_split,
+)
 
 __all__ = [
     "MNIST",
     "TOY_DATASETS",
+    "BatchSampler",
+    "ChainDataset",
+    "ConcatDataset",
     "DataLoader",
     "Dataset",
     "IDXFormatError",
+    "IterableDataset",
+    "RandomSampler",
+    "Sampler",
+    "SequentialSampler",
     "Subset",
+    "SubsetRandomSampler",
     "TensorDataset",
+    "WeightedRandomSampler",
+    "WorkerInfo",
     "default_collate",
+    "default_convert",
+    "get_worker_info",
     "load_digits",
     "load_mnist",
     "make_toy",

@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from plugtorch.data.dataset import TensorDataset
 from plugtorch.data.idx import IDXFormatError, read_idx
+from plugtorch.utils.data.dataset import TensorDataset
 
 __all__ = ["MNIST", "load_mnist"]
 

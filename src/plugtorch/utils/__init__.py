@@ -1,4 +1,4 @@
-"""PyTorch-compatible module paths: ``plugtorch.utils.data`` is :mod:`plugtorch.data`."""
+"""PyTorch's ``torch.utils`` paths: :mod:`plugtorch.utils.data`."""
 
 from plugtorch.utils import data
 
