@@ -268,7 +268,8 @@ def test_pytorch_pickle_checkpoints_are_refused_without_running_them(tmp_path) -
 # --- fuzzing ---------------------------------------------------------------------------------
 
 VALID = None
-FUZZ_EXAMPLES = max(200, settings().max_examples)  # the profile's count where it is larger
+# The profile's count where it is larger; a long run: PLUGTORCH_FUZZ_EXAMPLES=20000 pytest -k fuzz
+FUZZ_EXAMPLES = int(os.environ.get("PLUGTORCH_FUZZ_EXAMPLES", max(200, settings().max_examples)))
 
 
 def _valid() -> bytes:
