@@ -354,6 +354,18 @@ def test_spawned_workers_give_the_same_batches() -> None:
     assert _batches(spawned) == _batches(local)
 
 
+def test_a_dataset_that_spawn_cannot_send_is_an_error_and_nothing_is_left() -> None:
+    class Local(Dataset):  # a local class does not pickle
+        def __len__(self) -> int:
+            return 2
+
+        def __getitem__(self, i: int) -> int:
+            return i
+
+    with pytest.raises(Exception, match="pickle"):
+        list(DataLoader(Local(), num_workers=2, multiprocessing_context="spawn"))
+
+
 @pytest.mark.skipif("numba" not in AVAILABLE, reason="needs the numba backend")
 def test_numba_work_in_forked_workers_after_the_parent_used_its_threads() -> None:
     big = pt.ones(1 << 20, backend="numba")

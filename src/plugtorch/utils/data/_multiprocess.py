@@ -67,6 +67,10 @@ class MultiProcessIterator:
         self._workers: list[Any] = []
         self._queues: list[Any] = []
         self._connections: list[Any] = []
+        # set up first: if starting a later worker fails, the ones started are still stopped
+        self._finalizer = weakref.finalize(
+            self, _shutdown, self._workers, self._queues, self._connections
+        )
         for worker_id in range(self._count):
             index_queue = context.Queue()
             index_queue.cancel_join_thread()
@@ -94,9 +98,6 @@ class MultiProcessIterator:
             self._workers.append(worker)
             self._queues.append(index_queue)
             self._connections.append(reader)
-        self._finalizer = weakref.finalize(
-            self, _shutdown, self._workers, self._queues, self._connections
-        )
         self._epoch = -1
         self._start_epoch()
 
