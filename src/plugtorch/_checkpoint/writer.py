@@ -14,8 +14,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import secrets
-import socket
 import stat
 import time
 
@@ -27,14 +25,15 @@ __all__ = [
 ]
 
 STALE_SECONDS = 24 * 3600
-_HOST = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:64] or "host"
+_NODE = os.uname().nodename if hasattr(os, "uname") else os.environ.get("COMPUTERNAME", "")
+_HOST = re.sub(r"[^A-Za-z0-9-]", "-", _NODE)[:64] or "host"
 _SUFFIX = ".tmp"
 
 
 def temporary_name(path: str) -> str:
     """A fresh temporary path beside ``path`` naming this host and process."""
     folder, base = os.path.split(os.path.abspath(path))
-    token = secrets.token_hex(4)
+    token = os.urandom(4).hex()
     return os.path.join(folder, f".{base}.{_HOST}.{os.getpid()}.{token}{_SUFFIX}")
 
 
