@@ -151,6 +151,7 @@ CRAFTED = {
     "hole": ({"a": {**ENTRY, "data_offsets": [4, 12]}}, 12, "hole at bytes \\[0, 4\\)"),
     "metadata not object": ({"__metadata__": [1], "w": ENTRY}, 8, "__metadata__ must map"),
     "metadata not strings": ({"__metadata__": {"a": 1}, "w": ENTRY}, 8, "__metadata__ must map"),
+    "metadata empty list": ({"__metadata__": [], "w": ENTRY}, 8, "__metadata__ must map"),
     "header is list": ([ENTRY], 8, "not a safetensors checkpoint"),
 }
 

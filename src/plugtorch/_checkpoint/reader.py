@@ -251,7 +251,9 @@ def _parse_header(name: str, raw: bytes) -> tuple[dict[str, str], list[TensorEnt
     header = _parse_json(name, raw, "the header")
     if not isinstance(header, dict):
         raise CheckpointError(f"{name}: not a safetensors checkpoint (header is not an object)")
-    metadata = header.pop("__metadata__", None) or {}
+    metadata = header.pop("__metadata__", None)
+    if metadata is None:  # absent, or null: the format allows both
+        metadata = {}
     if not isinstance(metadata, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()
     ):
