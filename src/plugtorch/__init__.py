@@ -75,7 +75,7 @@ from plugtorch._settings import (
 )
 from plugtorch.compiler import compile  # noqa: A004 (PyTorch's name: plugtorch.compile)
 from plugtorch.serialization import load, save
-from plugtorch import accelerator, backends, compiler, cuda, data, nn, onnx, optim, utils
+from plugtorch import accelerator, backends, compiler, cuda, data, nn, onnx, optim, profiler, utils
 
 float = float32  # noqa: A001 (PyTorch aliases)
 double = float64
@@ -104,6 +104,7 @@ __all__ = [
     "nn",
     "onnx",
     "optim",
+    "profiler",
     "utils",
     "load",
     "save",
