@@ -13,11 +13,16 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["first_calls", "median_ms"]
+__all__ = ["first_calls", "median_ms", "sample_ms"]
 
 
 def median_ms(fn: Callable[[], Any], repeat: int, warmup: int = 3) -> float:
     """Median wall time of ``fn()`` in milliseconds over ``repeat`` runs after warm-up."""
+    return float(np.median(sample_ms(fn, repeat, warmup)))
+
+
+def sample_ms(fn: Callable[[], Any], repeat: int, warmup: int = 3) -> list[float]:
+    """Wall times of ``repeat`` runs of ``fn()`` in milliseconds, after warm-up."""
     # Let the previous framework's idle threads stop spinning first: PyTorch's OpenMP threads
     # keep spinning after a parallel region and, on two cores, starved OpenBLAS's threads in
     # the next numpy measurement (a 2.8 ms case measured 900 ms right after a torch case).
@@ -33,8 +38,8 @@ def median_ms(fn: Callable[[], Any], repeat: int, warmup: int = 3) -> float:
     for _ in range(repeat):
         start = time.perf_counter()
         fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times) * 1e3)
+        times.append((time.perf_counter() - start) * 1e3)
+    return times
 
 
 def first_calls(snippet: str) -> dict[str, list[float]]:

@@ -79,8 +79,17 @@ def test_table_has_pytorchs_columns_sorted_and_limited() -> None:
     table = averages.table(sort_by="self_cpu_time_total", row_limit=5)
     lines = table.splitlines()
     header = lines[1]
-    for column in ("Name", "Self CPU %", "Self CPU", "CPU total %", "CPU total", "CPU time avg",
-                   "CPU Mem", "Self CPU Mem", "# of Calls"):
+    for column in (
+        "Name",
+        "Self CPU %",
+        "Self CPU",
+        "CPU total %",
+        "CPU total",
+        "CPU time avg",
+        "CPU Mem",
+        "Self CPU Mem",
+        "# of Calls",
+    ):
         assert column in header
     assert lines[0].startswith("---") and lines[2].startswith("---")
     rows = lines[3:-2]
@@ -272,8 +281,12 @@ def test_ops_on_other_threads_are_recorded_on_their_own_thread() -> None:
 def test_schedule_actions_match_pytorchs() -> None:
     plan = schedule(wait=1, warmup=1, active=2, repeat=2, skip_first=1)
     got = [plan(step) for step in range(10)]
-    N, W, R, S = (ProfilerAction.NONE, ProfilerAction.WARMUP, ProfilerAction.RECORD,
-                  ProfilerAction.RECORD_AND_SAVE)
+    N, W, R, S = (
+        ProfilerAction.NONE,
+        ProfilerAction.WARMUP,
+        ProfilerAction.RECORD,
+        ProfilerAction.RECORD_AND_SAVE,
+    )
     assert got == [N, N, W, R, S, N, W, R, S, N]
     with pytest.raises(AssertionError, match="active"):
         schedule(wait=0, warmup=1, active=0)

@@ -128,7 +128,10 @@ def format_table(
             format_time(row.cpu_time, time_unit),
         ]
         if profile_memory:
-            values += [format_memory(row.cpu_memory_usage), format_memory(row.self_cpu_memory_usage)]
+            values += [
+                format_memory(row.cpu_memory_usage),
+                format_memory(row.self_cpu_memory_usage),
+            ]
         values.append(row.count)
         if shapes_width:
             values.append(str(row.input_shapes)[:shapes_width])

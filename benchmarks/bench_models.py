@@ -1,0 +1,374 @@
+"""Whole training steps (forward, backward, optimizer step) through the public API: plugtorch
+on its numpy and numba backends next to PyTorch CPU, on the models of ``_models.py``.
+
+Every framework gets the same initial weights (one plugtorch model's state dict) and the same
+batch; the first loss of each is printed so that "same model" is checked, not assumed. Times
+are medians over several rounds (frameworks take turns within a round, in a rotating order),
+each after a warm-up, with as many threads as the machine has.
+
+Two modes, because the numba backend tunes glibc's malloc for the whole process (which also
+speeds up PyTorch and the numpy backend in that process): ``same`` runs every framework in this
+process; ``separate`` runs each in its own process (one per framework and round).
+
+    python benchmarks/bench_models.py [--models digits,lenet,mlp,gpt,lstm,vae]
+        [--frameworks torch,numpy,numba] [--mode same|separate|both] [--rounds 3]
+        [--budget 2.0] [--readme] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _models import MODELS, ModelSpec  # noqa: E402
+from _timing import sample_ms  # noqa: E402
+
+FRAMEWORKS = ("torch", "numpy", "numba")
+LABELS = {"torch": "PyTorch", "numpy": "numpy", "numba": "numba"}
+README = Path(__file__).resolve().parent / "README.md"
+BEGIN, END = "<!-- bench_models: begin -->", "<!-- bench_models: end -->"
+Marker = Callable[[str], Any]
+
+
+def load_framework(name: str) -> Any:
+    """``torch`` (threads = cores) or ``plugtorch`` with backend ``name`` loaded; raises
+    ImportError or BackendError with the reason when it is not here."""
+    if name == "torch":
+        import torch
+
+        torch.set_num_threads(os.cpu_count() or 1)
+        return torch
+    import plugtorch as pt
+
+    pt.get_backend(name)
+    return pt
+
+
+def _scope(lib: Any, framework: str) -> Any:
+    return lib.use_backend(framework) if lib.__name__ == "plugtorch" else contextlib.nullcontext()
+
+
+def reference_state(spec: ModelSpec) -> dict[str, np.ndarray]:
+    """Initial weights for every framework: plugtorch's init (seed 0) on the numpy backend."""
+    import plugtorch as pt
+
+    pt.manual_seed(0)
+    with pt.use_backend("numpy"):
+        model = spec.build(pt)
+    return {key: value.numpy().copy() for key, value in model.state_dict().items()}
+
+
+def skip_reason(spec: ModelSpec) -> str | None:
+    import plugtorch as pt
+
+    if spec.needs and not hasattr(pt.nn, spec.needs):
+        return f"plugtorch has no nn.{spec.needs} yet"
+    return None
+
+
+@dataclass
+class Trainer:
+    """One model on one framework: ``step()`` runs zero_grad, forward, backward, step."""
+
+    framework: str
+    lib: Any
+    step: Callable[[], Any]
+    first_loss: float
+
+    def scope(self) -> Any:
+        return _scope(self.lib, self.framework)
+
+
+def make_trainer(
+    spec: ModelSpec,
+    framework: str,
+    lib: Any,
+    state: dict[str, np.ndarray],
+    batch: tuple[np.ndarray, ...],
+    mark: Marker | None = None,
+) -> Trainer:
+    """Build ``spec`` on ``framework`` with the ``state`` weights; ``mark(name)`` (e.g. a
+    profiler's ``record_function``) wraps the forward, backward and optimizer phases."""
+    phase = mark or (lambda name: contextlib.nullcontext())
+    with _scope(lib, framework):
+        model = spec.build(lib)
+        model.load_state_dict({key: lib.from_numpy(value.copy()) for key, value in state.items()})
+        inputs = [lib.from_numpy(array.copy()) for array in batch]
+        optimizer = spec.optimizer(lib, model.parameters())
+        with lib.no_grad():
+            first_loss = float(spec.loss(lib, model, *inputs))
+    clip = lib.nn.utils.clip_grad_norm_ if spec.clip_grad_norm else None
+
+    def step() -> Any:
+        with phase("forward"):
+            loss = spec.loss(lib, model, *inputs)
+        with phase("backward"):
+            loss.backward()
+        with phase("optimizer"):
+            if clip is not None:
+                clip(model.parameters(), spec.clip_grad_norm)
+            optimizer.step()
+            optimizer.zero_grad()
+        return loss
+
+    return Trainer(framework, lib, step, first_loss)
+
+
+def measure(trainer: Trainer, budget_s: float, quick: bool) -> list[float]:
+    """Step times in ms: about ``budget_s`` seconds of steps after warm-up (one bare step
+    when ``quick``: a check that the step runs, not a measurement)."""
+    with trainer.scope():
+        if quick:
+            start = time.perf_counter()
+            trainer.step()
+            return [(time.perf_counter() - start) * 1e3]
+        start = time.perf_counter()
+        trainer.step()  # first steps compile kernels: not a measure of the step time
+        trainer.step()
+        estimate = (time.perf_counter() - start) / 2
+        repeats = int(min(200, max(5, budget_s / max(estimate, 1e-6))))
+        return sample_ms(trainer.step, repeats)
+
+
+def run_round(
+    frameworks: list[str], specs: list[ModelSpec], budget_s: float, quick: bool, turn: int
+) -> dict[str, dict[str, Any]]:
+    """One round in this process: each model on each framework (order rotated by ``turn``)."""
+    libs: dict[str, Any] = {}
+    results: dict[str, dict[str, Any]] = {}
+    for framework in frameworks:
+        try:
+            libs[framework] = load_framework(framework)
+        except Exception as error:  # noqa: BLE001 (a missing framework is reported, not fatal)
+            reason = "PyTorch is not installed" if framework == "torch" else str(error)
+            libs[framework] = reason.splitlines()[0]
+    order = frameworks[turn % len(frameworks) :] + frameworks[: turn % len(frameworks)]
+    for spec in specs:
+        row: dict[str, Any] = results.setdefault(spec.name, {})
+        reason = skip_reason(spec)
+        state = reference_state(spec) if reason is None else {}
+        batch = spec.batch(np.random.default_rng(0), 2 if quick else spec.batch_size)
+        for framework in order:
+            lib = libs[framework]
+            if reason is not None or isinstance(lib, str):
+                row[framework] = {"skipped": reason or lib}
+                continue
+            trainer = make_trainer(spec, framework, lib, state, batch)
+            row[framework] = {
+                "samples": measure(trainer, budget_s, quick),
+                "first_loss": trainer.first_loss,
+            }
+    return results
+
+
+def _merge(total: dict[str, Any], part: dict[str, Any], framework: str | None = None) -> None:
+    """Add ``part`` (model -> framework -> cell, or model -> cell for one ``framework``)."""
+    for model, row in part.items():
+        cells = {framework: row} if framework is not None else row
+        for name, cell in cells.items():
+            merged = total.setdefault(model, {}).get(name)
+            if merged is None or "samples" not in merged:
+                total[model][name] = cell
+            else:
+                merged["samples"] += cell["samples"]
+
+
+def run_same_process(args: argparse.Namespace, specs: list[ModelSpec]) -> dict[str, Any]:
+    """Every framework in this process, ``args.rounds`` rounds."""
+    results: dict[str, Any] = {}
+    for turn in range(args.rounds):
+        _merge(results, run_round(args.frameworks, specs, args.budget, args.quick, turn))
+    return results
+
+
+def run_separate_processes(args: argparse.Namespace, specs: list[ModelSpec]) -> dict[str, Any]:
+    """Each framework in a fresh process of its own, per round."""
+    results: dict[str, Any] = {}
+    models = ",".join(spec.name for spec in specs)
+    for turn in range(args.rounds):
+        order = args.frameworks[turn % len(args.frameworks) :]
+        order += args.frameworks[: turn % len(args.frameworks)]
+        for framework in order:
+            command = [sys.executable, __file__, "--worker", framework, "--models", models]
+            command += ["--budget", str(args.budget)] + (["--quick"] if args.quick else [])
+            done = subprocess.run(command, capture_output=True, text=True, check=False)
+            if done.returncode != 0:
+                raise RuntimeError(f"the {framework} worker failed:\n{done.stderr[-3000:]}")
+            part = json.loads(done.stdout.strip().splitlines()[-1])
+            _merge(results, {model: row[framework] for model, row in part.items()}, framework)
+    return results
+
+
+# --- report -------------------------------------------------------------------------------
+def _median(cell: dict[str, Any] | None) -> float | None:
+    if not cell or "samples" not in cell:
+        return None
+    return float(np.median(cell["samples"]))
+
+
+def _losses_agree(row: dict[str, Any]) -> str:
+    losses = [cell["first_loss"] for cell in row.values() if "first_loss" in cell]
+    if len(losses) < 2:
+        return "-"
+    spread = (max(losses) - min(losses)) / max(abs(np.mean(losses)), 1e-12)
+    return (
+        f"yes ({spread:.0e})" if spread < 1e-3 else f"NO: {', '.join(f'{x:.5g}' for x in losses)}"
+    )
+
+
+def format_table(results: dict[str, Any], frameworks: list[str]) -> str:
+    """The markdown table: median ms per step, the ratios, and whether first losses agree."""
+    header = ["model"] + [f"{LABELS[f]} ms" for f in frameworks]
+    pairs = [
+        (a, b)
+        for a, b in (("numpy", "torch"), ("numba", "torch"), ("numba", "numpy"))
+        if a in frameworks and b in frameworks
+    ]
+    header += [f"{LABELS[a]} / {LABELS[b]}" for a, b in pairs] + ["first losses agree"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" + "---:|" * (len(header) - 2) + "---|"]
+    notes: dict[str, str] = {}
+    for model, row in results.items():
+        cells = [model]
+        for framework in frameworks:
+            median = _median(row.get(framework))
+            if median is None:
+                reason = row.get(framework, {}).get("skipped", "not run")
+                mark = notes.setdefault(reason, f"({len(notes) + 1})")
+                cells.append(f"- {mark}")
+            else:
+                cells.append(f"{median:.2f}")
+        for a, b in pairs:
+            ta, tb = _median(row.get(a)), _median(row.get(b))
+            cells.append(f"{ta / tb:.2f}x" if ta is not None and tb is not None else "-")
+        cells.append(_losses_agree(row))
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += [""] + [f"{mark} {reason}" for reason, mark in notes.items()]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _versions() -> str:
+    parts = [f"Python {platform.python_version()}", f"numpy {np.__version__}"]
+    for name in ("numba", "torch"):
+        try:
+            parts.append(f"{name} {__import__(name).__version__}")
+        except ImportError:
+            parts.append(f"{name} not installed")
+    return ", ".join(parts)
+
+
+def machine() -> str:
+    """CPU model, cores, memory and library versions, in one line."""
+    cpu, memory = platform.processor() or platform.machine(), ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        total_kb = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f", {total_kb / 2**20:.0f} GiB"
+    return f"{cpu}, {os.cpu_count()} cores{memory}; {_versions()}"
+
+
+def _load_line(before: tuple[float, ...], after: tuple[float, ...]) -> str:
+    text = (
+        f"load average (1/5/15 min) {before[0]:.2f}/{before[1]:.2f}/{before[2]:.2f} at the "
+        f"start, {after[0]:.2f}/{after[1]:.2f}/{after[2]:.2f} at the end"
+    )
+    if max(before[0], after[0]) > 2:
+        text += (
+            f" -- **loaded machine**: more runnable processes than the {os.cpu_count()} cores "
+            "(other sessions' work), so these times are slower and noisier than on an idle "
+            "machine; the ratios, measured in turns, are the steadier figure"
+        )
+    return text
+
+
+MODES = {
+    "same": ("All frameworks in one process", run_same_process),
+    "separate": ("Each framework in its own process", run_separate_processes),
+}
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", default=",".join(spec.name for spec in MODELS))
+    parser.add_argument("--frameworks", default=",".join(FRAMEWORKS))
+    parser.add_argument("--mode", choices=("same", "separate", "both"), default="both")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--budget", type=float, default=2.0, help="seconds of steps per turn")
+    parser.add_argument(
+        "--quick", action="store_true", help="one bare step each at batch 2 (a smoke test)"
+    )
+    parser.add_argument("--readme", action="store_true", help="write the run to README.md")
+    parser.add_argument("--json", help="also write every sample to this file")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    args.frameworks = [f for f in args.frameworks.split(",") if f]
+    unknown = set(args.frameworks) - set(FRAMEWORKS)
+    names = {spec.name for spec in MODELS}
+    if unknown or not set(args.models.split(",")) <= names:
+        parser.error(f"frameworks are {FRAMEWORKS}, models {sorted(names)}")
+    if args.quick:
+        args.rounds = 1
+    return args
+
+
+def main(argv: list[str] | None = None) -> str:
+    """Run the benchmark and print (and return) the report."""
+    args = _parse(argv)
+    specs = [spec for spec in MODELS if spec.name in args.models.split(",")]
+    if args.worker:
+        print(json.dumps(run_round([args.worker], specs, args.budget, args.quick, 0)))
+        return ""
+    date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    report = [
+        f"Run {date} on {machine()}; threads: as many as cores (PyTorch "
+        f"set_num_threads({os.cpu_count()}), numba's default, OpenBLAS's default). Median ms "
+        f"per training step over {args.rounds} rounds of about {args.budget:g} s of steps per "
+        "framework, after warm-up.\n"
+    ]
+    if args.quick:
+        report = [
+            "Smoke run (--quick): one step per model at batch 2, no warm-up; the times "
+            "are not measurements.\n"
+        ]
+    raw: dict[str, Any] = {}
+    for mode in ("same", "separate") if args.mode == "both" else (args.mode,):
+        title, run = MODES[mode]
+        before = os.getloadavg()
+        raw[mode] = run(args, specs)
+        report += [f"### {title}\n", _load_line(before, os.getloadavg()) + "\n"]
+        report.append(format_table(raw[mode], args.frameworks))
+    text = "\n".join(report)
+    print(text)
+    if args.json:
+        Path(args.json).write_text(json.dumps(raw))
+    if args.readme:
+        write_readme(text)
+    return text
+
+
+def write_readme(text: str) -> None:
+    """Replace the latest run in ``benchmarks/README.md`` (between the markers)."""
+    current = README.read_text()
+    head, _, rest = current.partition(BEGIN)
+    _, _, tail = rest.partition(END)
+    README.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}")
+
+
+if __name__ == "__main__":
+    main()

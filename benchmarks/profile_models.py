@@ -1,0 +1,186 @@
+"""Where a training step's time goes, per model, from ``plugtorch.profiler``: the data behind
+``benchmarks/PROFILE.md``.
+
+For each model of ``_models.py`` on one backend (numba by default): the unprofiled step time
+(median after warm-up), then ``--steps`` steps under the profiler with the forward, backward and
+optimizer phases marked by ``record_function``. Printed per model:
+
+* phases: wall time under the profiler, the part inside backend primitives ("kernels", which
+  includes each backend's own Python glue) and the rest (op dispatch, autograd, modules);
+* the busiest primitives: calls, time, share of the step, bytes of fresh results, GFLOP/s for
+  matmul and convolution, GB/s of fresh results for the rest;
+* the busiest ops and backward rules (inclusive time, and self time = dispatch per call).
+
+The profiler costs about 1-2 us per event, so the profiled step is slower than the plain one;
+the dispatch estimate below therefore subtracts the kernels from the *unprofiled* step.
+
+    python benchmarks/profile_models.py [--backend numba] [--models gpt,lstm] [--steps 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _models import MODELS, ModelSpec  # noqa: E402
+from _timing import sample_ms  # noqa: E402
+from bench_models import (  # noqa: E402
+    load_framework,
+    machine,
+    make_trainer,
+    reference_state,
+    skip_reason,
+)
+
+import plugtorch as pt  # noqa: E402
+from plugtorch.profiler import profile, record_function  # noqa: E402
+
+PHASES = ("forward", "backward", "optimizer")
+
+
+def _root(event: Any) -> Any:
+    while event.cpu_parent is not None:
+        event = event.cpu_parent
+    return event
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|---|" + "---:|" * (len(header) - 1)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def per_step_totals(events: Any, steps: int) -> list[dict[tuple[str, str], float]]:
+    """For each step: (kind, name) -> total, where kind is ``phase`` (ms), ``kernel`` (ms of
+    primitives per phase), ``prim``/``prim_calls``/``prim_bytes``/``prim_flops`` per
+    primitive, ``op``/``op_self``/``op_calls`` per op or backward rule."""
+    totals: list[dict[tuple[str, str], float]] = [defaultdict(float) for _ in range(steps)]
+    step_of: dict[int, int] = {}
+    seen = -1
+    for event in events:
+        root = _root(event)
+        if id(root) not in step_of:
+            if root.name == PHASES[0]:
+                seen += 1
+            step_of[id(root)] = max(seen, 0)
+        bucket = totals[step_of[id(root)]]
+        if event is root and event.name in PHASES:
+            bucket["phase", event.name] += event.cpu_time_total / 1e3
+        if event.category == "primitive":
+            phase = root.name if root.name in PHASES else "other"
+            bucket["kernel", phase] += event.self_cpu_time_total / 1e3
+            bucket["prim", event.name] += event.self_cpu_time_total / 1e3
+            bucket["prim_calls", event.name] += 1
+            bucket["prim_bytes", event.name] += event.self_bytes
+            bucket["prim_flops", event.name] += event.flops
+        elif event.category in ("cpu_op", "backward"):
+            bucket["op", event.name] += event.cpu_time_total / 1e3
+            bucket["op_self", event.name] += event.self_cpu_time_total / 1e3
+            bucket["op_calls", event.name] += 1
+    return totals
+
+
+def profile_model(spec: ModelSpec, backend: str, steps: int, top: int) -> str:
+    """The report of one model (markdown); every figure is the median over ``steps``."""
+    lib = load_framework(backend)
+    batch = spec.batch(np.random.default_rng(0), spec.batch_size)
+    trainer = make_trainer(spec, backend, lib, reference_state(spec), batch, record_function)
+    with trainer.scope():
+        plain_ms = float(np.median(sample_ms(trainer.step, max(5, steps))))
+        with profile(record_shapes=False, profile_memory=True, with_flops=True) as prof:
+            for _ in range(steps):
+                trainer.step()
+    totals = per_step_totals(prof.events(), steps)
+    keys = set().union(*totals)
+
+    def median(kind: str, name: str) -> float:
+        return float(np.median([step.get((kind, name), 0.0) for step in totals]))
+
+    def names(kind: str) -> list[str]:
+        return sorted({name for k, name in keys if k == kind}, key=lambda n: -median(kind, n))
+
+    kernels = sum(median("kernel", phase) for phase in (*PHASES, "other"))
+    profiled = sum(median("phase", phase) for phase in PHASES)
+    n_ops = sum(median("op_calls", n) for n in names("op_calls") if n.startswith("plugtorch::"))
+    n_primitives = sum(median("prim_calls", name) for name in names("prim_calls"))
+    outside = plain_ms - kernels
+    out = [
+        f"### {spec.name}: {spec.description}\n",
+        f"Step {plain_ms:.2f} ms unprofiled ({profiled:.2f} ms profiled); per step "
+        f"{n_ops:.0f} ops, {n_primitives:.0f} primitive calls; primitives {kernels:.2f} ms, "
+        f"everything else {outside:.2f} ms of the unprofiled step "
+        f"({outside / max(n_ops, 1) * 1e3:.1f} us per op).\n",
+    ]
+    rows = [
+        [
+            phase,
+            f"{median('phase', phase):.2f}",
+            f"{median('kernel', phase):.2f}",
+            f"{median('phase', phase) - median('kernel', phase):.2f}",
+        ]
+        for phase in PHASES
+    ]
+    out += [_table(["phase", "ms (profiled)", "in primitives", "outside"], rows), ""]
+    rows = []
+    for name in names("prim")[:top]:
+        ms, nbytes, flops = (
+            median("prim", name),
+            median("prim_bytes", name),
+            median("prim_flops", name),
+        )
+        rate = f"{flops / ms / 1e6:.1f} GFLOP/s" if flops else f"{nbytes / ms / 1e6:.1f} GB/s"
+        rows.append(
+            [
+                name,
+                f"{median('prim_calls', name):.0f}",
+                f"{ms:.2f}",
+                f"{ms / plain_ms * 100:.0f}%",
+                f"{nbytes / 2**20:.1f}",
+                rate,
+            ]
+        )
+    header = ["primitive", "calls", "ms", "of step", "MiB out", "rate"]
+    out += [_table(header, rows), ""]
+    rows = []
+    for name in names("op")[:top]:
+        calls, own = median("op_calls", name), median("op_self", name)
+        rows.append(
+            [
+                name,
+                f"{calls:.0f}",
+                f"{median('op', name):.2f}",
+                f"{own:.2f}",
+                f"{own / max(calls, 1) * 1e3:.1f}",
+            ]
+        )
+    header = ["op / backward rule", "calls", "ms incl.", "ms self", "self us/call"]
+    out += [_table(header, rows), ""]
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", default="numba")
+    parser.add_argument("--models", default=",".join(spec.name for spec in MODELS))
+    parser.add_argument("--steps", type=int, default=9)
+    parser.add_argument("--top", type=int, default=10)
+    args = parser.parse_args(argv)
+    print(f"Profiles on {args.backend}; {machine()}; plugtorch {pt.__version__}\n")
+    for spec in MODELS:
+        if spec.name not in args.models.split(","):
+            continue
+        reason = skip_reason(spec)
+        if reason is not None:
+            print(f"### {spec.name}: skipped ({reason})\n")
+            continue
+        print(profile_model(spec, args.backend, args.steps, args.top), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+"""benchmarks/bench_models.py runs: one step of every model on the numpy backend, with
+PyTorch absent (its column says so). A smoke test: the times are not looked at."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+import plugtorch as pt
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+@pytest.fixture()
+def bench_models(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` raises ImportError
+    # One BLAS thread: tiny matmuls gain nothing from more, and on a busy 2-core machine
+    # OpenBLAS's waiting threads made this test 10x slower.
+    threads = pt.get_num_threads()
+    pt.set_num_threads(1)
+    import bench_models
+
+    yield bench_models
+    pt.set_num_threads(threads)
+
+
+def test_every_model_runs_a_step_on_numpy_without_pytorch(bench_models, tmp_path) -> None:
+    raw = tmp_path / "samples.json"
+    report = bench_models.main(
+        ["--quick", "--frameworks", "torch,numpy", "--mode", "same", "--json", str(raw)]
+    )
+    rows = [line.strip("|").split("|") for line in report.splitlines() if line.startswith("| ")]
+    header, table = [cell.strip() for cell in rows[0]], rows[1:]
+    assert header[:3] == ["model", "PyTorch ms", "numpy ms"]
+    assert {row[0].strip() for row in table} == {spec.name for spec in bench_models.MODELS}
+    for row in table:
+        cells = [cell.strip() for cell in row]
+        assert cells[1] == "- (1)"  # PyTorch: skipped, see note (1)
+        assert float(cells[2]) > 0  # numpy: ms per step
+        assert cells[3] == "-"  # no numpy / PyTorch ratio without PyTorch
+    assert "(1) PyTorch is not installed" in report
+    assert "Smoke run" in report
+    for model, row in json.loads(raw.read_text())["same"].items():
+        assert math.isfinite(row["numpy"]["first_loss"]), model
+        assert row["torch"] == {"skipped": "PyTorch is not installed"}
