@@ -44,16 +44,19 @@ BEGIN, END = "<!-- bench_models: begin -->", "<!-- bench_models: end -->"
 Marker = Callable[[str], Any]
 
 
-def load_framework(name: str) -> Any:
-    """``torch`` (threads = cores) or ``plugtorch`` with backend ``name`` loaded; raises
-    ImportError or BackendError with the reason when it is not here."""
+def load_framework(name: str, threads: int | None = None) -> Any:
+    """``torch`` or ``plugtorch`` with backend ``name`` loaded, using ``threads`` threads
+    (default: as many as cores); raises ImportError or BackendError with the reason when it is
+    not here."""
+    threads = threads or os.cpu_count() or 1
     if name == "torch":
         import torch
 
-        torch.set_num_threads(os.cpu_count() or 1)
+        torch.set_num_threads(threads)
         return torch
     import plugtorch as pt
 
+    pt.set_num_threads(threads)  # numba's kernels and, through threadpoolctl, OpenBLAS
     pt.get_backend(name)
     return pt
 
@@ -145,14 +148,19 @@ def measure(trainer: Trainer, budget_s: float, quick: bool) -> list[float]:
 
 
 def run_round(
-    frameworks: list[str], specs: list[ModelSpec], budget_s: float, quick: bool, turn: int
+    frameworks: list[str],
+    specs: list[ModelSpec],
+    budget_s: float,
+    quick: bool,
+    turn: int,
+    threads: int | None = None,
 ) -> dict[str, dict[str, Any]]:
     """One round in this process: each model on each framework (order rotated by ``turn``)."""
     libs: dict[str, Any] = {}
     results: dict[str, dict[str, Any]] = {}
     for framework in frameworks:
         try:
-            libs[framework] = load_framework(framework)
+            libs[framework] = load_framework(framework, threads)
         except Exception as error:  # noqa: BLE001 (a missing framework is reported, not fatal)
             reason = "PyTorch is not installed" if framework == "torch" else str(error)
             libs[framework] = reason.splitlines()[0]
@@ -191,7 +199,8 @@ def run_same_process(args: argparse.Namespace, specs: list[ModelSpec]) -> dict[s
     """Every framework in this process, ``args.rounds`` rounds."""
     results: dict[str, Any] = {}
     for turn in range(args.rounds):
-        _merge(results, run_round(args.frameworks, specs, args.budget, args.quick, turn))
+        part = run_round(args.frameworks, specs, args.budget, args.quick, turn, args.threads)
+        _merge(results, part)
     return results
 
 
@@ -204,7 +213,8 @@ def run_separate_processes(args: argparse.Namespace, specs: list[ModelSpec]) -> 
         order += args.frameworks[: turn % len(args.frameworks)]
         for framework in order:
             command = [sys.executable, __file__, "--worker", framework, "--models", models]
-            command += ["--budget", str(args.budget)] + (["--quick"] if args.quick else [])
+            command += ["--budget", str(args.budget), "--threads", str(args.threads)]
+            command += ["--quick"] if args.quick else []
             done = subprocess.run(command, capture_output=True, text=True, check=False)
             if done.returncode != 0:
                 raise RuntimeError(f"the {framework} worker failed:\n{done.stderr[-3000:]}")
@@ -309,6 +319,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--frameworks", default=",".join(FRAMEWORKS))
     parser.add_argument("--mode", choices=("same", "separate", "both"), default="both")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--budget", type=float, default=2.0, help="seconds of steps per turn")
     parser.add_argument(
         "--quick", action="store_true", help="one bare step each at batch 2 (a smoke test)"
@@ -332,12 +343,13 @@ def main(argv: list[str] | None = None) -> str:
     args = _parse(argv)
     specs = [spec for spec in MODELS if spec.name in args.models.split(",")]
     if args.worker:
-        print(json.dumps(run_round([args.worker], specs, args.budget, args.quick, 0)))
+        part = run_round([args.worker], specs, args.budget, args.quick, 0, args.threads)
+        print(json.dumps(part))
         return ""
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     report = [
-        f"Run {date} on {machine()}; threads: as many as cores (PyTorch "
-        f"set_num_threads({os.cpu_count()}), numba's default, OpenBLAS's default). Median ms "
+        f"Run {date} on {machine()}; {args.threads} threads (torch.set_num_threads and "
+        f"plugtorch.set_num_threads({args.threads}): numba's kernels and OpenBLAS). Median ms "
         f"per training step over {args.rounds} rounds of about {args.budget:g} s of steps per "
         "framework, after warm-up.\n"
     ]

@@ -38,10 +38,10 @@ from bench_models import (  # noqa: E402
     skip_reason,
 )
 
-import plugtorch as pt  # noqa: E402
 from plugtorch.profiler import profile, record_function  # noqa: E402
 
 PHASES = ("forward", "backward", "optimizer")
+CEILING_FLOPS = 200e9  # OpenBLAS fp32 GEMM on 2 cores of this machine class (PERF-NOTES.md)
 
 
 def _root(event: Any) -> Any:
@@ -86,9 +86,11 @@ def per_step_totals(events: Any, steps: int) -> list[dict[tuple[str, str], float
     return totals
 
 
-def profile_model(spec: ModelSpec, backend: str, steps: int, top: int) -> str:
+def profile_model(
+    spec: ModelSpec, backend: str, steps: int, top: int, threads: int | None = None
+) -> str:
     """The report of one model (markdown); every figure is the median over ``steps``."""
-    lib = load_framework(backend)
+    lib = load_framework(backend, threads)
     batch = spec.batch(np.random.default_rng(0), spec.batch_size)
     trainer = make_trainer(spec, backend, lib, reference_state(spec), batch, record_function)
     with trainer.scope():
@@ -109,12 +111,16 @@ def profile_model(spec: ModelSpec, backend: str, steps: int, top: int) -> str:
     profiled = sum(median("phase", phase) for phase in PHASES)
     n_ops = sum(median("op_calls", n) for n in names("op_calls") if n.startswith("plugtorch::"))
     n_primitives = sum(median("prim_calls", name) for name in names("prim_calls"))
+    flops = sum(median("prim_flops", name) for name in names("prim_flops"))
+    nbytes = sum(median("prim_bytes", name) for name in names("prim_bytes"))
     outside = plain_ms - kernels
     out = [
         f"### {spec.name}: {spec.description}\n",
         f"Step {plain_ms:.2f} ms unprofiled ({profiled:.2f} ms profiled); per step "
-        f"{n_ops:.0f} ops, {n_primitives:.0f} primitive calls; primitives {kernels:.2f} ms, "
-        f"everything else {outside:.2f} ms of the unprofiled step "
+        f"{n_ops:.0f} ops, {n_primitives:.0f} primitive calls, {flops / 1e9:.3f} GFLOP in "
+        f"matmul and convolution ({flops / CEILING_FLOPS * 1e3:.2f} ms at "
+        f"{CEILING_FLOPS / 1e9:.0f} GFLOP/s), {nbytes / 2**20:.1f} MiB of fresh arrays; "
+        f"primitives {kernels:.2f} ms, everything else {outside:.2f} ms of the unprofiled step "
         f"({outside / max(n_ops, 1) * 1e3:.1f} us per op).\n",
     ]
     rows = [
@@ -164,14 +170,33 @@ def profile_model(spec: ModelSpec, backend: str, steps: int, top: int) -> str:
     return "\n".join(out)
 
 
+def torch_profile(spec: ModelSpec, steps: int, top: int, threads: int | None) -> str:
+    """PyTorch's own profile of the same step, through the same code: ``torch.profiler``
+    and ``plugtorch.profiler`` share the interface."""
+    lib = load_framework("torch", threads)
+    batch = spec.batch(np.random.default_rng(0), spec.batch_size)
+    marker = lib.profiler.record_function
+    trainer = make_trainer(spec, "torch", lib, reference_state(spec), batch, marker)
+    with trainer.scope():
+        plain_ms = float(np.median(sample_ms(trainer.step, max(5, steps))))
+        with lib.profiler.profile(activities=[lib.profiler.ProfilerActivity.CPU]) as prof:
+            for _ in range(steps):
+                trainer.step()
+    table = prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=top)
+    return f"PyTorch: step {plain_ms:.2f} ms unprofiled; {steps} steps:\n\n```\n{table}```\n"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", default="numba")
     parser.add_argument("--models", default=",".join(spec.name for spec in MODELS))
     parser.add_argument("--steps", type=int, default=9)
     parser.add_argument("--top", type=int, default=10)
+    parser.add_argument("--threads", type=int, default=None, help="default: as many as cores")
+    parser.add_argument("--torch", action="store_true", help="also PyTorch's own profile")
     args = parser.parse_args(argv)
-    print(f"Profiles on {args.backend}; {machine()}; plugtorch {pt.__version__}\n")
+    threads = args.threads or "all"
+    print(f"Profiles on {args.backend}, {threads} threads; {machine()}\n")
     for spec in MODELS:
         if spec.name not in args.models.split(","):
             continue
@@ -179,7 +204,10 @@ def main(argv: list[str] | None = None) -> None:
         if reason is not None:
             print(f"### {spec.name}: skipped ({reason})\n")
             continue
-        print(profile_model(spec, args.backend, args.steps, args.top), flush=True)
+        report = profile_model(spec, args.backend, args.steps, args.top, args.threads)
+        print(report, flush=True)
+        if args.torch:
+            print(torch_profile(spec, args.steps, args.top, args.threads), flush=True)
 
 
 if __name__ == "__main__":
