@@ -17,12 +17,15 @@ from plugtorch import dtypes
 from plugtorch._array_api_methods import ArrayAPIMethods
 from plugtorch.autograd import grad_mode
 from plugtorch.autograd import hooks as _tensor_hooks
+from plugtorch.autograd.graph import current_node
 from plugtorch.device import Device
 from plugtorch.device import resolve as resolve_device
+from plugtorch.storage import VersionCounter, counter_of, share_memory
 
 if TYPE_CHECKING:
     from plugtorch.autograd.graph import Node
     from plugtorch.autograd.hooks import RemovableHandle, TensorHooks
+    from plugtorch.storage import Storage, ViewInfo
 
 __all__ = ["Tensor", "Device"]
 
@@ -60,6 +63,9 @@ class Tensor(ArrayAPIMethods):
         "_node",
         "_nondiff",
         "_hooks",
+        "_counter",
+        "_view",
+        "_storage",
         "__weakref__",
     )
     _data: Any
@@ -70,6 +76,12 @@ class Tensor(ArrayAPIMethods):
     _node: Node | None
     _nondiff: str | None
     _hooks: TensorHooks | None  # backward hooks of a leaf (autograd/hooks.py)
+    _counter: VersionCounter | None
+    """Shared by every alias autograd can see; ``None`` until the tensor is aliased or written."""
+    _view: ViewInfo | None
+    """Set when this tensor is a view: its root base and the view steps from it."""
+    _storage: Storage | None
+    """Set on immutable backends once the tensor has aliases (see ``plugtorch.storage``)."""
     __array_priority__ = 1000  # numpy defers to our reflected operators
 
     def __init__(self, data: Any = None, *, dtype: Any = None, backend: Any = None) -> None:
@@ -78,14 +90,30 @@ class Tensor(ArrayAPIMethods):
         made = make_tensor(
             [] if data is None else data, dtype=dtype or dtypes.get_default_dtype(), backend=backend
         )
-        self._data = made._data
-        self._backend = made._backend
-        self._dtype = made._dtype
-        self.requires_grad = False
-        self.grad: Tensor | None = None
+        self._init_slots(made._data, made._backend, made._dtype)
+
+    def _init_slots(
+        self, data: Any, backend: Any, dtype: dtypes.DType, requires_grad: builtins.bool = False
+    ) -> None:
+        """Set every slot of a tensor being constructed (``_make`` inlines the same for speed)."""
+        self._data = data
+        self._backend = backend
+        self._dtype = dtype
+        self.requires_grad = requires_grad
+        self.grad = None
         self._node = None
-        self._nondiff: str | None = None
+        self._nondiff = None
         self._hooks = None
+        self._counter = None
+        self._view = None
+        self._storage = None
+
+    def _init_alias(self, source: Tensor) -> None:
+        """Construct this tensor as an alias of ``source`` (``Parameter(t)``, ``Buffer(t)``):
+        the same memory and version counter, no autograd history."""
+        self._init_slots(source._data, source._backend, source._dtype)
+        self._counter = counter_of(source)
+        share_memory(self, source)
 
     @classmethod
     def _make(
@@ -101,6 +129,9 @@ class Tensor(ArrayAPIMethods):
         self._node = None
         self._nondiff = None
         self._hooks = None
+        self._counter = None
+        self._view = None
+        self._storage = None
         return self
 
     # --- metadata ----------------------------------------------------------------------
@@ -143,11 +174,76 @@ class Tensor(ArrayAPIMethods):
 
     @property
     def is_leaf(self) -> builtins.bool:
-        return self._node is None
+        return current_node(self) is None
 
     @property
     def grad_fn(self) -> Any:
-        return self._node
+        return current_node(self)
+
+    # --- memory: views, aliases, versions (see plugtorch.storage) -------------------------
+    @property
+    def _base(self) -> Tensor | None:
+        """The tensor this one is a view of (the root of a chain of views), else None."""
+        view = self._view
+        return None if view is None else view.base
+
+    def _is_view(self) -> builtins.bool:
+        """Whether this tensor is a view of another (shares its memory, for autograd too)."""
+        return self._view is not None
+
+    @property
+    def _version(self) -> builtins.int:
+        """How many in-place writes this tensor's alias group has seen."""
+        counter = self._counter
+        return 0 if counter is None else counter.value
+
+    def is_contiguous(self) -> builtins.bool:
+        """Whether the elements are laid out row-major in memory (size-1 dims aside).
+
+        >>> import plugtorch as pt
+        >>> x = pt.zeros(2, 3)
+        >>> x.is_contiguous(), x.T.is_contiguous()
+        (True, False)
+        """
+        shape, strides, _ = _views.layout(self)
+        return _views.is_contiguous_layout(shape, strides)
+
+    def stride(self, dim: builtins.int | None = None) -> Any:
+        """Steps in memory (in elements) between neighbours along each dimension.
+
+        >>> import plugtorch as pt
+        >>> pt.zeros(2, 3).stride(), pt.zeros(2, 3).T.stride(0)
+        ((3, 1), 1)
+        """
+        _, strides, _ = _views.layout(self)
+        if dim is None:
+            return strides
+        return strides[normalize_dim(dim, self.ndim)]
+
+    def storage_offset(self) -> builtins.int:
+        """Where this tensor's first element sits in its memory, in elements."""
+        return _views.layout(self)[2]
+
+    def data_ptr(self) -> builtins.int:
+        """The address of the first element: equal for tensors that start at the same place
+        of the same memory (``a.data_ptr() == b.data_ptr()``)."""
+        return _views.data_ptr(self)
+
+    def untyped_storage(self) -> _views.UntypedStorage:
+        """The memory this tensor lives in: equal ``data_ptr()`` for every alias."""
+        return _views.untyped_storage(self)
+
+    def element_size(self) -> builtins.int:
+        """Bytes per element."""
+        return self._dtype.itemsize
+
+    @property
+    def itemsize(self) -> builtins.int:
+        return self._dtype.itemsize
+
+    @property
+    def nbytes(self) -> builtins.int:
+        return self.numel() * self._dtype.itemsize
 
     def is_floating_point(self) -> builtins.bool:
         return self._dtype.is_floating_point
@@ -223,10 +319,23 @@ class Tensor(ArrayAPIMethods):
         backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
 
     def detach(self) -> Tensor:
-        """The same values, cut off from the graph (shares the array)."""
-        return Tensor._make(self._data, self._backend, self._dtype)
+        """The same memory, cut off from the graph: writes through either are seen by both,
+        and autograd still notices them (the version counter is shared)."""
+        out = Tensor._make(self._data, self._backend, self._dtype)
+        out._counter = counter_of(self)
+        share_memory(out, self)
+        return out
 
     def detach_(self) -> Tensor:
+        """Cut this tensor off from the graph, in place (not for views)."""
+        if self._view is not None:
+            raise RuntimeError(
+                "Can't detach views in-place. Use detach() instead. If you are using "
+                "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set "
+                "as True, gradients are views of DDP buckets, and hence detach_() cannot be "
+                "called on these gradients. To fix this error, please refer to the Optimizer."
+                "zero_grad() function in torch/optim/optimizer.py as the solution."
+            )
         self._node = None
         self.requires_grad = False
         return self
@@ -265,33 +374,49 @@ class Tensor(ArrayAPIMethods):
 
     @property
     def data(self) -> Tensor:
-        """The values without autograd history (setting it swaps the array in place)."""
-        return self.detach()
+        """The same memory without autograd history. Writes through it reach this tensor, and
+        autograd does *not* see them (unlike ``detach()``: PyTorch's documented difference).
+
+        >>> import plugtorch as pt
+        >>> w = pt.ones(2, requires_grad=True)
+        >>> _ = w.data.mul_(3)
+        >>> w
+        tensor([3., 3.], requires_grad=True)
+        """
+        out = Tensor._make(self._data, self._backend, self._dtype)
+        out._counter = VersionCounter()
+        share_memory(out, self)
+        return out
 
     @data.setter
     def data(self, value: Tensor) -> None:
+        """Make this tensor use ``value``'s memory (and shape, dtype, backend) from now on."""
         if not isinstance(value, Tensor):
-            raise TypeError("data must be set to a Tensor")
+            raise TypeError(f"data must be set to a Tensor, got {type(value).__name__}")
+        if self._storage is not None:
+            self._storage.unregister(self)
+            self._storage = None
         self._data = value._data
         self._backend = value._backend
         self._dtype = value._dtype
+        self._view = None
+        share_memory(self, value)
 
-    def _assign(self, value: Tensor) -> Tensor:
-        """Replace this tensor's values in place (the core of every ``op_`` method)."""
-        if self.requires_grad and self._node is None and grad_mode.is_grad_enabled():
-            raise RuntimeError(
-                "a leaf tensor that requires grad is being used in an in-place operation; "
-                "wrap the update in `with plugtorch.no_grad():`"
-            )
-        if value.shape != self.shape:
-            value = value.expand(self.shape)
-        if value._dtype is not self._dtype:
-            value = value.to(self._dtype)
-        self._data = value._data
-        if value._node is not None:
-            self._node = value._node
-            self.requires_grad = True
-        return self
+    def _assign(self, value: Tensor, *, same_kind: builtins.bool = True) -> Tensor:
+        """Write ``value`` into this tensor's memory (every ``op_`` method ends here).
+
+        ``same_kind`` refuses results that would need an unsafe cast (``int.add_(0.5)``), as
+        PyTorch does for in-place arithmetic; copies and fills pass False.
+        """
+        return _inplace.assign(self, value, same_kind=same_kind)
+
+    def _update(self, name: str, op: Any, other: Any, alpha: Any = 1) -> Tensor:
+        """In-place ``self = op(self, other)``: straight into memory when nothing records it."""
+        if _inplace.update(self, name, other, alpha) is not None:
+            return self
+        if alpha != 1:
+            return _inplace.assign(self, op(self, other, alpha=alpha), same_kind=True)
+        return _inplace.assign(self, op(self, other), same_kind=True)
 
     # --- conversion between dtypes and backends ------------------------------------------------
     def to(
@@ -493,28 +618,34 @@ class Tensor(ArrayAPIMethods):
 
     # --- in-place updates (replace the array; for optimizers and initialisers) ----------------
     def __iadd__(self, other: Any) -> Tensor:
-        return self._assign(_ops.add(self, other))
+        return self._update("add", _ops.add, other)
 
     def __isub__(self, other: Any) -> Tensor:
-        return self._assign(_ops.sub(self, other))
+        return self._update("subtract", _ops.sub, other)
 
     def __imul__(self, other: Any) -> Tensor:
-        return self._assign(_ops.mul(self, other))
+        return self._update("multiply", _ops.mul, other)
 
     def __itruediv__(self, other: Any) -> Tensor:
-        return self._assign(_ops.div(self, other))
+        return self._update("divide", _ops.div, other)
 
     def add_(self, other: Any, *, alpha: Any = 1) -> Tensor:
-        return self._assign(_ops.add(self, other, alpha=alpha))
+        """In place: ``self += alpha * other`` (every alias sees it)."""
+        return self._update("add", _ops.add, other, alpha)
 
     def sub_(self, other: Any, *, alpha: Any = 1) -> Tensor:
-        return self._assign(_ops.sub(self, other, alpha=alpha))
+        """In place: ``self -= alpha * other``."""
+        return self._update("subtract", _ops.sub, other, alpha)
 
     def mul_(self, other: Any) -> Tensor:
-        return self._assign(_ops.mul(self, other))
+        """In place: ``self *= other``."""
+        return self._update("multiply", _ops.mul, other)
 
-    def div_(self, other: Any) -> Tensor:
-        return self._assign(_ops.div(self, other))
+    def div_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        """In place: ``self /= other`` (``rounding_mode`` as in :meth:`div`)."""
+        if rounding_mode is not None:
+            return self._assign(_ops.div(self, other, rounding_mode=rounding_mode))
+        return self._update("divide", _ops.div, other)
 
     def pow_(self, other: Any) -> Tensor:
         return self._assign(_ops.pow(self, other))
@@ -522,36 +653,94 @@ class Tensor(ArrayAPIMethods):
     def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         return self._assign(_ops.clamp(self, min, max))
 
+    clip_ = clamp_
+
     def addcmul_(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
-        return self._assign(_ops.add(self, tensor1 * tensor2 * value))
+        """In place: ``self += value * tensor1 * tensor2``."""
+        return self._update("add", _ops.add, tensor1 * tensor2, value)
 
     def addcdiv_(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
-        return self._assign(_ops.add(self, tensor1 / tensor2 * value))
+        """In place: ``self += value * tensor1 / tensor2``."""
+        return self._update("add", _ops.add, tensor1 / tensor2, value)
 
     def lerp_(self, end: Tensor, weight: Any) -> Tensor:
-        return self._assign(self + (end - self) * weight)
+        """In place: ``self += weight * (end - self)``."""
+        return self._update("add", _ops.add, (end - self) * weight)
+
+    def neg_(self) -> Tensor:
+        return self._assign(_ops.neg(self))
+
+    def abs_(self) -> Tensor:
+        return self._assign(_ops.abs(self))
+
+    def exp_(self) -> Tensor:
+        return self._assign(_ops.exp(self))
+
+    def log_(self) -> Tensor:
+        return self._assign(_ops.log(self))
+
+    def sqrt_(self) -> Tensor:
+        return self._assign(_ops.sqrt(self))
+
+    def tanh_(self) -> Tensor:
+        return self._assign(_ops.tanh(self))
+
+    def sigmoid_(self) -> Tensor:
+        return self._assign(_ops.sigmoid(self))
+
+    def relu_(self) -> Tensor:
+        return self._assign(_ops.relu(self))
+
+    def floor_(self) -> Tensor:
+        return self._assign(_ops.floor(self))
+
+    def ceil_(self) -> Tensor:
+        return self._assign(_ops.ceil(self))
+
+    def round_(self) -> Tensor:
+        return self._assign(_ops.round(self))
 
     def zero_(self) -> Tensor:
+        """In place: every element becomes 0."""
         return self.fill_(0)
 
     def fill_(self, value: Any) -> Tensor:
-        return self._assign(_ops.full(self.shape, value, dtype=self._dtype, backend=self._backend))
+        """In place: every element becomes ``value`` (a number or a 0-d tensor)."""
+        if isinstance(value, Tensor):
+            if value.ndim:
+                raise RuntimeError(
+                    f"fill_ only supports 0-dimension value tensor but got tensor with "
+                    f"{value.ndim} dimensions."
+                )
+            return self._assign(value, same_kind=False)
+        if not (grad_mode.is_grad_enabled() and self.requires_grad):
+            constant = scalar_tensor(value, self._backend, self._dtype, self.shape)
+            _inplace.write(self, constant._data)
+            return self
+        filled = _ops.full(self.shape, value, dtype=self._dtype, backend=self._backend)
+        return self._assign(filled, same_kind=False)
 
-    def copy_(self, source: Tensor) -> Tensor:
-        if source._backend is not self._backend:
-            source = _ops.to_backend(source, self._backend)
-        return self._assign(source)
+    def copy_(self, src: Tensor, non_blocking: builtins.bool = False) -> Tensor:
+        """In place: ``src``'s values (broadcast, cast, moved from another backend) become
+        this tensor's. Differentiable with respect to ``src``."""
+        if not isinstance(src, Tensor):
+            raise TypeError(f"copy_(): src must be a Tensor, got {type(src).__name__}")
+        if src._backend is not self._backend:
+            src = _ops.to_backend(src, self._backend)
+        return self._assign(src, same_kind=False)
 
     def uniform_(self, a: builtins.float = 0.0, b: builtins.float = 1.0) -> Tensor:
+        """In place: values drawn uniformly from ``[a, b)``."""
         sample = _ops.rand(self.shape, dtype=self._dtype, backend=self._backend)
-        return self._assign(sample * (b - a) + a)
+        return self._assign(sample * (b - a) + a, same_kind=False)
 
     def normal_(self, mean: builtins.float = 0.0, std: builtins.float = 1.0) -> Tensor:
+        """In place: values drawn from a normal distribution."""
         sample = _ops.randn(self.shape, dtype=self._dtype, backend=self._backend)
-        return self._assign(sample * std + mean)
+        return self._assign(sample * std + mean, same_kind=False)
 
     def masked_fill_(self, mask: Tensor, value: Any) -> Tensor:
-        return self._assign(_ops.masked_fill(self, mask, value))
+        return self._assign(_ops.masked_fill(self, mask, value), same_kind=False)
 
     # --- math methods ----------------------------------------------------------------------------
     def abs(self) -> Tensor:
@@ -758,13 +947,43 @@ class Tensor(ArrayAPIMethods):
         return _ops.view(self, *shape)
 
     def view_as(self, other: Tensor) -> Tensor:
-        return _ops.reshape(self, other.shape)
+        return _ops.view(self, other.shape)
 
     def reshape_as(self, other: Tensor) -> Tensor:
         return _ops.reshape(self, other.shape)
 
-    def contiguous(self) -> Tensor:
-        return self
+    def contiguous(self, memory_format: Any = None) -> Tensor:
+        """This tensor when its memory is row-major, else a row-major copy."""
+        return _ops.contiguous(self)
+
+    def select(self, dim: builtins.int, index: builtins.int) -> Tensor:
+        return _ops.select(self, dim, index)
+
+    def narrow(self, dim: builtins.int, start: Any, length: builtins.int) -> Tensor:
+        return _ops.narrow(self, dim, start, length)
+
+    def unbind(self, dim: builtins.int = 0) -> tuple[Tensor, ...]:
+        return _ops.unbind(self, dim)
+
+    def diagonal(
+        self, offset: builtins.int = 0, dim1: builtins.int = 0, dim2: builtins.int = 1
+    ) -> Tensor:
+        return _views.diagonal(self, offset, dim1, dim2)
+
+    def as_strided(
+        self, size: Any, stride: Any, storage_offset: builtins.int | None = None
+    ) -> Tensor:
+        return _views.as_strided(self, size, stride, storage_offset)
+
+    def movedim(self, source: Any, destination: Any) -> Tensor:
+        return _ops.movedim(self, source, destination)
+
+    moveaxis = movedim
+
+    def swapdims(self, dim0: builtins.int, dim1: builtins.int) -> Tensor:
+        return _ops.transpose(self, dim0, dim1)
+
+    swapaxes = swapdims
 
     def permute(self, *dims: Any) -> Tensor:
         return _ops.permute(self, *dims)
@@ -848,3 +1067,6 @@ class Tensor(ArrayAPIMethods):
 
 
 from plugtorch import ops as _ops  # noqa: E402  (ops build on Tensor; methods call them)
+from plugtorch.ops import inplace as _inplace  # noqa: E402
+from plugtorch.ops import views as _views  # noqa: E402
+from plugtorch.ops._prepare import normalize_dim, scalar_tensor  # noqa: E402

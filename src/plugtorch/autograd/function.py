@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from plugtorch.autograd.grad_mode import is_grad_enabled, no_grad
-from plugtorch.autograd.graph import Node
+from plugtorch.autograd.graph import Node, current_node
 
 __all__ = ["Function", "FunctionCtx"]
 
@@ -94,6 +94,14 @@ class Function:
             op = _FunctionOp(cls, ctx)
             # backward returns one grad per forward argument; keep those of tensor arguments.
             params["positions"] = positions
-            result._node = Node(op, tensors, params, None, (output._backend, output._dtype, None))  # type: ignore[arg-type]
+            result._node = Node(
+                op,  # type: ignore[arg-type]
+                tensors,
+                params,
+                None,
+                (output._backend, output._dtype, None),
+                tuple(current_node(t) for t in tensors),
+                tuple((t, t._version) for t in ctx.saved_tensors if isinstance(t, Tensor)),
+            )
             return result
         return output

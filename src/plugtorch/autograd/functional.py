@@ -31,10 +31,15 @@ def _why_no_grad(tensor: Tensor) -> str:
     )
 
 
-def _default_grads(outputs: list[Tensor], grad_outputs: list[Any]) -> list[Tensor]:
+def _default_grads(
+    outputs: list[Tensor], grad_outputs: list[Any]
+) -> tuple[list[Tensor], list[bool]]:
+    """The gradient of each output (``ones`` for a scalar output when none was given), and
+    which of them were made here rather than passed by the user."""
     from plugtorch.ops.creation import ones_like
 
     grads = []
+    made = []
     for out, g in zip(outputs, grad_outputs):
         if not out.requires_grad:
             raise RuntimeError(f"cannot compute a gradient of this tensor: {_why_no_grad(out)}")
@@ -45,10 +50,13 @@ def _default_grads(outputs: list[Tensor], grad_outputs: list[Any]) -> list[Tenso
                     f"has shape {out.shape}. Pass gradient= (e.g. ones_like(out)) or reduce first."
                 )
             g = ones_like(out)
+            made.append(True)
         elif g.shape != out.shape:
             raise ValueError(f"gradient has shape {g.shape} but the output has shape {out.shape}")
+        else:
+            made.append(False)
         grads.append(g)
-    return grads
+    return grads, made
 
 
 def backward(
@@ -67,10 +75,12 @@ def backward(
     """
     outputs = _as_list(tensors)
     given = [None] * len(outputs) if grad_tensors is None else _as_list(grad_tensors)
-    grads = _default_grads(outputs, given)
+    grads, made = _default_grads(outputs, given)
     if retain_graph is None:
         retain_graph = create_graph
-    run_backward(outputs, grads, retain_graph=retain_graph, create_graph=create_graph)
+    run_backward(
+        outputs, grads, retain_graph=retain_graph, create_graph=create_graph, owned_grads=made
+    )
 
 
 def grad(
@@ -97,7 +107,7 @@ def grad(
         if not tensor.requires_grad:
             raise RuntimeError(f"one of the inputs does not require grad: {_why_no_grad(tensor)}")
     given = [None] * len(outs) if grad_outputs is None else _as_list(grad_outputs)
-    grads = _default_grads(outs, given)
+    grads, _ = _default_grads(outs, given)
     if retain_graph is None:
         retain_graph = create_graph
     captured = run_backward(

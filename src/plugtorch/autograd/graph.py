@@ -20,15 +20,34 @@ from plugtorch.autograd.grad_mode import set_grad_enabled
 
 if TYPE_CHECKING:
     from plugtorch.ops.registry import Op
+    from plugtorch.storage import VersionCounter
     from plugtorch.tensor import Tensor
 
-__all__ = ["Node", "run_backward"]
+__all__ = ["Node", "run_backward", "current_node"]
 
 
 class Node:
-    """One recorded operation: ``op``, its ``inputs`` and ``params`` (the backward ``ctx``)."""
+    """One recorded operation: ``op``, its ``inputs`` and ``params`` (the backward ``ctx``).
 
-    __slots__ = ("op", "inputs", "params", "saved_output", "output_meta", "retained", "__weakref__")
+    ``edges`` are the inputs' own nodes *when this node was recorded* (``None`` for leaves and
+    constants): an in-place op may later give an input tensor a new ``grad_fn``, and this node
+    must still send its gradient to the old one. ``saved`` lists the inputs the backward rule
+    reads with their version then, and ``output_version`` the output's counter and version,
+    so that a rule never computes with values an in-place op has changed since.
+    """
+
+    __slots__ = (
+        "op",
+        "inputs",
+        "edges",
+        "params",
+        "saved_output",
+        "output_meta",
+        "retained",
+        "saved",
+        "output_version",
+        "__weakref__",
+    )
 
     def __init__(
         self,
@@ -37,13 +56,18 @@ class Node:
         params: dict[str, Any] | None,
         saved_output: Any,
         output_meta: tuple[Any, Any, Any],
+        edges: tuple[Node | None, ...],
+        saved: tuple[tuple[Tensor, int], ...] | None = None,
     ) -> None:
         self.op = op
         self.inputs: tuple[Tensor, ...] | None = inputs
+        self.edges = edges
         self.params = params
         self.saved_output = saved_output
         self.output_meta = output_meta  # (backend, dtype, shape) of the output
         self.retained: list[Any] | None = None  # weakrefs of tensors that called retain_grad()
+        self.saved = saved
+        self.output_version: tuple[VersionCounter, int] | None = None
 
     @property
     def name(self) -> str:
@@ -64,15 +88,95 @@ class Node:
         out._node = self
         return out
 
+    @property
+    def next_functions(self) -> tuple[tuple[Node | None, int], ...]:
+        """The nodes this one sends gradients to, as PyTorch's ``grad_fn.next_functions``."""
+        return tuple((edge, 0) for edge in self.edges)
+
+    def check_saved_versions(self) -> None:
+        """Raise PyTorch's error when a value this node saved was modified in place since."""
+        if self.saved:
+            for tensor, version in self.saved:
+                current = 0 if tensor._counter is None else tensor._counter.value
+                if current != version:
+                    raise _modified_error(tensor, tensor._node, 0, current, version)
+        if self.output_version is not None:
+            counter, version = self.output_version
+            if counter.value != version:
+                backend, dtype, _ = self.output_meta
+                raise _modified_error(
+                    _Described(dtype, _shape_of(self.saved_output)), self, 0, counter.value, version
+                )
+
     def release(self) -> None:
         """Drop what backward needs, after a backward pass without ``retain_graph``."""
         self.inputs = None
         self.saved_output = None
         self.params = None
+        self.saved = None
+
+    def name_as_pytorch(self) -> str:
+        """The class name PyTorch would give this node: ``MulBackward0``."""
+        camel = "".join(part.capitalize() for part in self.op.name.split("_"))
+        return f"{camel}Backward0"
 
     def __repr__(self) -> str:
-        camel = "".join(part.capitalize() for part in self.op.name.split("_"))
-        return f"<{camel}Backward0>"
+        return f"<{self.name_as_pytorch()}>"
+
+
+class _Described:
+    """Dtype and shape of a saved output, for the error message."""
+
+    __slots__ = ("dtype", "shape")
+
+    def __init__(self, dtype: Any, shape: tuple[int, ...]) -> None:
+        self.dtype = dtype
+        self.shape = shape
+
+
+def _shape_of(array: Any) -> tuple[int, ...]:
+    return tuple(getattr(array, "shape", ()))
+
+
+def _modified_error(
+    tensor: Any, node: Node | None, index: int, current: int, expected: int
+) -> RuntimeError:
+    name = "".join(part.capitalize() for part in tensor.dtype.name.split("_"))
+    described = f"[plugtorch.{name}Tensor {list(tensor.shape)}]"
+    origin = f", which is output {index} of {node.name_as_pytorch()}" if node else ""
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: {described}{origin}, is at version {current}; expected version "
+        f"{expected} instead. Hint: the variable was changed in place after it was used; "
+        "clone() it before the in-place operation, or use the out-of-place form (x = x + 1 "
+        "instead of x += 1)."
+    )
+
+
+def current_node(tensor: Tensor) -> Node | None:
+    """``tensor``'s ``grad_fn``, rebuilt first when it is a view made stale by an in-place write.
+
+    An in-place write through one alias changes what every view of the same base computes;
+    PyTorch then regenerates a view's ``grad_fn`` from its base on next use, and so do we (the
+    view steps are replayed from the base's current node).
+    """
+    view = tensor._view
+    if view is None:
+        return tensor._node
+    base = view.base
+    current = base._counter.value  # type: ignore[union-attr]  (views share a counter)
+    if view.version == current:
+        return tensor._node
+    view.version = current
+    if view.no_grad or not base.requires_grad:
+        return tensor._node
+    from plugtorch.ops.views import replay  # the rare path: only after an in-place write
+
+    with set_grad_enabled(True):
+        fresh = replay(base, view.chain)
+    tensor._node = fresh._node
+    tensor.requires_grad = True
+    return tensor._node
 
 
 def _topological_order(roots: Sequence[Node]) -> list[Node]:
@@ -93,8 +197,9 @@ def _topological_order(roots: Sequence[Node]) -> list[Node]:
                     f"{node.op.name!r}); its saved values were freed after the first backward. "
                     "Pass retain_graph=True to the first backward() if you need to go twice."
                 )
-            while index < len(inputs):
-                child = inputs[index]._node
+            edges = node.edges
+            while index < len(edges):
+                child = edges[index]
                 index += 1
                 if child is not None and id(child) not in visited:
                     visited.add(id(child))
@@ -120,12 +225,15 @@ def run_backward(
     retain_graph: bool,
     create_graph: bool,
     inputs: Iterable[Tensor] | None = None,
+    owned_grads: Sequence[bool] | None = None,
 ) -> dict[int, Tensor] | None:
     """Backpropagate ``grad_outputs`` from ``outputs``.
 
     With ``inputs=None`` gradients accumulate into the ``.grad`` of leaf tensors (what
     ``Tensor.backward`` does). Otherwise nothing is accumulated and the gradients of the given
     tensors are returned, keyed by ``id`` of the tensor (what ``autograd.grad`` does).
+    ``owned_grads`` says which ``grad_outputs`` the caller made itself (a leaf may keep those
+    as ``.grad`` without a copy); the others belong to the user.
     """
     captured: dict[int, Tensor] | None = None
     wanted_nodes: dict[int, int] = {}
@@ -133,21 +241,22 @@ def run_backward(
     if inputs is not None:
         captured = {}
         for tensor in inputs:
-            if tensor._node is not None:
-                wanted_nodes[id(tensor._node)] = id(tensor)
+            node = current_node(tensor)
+            if node is not None:
+                wanted_nodes[id(node)] = id(tensor)
             else:
                 wanted_leaves.add(id(tensor))
 
     node_grads: dict[int, Any] = {}
     roots: list[Node] = []
-    leaf_outputs: list[tuple[Tensor, Tensor]] = []
+    leaf_outputs: list[tuple[Tensor, Tensor, bool]] = []
     with set_grad_enabled(create_graph):
-        for out, grad in zip(outputs, grad_outputs):
-            if out._node is None:
+        for out, grad, owned in zip(outputs, grad_outputs, owned_grads or _never(outputs)):
+            if current_node(out) is None:
                 if captured is not None and id(out) in wanted_leaves:
                     _accumulate(captured, id(out), grad)
                 elif captured is None:
-                    leaf_outputs.append((out, grad))
+                    leaf_outputs.append((out, grad, owned))
                 continue
             roots.append(out._node)
             _accumulate(node_grads, id(out._node), grad)
@@ -156,9 +265,9 @@ def run_backward(
         pending = None  # leaves with hooks get one accumulation, after their last consumer
         if captured is None and _hooks.any_leaf_hooks():
             pending = _hooks.PendingLeaves(order, _accumulate_leaf, create_graph)
-        for out, grad in leaf_outputs:
+        for out, grad, owned in leaf_outputs:
             if pending is None:
-                _accumulate_leaf(out, grad, create_graph)
+                _accumulate_leaf(out, grad, create_graph, owned)
             else:
                 pending.add(out, grad)
         node_hooks = _hooks.node_hook_table()  # hooks of non-leaf tensors, None when there are none
@@ -177,8 +286,9 @@ def run_backward(
                 _accumulate(captured, wanted_nodes[id(node)], grad)
             node_inputs = node.inputs
             assert node_inputs is not None
+            node.check_saved_versions()
             input_grads = node.op.backward(node, grad)
-            for tensor, input_grad in zip(node_inputs, input_grads):
+            for tensor, child, input_grad in zip(node_inputs, node.edges, input_grads):
                 if input_grad is None or not tensor.requires_grad:
                     continue
                 if input_grad._data.shape != tensor._data.shape:
@@ -186,18 +296,20 @@ def run_backward(
                         f"internal error: backward of {node.op.name!r} returned a gradient of "
                         f"shape {input_grad.shape} for an input of shape {tensor.shape}"
                     )
-                child = tensor._node
                 if child is not None:
                     key = id(child)
                     previous = node_grads.get(key)
                     node_grads[key] = input_grad if previous is None else previous + input_grad
+                elif tensor._node is not None:
+                    continue  # recorded when it did not require grad; it has a grad_fn since
                 elif captured is not None:
                     if id(tensor) in wanted_leaves:
                         _accumulate(captured, id(tensor), input_grad)
                 elif pending is not None and pending.wants(tensor):
                     pending.add(tensor, input_grad)
                 else:
-                    _accumulate_leaf(tensor, input_grad, create_graph)
+                    owned = _owned(input_grad, grad, input_grads, node_inputs)
+                    _accumulate_leaf(tensor, input_grad, create_graph, owned)
             if pending is not None:
                 pending.node_done(node)
             if not retain_graph:
@@ -207,8 +319,39 @@ def run_backward(
     return captured
 
 
-def _accumulate_leaf(tensor: Tensor, grad: Tensor, create_graph: bool) -> None:
-    """Add ``grad`` to a leaf's ``.grad`` (grad mode is already ``create_graph`` here)."""
+def _never(outputs: Sequence[Any]) -> list[bool]:
+    return [False] * len(outputs)
+
+
+def _owned(
+    candidate: Tensor, grad: Tensor, siblings: Sequence[Any], inputs: Sequence[Tensor]
+) -> bool:
+    """Whether a backward rule's result owns its memory, so a leaf may keep it as ``.grad``.
+
+    A rule may pass its incoming gradient through (``add``), return one tensor for several
+    inputs, return a view of another tensor (``reshape``) or a cached constant. Anything that
+    was ever aliased has a version counter; only results that were not are known to be exclusive.
+    """
+    if candidate is grad or candidate._counter is not None or candidate._view is not None:
+        return False
+    count = 0
+    for other in siblings:
+        if other is candidate:
+            count += 1
+    return count == 1 and all(candidate is not t for t in inputs)
+
+
+def _accumulate_leaf(
+    tensor: Tensor, grad: Tensor, create_graph: bool, owned: bool = False
+) -> None:
+    """Add ``grad`` to a leaf's ``.grad`` (grad mode is already ``create_graph`` here).
+
+    As PyTorch's ``AccumulateGrad``: a first gradient becomes ``.grad`` (copied unless nothing
+    else references its memory, so an in-place update of one leaf's ``.grad`` — clipping, say —
+    never reaches another tensor); later ones are added in place, so ``.grad`` keeps its identity
+    across accumulation steps. With ``create_graph`` the sum is recorded instead. The leaf's
+    hooks (``register_hook``) see the gradient first; its post-accumulate hooks run after.
+    """
     if tensor._dtype.category != 2:  # requires_grad set by assignment on an integer tensor
         raise RuntimeError(
             f"only floating point tensors can require gradients, but a {tensor._dtype} leaf "
@@ -217,11 +360,15 @@ def _accumulate_leaf(tensor: Tensor, grad: Tensor, create_graph: bool) -> None:
     hooks = tensor._hooks
     if hooks:
         grad = hooks.run_grad_hooks(grad)
-    if not create_graph:
-        # A fresh tensor object per leaf: one gradient can reach several leaves (x + y), and an
-        # in-place update of one leaf's .grad (clipping, say) must not change another's.
-        grad = grad.detach()
+        owned = False  # a hook may return any tensor
     previous = tensor.grad
-    tensor.grad = grad if previous is None else previous + grad
+    if create_graph:
+        tensor.grad = grad if previous is None else previous + grad
+    elif previous is None:
+        tensor.grad = grad if owned and grad._node is None else grad.detach().clone()
+    elif previous.requires_grad:
+        tensor.grad = previous.detach() + grad
+    else:
+        previous.add_(grad)
     if hooks:
         hooks.run_post_hooks(tensor)

@@ -43,6 +43,7 @@ class ArrayAPIBackend:
         devices: Sequence[str] = ("cpu",),
         host_memory: bool = True,
         primitives: frozenset[str] = frozenset(),
+        mutable: bool = False,
     ) -> None:
         self.xp = xp
         self.name = name or xp.__name__.split(".")[0]
@@ -55,6 +56,7 @@ class ArrayAPIBackend:
             primitives=primitives,
             host_memory=host_memory,
             dlpack=True,
+            mutable=mutable,
         )
 
     def __repr__(self) -> str:
@@ -230,8 +232,10 @@ class ArrayAPIBackend:
         return self.xp.astype(self.xp.argmin(x, axis=axis, keepdims=keepdims), self.xp.int64)
 
     # --- movement and indexing -----------------------------------------------------------
-    def reshape(self, x: Any, shape: tuple[int, ...]) -> Any:
-        return self.xp.reshape(x, shape)
+    def reshape(self, x: Any, shape: tuple[int, ...], copy: bool | None = None) -> Any:
+        if copy is None:
+            return self.xp.reshape(x, shape)
+        return self.xp.reshape(x, shape, copy=copy)
 
     def permute_dims(self, x: Any, axes: tuple[int, ...]) -> Any:
         return self.xp.permute_dims(x, axes)

@@ -6,9 +6,8 @@ The core calls only these. They are *strict*:
 * elementwise binary primitives receive arrays of the **same shape and dtype** (the core has
   already called ``broadcast_to`` and ``astype``); ``where`` receives a bool condition and two
   same-dtype arrays, all three of one shape;
-* no primitive mutates its inputs; results may be views only where the primitive is a view in
-  the array API standard (``reshape`` of a contiguous array, ``permute_dims``, ``broadcast_to``,
-  ``getitem`` with basic indices, ``flip``); since nothing mutates arrays, a view is always safe;
+* no primitive mutates its inputs (only the in-place primitives of the mutable tier below write,
+  and only into their first argument);
 * dtypes are plugtorch :class:`~plugtorch.dtypes.DType` values; the backend maps them;
 * ``axis`` arguments are always a tuple of non-negative ints (reductions) or one non-negative int,
   already validated by the core; index arrays passed to ``take``/``take_along_axis``/
@@ -18,8 +17,24 @@ Names follow the Python array API standard. ``OPTIONAL_PRIMITIVES`` lists accele
 primitives a backend may declare in ``capabilities``; the core has a decomposition into required
 primitives for each, so a minimal backend still runs everything.
 
+Memory (protocol 1.1). PyTorch programs rely on views that share memory and on in-place
+updates reaching every alias. A backend says how its arrays behave in ``Capabilities.mutable``:
+
+* ``mutable=False`` (the default, and every 1.0 backend): arrays are values. Results may or may
+  not share memory with inputs; nothing is ever written in place. The core keeps PyTorch's
+  semantics itself by *functionalization*: a write through a view computes a new root array
+  through the view's inverse steps and refreshes every alias (``plugtorch.storage``).
+* ``mutable=True``: arrays are mutable strided memory (numpy, numba, cupy). Then the view
+  primitives return views sharing their input's memory — ``reshape`` when a view is possible
+  (it takes the array API's ``copy`` keyword: ``copy=False`` returns a view or raises
+  ``ValueError``, ``copy=True`` always copies), ``permute_dims``, ``broadcast_to``, ``getitem``
+  with basic keys and ``as_strided`` — *every other primitive returns new memory* (``flip``
+  and ``astype`` included), and the primitives of ``MUTABLE_PRIMITIVES`` are provided, so an
+  optimizer step updates a parameter where it lies, without a copy.
+
 Versioning: ``API_VERSION = (major, minor)``. A backend built for another *major* version is
-refused when loaded; a newer *minor* only adds optional primitives.
+refused when loaded; a newer *minor* only adds optional parts: 1.1 added the mutable tier, and
+a 1.0 backend keeps working unchanged (as an immutable one).
 """
 
 from __future__ import annotations
@@ -40,9 +55,10 @@ __all__ = [
     "BINARY_PRIMITIVES",
     "COMPARISON_PRIMITIVES",
     "REDUCTION_PRIMITIVES",
+    "MUTABLE_PRIMITIVES",
 ]
 
-API_VERSION: tuple[int, int] = (1, 0)
+API_VERSION: tuple[int, int] = (1, 1)
 
 Array = Any  # a backend's own array type
 Shape = tuple[int, ...]
@@ -128,6 +144,18 @@ REQUIRED_PRIMITIVES: tuple[str, ...] = (
     "matmul",
 )
 
+# What a backend with ``Capabilities(mutable=True)`` provides on top of the required primitives
+# (and ``reshape(x, shape, copy=None)`` with the array API's ``copy`` keyword).
+MUTABLE_PRIMITIVES: tuple[str, ...] = (
+    "setitem_inplace",
+    "binary_inplace",
+    "add_scaled_inplace",
+    "strides",
+    "data_ptr",
+    "storage_info",
+    "as_strided",
+)
+
 # Accelerated primitives a backend may declare in ``capabilities.primitives``; the core
 # decomposes each into required primitives when a backend does not declare it.
 OPTIONAL_PRIMITIVES: dict[str, str] = {
@@ -156,6 +184,11 @@ OPTIONAL_PRIMITIVES: dict[str, str] = {
         "step, decoupled: bool) -> (param, exp_avg, exp_avg_sq)  (new arrays: inputs are never "
         "mutated)"
     ),
+    "adam_step_inplace": (
+        "adam_step_inplace(param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps, "
+        "weight_decay, step, decoupled: bool) -> None  (mutable backends: adam_step written "
+        "into param, exp_avg and exp_avg_sq)"
+    ),
 }
 
 
@@ -173,6 +206,9 @@ class Capabilities:
     """True when arrays live in host memory and ``to_numpy`` is free (may share memory)."""
     dlpack: bool = False
     """True when arrays implement ``__dlpack__`` (zero-copy transfer between backends)."""
+    mutable: bool = False
+    """True when arrays are mutable strided memory: views share memory and the primitives of
+    ``MUTABLE_PRIMITIVES`` write in place (protocol 1.1; see the module docstring)."""
 
 
 @runtime_checkable
@@ -293,4 +329,47 @@ class Backend(Protocol):
     # --- linear algebra ----------------------------------------------------------------
     def matmul(self, x: Array, y: Array) -> Array:
         """(…, n, k) @ (…, k, m) with *equal* batch shapes (the core broadcasts), ndim >= 2."""
+        ...
+
+
+class MutableBackend(Backend, Protocol):
+    """What a backend with ``capabilities.mutable`` adds (protocol 1.1)."""
+
+    def reshape(self, x: Array, shape: Shape, copy: bool | None = None) -> Array:  # type: ignore[override]
+        """As the array API: ``copy=False`` gives a view or raises ``ValueError``; ``copy=True``
+        always gives new memory; ``None`` a view when possible."""
+        ...
+
+    def setitem_inplace(self, x: Array, key: tuple[Any, ...], value: Array) -> None:
+        """``x[key] = value`` in x's memory; key as for ``setitem`` (basic ints/slices/None, a bool
+        mask of x's shape, or one int64 index array per dimension), value of x's dtype and
+        already broadcast to the selection."""
+        ...
+
+    def binary_inplace(self, name: str, x: Array, y: Array) -> None:
+        """``x[...] = name(x, y)`` computed into x's memory (``name`` in BINARY_PRIMITIVES); y
+        has x's shape and dtype and may be a broadcast view or overlap x."""
+        ...
+
+    def add_scaled_inplace(self, x: Array, y: Array, alpha: float) -> None:
+        """``x += alpha * y`` (floating dtypes) with no temporary the size of x."""
+        ...
+
+    def strides(self, x: Array) -> tuple[int, ...]:
+        """Steps between neighbours along each dimension, in elements."""
+        ...
+
+    def data_ptr(self, x: Array) -> int:
+        """The address of x's first element."""
+        ...
+
+    def storage_info(self, x: Array) -> tuple[int, int]:
+        """``(address, nbytes)`` of the allocation x's memory belongs to."""
+        ...
+
+    def as_strided(
+        self, x: Array, shape: Shape, strides: tuple[int, ...], storage_offset: int
+    ) -> Array:
+        """A view of the allocation x belongs to (strides and offset in elements, the offset
+        from the allocation's start; the core has checked the bounds)."""
         ...

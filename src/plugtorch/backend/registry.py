@@ -24,7 +24,12 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import Any, Iterator
 
-from plugtorch.backend.protocol import API_VERSION, REQUIRED_PRIMITIVES, Backend
+from plugtorch.backend.protocol import (
+    API_VERSION,
+    MUTABLE_PRIMITIVES,
+    REQUIRED_PRIMITIVES,
+    Backend,
+)
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -109,9 +114,21 @@ def check_backend(backend: Any, name: str) -> None:
         )
     missing = [p for p in ("name", "capabilities", "is_available") if not hasattr(backend, p)]
     missing += [p for p in REQUIRED_PRIMITIVES if not callable(getattr(backend, p, None))]
+    capabilities = getattr(backend, "capabilities", None)
+    if capabilities is not None and getattr(capabilities, "mutable", False):
+        missing += [
+            f"{p} (declared mutable=True)"
+            for p in MUTABLE_PRIMITIVES
+            if not callable(getattr(backend, p, None))
+        ]
     if missing:
         raise BackendError(
             f"backend {name!r} is missing required parts of the protocol: {', '.join(missing)}"
+        )
+    if not hasattr(capabilities, "mutable"):
+        raise BackendError(
+            f"backend {name!r} has a capabilities object without the field 'mutable' "
+            "(protocol 1.1); build it with plugtorch.backend.Capabilities(...)"
         )
 
 

@@ -15,6 +15,7 @@ from plugtorch.autograd import grad_mode
 from plugtorch.device import Device
 from plugtorch.device import resolve as resolve_device
 from plugtorch.nn.parameter import Buffer, Parameter
+from plugtorch.ops.inplace import zero_grad_of
 from plugtorch.tensor import Tensor
 
 __all__ = ["Module", "IncompatibleKeys"]
@@ -292,14 +293,10 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Reset the gradients of every parameter (to ``None`` by default, as PyTorch)."""
+        """Reset the gradients of every parameter: to ``None`` by default, as PyTorch, or to
+        zeros written in place (``set_to_none=False``: each ``.grad`` keeps its memory)."""
         for param in self.parameters():
-            if param.grad is None:
-                continue
-            if set_to_none:
-                param.grad = None
-            else:
-                param.grad = param.grad.detach() * 0
+            zero_grad_of(param, set_to_none)
 
     # --- state -------------------------------------------------------------------------------
     def state_dict(
@@ -419,12 +416,9 @@ def _quoted(keys: list[str]) -> str:
 
 
 def _copy_into(target: Tensor, value: Tensor) -> None:
-    """Replace ``target``'s array with ``value``'s, converted to target's backend and dtype."""
-    if value._backend is not target._backend:
-        value = value.detach().to(target._backend)
-    if value._dtype is not target._dtype:
-        value = value.detach().to(target._dtype)
-    target._data = value.detach().clone()._data
+    """Write ``value`` into ``target``'s memory (converted to its backend and dtype): the
+    parameter keeps its identity and every alias of it sees the loaded values."""
+    target.copy_(value.detach())
 
 
 def _parse_to(
@@ -450,6 +444,9 @@ def _is_dtype_name(value: Any) -> bool:
 
 
 def _move(tensor: Tensor, backend: Any, dtype: Any) -> None:
+    """``module.to(...)`` for one parameter or buffer: as PyTorch's ``param.data = ...``, the
+    tensor keeps its identity (optimizers still hold it) and gets new memory when its backend
+    or dtype changes."""
     value = tensor.detach()
     if backend is not None and value._backend is not backend:
         value = value.to(backend)
@@ -457,8 +454,6 @@ def _move(tensor: Tensor, backend: Any, dtype: Any) -> None:
         value = value.to(dtype)
     if value._data is tensor._data:
         return
-    tensor._data = value._data
-    tensor._backend = value._backend
-    tensor._dtype = value._dtype
+    tensor.data = value
     if tensor.grad is not None:
         _move(tensor.grad, backend, dtype)

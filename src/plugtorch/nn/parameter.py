@@ -11,7 +11,8 @@ __all__ = ["Parameter", "Buffer"]
 
 class Parameter(Tensor):
     """A leaf tensor that requires grad by default and is registered when assigned to a module
-    attribute (``self.weight = Parameter(...)``). It shares ``data``'s array.
+    attribute (``self.weight = Parameter(...)``). It shares ``data``'s memory: writes through
+    either are seen by both.
 
     >>> import plugtorch as pt
     >>> p = Parameter(pt.zeros(2))
@@ -30,14 +31,7 @@ class Parameter(Tensor):
             from plugtorch.ops.creation import tensor
 
             data = tensor(data)
-        self._data = data._data
-        self._backend = data._backend
-        self._dtype = data._dtype
-        self.grad = None
-        self._node = None
-        self._nondiff = None
-        self._hooks = None
-        self.requires_grad = False
+        self._init_alias(data)
         if requires_grad:
             self.requires_grad_(True)
 
@@ -60,14 +54,7 @@ class Buffer(Tensor):
     __slots__ = ("persistent",)
 
     def __init__(self, data: Tensor, *, persistent: bool = True) -> None:
-        self._data = data._data
-        self._backend = data._backend
-        self._dtype = data._dtype
-        self.grad = None
-        self._node = None
-        self._nondiff = None
-        self._hooks = None
-        self.requires_grad = False
+        self._init_alias(data)
         self.persistent = persistent
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Buffer:

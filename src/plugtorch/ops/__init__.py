@@ -14,8 +14,12 @@ from plugtorch.ops.reduction import *  # noqa: F403
 from plugtorch.ops.registry import REGISTRY, Op, apply, op
 from plugtorch.ops.shape import *  # noqa: F403
 from plugtorch.ops.transfer import clone, to_backend
+from plugtorch.ops.views import as_strided, diagonal
+from plugtorch.ops import inplace  # noqa: E402,F401  (declares view_scatter and overwritten)
 
-__all__ = ["REGISTRY", "Op", "apply", "op", "astype", "clone", "to_backend"]
+__all__ = [
+    "REGISTRY", "Op", "apply", "op", "astype", "clone", "to_backend", "as_strided", "diagonal",
+]  # fmt: skip
 __all__ += creation.__all__
 __all__ += elementwise.__all__
 __all__ += indexing.__all__

@@ -12,6 +12,7 @@ from typing import Any, Sequence
 from plugtorch import dtypes
 from plugtorch.backend import registry
 from plugtorch.ops.registry import apply, mixed_backend_error, op
+from plugtorch.storage import CONSTANT_COUNTER
 from plugtorch.tensor import Tensor
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "astype",
     "expand_to",
     "scalar_tensor",
+    "scalar_dtype",
     "prepare_elementwise",
     "reduced_shape",
 ]
@@ -87,7 +89,7 @@ def reduced_shape(shape: tuple[int, ...], dims: tuple[int, ...], keepdim: bool) 
 # --- astype and expand: the two ops that make promotion and broadcasting explicit ---------
 
 
-@op("astype")
+@op("astype", needs=())
 def astype_op(backend: Any, x: Any, *, dtype: dtypes.DType) -> Any:
     """Convert to another dtype. Gradient: cast back (only floating dtypes carry gradients)."""
     return backend.astype(x, dtype)
@@ -106,10 +108,29 @@ def astype(x: Tensor, dtype: dtypes.DType) -> Tensor:
     return apply(astype_op, (x,), dtype, dtype=dtype)
 
 
-@op("expand")
+@op("expand", needs=(), view=True)
 def expand_op(backend: Any, x: Any, *, shape: tuple[int, ...]) -> Any:
     """Broadcast to a larger shape (a view). Gradient: sum over the broadcast dimensions."""
     return backend.broadcast_to(x, shape)
+
+
+@expand_op.inverse
+def _(backend: Any, base: Any, value: Any, *, shape: tuple[int, ...]) -> Any:
+    raise RuntimeError(
+        "unsupported operation: more than one element of the written-to tensor refers to a "
+        "single memory location. Please clone() the tensor before performing the operation."
+    )
+
+
+@expand_op.layout_rule
+def _(current: Any, *, shape: tuple[int, ...]) -> Any:
+    source_shape, strides, offset = current
+    lead = len(shape) - len(source_shape)
+    new_strides = tuple(
+        0 if i < lead or (source_shape[i - lead] == 1 and size != 1) else strides[i - lead]
+        for i, size in enumerate(shape)
+    )
+    return tuple(shape), new_strides, offset
 
 
 @expand_op.derivative
@@ -152,10 +173,12 @@ def scalar_tensor(value: Any, backend: Any, dtype: dtypes.DType, shape: tuple[in
         if len(_CONSTANTS) >= _CONSTANTS_LIMIT:
             _CONSTANTS.clear()
         _CONSTANTS[key] = data
-    return Tensor._make(data, backend, dtype)
+    constant = Tensor._make(data, backend, dtype)
+    constant._counter = CONSTANT_COUNTER
+    return constant
 
 
-def _scalar_dtype(tensor: Tensor, value: Any) -> dtypes.DType | None:
+def scalar_dtype(tensor: Tensor, value: Any) -> dtypes.DType | None:
     """The result dtype of ``tensor (op) python scalar`` when the scalar does not promote."""
     kind = tensor._dtype.category
     scalar_type = type(value)
@@ -208,12 +231,12 @@ def prepare_elementwise(
         elif dtype is None:
             # tensor (op) scalar and scalar (op) tensor: the hot path of most models
             if isinstance(first, Tensor) and type(second) in _SCALARS:
-                common = _scalar_dtype(first, second)
+                common = scalar_dtype(first, second)
                 if common is not None:
                     constant = scalar_tensor(second, first._backend, common, first.shape)
                     return [first, constant], common
             elif isinstance(second, Tensor) and type(first) in _SCALARS:
-                common = _scalar_dtype(second, first)
+                common = scalar_dtype(second, first)
                 if common is not None:
                     constant = scalar_tensor(first, second._backend, common, second.shape)
                     return [constant, second], common

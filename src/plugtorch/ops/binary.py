@@ -40,7 +40,7 @@ def _binary(o: Op, a: Any, b: Any, dtype: dtypes.DType | None = None) -> Tensor:
     return apply(o, (x, y), common)
 
 
-@op("add")
+@op("add", needs=())
 def add_op(b: Any, x: Any, y: Any) -> Any:
     """x + y. Gradient: (grad, grad)."""
     return b.add(x, y)
@@ -63,7 +63,7 @@ def add(input: Any, other: Any, *, alpha: Number = 1) -> Tensor:
     return _binary(add_op, input, other)
 
 
-@op("sub")
+@op("sub", needs=())
 def sub_op(b: Any, x: Any, y: Any) -> Any:
     """x - y. Gradient: (grad, -grad)."""
     return b.subtract(x, y)
@@ -86,7 +86,7 @@ def sub(input: Any, other: Any, *, alpha: Number = 1) -> Tensor:
     return _binary(sub_op, input, other)
 
 
-@op("mul")
+@op("mul", needs=((1,), (0,)))
 def mul_op(b: Any, x: Any, y: Any) -> Any:
     """x * y. Gradient: (grad * y, grad * x)."""
     return b.multiply(x, y)
@@ -108,7 +108,7 @@ def mul(input: Any, other: Any) -> Tensor:
     return _binary(mul_op, input, other)
 
 
-@op("div")
+@op("div", needs=((1,), (0, 1)))
 def div_op(b: Any, x: Any, y: Any) -> Any:
     """x / y (true division). Gradient: (grad / y, -grad * x / y**2)."""
     return b.divide(x, y)
@@ -158,7 +158,7 @@ def _common_dtype(a: Any, b: Any) -> dtypes.DType:
     return dtypes.result_type((o._dtype, o.ndim) if isinstance(o, Tensor) else o for o in (a, b))
 
 
-@op("floor_divide", differentiable=False)
+@op("floor_divide", differentiable=False, needs=())
 def floor_divide_op(b: Any, x: Any, y: Any) -> Any:
     """floor(x / y). Not differentiable."""
     return b.floor_divide(x, y)
@@ -199,7 +199,7 @@ def floor_divide(input: Any, other: Any) -> Tensor:
     return _binary(floor_divide_op, input, other)
 
 
-@op("remainder")
+@op("remainder", needs=((), (0, 1)))
 def remainder_op(b: Any, x: Any, y: Any) -> Any:
     """x - floor(x / y) * y (sign of y, like Python). Gradient: (grad, -grad * floor(x/y))."""
     return b.remainder(x, y)
@@ -224,7 +224,7 @@ def remainder(input: Any, other: Any) -> Tensor:
     return _binary(remainder_op, input, other)
 
 
-@op("pow", saves_output=True)
+@op("pow", saves_output=True, needs=((0, 1), (0, 1)))
 def pow_op(b: Any, x: Any, y: Any) -> Any:
     """x ** y. Gradient: (grad * y * x**(y-1), grad * x**y * log(x))."""
     return b.pow(x, y)
@@ -262,7 +262,7 @@ def _tie_split(g: Tensor, x: Tensor, y: Tensor, x_wins: Tensor) -> tuple[Tensor,
     return g * wins, g * (1 - wins)
 
 
-@op("maximum")
+@op("maximum", needs=((0, 1), (0, 1)))
 def maximum_op(b: Any, x: Any, y: Any) -> Any:
     """max(x, y), nan if either is nan. Gradient: to the larger; split equally on ties."""
     return b.maximum(x, y)
@@ -284,7 +284,7 @@ def maximum(input: Any, other: Any) -> Tensor:
     return _binary(maximum_op, input, other)
 
 
-@op("minimum")
+@op("minimum", needs=((0, 1), (0, 1)))
 def minimum_op(b: Any, x: Any, y: Any) -> Any:
     """min(x, y), nan if either is nan. Gradient: to the smaller; split equally on ties."""
     return b.minimum(x, y)

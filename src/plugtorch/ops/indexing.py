@@ -13,13 +13,13 @@ from typing import Any
 import numpy as np
 
 from plugtorch import dtypes
-from plugtorch.ops._prepare import normalize_dim
-from plugtorch.ops.registry import apply, op
+from plugtorch.ops._prepare import astype, expand_to, normalize_dim, scalar_tensor
+from plugtorch.ops.registry import apply, mixed_backend_error, op
 from plugtorch.tensor import Tensor
 
 __all__ = [
     "getitem", "setitem", "slice_dim", "gather", "scatter_add", "index_select", "index_add",
-    "masked_fill", "take", "nonzero",
+    "masked_fill", "take", "nonzero", "select", "narrow", "unbind",
 ]  # fmt: skip
 
 
@@ -93,10 +93,51 @@ def _normalize_basic(key: tuple[Any, ...], shape: tuple[int, ...]) -> tuple[Any,
     return tuple(result)
 
 
-@op("getitem")
+@op("getitem", needs=(), view=True)
 def getitem_op(b: Any, x: Any, *, key: tuple[Any, ...]) -> Any:
-    """Basic indexing (ints, slices, None). Gradient: grad placed into zeros at ``key``."""
+    """Basic indexing (ints, slices, None): a view. Gradient: grad placed into zeros at ``key``."""
     return b.getitem(x, key)
+
+
+@getitem_op.inverse
+def _(b: Any, base: Any, value: Any, *, key: tuple[Any, ...]) -> Any:
+    if any(k is None for k in key):  # new axes select nothing: drop them from key and value
+        key = tuple(k for k in key if k is not None)
+        value = b.reshape(value, _selection_shape(tuple(base.shape), key))
+    return b.setitem(base, key, value)
+
+
+@getitem_op.layout_rule
+def _(current: Any, *, key: tuple[Any, ...]) -> Any:
+    shape, strides, offset = current
+    new_shape: list[int] = []
+    new_strides: list[int | None] = []
+    axis = 0
+    for k in key:
+        if k is None:
+            new_shape.append(1)
+            new_strides.append(None)
+            continue
+        if isinstance(k, slice):
+            start, stop, step = k.indices(shape[axis])
+            length = len(range(start, stop, step))
+            new_shape.append(length)
+            new_strides.append(strides[axis] * step)
+            if length:
+                offset += start * strides[axis]
+        else:
+            offset += k * strides[axis]
+        axis += 1
+    new_shape.extend(shape[axis:])
+    new_strides.extend(strides[axis:])
+    # an inserted dimension gets the stride PyTorch's unsqueeze gives it
+    filled: list[int] = [0] * len(new_strides)
+    for i in range(len(new_strides) - 1, -1, -1):
+        stride = new_strides[i]
+        if stride is None:
+            stride = new_shape[i + 1] * filled[i + 1] if i + 1 < len(new_strides) else 1
+        filled[i] = stride
+    return tuple(new_shape), tuple(filled), offset
 
 
 @getitem_op.derivative
@@ -114,7 +155,7 @@ def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
     )
 
 
-@op("getitem_backward")
+@op("getitem_backward", needs=())
 def getitem_backward_op(
     b: Any, g: Any, *, key: tuple[Any, ...], shape: tuple[int, ...], dtype: dtypes.DType
 ) -> Any:
@@ -196,8 +237,6 @@ def getitem(input: Tensor, key: Any) -> Tensor:
     if _is_basic(key):
         full_key = _expand_ellipsis(key, input.ndim)
         normalized = _normalize_basic(full_key, input.shape)
-        if all(k == slice(None) for k in normalized):
-            return input
         return apply(getitem_op, (input,), input._dtype, key=normalized)
     positions = _flat_positions(key, input.shape)
     flat = reshape(input, (-1,))
@@ -208,44 +247,93 @@ def getitem(input: Tensor, key: Any) -> Tensor:
 
 
 def setitem(input: Tensor, key: Any, value: Any) -> None:
-    """``input[key] = value`` in place, for tensors that do not require grad."""
-    from plugtorch.ops._prepare import scalar_tensor
+    """``input[key] = value`` in place: every alias of ``input`` sees it (basic keys write
+    through a view, advanced keys scatter). Differentiable with respect to ``value`` and to the
+    untouched elements of ``input``, as PyTorch's ``CopySlices``/``IndexPutBackward``.
 
-    if input.requires_grad and _grad_enabled():
-        raise RuntimeError(
-            "in-place assignment to a tensor that requires grad would break autograd; "
-            "do it under `with plugtorch.no_grad():` or on a detached copy"
-        )
+    >>> import plugtorch as pt
+    >>> x = pt.zeros(2, 3)
+    >>> row = x[0]
+    >>> x[0, 1] = 5.0
+    >>> row
+    tensor([0., 5., 0.])
+    """
+    from plugtorch.ops.inplace import assign, check_autograd, write
+
     if not isinstance(key, tuple):
         key = (key,)
     backend = input._backend
     if not isinstance(value, Tensor):
         value = scalar_tensor(value, backend, input._dtype, ())
     elif value._backend is not backend:
-        from plugtorch.ops.registry import mixed_backend_error
-
         raise mixed_backend_error("setitem", backend, value._backend)
+    recording = _grad_enabled() and (input.requires_grad or value.requires_grad)
+    if recording:
+        check_autograd(input)
     if _is_basic(key):
         normalized = _normalize_basic(_expand_ellipsis(key, input.ndim), input.shape)
-        target_shape = np.empty(input.shape, dtype=np.bool_)[normalized].shape
-        fitted = _fit(value, target_shape, input._dtype)
-        input._data = backend.setitem(input._data, normalized, fitted._data)
+        if recording:
+            target = apply(getitem_op, (input,), input._dtype, key=normalized)
+            assign(target, _strip_leading_ones(value, target.ndim))
+            return
+        selected = _selection_shape(input.shape, normalized)
+        write(input, _fit(value, selected, input._dtype)._data, normalized)
         return
     positions = _flat_positions(key, input.shape)
-    fitted = _fit(value, positions.shape, input._dtype)
-    flat = backend.reshape(input._data, (-1,))
-    index = backend.asarray(positions.reshape(-1), dtypes.int64)
-    values = backend.reshape(fitted._data, (-1,))
-    input._data = backend.reshape(backend.setitem(flat, (index,), values), input.shape)
+    per_dim = np.unravel_index(positions, input.shape) if input.ndim else ()
+    index = tuple(backend.asarray(np.ascontiguousarray(a), dtypes.int64) for a in per_dim)
+    if not recording:
+        write(input, _fit(value, positions.shape, input._dtype)._data, index)
+        return
+    stripped = _strip_leading_ones(value, positions.ndim)
+    fitted = expand_to(astype(stripped, input._dtype), positions.shape)
+    flat = backend.asarray(positions.reshape(-1), dtypes.int64)
+    assign(input, apply(index_put_op, (input, fitted), input._dtype, key=index, positions=flat))
+
+
+def _selection_shape(shape: tuple[int, ...], key: tuple[Any, ...]) -> tuple[int, ...]:
+    """The shape of ``x[key]`` for a normalized basic key (no array is made)."""
+    return getitem_op.layout((shape, (0,) * len(shape), 0), key=key)[0]  # type: ignore[misc]
+
+
+def _strip_leading_ones(value: Tensor, ndim: int) -> Tensor:
+    """``value`` without leading size-1 dimensions beyond ``ndim`` (numpy lets a (1, n) value
+    fill an (n,) selection)."""
+    from plugtorch.ops.shape import reshape
+
+    shape = value.shape
+    while len(shape) > ndim and shape[0] == 1:
+        shape = shape[1:]
+    return value if shape == value.shape else reshape(value, shape)
+
+
+@op("index_put", needs=())
+def index_put_op(b: Any, x: Any, values: Any, *, key: tuple[Any, ...], positions: Any) -> Any:
+    """``x`` with ``values`` written at the int64 index arrays ``key`` (one per dimension, of
+    values' shape; ``positions`` are the same places as flat indices). Gradient: ``grad`` with
+    those places zeroed for ``x``; ``grad`` at those places for ``values``."""
+    return b.setitem(x, key, values)
+
+
+@index_put_op.derivative
+def _(ctx: Any, g: Tensor) -> tuple[Tensor, Tensor]:
+    from plugtorch.ops.creation import zeros
+    from plugtorch.ops.shape import reshape
+
+    values = ctx.inputs[1]
+    params = ctx.params
+    zero = zeros(values.shape, dtype=g._dtype, backend=g._backend)
+    flat_index = Tensor._make(params["positions"], g._backend, dtypes.int64)
+    taken = _take_checked(reshape(g, (-1,)), flat_index, 0)
+    return (
+        apply(index_put_op, (g, zero), g._dtype, key=params["key"], positions=params["positions"]),
+        reshape(taken, values.shape),
+    )
 
 
 def _fit(v: Tensor, shape: tuple[int, ...], dtype: dtypes.DType) -> Tensor:
-    from plugtorch.ops._prepare import astype, expand_to
-
-    v = astype(v.detach(), dtype)
-    while v.ndim > len(shape) and v.shape[0] == 1:
-        v = Tensor._make(v._backend.reshape(v._data, v.shape[1:]), v._backend, v._dtype)
-    return expand_to(v, shape)
+    """``v`` without autograd, cast to ``dtype`` and broadcast to ``shape``."""
+    return expand_to(astype(_strip_leading_ones(v.detach(), len(shape)), dtype), shape)
 
 
 def _grad_enabled() -> bool:
@@ -258,6 +346,73 @@ def slice_dim(input: Tensor, dim: int, start: int, stop: int, step: int = 1) -> 
     """``input`` sliced along one dimension (a helper for split, cat's gradient, ...)."""
     key = (slice(None),) * dim + (slice(start, stop, step),)
     return getitem(input, key)
+
+
+def select(input: Tensor, dim: int, index: int) -> Tensor:
+    """The slice at ``index`` along ``dim``, without that dimension (a view).
+
+    >>> import plugtorch as pt
+    >>> pt.arange(6).reshape(2, 3).select(1, 2)
+    tensor([2, 5])
+    """
+    if input.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    axis = normalize_dim(dim, input.ndim)
+    size = input.shape[axis]
+    index = int(index)
+    if not -size <= index < size:
+        raise IndexError(
+            f"select(): index {index} out of range for tensor of size {list(input.shape)} at "
+            f"dimension {dim}"
+        )
+    return getitem(input, (slice(None),) * axis + (index,))
+
+
+def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:
+    """``length`` elements along ``dim`` from ``start`` (a view).
+
+    >>> import plugtorch as pt
+    >>> pt.arange(5).narrow(0, 1, 3)
+    tensor([1, 2, 3])
+    """
+    if input.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    axis = normalize_dim(dim, input.ndim)
+    size = input.shape[axis]
+    begin = int(start)
+    if not -size <= begin <= size:
+        raise IndexError(
+            f"start out of range (expected to be in range of [{-size}, {size}], but got {begin})"
+        )
+    begin %= size if size else 1
+    if length < 0 or begin + length > size:
+        raise RuntimeError(f"start ({begin}) + length ({length}) exceeds dimension size ({size}).")
+    return slice_dim(input, axis, begin, begin + int(length))
+
+
+def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
+    """Every slice along ``dim``, without that dimension (views of ``input``).
+
+    >>> import plugtorch as pt
+    >>> pt.unbind(pt.arange(4).reshape(2, 2))
+    (tensor([0, 1]), tensor([2, 3]))
+    """
+    if input.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    axis = normalize_dim(dim, input.ndim)
+    pieces = tuple(
+        getitem(input, (slice(None),) * axis + (i,)) for i in range(input.shape[axis])
+    )
+    return mark_multi_output(pieces, "UnbindBackward0")
+
+
+def mark_multi_output(pieces: tuple[Tensor, ...], creator: str) -> tuple[Tensor, ...]:
+    """Views returned together by one function: PyTorch forbids writing to them in place
+    while they require grad (it cannot rebase one of several outputs)."""
+    for piece in pieces:
+        if piece._view is not None:
+            piece._view.creator = creator
+    return pieces
 
 
 # --- gather / scatter ------------------------------------------------------------------------
@@ -286,7 +441,7 @@ def _check_index(index: Tensor, size: int, name: str) -> Tensor:
     return index
 
 
-@op("take")
+@op("take", needs=((1,), ()))
 def take_op(b: Any, x: Any, indices: Any, *, axis: int) -> Any:
     """Select entries along an axis by 1-D indices. Gradient: index_add into zeros."""
     return b.take(x, indices, axis)
@@ -332,7 +487,7 @@ def take(input: Tensor, index: Tensor) -> Tensor:
     return _take_checked(flat, checked, 0).reshape(index.shape)
 
 
-@op("index_add")
+@op("index_add", needs=((), (), (1,)))
 def index_add_op(b: Any, x: Any, indices: Any, values: Any, *, axis: int) -> Any:
     """x with values added at indices along axis. Gradient: (grad, None, take(grad))."""
     return b.index_add(x, indices, values, axis)
@@ -374,7 +529,7 @@ def index_add(
     return apply(index_add_op, (input, index, source), input._dtype, axis=axis)
 
 
-@op("gather")
+@op("gather", needs=((1,), ()))
 def gather_op(b: Any, x: Any, indices: Any, *, axis: int) -> Any:
     """out[i][j] = x[i][index[i][j]] along axis. Gradient: scatter_add into zeros."""
     return b.take_along_axis(x, indices, axis)
@@ -422,7 +577,7 @@ def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
     return apply(gather_op, (input, index), input._dtype, axis=axis)
 
 
-@op("scatter_add")
+@op("scatter_add", needs=((), (), (1,)))
 def scatter_add_op(b: Any, x: Any, indices: Any, values: Any, *, axis: int) -> Any:
     """x with values added at index along axis. Gradient: (grad, None, gather(grad))."""
     return b.scatter_add(x, indices, values, axis)

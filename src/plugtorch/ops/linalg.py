@@ -11,7 +11,7 @@ from plugtorch.tensor import Tensor
 __all__ = ["matmul", "mm", "bmm", "outer", "dot"]
 
 
-@op("matmul")
+@op("matmul", needs=((1,), (0,)))
 def matmul_op(b: Any, x: Any, y: Any) -> Any:
     """(..., n, k) @ (..., k, m) with equal batch shapes.
 

@@ -248,7 +248,7 @@ def bitwise_not(input: Tensor) -> Tensor:
 # --- selection --------------------------------------------------------------------------------
 
 
-@op("where")
+@op("where", needs=((), (0,), (0,)))
 def where_op(b: Any, condition: Any, x: Any, y: Any) -> Any:
     """condition ? x : y. Gradient: grad to x where condition, to y elsewhere."""
     return b.where(condition, x, y)

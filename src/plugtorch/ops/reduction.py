@@ -33,7 +33,7 @@ def _restore(grad: Tensor, shape: tuple[int, ...], dims: tuple[int, ...], keepdi
     return expand_to(grad, shape)
 
 
-@op("sum")
+@op("sum", needs=())
 def sum_op(b: Any, x: Any, *, dims: tuple[int, ...], keepdim: bool) -> Any:
     """Sum over dims. Gradient: grad broadcast back over the reduced dimensions."""
     return b.sum(x, dims, keepdim)
@@ -87,7 +87,7 @@ def mean(input: Tensor, dim: Dim = None, keepdim: bool = False, *, dtype: Any = 
     return sum(input, dims, keepdim) / _count(input.shape, dims)
 
 
-@op("prod", saves_output=True)
+@op("prod", saves_output=True, needs=((0,),))
 def prod_op(b: Any, x: Any, *, dims: tuple[int, ...], keepdim: bool) -> Any:
     """Product over dims. Gradient: grad * (product of the other elements), zeros handled."""
     return b.prod(x, dims, keepdim)
@@ -132,7 +132,7 @@ def _extreme_backward(ctx: Any, g: Tensor) -> tuple[Tensor]:
     return (_restore(g, x.shape, dims, keepdim) * hits / count,)
 
 
-@op("amax", saves_output=True)
+@op("amax", saves_output=True, needs=((0,),))
 def amax_op(b: Any, x: Any, *, dims: tuple[int, ...], keepdim: bool) -> Any:
     """Largest element over dims. Gradient: shared equally by the elements that are the max."""
     return b.max(x, dims, keepdim)
@@ -141,7 +141,7 @@ def amax_op(b: Any, x: Any, *, dims: tuple[int, ...], keepdim: bool) -> Any:
 amax_op.derivative(_extreme_backward)
 
 
-@op("amin", saves_output=True)
+@op("amin", saves_output=True, needs=((0,),))
 def amin_op(b: Any, x: Any, *, dims: tuple[int, ...], keepdim: bool) -> Any:
     """Smallest element over dims. Gradient: shared equally by the elements that are the min."""
     return b.min(x, dims, keepdim)

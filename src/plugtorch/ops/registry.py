@@ -24,7 +24,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable
 
 from plugtorch.autograd import grad_mode
-from plugtorch.autograd.graph import Node
+from plugtorch.autograd.graph import Node, current_node
+from plugtorch.storage import VersionCounter, register_view
 
 if TYPE_CHECKING:
     from plugtorch.tensor import Tensor
@@ -42,21 +43,67 @@ PROFILE_HOOKS: list[Callable[..., "Tensor | None"]] = []
 
 
 class Op:
-    """A differentiable operation: forward in primitives, backward rule beside it."""
+    """A differentiable operation: forward in primitives, backward rule beside it.
 
-    __slots__ = ("name", "forward", "backward", "saves_output", "differentiable", "doc")
+    ``needs`` says which input values the backward rule reads, per input: ``needs[i]`` lists the
+    inputs that the gradient of input ``i`` is computed from (``mul``: ``((1,), (0,))``). Those,
+    for the inputs that require grad, are the op's *saved tensors*: an in-place write to one of
+    them before ``backward`` raises PyTorch's "modified by an inplace operation" error instead
+    of giving a wrong gradient. ``None`` means every input (the safe default for a new op).
 
-    def __init__(self, name: str, forward: Forward, saves_output: bool, differentiable: bool):
+    A *view* op (``view=True``) returns an array sharing its input's memory; ``scatter`` is its
+    inverse for writes: ``scatter(backend, input_array, new_view_array, **params)`` returns the
+    input array with the view's elements replaced (used by backends whose arrays are values,
+    and for the gradient of an in-place write through the view).
+    """
+
+    __slots__ = (
+        "name",
+        "forward",
+        "backward",
+        "saves_output",
+        "differentiable",
+        "doc",
+        "needs",
+        "view",
+        "scatter",
+        "layout",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        forward: Forward,
+        saves_output: bool,
+        differentiable: bool,
+        needs: tuple[tuple[int, ...], ...] | None = None,
+        view: bool = False,
+    ):
         self.name = name
         self.forward = forward
         self.saves_output = saves_output
         self.differentiable = differentiable
         self.doc = (forward.__doc__ or "").strip()
         self.backward: Backward = _no_backward(name)
+        self.needs = needs
+        self.view = view
+        self.scatter: Callable[..., Any] | None = None
+        self.layout: Callable[..., Any] | None = None
 
     def derivative(self, rule: Backward) -> Backward:
         """Decorator: attach the backward rule ``rule(ctx, grad) -> tuple of input grads``."""
         self.backward = rule
+        return rule
+
+    def inverse(self, scatter: Callable[..., Any]) -> Callable[..., Any]:
+        """Decorator for a view op: attach ``scatter(backend, base, value, **params)``."""
+        self.scatter = scatter
+        return scatter
+
+    def layout_rule(self, rule: Callable[..., Any]) -> Callable[..., Any]:
+        """Decorator for a view op: attach its stride arithmetic,
+        ``rule((shape, strides, offset), **params) -> (shape, strides, offset)``."""
+        self.layout = rule
         return rule
 
     def __repr__(self) -> str:
@@ -71,14 +118,19 @@ def _no_backward(name: str) -> Backward:
 
 
 def op(
-    name: str, *, saves_output: bool = False, differentiable: bool = True
+    name: str,
+    *,
+    saves_output: bool = False,
+    differentiable: bool = True,
+    needs: tuple[tuple[int, ...], ...] | None = None,
+    view: bool = False,
 ) -> Callable[[Forward], Op]:
     """Declare an op from its forward ``f(backend, *arrays, **params) -> array``."""
 
     def register(forward: Forward) -> Op:
         if name in REGISTRY:
             raise ValueError(f"op {name!r} is declared twice")
-        declared = Op(name, forward, saves_output, differentiable)
+        declared = Op(name, forward, saves_output, differentiable, needs, view)
         REGISTRY[name] = declared
         return declared
 
@@ -123,16 +175,52 @@ def apply(op: Op, inputs: tuple[Tensor, ...], dtype: Any, /, **params: Any) -> T
     if not needs_grad:
         out = Tensor._make(data, backend, dtype)
         out._nondiff = nondiff
-        return out
-    if not (op.differentiable and dtype.category == 2):  # floating outputs only
+    elif not (op.differentiable and dtype.category == 2):  # floating outputs only
         out = Tensor._make(data, backend, dtype)
         out._nondiff = op.name
-        return out
-    out = Tensor._make(data, backend, dtype, requires_grad=True)
-    out._node = Node(
-        op, inputs, params or None, data if op.saves_output else None, (backend, dtype, None)
-    )
+    else:
+        out = Tensor._make(data, backend, dtype, requires_grad=True)
+        node = Node(
+            op,
+            inputs,
+            params or None,
+            data if op.saves_output else None,
+            (backend, dtype, None),
+            _edges(inputs),
+            _saved(op.needs, inputs),
+        )
+        if op.saves_output:
+            counter = out._counter = VersionCounter()
+            node.output_version = (counter, 0)
+        out._node = node
+    if op.view:
+        register_view(inputs[0], out, op, params)
     return out
+
+
+def _edges(inputs: tuple[Tensor, ...]) -> tuple[Node | None, ...]:
+    """Each input's node now (a view made stale by an in-place write gets a fresh one)."""
+    if len(inputs) == 1:
+        tensor = inputs[0]
+        return (tensor._node if tensor._view is None else current_node(tensor),)
+    return tuple(t._node if t._view is None else current_node(t) for t in inputs)
+
+
+def _saved(
+    needs: tuple[tuple[int, ...], ...] | None, inputs: tuple[Tensor, ...]
+) -> tuple[tuple[Tensor, int], ...] | None:
+    """The inputs a backward rule will read, with their version now."""
+    if needs is None:
+        chosen: Any = inputs
+    elif not needs:
+        return None
+    else:
+        wanted: set[int] = set()
+        for index, tensor in enumerate(inputs):
+            if tensor.requires_grad:
+                wanted.update(needs[index])
+        chosen = [inputs[i] for i in sorted(wanted)]
+    return tuple((t, 0 if t._counter is None else t._counter.value) for t in chosen)
 
 
 # Ops are imported by tensor.py's last line, after Tensor exists; so this import is safe here.

@@ -43,10 +43,46 @@ def _infer_shape(shape: tuple[int, ...], numel: int) -> tuple[int, ...]:
     return shape
 
 
-@op("reshape")
-def reshape_op(b: Any, x: Any, *, shape: tuple[int, ...]) -> Any:
-    """Same elements, new shape. Gradient: reshape back."""
+def _reshape_array(b: Any, x: Any, shape: tuple[int, ...], copy: bool | None) -> Any:
+    """Reshape a backend array: on mutable backends ``copy=False`` must give a view (or raise
+    ValueError) and ``copy=True`` a fresh array; arrays of immutable backends are values."""
+    if b.capabilities.mutable:
+        return b.reshape(x, shape, copy=copy)
     return b.reshape(x, shape)
+
+
+@op("view", needs=(), view=True)
+def view_op(b: Any, x: Any, *, shape: tuple[int, ...]) -> Any:
+    """Same memory, new shape (a view). Gradient: reshape back."""
+    return _reshape_array(b, x, shape, False)
+
+
+@view_op.derivative
+def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
+    return (reshape(g, ctx.inputs[0].shape),)
+
+
+@view_op.inverse
+def _(b: Any, base: Any, value: Any, *, shape: tuple[int, ...]) -> Any:
+    return _reshape_array(b, value, tuple(base.shape), None)
+
+
+@view_op.layout_rule
+def _(current: Any, *, shape: tuple[int, ...]) -> Any:
+    from plugtorch.ops.views import view_strides
+
+    old_shape, strides, offset = current
+    new_strides = view_strides(old_shape, strides, shape)
+    if new_strides is None:
+        raise RuntimeError("internal error: a view step that is not a view")
+    return tuple(shape), new_strides, offset
+
+
+@op("reshape", needs=())
+def reshape_op(b: Any, x: Any, *, shape: tuple[int, ...]) -> Any:
+    """Same elements, new shape, new memory (when a view is impossible). Gradient: reshape
+    back."""
+    return _reshape_array(b, x, shape, True)
 
 
 @reshape_op.derivative
@@ -54,8 +90,30 @@ def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
     return (reshape(g, ctx.inputs[0].shape),)
 
 
+def _viewable(input: Tensor, shape: tuple[int, ...]) -> bool:
+    """On an immutable backend: whether PyTorch's stride rule allows a view (mutable backends
+    answer by trying: their ``reshape(copy=False)`` raises when it cannot)."""
+    from plugtorch.ops.views import layout, view_strides
+
+    old_shape, strides, _ = layout(input)
+    return view_strides(old_shape, strides, shape) is not None
+
+
+def _view_or_none(input: Tensor, shape: tuple[int, ...]) -> Tensor | None:
+    if input._backend.capabilities.mutable:
+        try:
+            return apply(view_op, (input,), input._dtype, shape=shape)
+        except ValueError:
+            return None
+    if _viewable(input, shape):
+        return apply(view_op, (input,), input._dtype, shape=shape)
+    return None
+
+
 def reshape(input: Tensor, *shape: Any) -> Tensor:
-    """The same elements in a new shape (one size may be -1). Gradient: reshaped back.
+    """The same elements in a new shape (one size may be -1): a view when the memory layout
+    allows one, else a copy (as PyTorch, code should not rely on which). Gradient: reshaped
+    back.
 
     >>> import plugtorch as pt
     >>> pt.reshape(pt.arange(6), (2, 3))
@@ -65,42 +123,75 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:
     new_shape = _infer_shape(_shape_arg(shape), input.numel())
     if new_shape == input.shape:
         return input
+    viewed = _view_or_none(input, new_shape)
+    if viewed is not None:
+        return viewed
     return apply(reshape_op, (input,), input._dtype, shape=new_shape)
 
 
 def view(input: Tensor, *shape: Any) -> Tensor:
-    """Like :func:`reshape` (plugtorch tensors have no user-visible strides).
+    """The same memory seen with a new shape (one size may be -1): writes through the result
+    reach ``input``. Raises when the memory layout does not allow it (use :func:`reshape`).
 
     >>> import plugtorch as pt
-    >>> pt.arange(4).view(2, 2).shape
-    (2, 2)
+    >>> x = pt.zeros(4)
+    >>> x.view(2, 2)[0, 1] = 5.0
+    >>> x
+    tensor([0., 5., 0., 0.])
     """
-    return reshape(input, *shape)
+    new_shape = _infer_shape(_shape_arg(shape), input.numel())
+    viewed = _view_or_none(input, new_shape)
+    if viewed is None:
+        raise RuntimeError(
+            "view size is not compatible with input tensor's size and stride (at least one "
+            "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
+        )
+    return viewed
 
 
 def contiguous(input: Tensor) -> Tensor:
-    """Returns the tensor itself: backends keep their own layouts.
+    """``input`` itself when its memory is row-major, else a row-major copy.
 
     >>> import plugtorch as pt
-    >>> pt.ones(2).contiguous().shape
-    (2,)
+    >>> x = pt.ones(2, 3)
+    >>> x.contiguous() is x, x.T.contiguous().is_contiguous()
+    (True, True)
     """
-    return input
+    from plugtorch.ops.views import is_contiguous_layout, layout
+
+    shape, strides, _ = layout(input)
+    if is_contiguous_layout(shape, strides):
+        return input
+    return apply(reshape_op, (input,), input._dtype, shape=input.shape)
 
 
-@op("permute")
+@op("permute", needs=(), view=True)
 def permute_op(b: Any, x: Any, *, dims: tuple[int, ...]) -> Any:
-    """Reorder dimensions. Gradient: the inverse permutation."""
+    """Reorder dimensions (a view). Gradient: the inverse permutation."""
     return b.permute_dims(x, dims)
+
+
+def _inverse_permutation(dims: tuple[int, ...]) -> tuple[int, ...]:
+    inverse = [0] * len(dims)
+    for i, d in enumerate(dims):
+        inverse[d] = i
+    return tuple(inverse)
+
+
+@permute_op.inverse
+def _(b: Any, base: Any, value: Any, *, dims: tuple[int, ...]) -> Any:
+    return b.permute_dims(value, _inverse_permutation(dims))
+
+
+@permute_op.layout_rule
+def _(current: Any, *, dims: tuple[int, ...]) -> Any:
+    shape, strides, offset = current
+    return tuple(shape[d] for d in dims), tuple(strides[d] for d in dims), offset
 
 
 @permute_op.derivative
 def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
-    dims = ctx.params["dims"]
-    inverse = [0] * len(dims)
-    for i, d in enumerate(dims):
-        inverse[d] = i
-    return (permute(g, tuple(inverse)),)
+    return (permute(g, _inverse_permutation(ctx.params["dims"])),)
 
 
 def permute(input: Tensor, *dims: Any) -> Tensor:
@@ -248,7 +339,7 @@ def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
     return reshape(input, input.shape[:d] + inner + input.shape[d + 1 :])
 
 
-@op("cat")
+@op("cat", needs=())
 def cat_op(b: Any, *arrays: Any, axis: int) -> Any:
     """Join along an existing axis. Gradient: the matching slice of grad for each input."""
     return b.concat(arrays, axis)
@@ -353,11 +444,16 @@ def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Te
         sizes = list(split_size_or_sections)
         if sum(sizes) != length:
             raise ValueError(f"split sizes {sizes} do not add up to dimension size {length}")
+    from plugtorch.ops.indexing import mark_multi_output
+
     pieces, start = [], 0
     for size in sizes:
         pieces.append(slice_dim(tensor, axis, start, start + size))
         start += size
-    return tuple(pieces)
+    name = "SplitBackward0" if isinstance(split_size_or_sections, int) else (
+        "SplitWithSizesBackward0"
+    )
+    return mark_multi_output(tuple(pieces), name)
 
 
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
@@ -374,7 +470,7 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     return split(input, size, dim)
 
 
-@op("flip")
+@op("flip", needs=())
 def flip_op(b: Any, x: Any, *, dims: tuple[int, ...]) -> Any:
     """Reverse the order along dims. Gradient: flip back."""
     return b.flip(x, dims)

@@ -7,8 +7,9 @@ from typing import Any
 import numpy as np
 
 from plugtorch.autograd import grad_mode
-from plugtorch.autograd.graph import Node
+from plugtorch.autograd.graph import Node, current_node
 from plugtorch.backend import registry
+from plugtorch.ops.registry import apply, op
 from plugtorch.tensor import Tensor
 
 __all__ = ["to_backend", "clone"]
@@ -50,16 +51,38 @@ def to_backend(x: Tensor, backend: Any) -> Tensor:
     data = _transfer(x._data, x._backend, target, x._dtype)
     if x.requires_grad and grad_mode.is_grad_enabled():
         out = Tensor._make(data, target, x._dtype, requires_grad=True)
-        out._node = Node(_MOVE, (x,), None, None, (target, x._dtype, None))  # type: ignore[arg-type]
+        out._node = Node(
+            _MOVE,  # type: ignore[arg-type]
+            (x,),
+            None,
+            None,
+            (target, x._dtype, None),
+            (current_node(x),),
+        )
         return out
     return Tensor._make(data, target, x._dtype)
 
 
-def clone(input: Tensor) -> Tensor:
-    """A copy of ``input`` with its own memory (differentiable: the gradient passes through).
+@op("clone", needs=())
+def clone_op(b: Any, x: Any, *, dtype: Any) -> Any:
+    """A copy with its own memory (``astype`` always returns a new array). Gradient: grad."""
+    return b.astype(x, dtype)
+
+
+@clone_op.derivative
+def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
+    return (g,)
+
+
+def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
+    """A copy of ``input`` with its own memory, bit for bit (-0.0 and nan payloads kept).
+    Differentiable: the gradient passes through.
 
     >>> import plugtorch as pt
-    >>> pt.clone(pt.ones(2))
-    tensor([1., 1.])
+    >>> x = pt.tensor([-0.0, 1.0])
+    >>> y = pt.clone(x)
+    >>> _ = y.add_(1)
+    >>> x
+    tensor([-0.,  1.])
     """
-    return input + 0 if input.dtype.category != 0 else input.logical_or(False)
+    return apply(clone_op, (input,), input._dtype, dtype=input._dtype)

@@ -73,7 +73,7 @@ def _unary_same(o: Op, x: Tensor) -> Tensor:
 # --- unary math ----------------------------------------------------------------------------
 
 
-@op("neg")
+@op("neg", needs=())
 def neg_op(b: Any, x: Any) -> Any:
     """-x. Gradient: -grad."""
     return b.negative(x)
@@ -96,7 +96,7 @@ def neg(input: Tensor) -> Tensor:
     return _unary_same(neg_op, input)
 
 
-@op("abs")
+@op("abs", needs=((0,),))
 def abs_op(b: Any, x: Any) -> Any:
     """|x|. Gradient: grad * sign(x)."""
     return b.abs(x)
@@ -121,7 +121,7 @@ def _zero_derivative(ctx: Any, g: Tensor) -> tuple[Tensor]:
     return (zeros_like_grad(ctx.inputs[0]),)
 
 
-@op("sign")
+@op("sign", needs=())
 def sign_op(b: Any, x: Any) -> Any:
     """sign(x) in {-1, 0, 1}. Gradient: 0."""
     return b.sign(x)
@@ -140,7 +140,7 @@ def sign(input: Tensor) -> Tensor:
     return _unary_same(sign_op, input)
 
 
-@op("floor")
+@op("floor", needs=())
 def floor_op(b: Any, x: Any) -> Any:
     """Round down. Gradient: 0."""
     return b.floor(x)
@@ -161,7 +161,7 @@ def floor(input: Tensor) -> Tensor:
     return _unary_same(floor_op, input)
 
 
-@op("ceil")
+@op("ceil", needs=())
 def ceil_op(b: Any, x: Any) -> Any:
     """Round up. Gradient: 0."""
     return b.ceil(x)
@@ -182,7 +182,7 @@ def ceil(input: Tensor) -> Tensor:
     return _unary_same(ceil_op, input)
 
 
-@op("round")
+@op("round", needs=())
 def round_op(b: Any, x: Any) -> Any:
     """Round half to even. Gradient: 0."""
     return b.round(x)
@@ -203,7 +203,7 @@ def round(input: Tensor) -> Tensor:  # noqa: A001 (PyTorch's name)
     return _unary_same(round_op, input)
 
 
-@op("exp", saves_output=True)
+@op("exp", saves_output=True, needs=())
 def exp_op(b: Any, x: Any) -> Any:
     """e**x. Gradient: grad * e**x."""
     return b.exp(x)
@@ -224,7 +224,7 @@ def exp(input: Tensor) -> Tensor:
     return _unary_float(exp_op, input)
 
 
-@op("log")
+@op("log", needs=((0,),))
 def log_op(b: Any, x: Any) -> Any:
     """Natural logarithm. Gradient: grad / x."""
     return b.log(x)
@@ -245,7 +245,7 @@ def log(input: Tensor) -> Tensor:
     return _unary_float(log_op, input)
 
 
-@op("log1p")
+@op("log1p", needs=((0,),))
 def log1p_op(b: Any, x: Any) -> Any:
     """log(1 + x), accurate near 0. Gradient: grad / (1 + x)."""
     return b.log1p(x)
@@ -266,7 +266,7 @@ def log1p(input: Tensor) -> Tensor:
     return _unary_float(log1p_op, input)
 
 
-@op("expm1", saves_output=True)
+@op("expm1", saves_output=True, needs=())
 def expm1_op(b: Any, x: Any) -> Any:
     """e**x - 1, accurate near 0. Gradient: grad * e**x."""
     return b.expm1(x)
@@ -287,7 +287,7 @@ def expm1(input: Tensor) -> Tensor:
     return _unary_float(expm1_op, input)
 
 
-@op("sqrt", saves_output=True)
+@op("sqrt", saves_output=True, needs=())
 def sqrt_op(b: Any, x: Any) -> Any:
     """Square root. Gradient: grad / (2 sqrt(x))."""
     return b.sqrt(x)
@@ -308,7 +308,7 @@ def sqrt(input: Tensor) -> Tensor:
     return _unary_float(sqrt_op, input)
 
 
-@op("sin")
+@op("sin", needs=((0,),))
 def sin_op(b: Any, x: Any) -> Any:
     """Sine. Gradient: grad * cos(x)."""
     return b.sin(x)
@@ -329,7 +329,7 @@ def sin(input: Tensor) -> Tensor:
     return _unary_float(sin_op, input)
 
 
-@op("cos")
+@op("cos", needs=((0,),))
 def cos_op(b: Any, x: Any) -> Any:
     """Cosine. Gradient: -grad * sin(x)."""
     return b.cos(x)
@@ -350,7 +350,7 @@ def cos(input: Tensor) -> Tensor:
     return _unary_float(cos_op, input)
 
 
-@op("tanh", saves_output=True)
+@op("tanh", saves_output=True, needs=())
 def tanh_op(b: Any, x: Any) -> Any:
     """Hyperbolic tangent. Gradient: grad * (1 - tanh(x)**2)."""
     return b.tanh(x)
@@ -387,7 +387,7 @@ def tanh(input: Tensor) -> Tensor:
     return _unary_float(tanh_op, input)
 
 
-@op("sigmoid", saves_output=True)
+@op("sigmoid", saves_output=True, needs=())
 def sigmoid_op(b: Any, x: Any, *, dtype: dtypes.DType) -> Any:
     """1 / (1 + e**-x), stable for large |x|. Gradient: grad * s * (1 - s)."""
     if "sigmoid" in b.capabilities.primitives:
@@ -436,7 +436,7 @@ def sigmoid(input: Tensor) -> Tensor:
     return apply(sigmoid_op, (x,), x._dtype, dtype=x._dtype)
 
 
-@op("relu")
+@op("relu", saves_output=True, needs=())
 def relu_op(b: Any, x: Any, *, dtype: dtypes.DType) -> Any:
     """x < 0 ? 0 : x (nan stays nan, -0.0 stays -0.0, as PyTorch). Gradient: grad where x > 0."""
     if "relu" in b.capabilities.primitives:
@@ -447,7 +447,7 @@ def relu_op(b: Any, x: Any, *, dtype: dtypes.DType) -> Any:
 
 @relu_op.derivative
 def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
-    return (g.where(ctx.inputs[0] > 0, 0.0),)
+    return (g.where(ctx.output > 0, 0.0),)  # relu(x) > 0 exactly where x > 0
 
 
 def relu(input: Tensor) -> Tensor:

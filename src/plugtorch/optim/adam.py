@@ -1,5 +1,5 @@
-"""``Adam`` and ``AdamW``; a backend's fused ``adam_step`` primitive runs the update when it
-declares one."""
+"""``Adam`` and ``AdamW``, updating parameters and moments in place (as PyTorch); a backend's
+fused ``adam_step_inplace`` (or ``adam_step``) primitive runs the update when it declares one."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any, Callable, Iterable
 
 from plugtorch.autograd import no_grad
 from plugtorch.ops.creation import zeros_like
+from plugtorch.ops.inplace import bump_version, write
 from plugtorch.optim.optimizer import Optimizer, check_hyper
 from plugtorch.tensor import Tensor
 
@@ -85,26 +86,32 @@ class Adam(Optimizer):
         step = state["step"]
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         backend = param._backend
-        if "adam_step" in backend.capabilities.primitives:
-            new_param, new_avg, new_avg_sq = backend.adam_step(
-                param._data, grad._data, exp_avg._data, exp_avg_sq._data,
-                lr, beta1, beta2, eps, decay, step, self._decoupled,
-            )  # fmt: skip
-            param._data = new_param
-            state["exp_avg"] = Tensor._make(new_avg, backend, param._dtype)
-            state["exp_avg_sq"] = Tensor._make(new_avg_sq, backend, param._dtype)
+        primitives = backend.capabilities.primitives
+        scalars = (lr, beta1, beta2, eps, decay, step, self._decoupled)
+        if "adam_step_inplace" in primitives and backend.capabilities.mutable:
+            # one fused pass, writing into the parameter and the moments where they lie
+            backend.adam_step_inplace(
+                param._data, grad._data, exp_avg._data, exp_avg_sq._data, *scalars
+            )
+            bump_version(param, exp_avg, exp_avg_sq)
             return
-        value = param.detach()
+        if "adam_step" in primitives:
+            new_param, new_avg, new_avg_sq = backend.adam_step(
+                param._data, grad._data, exp_avg._data, exp_avg_sq._data, *scalars
+            )
+            write(param, new_param)
+            write(exp_avg, new_avg)
+            write(exp_avg_sq, new_avg_sq)
+            return
         if decay and self._decoupled:
-            value = value * (1 - lr * decay)
+            param.mul_(1 - lr * decay)
         elif decay:
-            grad = grad + decay * value
-        exp_avg = exp_avg * beta1 + grad * (1 - beta1)
-        exp_avg_sq = exp_avg_sq * beta2 + grad * grad * (1 - beta2)
+            grad = grad.add(param, alpha=decay)
+        exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1)
+        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
         step_size = lr / (1 - beta1**step)
-        denominator = exp_avg_sq.sqrt() * (1 / math.sqrt(1 - beta2**step)) + eps
-        param._assign(value - exp_avg / denominator * step_size)
-        state["exp_avg"], state["exp_avg_sq"] = exp_avg, exp_avg_sq
+        denominator = exp_avg_sq.sqrt().div_(math.sqrt(1 - beta2**step)).add_(eps)
+        param.addcdiv_(exp_avg, denominator, value=-step_size)
 
 
 class AdamW(Adam):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any, Callable, Iterable
 
+from plugtorch.ops.inplace import zero_grad_of
 from plugtorch.tensor import Tensor
 
 __all__ = ["Optimizer", "check_hyper"]
@@ -66,11 +67,11 @@ class Optimizer:
         it is added, defaults included). Subclasses check theirs with :func:`check_hyper`."""
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Reset every parameter's gradient (to ``None`` by default, as PyTorch)."""
+        """Reset every parameter's gradient: to ``None`` by default, as PyTorch, or to zeros
+        written into the existing ``.grad`` (``set_to_none=False``)."""
         for group in self.param_groups:
             for param in group["params"]:
-                if param.grad is not None:
-                    param.grad = None if set_to_none else param.grad.detach() * 0
+                zero_grad_of(param, set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         raise NotImplementedError

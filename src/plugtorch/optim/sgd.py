@@ -75,15 +75,14 @@ class SGD(Optimizer):
                     if group["maximize"]:
                         grad = -grad
                     if decay:
-                        grad = grad + decay * param.detach()
+                        grad = grad.add(param, alpha=decay)
                     if momentum:
                         state = self.state.setdefault(param, {})
                         buffer = state.get("momentum_buffer")
                         if buffer is None:
-                            buffer = grad
+                            buffer = state["momentum_buffer"] = grad.clone()
                         else:
-                            buffer = buffer * momentum + grad * (1 - dampening)
-                        state["momentum_buffer"] = buffer
-                        grad = grad + momentum * buffer if group["nesterov"] else buffer
-                    param.sub_(grad * lr)
+                            buffer.mul_(momentum).add_(grad, alpha=1 - dampening)
+                        grad = grad.add(buffer, alpha=momentum) if group["nesterov"] else buffer
+                    param.add_(grad, alpha=-lr)  # in place: no copy of the parameter
         return loss

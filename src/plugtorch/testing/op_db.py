@@ -198,7 +198,48 @@ OPS: list[OpInfo] = [
     # linear algebra
     OpInfo("matmul", pt.matmul, 2, shapes="matmul", ref=np.matmul, extra={"magnitudes": True}),
     # movement
-    OpInfo("reshape", lambda x: x.reshape(-1), ref=lambda x: x.reshape(-1)),
+    OpInfo("view", lambda x: x.view(-1), ref=lambda x: x.reshape(-1)),
+    OpInfo(
+        "reshape",
+        lambda x: x.transpose(0, -1).reshape(-1),
+        ref=lambda x: np.swapaxes(x, 0, -1).reshape(-1),
+        extra={"min_dims": 1},
+    ),
+    OpInfo(
+        "diagonal",
+        lambda x: x.diagonal(0, 0, -1),
+        ref=lambda x: np.diagonal(x, 0, 0, -1),
+        extra={"min_dims": 2},
+    ),
+    OpInfo(
+        "as_strided",
+        lambda x: _as_strided_sample(x),
+        ref=lambda x: x.reshape(-1)[1:],
+    ),
+    OpInfo("clone", pt.clone, ref=lambda x: x.copy()),
+    OpInfo(
+        "index_put",
+        lambda x: _index_put_sample(x),
+        ref=lambda x: _np_write_first(x),
+        public="Tensor.__setitem__",
+        internal="reached through t[index_tensor] = value",
+        extra={"min_dims": 1},
+    ),
+    OpInfo(
+        "view_scatter",
+        lambda x: _view_scatter_sample(x),
+        ref=lambda x: _np_write_first(x),
+        public="Tensor.__setitem__",
+        internal="the gradient of a write through a view (PyTorch's CopySlices)",
+        extra={"min_dims": 1},
+    ),
+    OpInfo(
+        "overwritten",
+        lambda x: (x * 1).fill_(0.5),
+        ref=lambda x: np.full_like(x, 0.5),
+        public="Tensor.fill_",
+        internal="records that an in-place fill replaced values autograd tracked",
+    ),
     OpInfo("permute", lambda x: x.T, ref=lambda x: x.T),
     OpInfo(
         "cat",
@@ -264,6 +305,34 @@ def _getitem_grad(x: Any) -> Any:
     base = pt.zeros(padded_shape, dtype=x.dtype, backend=x.backend, requires_grad=True)
     (grad,) = pt.autograd.grad(base[..., 1:], base, grad_outputs=x, create_graph=True)
     return grad
+
+
+def _as_strided_sample(x: Any) -> Any:
+    # as_strided exists only where arrays are strided memory; elsewhere the same values come
+    # from slicing, so the sample still checks the composite on every backend.
+    flat = x.clone().reshape(-1)
+    if not x.backend.capabilities.mutable:
+        return flat[1:]
+    size = flat.numel()
+    return pt.as_strided(flat, (max(size - 1, 0),), (1,), 1 if size else 0)
+
+
+def _index_put_sample(x: Any) -> Any:
+    out = x * 1
+    out[pt.tensor([0], backend=x.backend)] = x[-1:] * 2
+    return out
+
+
+def _view_scatter_sample(x: Any) -> Any:
+    out = x * 1
+    out[:1] = x[-1:] * 2
+    return out
+
+
+def _np_write_first(x: np.ndarray) -> np.ndarray:
+    out = x.copy()
+    out[:1] = x[-1:] * 2
+    return out
 
 
 def _np_index_add(x: np.ndarray) -> np.ndarray:

@@ -13,7 +13,7 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
-from plugtorch_numpy import NumpyBackend
+from plugtorch_numpy import NumpyBackend, as_array
 
 from plugtorch_numba import _blas
 from plugtorch_numba._conv_pool import ConvPoolPrimitives
@@ -58,6 +58,7 @@ OPTIONAL = frozenset(
         "avg_pool2d",
         "avg_pool2d_backward",
         "adam_step",
+        "adam_step_inplace",
     }
 )
 
@@ -81,6 +82,7 @@ class NumbaBackend(ConvPoolPrimitives, NumpyBackend):
             primitives=OPTIONAL if not _IMPORT_ERROR else frozenset(),
             host_memory=True,
             dlpack=True,
+            mutable=True,
         )
         self.min_parallel_size = min_parallel_size
         """Inputs with fewer elements take the numpy path (tests set 0 to force kernels)."""
@@ -126,10 +128,10 @@ class NumbaBackend(ConvPoolPrimitives, NumpyBackend):
     ) -> np.ndarray:
         limit = self.min_elementwise_size if out_dtype is None else self.min_elementwise_size // 2
         if x.size < limit or x.dtype.kind not in kinds:
-            return ufunc(x, y)
+            return as_array(ufunc(x, y))
         plan = plan_2d((x, y), x.dtype if out_dtype is None else out_dtype, self.pool.empty)
         if plan is None:
-            return ufunc(x, y)
+            return as_array(ufunc(x, y))
         (a, b), out, result = plan
         parallel_blocks(getattr(_ek, kernel_name), (a, b, out), _ek.num_blocks(out.shape), x.size)
         return result
@@ -138,10 +140,10 @@ class NumbaBackend(ConvPoolPrimitives, NumpyBackend):
         self, kernel_name: str, kinds: frozenset[str], ufunc: Callable[..., Any], x: np.ndarray
     ) -> np.ndarray:
         if x.size < self.min_elementwise_size or x.dtype.kind not in kinds:
-            return ufunc(x)
+            return as_array(ufunc(x))
         plan = plan_2d((x,), x.dtype, self.pool.empty)
         if plan is None:
-            return ufunc(x)
+            return as_array(ufunc(x))
         (a,), out, result = plan
         parallel_blocks(getattr(_ek, kernel_name), (a, out), _ek.num_blocks(out.shape), x.size)
         return result
@@ -149,7 +151,7 @@ class NumbaBackend(ConvPoolPrimitives, NumpyBackend):
     def _transcendental(self, ufunc: Callable[..., Any], x: np.ndarray) -> np.ndarray:
         # numpy's SIMD loops, one chunk per core: exact numpy results (see README).
         if x.size < max(self.min_parallel_size, 1):
-            return ufunc(x)
+            return as_array(ufunc(x))
         return split_ufunc(ufunc, x, self._empty_like)
 
     def negative(self, x: np.ndarray) -> np.ndarray:
@@ -260,7 +262,7 @@ class NumbaBackend(ConvPoolPrimitives, NumpyBackend):
     ) -> np.ndarray:
         if not axis or x.size < self.min_parallel_size:
             return fallback()
-        return reduce_sum_max_min(kind, x, axis, keepdims, _rk, fallback)
+        return as_array(reduce_sum_max_min(kind, x, axis, keepdims, _rk, fallback))
 
     def sum(self, x: np.ndarray, axis: tuple[int, ...], keepdims: bool) -> np.ndarray:
         return self._reduce(
@@ -363,6 +365,41 @@ class NumbaBackend(ConvPoolPrimitives, NumpyBackend):
             flat[0].size,
         )
         return tuple(a.reshape(param.shape) for a in new)  # type: ignore[return-value]
+
+    def adam_step_inplace(
+        self,
+        param: np.ndarray,
+        grad: np.ndarray,
+        exp_avg: np.ndarray,
+        exp_avg_sq: np.ndarray,
+        lr: float,
+        beta1: float,
+        beta2: float,
+        eps: float,
+        weight_decay: float,
+        step: int,
+        decoupled: bool,
+    ) -> None:
+        """The same update written into param, exp_avg and exp_avg_sq (each element is read
+        before it is written, by the same thread, so the kernel can update in place)."""
+        arrays = (param, exp_avg, exp_avg_sq)
+        if not all(a.flags.c_contiguous and a.flags.writeable for a in arrays):
+            new = self.adam_step(
+                param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps, weight_decay, step,
+                decoupled,
+            )  # fmt: skip
+            for target, value in zip(arrays, new):
+                target[...] = value
+            return
+        flat = [a.reshape(-1) for a in arrays]
+        flat_grad = np.ascontiguousarray(grad).reshape(-1)
+        scalars = (float(lr), float(beta1), float(beta2), float(eps), float(weight_decay))
+        parallel_blocks(
+            _nn.adam_update,
+            (flat[0], flat_grad, flat[1], flat[2], *scalars, float(step), bool(decoupled), *flat),
+            flat[0].size,
+            flat[0].size,
+        )
 
 
 def _split_batch(x: np.ndarray, y: np.ndarray, min_size: int) -> bool:

@@ -15,7 +15,7 @@ import numpy as np
 from plugtorch.backend.array_api import ArrayAPIBackend
 from plugtorch_numpy import conv as _conv
 
-__all__ = ["NumpyBackend", "create_backend"]
+__all__ = ["NumpyBackend", "create_backend", "as_array"]
 __version__ = "0.1.0"
 
 # Optional primitives (see plugtorch.backend.protocol.OPTIONAL_PRIMITIVES) done natively here.
@@ -33,11 +33,114 @@ NATIVE_PRIMITIVES = frozenset(
 )
 
 
+_INPLACE_UFUNCS = {
+    "add": np.add,
+    "subtract": np.subtract,
+    "multiply": np.multiply,
+    "divide": np.divide,
+}
+_CHUNK = 1 << 16  # elements per block of add_scaled_inplace's small scratch buffer
+
+
+_ndarray = np.ndarray
+
+
+def as_array(result: Any) -> np.ndarray:
+    """numpy gives scalars, not arrays, for 0-d results; a mutable backend must return arrays
+    (a scalar cannot be written in place, nor viewed)."""
+    return result if result.__class__ is _ndarray else np.asarray(result)
+
+
+def _unary(ufunc: Any) -> Any:
+    def primitive(self: Any, x: np.ndarray) -> np.ndarray:
+        result = ufunc(x)
+        return result if result.__class__ is _ndarray else np.asarray(result)
+
+    primitive.__name__ = ufunc.__name__
+    return primitive
+
+
+def _binary(ufunc: Any) -> Any:
+    def primitive(self: Any, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        result = ufunc(x, y)
+        return result if result.__class__ is _ndarray else np.asarray(result)
+
+    primitive.__name__ = ufunc.__name__
+    return primitive
+
+
+def _reduction(function: Any, typed: bool) -> Any:
+    def primitive(self: Any, x: np.ndarray, axis: tuple[int, ...], keepdims: bool) -> np.ndarray:
+        if typed:
+            result = function(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
+        else:
+            result = function(x, axis=axis, keepdims=keepdims)
+        return result if result.__class__ is _ndarray else np.asarray(result)
+
+    primitive.__name__ = function.__name__
+    return primitive
+
+
+def _root(x: np.ndarray) -> np.ndarray:
+    """The array that owns the memory ``x`` views."""
+    while isinstance(x.base, np.ndarray):
+        x = x.base
+    return x
+
+
 class NumpyBackend(ArrayAPIBackend):
-    """The reference backend: numpy arrays on the host."""
+    """The reference backend: numpy arrays on the host, mutable strided memory (protocol 1.1:
+    views share memory and parameters are updated where they lie)."""
 
     def __init__(self, name: str = "numpy") -> None:
-        super().__init__(np, name=name, host_memory=True, primitives=NATIVE_PRIMITIVES)
+        super().__init__(
+            np, name=name, host_memory=True, primitives=NATIVE_PRIMITIVES, mutable=True
+        )
+
+    # Elementwise and reductions: numpy's own functions, with 0-d results kept as arrays.
+    negative = _unary(np.negative)
+    abs = _unary(np.abs)
+    sign = _unary(np.sign)
+    exp = _unary(np.exp)
+    log = _unary(np.log)
+    log1p = _unary(np.log1p)
+    expm1 = _unary(np.expm1)
+    sqrt = _unary(np.sqrt)
+    sin = _unary(np.sin)
+    cos = _unary(np.cos)
+    tanh = _unary(np.tanh)
+    floor = _unary(np.floor)
+    ceil = _unary(np.ceil)
+    round = _unary(np.round)
+    logical_not = _unary(np.logical_not)
+    bitwise_invert = _unary(np.bitwise_invert)
+    add = _binary(np.add)
+    subtract = _binary(np.subtract)
+    multiply = _binary(np.multiply)
+    divide = _binary(np.divide)
+    floor_divide = _binary(np.floor_divide)
+    remainder = _binary(np.remainder)
+    pow = _binary(np.pow)
+    maximum = _binary(np.maximum)
+    minimum = _binary(np.minimum)
+    logical_and = _binary(np.logical_and)
+    logical_or = _binary(np.logical_or)
+    logical_xor = _binary(np.logical_xor)
+    bitwise_and = _binary(np.bitwise_and)
+    bitwise_or = _binary(np.bitwise_or)
+    bitwise_xor = _binary(np.bitwise_xor)
+    equal = _binary(np.equal)
+    not_equal = _binary(np.not_equal)
+    less = _binary(np.less)
+    less_equal = _binary(np.less_equal)
+    greater = _binary(np.greater)
+    greater_equal = _binary(np.greater_equal)
+    sum = _reduction(np.sum, typed=True)
+    prod = _reduction(np.prod, typed=True)
+    max = _reduction(np.max, typed=False)
+    min = _reduction(np.min, typed=False)
+    all = _reduction(np.all, typed=False)
+    any = _reduction(np.any, typed=False)
 
     conv2d = staticmethod(_conv.conv2d)
     conv2d_backward = staticmethod(_conv.conv2d_backward)
@@ -58,7 +161,77 @@ class NumpyBackend(ArrayAPIBackend):
         return x.astype(self.native_dtype(dtype))
 
     def getitem(self, x: np.ndarray, key: tuple[Any, ...]) -> np.ndarray:
-        return x[key]
+        return x[key + (Ellipsis,)]  # the Ellipsis keeps an all-int key a 0-d view, not a copy
+
+    def argmax(self, x: np.ndarray, axis: int, keepdims: bool) -> np.ndarray:
+        return as_array(np.argmax(x, axis=axis, keepdims=keepdims)).astype(np.int64, copy=False)
+
+    def argmin(self, x: np.ndarray, axis: int, keepdims: bool) -> np.ndarray:
+        return as_array(np.argmin(x, axis=axis, keepdims=keepdims)).astype(np.int64, copy=False)
+
+    def where(self, condition: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return as_array(np.where(condition, x, y))
+
+    def reshape(self, x: np.ndarray, shape: tuple[int, ...], copy: bool | None = None):
+        if copy is None:
+            return np.reshape(x, shape)
+        return np.reshape(x, shape, copy=copy)
+
+    def flip(self, x: np.ndarray, axis: tuple[int, ...]) -> np.ndarray:
+        return np.flip(x, axis).copy()  # numpy's flip is a view; the protocol's is new memory
+
+    # --- the mutable tier (protocol 1.1) ---------------------------------------------------
+    def setitem_inplace(self, x: np.ndarray, key: tuple[Any, ...], value: np.ndarray) -> None:
+        x[key] = value
+
+    def binary_inplace(self, name: str, x: np.ndarray, y: np.ndarray) -> None:
+        ufunc = _INPLACE_UFUNCS.get(name)
+        if ufunc is not None:
+            ufunc(x, y, out=x)  # numpy buffers overlapping operands itself
+        else:
+            x[...] = getattr(self, name)(x, y)
+
+    def add_scaled_inplace(self, x: np.ndarray, y: np.ndarray, alpha: float) -> None:
+        flat_x = np.reshape(x, -1, copy=False) if x.flags.c_contiguous else None
+        flat_y = np.reshape(y, -1, copy=False) if y.flags.c_contiguous else None
+        if flat_x is None or flat_y is None or x.size <= _CHUNK:
+            x += alpha * y
+            return
+        scratch = np.empty(_CHUNK, dtype=x.dtype)
+        for start in range(0, flat_x.size, _CHUNK):
+            stop = min(start + _CHUNK, flat_x.size)
+            block = scratch[: stop - start]
+            np.multiply(flat_y[start:stop], alpha, out=block)
+            np.add(flat_x[start:stop], block, out=flat_x[start:stop])
+
+    def strides(self, x: np.ndarray) -> tuple[int, ...]:
+        itemsize = x.itemsize
+        return tuple(s // itemsize for s in x.strides)
+
+    def data_ptr(self, x: np.ndarray) -> int:
+        return int(x.__array_interface__["data"][0])
+
+    def storage_info(self, x: np.ndarray) -> tuple[int, int]:
+        root = _root(x)
+        return int(root.__array_interface__["data"][0]), int(root.nbytes)
+
+    def as_strided(
+        self,
+        x: np.ndarray,
+        shape: tuple[int, ...],
+        strides: tuple[int, ...],
+        storage_offset: int,
+    ) -> np.ndarray:
+        root = _root(x)
+        buffer = root if root.flags.c_contiguous else root.T
+        itemsize = x.itemsize
+        return np.ndarray(
+            shape,
+            dtype=x.dtype,
+            buffer=buffer,
+            offset=storage_offset * itemsize,
+            strides=tuple(s * itemsize for s in strides),
+        )
 
     def setitem(self, x: np.ndarray, key: tuple[Any, ...], value: np.ndarray) -> np.ndarray:
         out = np.array(x, copy=True)  # ufuncs give numpy scalars for 0-d input: make an array

@@ -18,11 +18,17 @@ __all__ = ["NN_OPS", "nn_op", "declares"]
 NN_OPS: dict[str, Op] = {}
 
 
-def nn_op(name: str, *, saves_output: bool = False) -> Callable[[Callable[..., Any]], Op]:
-    """Declare an nn op from its forward ``f(backend, *arrays, **params) -> array``."""
+def nn_op(
+    name: str,
+    *,
+    saves_output: bool = False,
+    needs: tuple[tuple[int, ...], ...] | None = None,
+) -> Callable[[Callable[..., Any]], Op]:
+    """Declare an nn op from its forward ``f(backend, *arrays, **params) -> array``
+    (``saves_output`` and ``needs`` as for :func:`plugtorch.ops.op`)."""
 
     def register(forward: Callable[..., Any]) -> Op:
-        declared = op(name, saves_output=saves_output)(forward)
+        declared = op(name, saves_output=saves_output, needs=needs)(forward)
         NN_OPS[name] = declared
         return declared
 

@@ -87,7 +87,7 @@ def _erf_array(b: Any, x: Any, dtype: dtypes.DType) -> Any:
     return b.where(b.equal(x, const(0.0)), x, value)  # erf(+-0) = +-0 exactly
 
 
-@nn_op("erf")
+@nn_op("erf", needs=((0,),))
 def erf_op(b: Any, x: Any, *, dtype: dtypes.DType) -> Any:
     """Error function (|error| < 1.5e-7). Gradient: grad * 2/sqrt(pi) * exp(-x^2)."""
     return _erf_array(b, x, dtype)
@@ -110,7 +110,7 @@ def erf(input: Tensor) -> Tensor:
     return apply(erf_op, (x,), x._dtype, dtype=x._dtype)
 
 
-@nn_op("gelu")
+@nn_op("gelu", needs=((0,),))
 def gelu_op(b: Any, x: Any, *, dtype: dtypes.DType) -> Any:
     """x * Phi(x) with Phi the normal CDF. Gradient: grad * (Phi(x) + x * phi(x))."""
     half = b.broadcast_to(b.full((), 0.5, dtype), x.shape)
@@ -157,7 +157,7 @@ def _shifted(b: Any, x: Any, axis: int) -> Any:
     return b.subtract(x, b.broadcast_to(shift, x.shape))
 
 
-@nn_op("softmax", saves_output=True)
+@nn_op("softmax", saves_output=True, needs=())
 def softmax_op(b: Any, x: Any, *, axis: int, dtype: dtypes.DType) -> Any:
     """exp(x) / sum(exp(x)) along axis, max-subtracted. Gradient: s * (g - sum(g * s))."""
     if 0 in x.shape:
@@ -175,7 +175,7 @@ def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
     return (s * (g - (g * s).sum(axis, keepdim=True)),)
 
 
-@nn_op("log_softmax", saves_output=True)
+@nn_op("log_softmax", saves_output=True, needs=())
 def log_softmax_op(b: Any, x: Any, *, axis: int, dtype: dtypes.DType) -> Any:
     """x - logsumexp(x) along axis, max-subtracted. Gradient: g - softmax(x) * sum(g)."""
     if 0 in x.shape:

@@ -245,7 +245,7 @@ def _conv2d_decomposed(
     return reshape(y, (n, o, out[0], out[1]))
 
 
-@nn_op("conv2d")
+@nn_op("conv2d", needs=((1,), (0,)))
 def conv2d_op(
     b: Any, x: Any, w: Any, *, stride: Pair, padding: Pair, dilation: Pair, groups: int
 ) -> Any:
@@ -461,7 +461,7 @@ def _argmax_decomposed(x: Tensor, kernel: Pair, stride: Pair, padding: Pair) -> 
     return b.reshape(b.take_along_axis(positions, winner, 2), (n, c, out[0], out[1]))
 
 
-@nn_op("max_pool2d")
+@nn_op("max_pool2d", needs=((1,), ()))
 def max_pool2d_op(b: Any, x: Any, argmax: Any, *, out: Pair, values: Any = None) -> Any:
     """Window maxima, gathered from x at the winners' flat indices ``argmax`` (or ``values``,
     the maxima a backend's max_pool2d primitive already returned with ``argmax``).
@@ -527,7 +527,7 @@ def max_pool2d(
     return (y, argmax) if return_indices else y
 
 
-@nn_op("avg_pool2d")
+@nn_op("avg_pool2d", needs=())
 def avg_pool2d_op(b: Any, x: Any, *, kernel: Pair, stride: Pair, padding: Pair) -> Any:
     """Window means by the backend's avg_pool2d primitive (padding counts as zeros).
 
@@ -543,7 +543,7 @@ def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
     return (apply(avg_pool2d_backward_op, (g,), g._dtype, input_shape=x.shape, **p),)
 
 
-@nn_op("avg_pool2d_backward")
+@nn_op("avg_pool2d_backward", needs=())
 def avg_pool2d_backward_op(
     b: Any, g: Any, *, input_shape: tuple[int, ...], kernel: Pair, stride: Pair, padding: Pair
 ) -> Any:

@@ -18,7 +18,7 @@ from plugtorch.tensor import Tensor
 __all__ = ["linear", "embedding", "dropout", "layer_norm", "batch_norm", "flatten"]
 
 
-@nn_op("linear")
+@nn_op("linear", needs=((1,), (0,), ()))
 def linear_op(b: Any, x: Any, w: Any, bias: Any = None) -> Any:
     """x @ w^T (+ bias) in one op, x of shape (M, in). Gradients: (g @ w, g^T @ x, sum(g, 0))."""
     y = b.matmul(x, b.permute_dims(w, (1, 0)))
