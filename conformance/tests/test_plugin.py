@@ -50,7 +50,7 @@ def test_header_and_summary_name_backend_version_protocol_and_seed() -> None:
     out = result.stdout
     assert "plugtorch conformance: backend 'numpy'" in out
     assert "package: plugtorch-numpy 0.1.0" in out
-    assert "protocol: backend 1.0, core 1.0" in out
+    assert "protocol: backend 1.1, core 1.1" in out
     assert "dtypes: bool, int8" in out and "float64" in out
     assert "hypothesis: profile 'ci'" in out and "derandomized" in out
     assert "capabilities" in out and "total" in out  # the table

@@ -41,7 +41,15 @@ PROFILES = {
     "ci": {"max_examples": 8, "derandomize": True},
     "thorough": {"max_examples": 250, "derandomize": False},
 }
-AREAS = ("capabilities", "primitives", "ops", "bad_arguments", "accelerated", "determinism")
+AREAS = (
+    "capabilities",
+    "primitives",
+    "ops",
+    "bad_arguments",
+    "accelerated",
+    "determinism",
+    "aliasing",
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

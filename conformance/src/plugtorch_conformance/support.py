@@ -24,6 +24,7 @@ from plugtorch_conformance.tolerances import Tolerance
 __all__ = [
     "LAYOUTS",
     "VIEW_PRIMITIVES",
+    "MUTABLE_VIEW_PRIMITIVES",
     "LARGE_SHAPES",
     "shapes",
     "make_values",
@@ -38,6 +39,11 @@ LAYOUTS = ("contiguous", "transposed", "strided", "broadcast")
 # Primitives whose result may share memory with an input (views in the array API standard).
 VIEW_PRIMITIVES = frozenset(
     {"reshape", "permute_dims", "broadcast_to", "getitem", "flip", "to_numpy"}
+)
+# On a mutable backend (protocol 1.1) only these may: everything else, flip included, must
+# return new memory, or an in-place write to a result would reach the input.
+MUTABLE_VIEW_PRIMITIVES = frozenset(
+    {"reshape", "permute_dims", "broadcast_to", "getitem", "as_strided", "to_numpy"}
 )
 # Sizes that cross typical kernel block sizes.
 LARGE_SHAPES = [(1023,), (1024,), (1025,), (65537,), (33, 31), (2, 1025)]
@@ -177,7 +183,8 @@ def call(backend: Any, name: str, *args: Any, **kwargs: Any) -> Any:
         after = host(backend, array)
         if not np.array_equal(after, snapshot, equal_nan=after.dtype.kind == "f"):
             raise AssertionError(f"{name} mutated its input #{index}: primitives must not")
-    if backend.capabilities.host_memory and name not in VIEW_PRIMITIVES:
+    views = MUTABLE_VIEW_PRIMITIVES if backend.capabilities.mutable else VIEW_PRIMITIVES
+    if backend.capabilities.host_memory and name not in views:
         outputs = result if isinstance(result, tuple) else (result,)
         for out in outputs:
             out_host = backend.to_numpy(out)
