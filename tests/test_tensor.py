@@ -220,3 +220,11 @@ def test_size_is_pytorch_method_and_array_api_attribute() -> None:
     x = pt.zeros(2, 3)
     assert x.size() == (2, 3) and x.size(1) == 3 and x.size(-1) == 3
     assert x.size == 6 and isinstance(x.size, int)
+
+
+def test_scalar_constants_keep_the_sign_of_zero(backend_name: str) -> None:
+    # The cache of broadcast scalar constants must not confuse -0.0 with 0.0 (they compare equal).
+    x = pt.tensor([1.0, -2.0], backend=backend_name)
+    first, second = (x * -0.0).tolist(), (x * 0.0).tolist()
+    assert [str(v) for v in first] == ["-0.0", "0.0"]
+    assert [str(v) for v in second] == ["0.0", "-0.0"]

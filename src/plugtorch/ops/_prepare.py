@@ -164,7 +164,8 @@ _CONSTANTS_LIMIT = 512
 
 def scalar_tensor(value: Any, backend: Any, dtype: dtypes.DType, shape: tuple[int, ...]) -> Tensor:
     """A Python scalar as a tensor of ``shape`` (a zero-stride view where the backend allows)."""
-    key = (id(backend), dtype, type(value), value, shape)
+    # -0.0 == 0.0, so the key carries the sign of a zero (x * -0.0 is not x * 0.0)
+    key = (id(backend), dtype, type(value), value, shape, value == 0 and str(value)[0] == "-")
     data = _CONSTANTS.get(key)
     if data is None:
         data = backend.full((), value, dtype)
