@@ -708,11 +708,12 @@ class Tensor(ArrayAPIMethods):
         """In place: every element becomes ``value`` (a number or a 0-d tensor)."""
         if isinstance(value, Tensor):
             if value.ndim:
-                raise RuntimeError(
+                raise ValueError(
                     f"fill_ only supports 0-dimension value tensor but got tensor with "
                     f"{value.ndim} dimensions."
                 )
             return self._assign(value, same_kind=False)
+        value = _inplace.check_number(value, "fill_")
         if not (grad_mode.is_grad_enabled() and self.requires_grad):
             constant = scalar_tensor(value, self._backend, self._dtype, self.shape)
             _inplace.write(self, constant._data)

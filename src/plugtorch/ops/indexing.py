@@ -258,13 +258,13 @@ def setitem(input: Tensor, key: Any, value: Any) -> None:
     >>> row
     tensor([0., 5., 0.])
     """
-    from plugtorch.ops.inplace import assign, check_autograd, write
+    from plugtorch.ops.inplace import assign, check_autograd, check_number, write
 
     if not isinstance(key, tuple):
         key = (key,)
     backend = input._backend
     if not isinstance(value, Tensor):
-        value = scalar_tensor(value, backend, input._dtype, ())
+        value = scalar_tensor(check_number(value, "setitem"), backend, input._dtype, ())
     elif value._backend is not backend:
         raise mixed_backend_error("setitem", backend, value._backend)
     recording = _grad_enabled() and (input.requires_grad or value.requires_grad)
@@ -376,7 +376,7 @@ def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:
     tensor([1, 2, 3])
     """
     if input.ndim == 0:
-        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+        raise ValueError("narrow() cannot be applied to a 0-dim tensor.")
     axis = normalize_dim(dim, input.ndim)
     size = input.shape[axis]
     begin = int(start)
@@ -386,7 +386,7 @@ def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:
         )
     begin %= size if size else 1
     if length < 0 or begin + length > size:
-        raise RuntimeError(f"start ({begin}) + length ({length}) exceeds dimension size ({size}).")
+        raise ValueError(f"start ({begin}) + length ({length}) exceeds dimension size ({size}).")
     return slice_dim(input, axis, begin, begin + int(length))
 
 

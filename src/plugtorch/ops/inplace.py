@@ -19,6 +19,7 @@ Every in-place operation (``x.add_(y)``, ``x[k] = v``, ``p.data.uniform_()``, ``
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 from plugtorch import dtypes
@@ -46,6 +47,7 @@ __all__ = [
     "check_autograd",
     "zero_grad_of",
     "bump_version",
+    "check_number",
 ]
 
 _SCALARS = (bool, int, float)
@@ -74,6 +76,17 @@ def can_cast(source: dtypes.DType, target: dtypes.DType) -> bool:
 
 def _pytorch_name(dtype: dtypes.DType) -> str:
     return _PYTORCH_NAMES.get(dtype.name, dtype.name)
+
+
+def check_number(value: Any, name: str) -> bool | int | float:
+    """A Python number to write, or the TypeError PyTorch's users expect."""
+    if isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, numbers.Real):  # numpy scalars
+        return value.item() if hasattr(value, "item") else float(value)
+    raise TypeError(
+        f"{name}: the value must be a Python number or a tensor, got {type(value).__name__}"
+    )
 
 
 # --- the raw write --------------------------------------------------------------------------
@@ -295,11 +308,11 @@ def assign(target: Tensor, value: Tensor, *, same_kind: bool = False) -> Tensor:
     if value.shape != shape:
         result = broadcast_shapes(value.shape, shape)
         if result != shape:
-            raise RuntimeError(
+            raise ValueError(
                 f"output with shape {list(shape)} doesn't match the broadcast shape {list(result)}"
             )
     if same_kind and not can_cast(value._dtype, target._dtype):
-        raise RuntimeError(
+        raise TypeError(
             f"result type {_pytorch_name(value._dtype)} can't be cast to the desired output "
             f"type {_pytorch_name(target._dtype)}"
         )

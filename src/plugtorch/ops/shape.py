@@ -142,7 +142,7 @@ def view(input: Tensor, *shape: Any) -> Tensor:
     new_shape = _infer_shape(_shape_arg(shape), input.numel())
     viewed = _view_or_none(input, new_shape)
     if viewed is None:
-        raise RuntimeError(
+        raise ValueError(
             "view size is not compatible with input tensor's size and stride (at least one "
             "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
         )

@@ -85,4 +85,6 @@ def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
     >>> x
     tensor([-0.,  1.])
     """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"clone(): expected a Tensor, got {type(input).__name__}")
     return apply(clone_op, (input,), input._dtype, dtype=input._dtype)

@@ -325,7 +325,7 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
 
     d1, d2 = normalize_dim(dim1, input.ndim, "dim1"), normalize_dim(dim2, input.ndim, "dim2")
     if d1 == d2:
-        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+        raise ValueError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     return apply(diagonal_op, (input,), input._dtype, offset=int(offset), dim1=d1, dim2=d2)
 
 
@@ -415,35 +415,35 @@ def as_strided(
             [1., 3.]])
     """
     backend = input._backend
-    if not backend.capabilities.mutable:
-        raise NotImplementedError(
-            f"as_strided needs a backend whose arrays are strided memory (numpy, numba, cupy); "
-            f"{backend.name!r} has arrays that are values. Use view/reshape/indexing instead."
-        )
     size_t = tuple(int(s) for s in size)
     stride_t = tuple(int(s) for s in stride)
     if len(size_t) != len(stride_t):
-        raise RuntimeError(
+        raise ValueError(
             f"mismatch in length of strides and shape: {len(stride_t)} strides for "
             f"{len(size_t)} dimensions"
         )
     if any(s < 0 for s in size_t) or any(s < 0 for s in stride_t):
-        raise RuntimeError(
+        raise ValueError(
             f"as_strided: negative sizes or strides are not supported, got size {size_t} and "
             f"stride {stride_t}"
         )
     _, _, own_offset = layout(input)
     offset = own_offset if storage_offset is None else int(storage_offset)
     if offset < 0:
-        raise RuntimeError(f"as_strided: storage_offset must be >= 0, got {offset}")
-    _, nbytes = backend.storage_info(input._data)
+        raise ValueError(f"as_strided: storage_offset must be >= 0, got {offset}")
+    _, nbytes = _memory(input)
     itemsize = input._dtype.itemsize
     needed = offset + sum((s - 1) * st for s, st in zip(size_t, stride_t)) + 1
     if 0 not in size_t and needed * itemsize > nbytes:
-        raise RuntimeError(
+        raise ValueError(
             f"setStorage: sizes {list(size_t)}, strides {list(stride_t)}, storage offset "
             f"{offset}, and itemsize {itemsize} requiring a storage size of "
             f"{needed * itemsize} are out of bounds for storage of size {nbytes}"
+        )
+    if not backend.capabilities.mutable:
+        raise NotImplementedError(
+            f"as_strided needs a backend whose arrays are strided memory (numpy, numba, cupy); "
+            f"{backend.name!r} has arrays that are values. Use view/reshape/indexing instead."
         )
     return apply(
         as_strided_op,

@@ -319,7 +319,8 @@ def _as_strided_sample(x: Any) -> Any:
 
 def _index_put_sample(x: Any) -> Any:
     out = x * 1
-    out[pt.tensor([0], backend=x.backend)] = x[-1:] * 2
+    if x.shape[0]:  # (an empty first dimension has no index to write)
+        out[pt.tensor([0], backend=x.backend)] = x[-1:] * 2
     return out
 
 
