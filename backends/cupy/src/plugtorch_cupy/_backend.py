@@ -84,7 +84,7 @@ class CupyBackend(ArrayAPIBackend):
         else:
             super().__init__(
                 found.cupy, name, dtypes=ALL_DTYPES, devices=devices, host_memory=False,
-                primitives=primitives,
+                primitives=primitives, mutable=True,
             )  # fmt: skip
         self.kernels = KernelCache(self.cupy)
         self.use_tiled_matmul = os.environ.get("PLUGTORCH_CUPY_MATMUL", "cublas") == "tiled"
