@@ -344,7 +344,8 @@ def _np_index_add(x: np.ndarray) -> np.ndarray:
 
 def _np_scatter_first(x: np.ndarray) -> np.ndarray:
     out = x.copy()
-    out[0] += x.sum(axis=0)
+    for row in x:  # one addition at a time, in order, as PyTorch (keeps -0.0 + -0.0 = -0.0)
+        out[0] += row
     return out
 
 
