@@ -46,6 +46,7 @@ class Node:
         "retained",
         "saved",
         "output_version",
+        "state",
         "__weakref__",
     )
 
@@ -68,6 +69,7 @@ class Node:
         self.retained: list[Any] | None = None  # weakrefs of tensors that called retain_grad()
         self.saved = saved
         self.output_version: tuple[VersionCounter, int] | None = None
+        self.state: Any = None  # what an accelerated primitive returned for its backward
 
     @property
     def name(self) -> str:
@@ -114,6 +116,7 @@ class Node:
         self.saved_output = None
         self.params = None
         self.saved = None
+        self.state = None
 
     def name_as_pytorch(self) -> str:
         """The class name PyTorch would give this node: ``MulBackward0``."""
@@ -179,10 +182,12 @@ def current_node(tensor: Tensor) -> Node | None:
     return tensor._node
 
 
-def _topological_order(roots: Sequence[Node]) -> list[Node]:
-    """Nodes reachable from ``roots``, each after every node that consumes its output."""
+def _topological_order(roots: Sequence[Node], stop: Iterable[int] = ()) -> list[Node]:
+    """Nodes reachable from ``roots``, each after every node that consumes its output; the
+    nodes whose ids are in ``stop`` are included but not looked through."""
     order: list[Node] = []
     visited: set[int] = set()
+    stops = set(stop)
     for root in roots:
         if id(root) in visited:
             continue
@@ -197,7 +202,7 @@ def _topological_order(roots: Sequence[Node]) -> list[Node]:
                     f"{node.op.name!r}); its saved values were freed after the first backward. "
                     "Pass retain_graph=True to the first backward() if you need to go twice."
                 )
-            edges = node.edges
+            edges = () if id(node) in stops else node.edges
             while index < len(edges):
                 child = edges[index]
                 index += 1
@@ -226,6 +231,7 @@ def run_backward(
     create_graph: bool,
     inputs: Iterable[Tensor] | None = None,
     owned_grads: Sequence[bool] | None = None,
+    stop_at_inputs: bool = False,
 ) -> dict[int, Tensor] | None:
     """Backpropagate ``grad_outputs`` from ``outputs``.
 
@@ -233,7 +239,8 @@ def run_backward(
     ``Tensor.backward`` does). Otherwise nothing is accumulated and the gradients of the given
     tensors are returned, keyed by ``id`` of the tensor (what ``autograd.grad`` does).
     ``owned_grads`` says which ``grad_outputs`` the caller made itself (a leaf may keep those
-    as ``.grad`` without a copy); the others belong to the user.
+    as ``.grad`` without a copy); the others belong to the user. ``stop_at_inputs`` gives the
+    partial derivatives with respect to ``inputs``: the walk does not go through them.
     """
     captured: dict[int, Tensor] | None = None
     wanted_nodes: dict[int, int] = {}
@@ -261,7 +268,7 @@ def run_backward(
             roots.append(out._node)
             _accumulate(node_grads, id(out._node), grad)
 
-        order = _topological_order(roots)
+        order = _topological_order(roots, wanted_nodes if stop_at_inputs else ())
         pending = None  # leaves with hooks get one accumulation, after their last consumer
         if captured is None and _hooks.any_leaf_hooks():
             pending = _hooks.PendingLeaves(order, _accumulate_leaf, create_graph)
@@ -284,6 +291,8 @@ def run_backward(
                         tensor.grad = grad if create_graph else grad.detach()
             if captured is not None and id(node) in wanted_nodes:
                 _accumulate(captured, wanted_nodes[id(node)], grad)
+                if stop_at_inputs:
+                    continue  # a partial derivative: nothing flows through the inputs
             node_inputs = node.inputs
             assert node_inputs is not None
             node.check_saved_versions()

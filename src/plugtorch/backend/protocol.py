@@ -165,10 +165,14 @@ OPTIONAL_PRIMITIVES: dict[str, str] = {
     "log_softmax": "log_softmax(x, axis: int) -> array; stable (max-subtracted)",
     "conv2d": (
         "conv2d(x[N,C,H,W], w[O,C/g,kh,kw], stride: (int,int), padding: (int,int), "
-        "dilation: (int,int), groups: int) -> y[N,O,Ho,Wo]  (no bias)"
+        "dilation: (int,int), groups: int) -> y[N,O,Ho,Wo]  (no bias), or (y, state) to hand "
+        "conv2d_backward what it saved (e.g. the im2col columns)"
     ),
     "conv2d_backward": (
-        "conv2d_backward(grad_y, x, w, stride, padding, dilation, groups) -> (grad_x, grad_w)"
+        "conv2d_backward(grad_y, x, w, stride, padding, dilation, groups, needs_input_grad=(True, "
+        "True), state=None) -> (grad_x or None, grad_w or None)  (protocol 1.1: a gradient "
+        "needs_input_grad does not ask for may be None; state is what conv2d returned besides "
+        "y, if it returned a tuple; 1.0 backends get the first seven arguments only)"
     ),
     "max_pool2d": (
         "max_pool2d(x[N,C,H,W], kernel: (int,int), stride: (int,int), padding: (int,int)) "

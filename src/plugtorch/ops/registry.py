@@ -30,7 +30,17 @@ from plugtorch.storage import VersionCounter, register_view
 if TYPE_CHECKING:
     from plugtorch.tensor import Tensor
 
-__all__ = ["Op", "op", "apply", "REGISTRY", "PROFILE_HOOKS", "mixed_backend_error"]
+__all__ = [
+    "Op",
+    "op",
+    "apply",
+    "apply_with_state",
+    "primitive_of",
+    "gradient_through",
+    "REGISTRY",
+    "PROFILE_HOOKS",
+    "mixed_backend_error",
+]
 
 Forward = Callable[..., Any]
 Backward = Callable[[Node, "Tensor"], tuple["Tensor | None", ...]]
@@ -68,6 +78,12 @@ class Op:
         "view",
         "scatter",
         "layout",
+        "primitive",
+        "state",
+        "fallback_forward",
+        "decompose",
+        "backward_primitive_name",
+        "backward_primitive_call",
     )
 
     def __init__(
@@ -78,6 +94,8 @@ class Op:
         differentiable: bool,
         needs: tuple[tuple[int, ...], ...] | None = None,
         view: bool = False,
+        primitive: str | None = None,
+        state: bool = False,
     ):
         self.name = name
         self.forward = forward
@@ -89,6 +107,40 @@ class Op:
         self.view = view
         self.scatter: Callable[..., Any] | None = None
         self.layout: Callable[..., Any] | None = None
+        self.primitive = primitive
+        """The optional backend primitive computing the forward (``OPTIONAL_PRIMITIVES``)."""
+        self.state = state
+        """Whether the primitive may return ``(output, state)`` for its backward primitive."""
+        self.fallback_forward: Forward | None = None
+        self.decompose: Callable[..., Tensor] | None = None
+        self.backward_primitive_name: str | None = None
+        self.backward_primitive_call: Callable[..., Any] | None = None
+
+    def fallback(self, forward: Forward) -> Forward:
+        """Decorator: the forward in required primitives, for backends without the primitive
+        (the op keeps its node and backward rule)."""
+        self.fallback_forward = forward
+        return forward
+
+    def decomposition(self, composite: Callable[..., Tensor]) -> Callable[..., Tensor]:
+        """Decorator: the op in differentiable tensor ops, ``composite(*tensors, **params)``.
+
+        It runs instead of the op on backends without the primitive, and is the op's gradient
+        (unless a backward primitive is declared and no graph of the gradient is built)."""
+        self.decompose = composite
+        self.backward = _gradient_of_primitive_op
+        return composite
+
+    def backward_primitive(self, name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Decorator: how to call the backend's backward primitive ``name``:
+        ``call(backend, ctx, grad, needs_input_grad) -> tuple of arrays (or None)``."""
+
+        def attach(call: Callable[..., Any]) -> Callable[..., Any]:
+            self.backward_primitive_name = name
+            self.backward_primitive_call = call
+            return call
+
+        return attach
 
     def derivative(self, rule: Backward) -> Backward:
         """Decorator: attach the backward rule ``rule(ctx, grad) -> tuple of input grads``."""
@@ -124,13 +176,16 @@ def op(
     differentiable: bool = True,
     needs: tuple[tuple[int, ...], ...] | None = None,
     view: bool = False,
+    primitive: str | None = None,
+    state: bool = False,
 ) -> Callable[[Forward], Op]:
-    """Declare an op from its forward ``f(backend, *arrays, **params) -> array``."""
+    """Declare an op from its forward ``f(backend, *arrays, **params) -> array`` (for an
+    accelerated op: the call of its optional ``primitive``)."""
 
     def register(forward: Forward) -> Op:
         if name in REGISTRY:
             raise ValueError(f"op {name!r} is declared twice")
-        declared = Op(name, forward, saves_output, differentiable, needs, view)
+        declared = Op(name, forward, saves_output, differentiable, needs, view, primitive, state)
         REGISTRY[name] = declared
         return declared
 
@@ -145,16 +200,31 @@ def mixed_backend_error(name: str, a: Any, b: Any) -> RuntimeError:
     )
 
 
-def apply(op: Op, inputs: tuple[Tensor, ...], dtype: Any, /, **params: Any) -> Tensor:
+def apply(
+    op: Op,
+    inputs: tuple[Tensor, ...],
+    dtype: Any,
+    /,
+    _state_out: list[Any] | None = None,
+    **params: Any,
+) -> Tensor:
     """Run ``op`` on ``inputs`` (same backend) and record a node when gradients are needed.
 
-    ``dtype`` is the output's plugtorch dtype (the caller applied the op's dtype rule).
+    ``dtype`` is the output's plugtorch dtype (the caller applied the op's dtype rule). An
+    accelerated op runs its primitive when the backend declares it, else its fallback forward
+    or its decomposition (see the module docstring); :func:`apply_with_state` also returns the
+    state its primitive returned.
     """
     if PROFILE_HOOKS:  # the one check profiling costs when it is off
         profiled = PROFILE_HOOKS[0](op, inputs, dtype, params)
         if profiled is not None:
             return profiled
     backend = inputs[0]._backend
+    forward = op.forward
+    if op.primitive is not None and op.primitive not in backend.capabilities.primitives:
+        if op.decompose is not None:
+            return op.decompose(*inputs, **params)
+        forward = op.fallback_forward  # type: ignore[assignment]
     if len(inputs) == 1:
         arrays: Any = (inputs[0]._data,)
     else:
@@ -162,7 +232,12 @@ def apply(op: Op, inputs: tuple[Tensor, ...], dtype: Any, /, **params: Any) -> T
             if tensor._backend is not backend:
                 raise mixed_backend_error(op.name, backend, tensor._backend)
         arrays = [t._data for t in inputs]
-    data = op.forward(backend, *arrays, **params) if params else op.forward(backend, *arrays)
+    data = forward(backend, *arrays, **params) if params else forward(backend, *arrays)
+    state = None
+    if op.state and type(data) is tuple:
+        data, state = data
+        if _state_out is not None:
+            _state_out.append(state)
     needs_grad = False
     nondiff = None
     if grad_mode._state.enabled:
@@ -189,6 +264,7 @@ def apply(op: Op, inputs: tuple[Tensor, ...], dtype: Any, /, **params: Any) -> T
             _edges(inputs),
             _saved(op.needs, inputs),
         )
+        node.state = state
         if op.saves_output:
             counter = out._counter = VersionCounter()
             node.output_version = (counter, 0)
@@ -196,6 +272,97 @@ def apply(op: Op, inputs: tuple[Tensor, ...], dtype: Any, /, **params: Any) -> T
     if op.view:
         register_view(inputs[0], out, op, params)
     return out
+
+
+def apply_with_state(
+    op: Op, inputs: tuple[Tensor, ...], dtype: Any, /, **params: Any
+) -> tuple[Tensor, Any]:
+    """:func:`apply`, also returning the state the op's primitive returned (``None`` when the
+    backend lacks the primitive: max pooling's ``return_indices`` then computes its argmax)."""
+    box: list[Any] = []
+    out = apply(op, inputs, dtype, box, **params)
+    return out, (box[0] if box else None)
+
+
+def primitive_of(backend: Any, name: str) -> Callable[..., Any] | None:
+    """The backend's optional primitive ``name`` when it declares it, else None (for code that
+    is not an op: the optimizers' fused updates)."""
+    return getattr(backend, name) if name in backend.capabilities.primitives else None
+
+
+def _gradient_of_primitive_op(ctx: Node, grad: Tensor) -> tuple[Tensor | None, ...]:
+    """The backward of an op computed by its primitive: the backward primitive when declared
+    and no graph of the gradient is being built, else autograd through the decomposition."""
+    op = ctx.op
+    inputs = ctx.inputs
+    assert inputs is not None and op.decompose is not None
+    backend = grad._backend
+    needs = tuple(t.requires_grad for t in inputs)
+    name = op.backward_primitive_name
+    if (
+        name is not None
+        and name in backend.capabilities.primitives
+        and not grad_mode._state.enabled
+    ):
+        arrays = op.backward_primitive_call(backend, ctx, grad, needs)  # type: ignore[misc]
+        return tuple(
+            Tensor._make(a, backend, grad._dtype) if a is not None and need else None
+            for a, need in zip(arrays, needs)
+        )
+    return gradient_through(op.decompose, inputs, ctx.params or {}, grad)
+
+
+class _Identity:
+    """An identity step marking where a gradient through a decomposition stops (its input)."""
+
+    name = "identity"
+
+    def backward(self, node: Node, grad: Tensor) -> tuple[Tensor]:
+        return (grad,)
+
+
+_IDENTITY = _Identity()
+
+
+def gradient_through(
+    composite: Callable[..., Tensor], inputs: tuple[Tensor, ...], params: dict[str, Any], grad: Tensor
+) -> tuple[Tensor | None, ...]:
+    """``d composite(*inputs) / d inputs`` contracted with ``grad`` (partial derivatives).
+
+    Without a graph of the gradient (the usual backward) the decomposition runs on fresh leaves
+    holding the inputs' values. With one (``create_graph``), on identity steps of the inputs
+    where the inner backward stops, so the gradient stays a function of the inputs.
+    """
+    from plugtorch.autograd.graph import run_backward  # (the rare path: avoids a cycle)
+
+    building = grad_mode._state.enabled
+    proxies: list[Tensor] = []
+    for tensor in inputs:
+        if not tensor.requires_grad:
+            proxy = Tensor._make(tensor._data, tensor._backend, tensor._dtype)
+        elif building:
+            proxy = Tensor._make(tensor._data, tensor._backend, tensor._dtype, True)
+            proxy._node = Node(
+                _IDENTITY,  # type: ignore[arg-type]
+                (tensor,),
+                None,
+                None,
+                (tensor._backend, tensor._dtype, None),
+                (current_node(tensor),),
+            )
+        else:
+            proxy = Tensor._make(tensor._data, tensor._backend, tensor._dtype, True)
+        proxies.append(proxy)
+    with grad_mode.set_grad_enabled(True):
+        out = composite(*proxies, **params)
+    wanted = [p for p in proxies if p.requires_grad]
+    # With a graph of the gradient, the decomposition's nodes are part of it: keep them.
+    captured = run_backward(
+        [out], [grad], retain_graph=building, create_graph=building, inputs=wanted,
+        stop_at_inputs=True,
+    )  # fmt: skip
+    assert captured is not None
+    return tuple(captured.get(id(p)) if p.requires_grad else None for p in proxies)
 
 
 def _edges(inputs: tuple[Tensor, ...]) -> tuple[Node | None, ...]:

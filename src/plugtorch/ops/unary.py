@@ -387,11 +387,14 @@ def tanh(input: Tensor) -> Tensor:
     return _unary_float(tanh_op, input)
 
 
-@op("sigmoid", saves_output=True, needs=())
+@op("sigmoid", saves_output=True, needs=(), primitive="sigmoid")
 def sigmoid_op(b: Any, x: Any, *, dtype: dtypes.DType) -> Any:
     """1 / (1 + e**-x), stable for large |x|. Gradient: grad * s * (1 - s)."""
-    if "sigmoid" in b.capabilities.primitives:
-        return b.sigmoid(x)
+    return b.sigmoid(x)
+
+
+@sigmoid_op.fallback
+def _(b: Any, x: Any, *, dtype: dtypes.DType) -> Any:
     # e = exp(-|x|) never overflows; pick the form that divides by a number >= 1.
     one = b.broadcast_to(b.full((), 1, dtype), x.shape)
     e = b.exp(b.negative(b.abs(x)))
@@ -436,11 +439,14 @@ def sigmoid(input: Tensor) -> Tensor:
     return apply(sigmoid_op, (x,), x._dtype, dtype=x._dtype)
 
 
-@op("relu", saves_output=True, needs=())
+@op("relu", saves_output=True, needs=(), primitive="relu")
 def relu_op(b: Any, x: Any, *, dtype: dtypes.DType) -> Any:
     """x < 0 ? 0 : x (nan stays nan, -0.0 stays -0.0, as PyTorch). Gradient: grad where x > 0."""
-    if "relu" in b.capabilities.primitives:
-        return b.relu(x)
+    return b.relu(x)
+
+
+@relu_op.fallback
+def _(b: Any, x: Any, *, dtype: dtypes.DType) -> Any:
     zero = b.broadcast_to(b.full((), 0, dtype), x.shape)
     return b.where(b.less(x, zero), zero, x)
 

@@ -9,6 +9,7 @@ from typing import Any, Callable, Iterable
 from plugtorch.autograd import no_grad
 from plugtorch.ops.creation import zeros_like
 from plugtorch.ops.inplace import bump_version, write
+from plugtorch.ops.registry import primitive_of
 from plugtorch.optim.optimizer import Optimizer, check_hyper
 from plugtorch.tensor import Tensor
 
@@ -86,19 +87,17 @@ class Adam(Optimizer):
         step = state["step"]
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         backend = param._backend
-        primitives = backend.capabilities.primitives
+        arrays = (param._data, grad._data, exp_avg._data, exp_avg_sq._data)
         scalars = (lr, beta1, beta2, eps, decay, step, self._decoupled)
-        if "adam_step_inplace" in primitives and backend.capabilities.mutable:
+        fused_inplace = primitive_of(backend, "adam_step_inplace")
+        if fused_inplace is not None and backend.capabilities.mutable:
             # one fused pass, writing into the parameter and the moments where they lie
-            backend.adam_step_inplace(
-                param._data, grad._data, exp_avg._data, exp_avg_sq._data, *scalars
-            )
+            fused_inplace(*arrays, *scalars)
             bump_version(param, exp_avg, exp_avg_sq)
             return
-        if "adam_step" in primitives:
-            new_param, new_avg, new_avg_sq = backend.adam_step(
-                param._data, grad._data, exp_avg._data, exp_avg_sq._data, *scalars
-            )
+        fused = primitive_of(backend, "adam_step")
+        if fused is not None:
+            new_param, new_avg, new_avg_sq = fused(*arrays, *scalars)
             write(param, new_param)
             write(exp_avg, new_avg)
             write(exp_avg_sq, new_avg_sq)

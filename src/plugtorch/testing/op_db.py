@@ -354,6 +354,12 @@ F = pt.nn.functional
 OPS += [
     OpInfo("erf", F.erf, namespace="nn.functional", ref=lambda x: _np_erf(x), extra={"atol": 2e-7}),
     OpInfo(
+        "silu",
+        F.silu,
+        namespace="nn.functional",
+        ref=lambda x: x / (1 + np.exp(-x)),
+    ),
+    OpInfo(
         "gelu",
         F.gelu,
         namespace="nn.functional",
@@ -415,14 +421,6 @@ OPS += [
         extra={"shapes": [(2, 3, 4, 4)], "magnitudes": True},
     ),
     OpInfo(
-        "avg_pool2d_backward",
-        lambda g: _avg_pool_grad(g),
-        shapes="fixed",
-        internal="the gradient of avg_pool2d",
-        ref=lambda g: np.repeat(np.repeat(g, 2, axis=2), 2, axis=3) / 4,
-        extra={"signed_zeros": False, "shapes": [(2, 3, 2, 2)]},
-    ),
-    OpInfo(
         "binary_cross_entropy",
         lambda p, y: F.binary_cross_entropy(p.sigmoid(), y.sigmoid(), reduction="none"),
         2,
@@ -460,17 +458,6 @@ def _np_conv2d(x: np.ndarray, w: np.ndarray, stride: int, padding: int) -> np.nd
             patch = x[:, :, i * stride : i * stride + kh, j * stride : j * stride + kw]
             out[:, :, i, j] = np.tensordot(patch, w, axes=([1, 2, 3], [1, 2, 3]))
     return out
-
-
-def _avg_pool_grad(g: Any) -> Any:
-    base = pt.zeros(
-        g.shape[:2] + (g.shape[2] * 2, g.shape[3] * 2),
-        dtype=g.dtype,
-        backend=g.backend,
-        requires_grad=True,
-    )
-    (grad,) = pt.autograd.grad(F.avg_pool2d(base, 2), base, grad_outputs=g, create_graph=True)
-    return grad
 
 
 BY_NAME = {info.name: info for info in OPS}

@@ -282,11 +282,13 @@ class CupyBackend(ArrayAPIBackend):
         return _nn.conv2d(self.cupy, self.kernels, x, w, stride, padding, dilation, groups)
 
     def conv2d_backward(
-        self, grad_y: Any, x: Any, w: Any, stride: Any, padding: Any, dilation: Any, groups: int
-    ) -> tuple[Any, Any]:
-        return _nn.conv2d_backward(
+        self, grad_y: Any, x: Any, w: Any, stride: Any, padding: Any, dilation: Any, groups: int,
+        needs_input_grad: tuple[bool, bool] = (True, True), state: Any = None,
+    ) -> tuple[Any, Any]:  # fmt: skip
+        grad_x, grad_w = _nn.conv2d_backward(
             self.cupy, self.kernels, grad_y, x, w, stride, padding, dilation, groups
         )
+        return (grad_x if needs_input_grad[0] else None, grad_w if needs_input_grad[1] else None)
 
     def max_pool2d(self, x: Any, kernel: Any, stride: Any, padding: Any) -> tuple[Any, Any]:
         return _nn.max_pool2d(self.cupy, self.kernels, x, kernel, stride, padding)

@@ -4,6 +4,8 @@ products. Kernels and the measurements behind them: ``_nn_kernels.py`` and the R
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from plugtorch_numba._pool import BufferPool
@@ -108,9 +110,12 @@ class ConvPoolPrimitives:
         padding: tuple[int, int],
         dilation: tuple[int, int],
         groups: int,
-    ) -> tuple[np.ndarray, np.ndarray]:
+        needs_input_grad: tuple[bool, bool] = (True, True),
+        state: Any = None,
+    ) -> tuple[np.ndarray | None, np.ndarray | None]:
         # grad_w = grad_y @ cols^T, grad_cols = w^T @ grad_y, grad_x = col2im(grad_cols);
-        # cols is recomputed (cheaper than keeping it: the protocol passes no saved state).
+        # cols is recomputed (conv2d returns no state); a gradient nobody needs is skipped
+        # (the network's input: no w^T @ grad_y, no col2im).
         grad_y = np.ascontiguousarray(grad_y)
         x = np.ascontiguousarray(x)
         w = np.ascontiguousarray(w)
@@ -119,16 +124,21 @@ class ConvPoolPrimitives:
         out_hw = (grad_y.shape[2], grad_y.shape[3])
         og, kk = o // groups, cg * kh * kw
         gy = self._swap_leading(grad_y, n, o).reshape(o, -1)
-        cols = self._im2col(x, (kh, kw), stride, padding, dilation, out_hw)
-        grad_w = np.empty_like(w)
-        grad_cols = self.pool.empty(cols.shape, x.dtype)
+        want_x, want_w = needs_input_grad
+        cols = self._im2col(x, (kh, kw), stride, padding, dilation, out_hw) if want_w else None
+        grad_w = np.empty_like(w) if want_w else None
+        grad_cols = self.pool.empty((groups * kk, gy.shape[1]), x.dtype) if want_x else None
         for g in range(groups):
             gy_g = gy[g * og : (g + 1) * og]
-            w_g = w[g * og : (g + 1) * og].reshape(og, kk)
-            grad_w_g = grad_w[g * og : (g + 1) * og].reshape(og, kk)
-            np.matmul(gy_g, cols[g * kk : (g + 1) * kk].T, out=grad_w_g)
-            np.matmul(w_g.T, gy_g, out=grad_cols[g * kk : (g + 1) * kk])
-        grad_x = self._col2im(grad_cols, x.shape, (kh, kw), stride, padding, dilation, out_hw)
+            if grad_w is not None and cols is not None:
+                grad_w_g = grad_w[g * og : (g + 1) * og].reshape(og, kk)
+                np.matmul(gy_g, cols[g * kk : (g + 1) * kk].T, out=grad_w_g)
+            if grad_cols is not None:
+                w_g = w[g * og : (g + 1) * og].reshape(og, kk)
+                np.matmul(w_g.T, gy_g, out=grad_cols[g * kk : (g + 1) * kk])
+        grad_x = None
+        if grad_cols is not None:
+            grad_x = self._col2im(grad_cols, x.shape, (kh, kw), stride, padding, dilation, out_hw)
         return grad_x, grad_w
 
     def max_pool2d(

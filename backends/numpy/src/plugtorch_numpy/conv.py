@@ -12,6 +12,8 @@ Signatures and semantics are those of ``OPTIONAL_PRIMITIVES`` in
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -106,25 +108,34 @@ def conv2d_backward(
     padding: Pair,
     dilation: Pair,
     groups: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """``(grad_x, grad_w)`` of :func:`conv2d`."""
+    needs_input_grad: tuple[bool, bool] = (True, True),
+    state: Any = None,
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """``(grad_x, grad_w)`` of :func:`conv2d`; ``None`` for the ones ``needs_input_grad`` says
+    nobody needs (a network's input: skipping it saves the col2im pass)."""
     kernel = (w.shape[2], w.shape[3])
     out = grad_y.shape[2:]
     xp = _pad(x, padding)
-    windows = _windows(xp, kernel, stride, dilation, out)  # (N, C, Ho, Wo, kh, kw)
     cg, og = x.shape[1] // groups, w.shape[0] // groups
-    grad_w = np.empty_like(w)
-    cols = np.empty((x.shape[0], x.shape[1], *kernel, *out), dtype=grad_y.dtype)
-    for g in range(groups):
-        gy = grad_y[:, g * og : (g + 1) * og]
-        grad_w[g * og : (g + 1) * og] = np.tensordot(
-            gy, windows[:, g * cg : (g + 1) * cg], axes=([0, 2, 3], [0, 2, 3])
-        )
-        # (C/g, kh, kw, N, Ho, Wo) -> (N, C/g, kh, kw, Ho, Wo)
-        part = np.tensordot(w[g * og : (g + 1) * og], gy, axes=([0], [1]))
-        cols[:, g * cg : (g + 1) * cg] = part.transpose(3, 0, 1, 2, 4, 5)
-    grad_x = _col2im(cols, xp.shape, kernel, stride, padding, dilation)
-    return np.ascontiguousarray(grad_x), grad_w
+    grad_x = grad_w = None
+    if needs_input_grad[1]:
+        windows = _windows(xp, kernel, stride, dilation, out)  # (N, C, Ho, Wo, kh, kw)
+        grad_w = np.empty_like(w)
+        for g in range(groups):
+            grad_w[g * og : (g + 1) * og] = np.tensordot(
+                grad_y[:, g * og : (g + 1) * og],
+                windows[:, g * cg : (g + 1) * cg],
+                axes=([0, 2, 3], [0, 2, 3]),
+            )
+    if needs_input_grad[0]:
+        cols = np.empty((x.shape[0], x.shape[1], *kernel, *out), dtype=grad_y.dtype)
+        for g in range(groups):
+            gy = grad_y[:, g * og : (g + 1) * og]
+            # (C/g, kh, kw, N, Ho, Wo) -> (N, C/g, kh, kw, Ho, Wo)
+            part = np.tensordot(w[g * og : (g + 1) * og], gy, axes=([0], [1]))
+            cols[:, g * cg : (g + 1) * cg] = part.transpose(3, 0, 1, 2, 4, 5)
+        grad_x = np.ascontiguousarray(_col2im(cols, xp.shape, kernel, stride, padding, dilation))
+    return grad_x, grad_w
 
 
 def _lowest(dtype: np.dtype) -> float | int:

@@ -50,6 +50,7 @@ UNARY: dict[str, Callable[..., Any]] = {
     "bitwise_not": pt.bitwise_not,
     "erf": F.erf,
     "gelu": F.gelu,
+    "silu": F.silu,
 }
 for _name, _function in UNARY.items():
     case(

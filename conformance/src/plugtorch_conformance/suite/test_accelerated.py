@@ -18,6 +18,8 @@ from hypothesis import strategies as st
 import plugtorch as pt
 from plugtorch import dtypes
 from plugtorch.backend.protocol import OPTIONAL_PRIMITIVES
+from plugtorch.ops import REGISTRY
+from plugtorch.testing.op_db import BY_NAME
 from plugtorch_conformance.plugin import target
 from plugtorch_conformance.support import assert_close
 from plugtorch_conformance.tolerances import tolerance
@@ -45,23 +47,38 @@ def _images(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     return rng.standard_normal(shape)
 
 
-# primitive -> (function of tensors, input shapes); gradients are checked for every input.
-CASES: dict[str, tuple[Callable[..., Any], list[tuple[int, ...]]]] = {
-    "sigmoid": (pt.sigmoid, [(3, 1025)]),
-    "relu": (pt.relu, [(3, 1025)]),
-    "silu": (lambda x: F.silu(x), [(3, 1025)]),
-    "softmax": (lambda x: F.softmax(x, dim=-1), [(4, 7)]),
-    "log_softmax": (lambda x: F.log_softmax(x, dim=1), [(4, 7, 3)]),
+Case = tuple[Callable[..., Any], list[tuple[int, ...]]]
+
+# Harder geometries than the op database's samples, for the structured ops.
+GEOMETRIES: dict[str, Case] = {
     "conv2d": (lambda x, w: F.conv2d(x, w, stride=2, padding=1), [(2, 3, 9, 9), (4, 3, 3, 3)]),
     "conv2d_backward": (
         lambda x, w: F.conv2d(x, w, padding=2, dilation=2),
         [(2, 2, 8, 8), (3, 2, 3, 3)],
     ),
     "max_pool2d": (lambda x: F.max_pool2d(x, 3, stride=2, padding=1), [(2, 3, 9, 9)]),
-    "max_pool2d_backward": (lambda x: F.max_pool2d(x, 2), [(2, 3, 8, 8)]),
     "avg_pool2d": (lambda x: F.avg_pool2d(x, 3, stride=2, padding=1), [(2, 3, 9, 9)]),
-    "avg_pool2d_backward": (lambda x: F.avg_pool2d(x, 2), [(2, 3, 8, 8)]),
 }
+
+
+def _derived_cases() -> dict[str, Case]:
+    """primitive -> (function of tensors, input shapes), from the op declarations: every op
+    with an optional primitive (and backward primitive) is reached through its op-database
+    sample; elementwise ones on a size that crosses kernel blocks."""
+    cases: dict[str, Case] = {}
+    for declared in REGISTRY.values():
+        if declared.primitive is None:
+            continue
+        info = BY_NAME[declared.name]
+        shapes = info.extra.get("shapes") or [(3, 1025)] * info.arity
+        for name in (declared.primitive, declared.backward_primitive_name):
+            if name is not None:
+                cases[name] = GEOMETRIES.get(name, (info.call, list(shapes)))
+    return cases
+
+
+# primitive -> (function of tensors, input shapes); gradients are checked for every input.
+CASES: dict[str, Case] = _derived_cases()
 
 
 def _adam_case(backend: Any, rng: np.random.Generator, dtype: dtypes.DType) -> list[np.ndarray]:

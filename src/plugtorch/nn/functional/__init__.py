@@ -6,7 +6,6 @@
 True
 """
 
-from plugtorch.nn.functional._registry import NN_OPS
 from plugtorch.nn.functional.activation import (
     erf,
     gelu,
@@ -56,7 +55,6 @@ from plugtorch.nn.functional.pointwise_loss import huber_loss, kl_div, smooth_l1
 from plugtorch.ops.shape import pad
 
 __all__ = [
-    "NN_OPS",
     "adaptive_avg_pool2d",
     "avg_pool2d",
     "batch_norm",

@@ -12,10 +12,9 @@ import math
 from typing import Any
 
 from plugtorch import dtypes
-from plugtorch.nn.functional._registry import declares, nn_op
 from plugtorch.ops import elementwise as _elementwise
 from plugtorch.ops._prepare import astype, normalize_dim
-from plugtorch.ops.registry import apply
+from plugtorch.ops.registry import apply, op
 from plugtorch.ops.unary import _dtype_of
 from plugtorch.tensor import Tensor
 
@@ -54,14 +53,28 @@ def tanh(input: Tensor) -> Tensor:
     return _elementwise.tanh(input)
 
 
-def silu(input: Tensor) -> Tensor:
+@op("silu", needs=((0,),), primitive="silu")
+def silu_op(b: Any, x: Any) -> Any:
+    """x * sigmoid(x) in one pass, by the backend's silu primitive. Gradient: through the
+    decomposition, s * (1 + x * (1 - s))."""
+    return b.silu(x)
+
+
+@silu_op.decomposition
+def _(x: Tensor) -> Tensor:
+    return x * _elementwise.sigmoid(x)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * sigmoid(x)`` (also called swish).
 
     >>> import plugtorch as pt
     >>> silu(pt.tensor([0.0]))
     tensor([0.])
     """
-    return input * _elementwise.sigmoid(input)
+    x = input if _dtype_of(input, "silu").is_floating_point else astype(input, _default())
+    out = apply(silu_op, (x,), x._dtype)
+    return input.copy_(out) if inplace else out
 
 
 # --- erf and gelu ---------------------------------------------------------------------------
@@ -87,7 +100,7 @@ def _erf_array(b: Any, x: Any, dtype: dtypes.DType) -> Any:
     return b.where(b.equal(x, const(0.0)), x, value)  # erf(+-0) = +-0 exactly
 
 
-@nn_op("erf", needs=((0,),))
+@op("erf", needs=((0,),))
 def erf_op(b: Any, x: Any, *, dtype: dtypes.DType) -> Any:
     """Error function (|error| < 1.5e-7). Gradient: grad * 2/sqrt(pi) * exp(-x^2)."""
     return _erf_array(b, x, dtype)
@@ -110,7 +123,7 @@ def erf(input: Tensor) -> Tensor:
     return apply(erf_op, (x,), x._dtype, dtype=x._dtype)
 
 
-@nn_op("gelu", needs=((0,),))
+@op("gelu", needs=((0,),))
 def gelu_op(b: Any, x: Any, *, dtype: dtypes.DType) -> Any:
     """x * Phi(x) with Phi the normal CDF. Gradient: grad * (Phi(x) + x * phi(x))."""
     half = b.broadcast_to(b.full((), 0.5, dtype), x.shape)
@@ -157,13 +170,14 @@ def _shifted(b: Any, x: Any, axis: int) -> Any:
     return b.subtract(x, b.broadcast_to(shift, x.shape))
 
 
-@nn_op("softmax", saves_output=True, needs=())
+@op("softmax", saves_output=True, needs=(), primitive="softmax")
 def softmax_op(b: Any, x: Any, *, axis: int, dtype: dtypes.DType) -> Any:
     """exp(x) / sum(exp(x)) along axis, max-subtracted. Gradient: s * (g - sum(g * s))."""
-    if 0 in x.shape:
-        return x  # nothing to normalise (PyTorch returns the empty tensor)
-    if declares(b, "softmax"):
-        return b.softmax(x, axis)
+    return b.softmax(x, axis)
+
+
+@softmax_op.fallback
+def _(b: Any, x: Any, *, axis: int, dtype: dtypes.DType) -> Any:
     e = b.exp(_shifted(b, x, axis))
     return b.divide(e, b.broadcast_to(b.sum(e, (axis,), True), e.shape))
 
@@ -175,13 +189,14 @@ def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
     return (s * (g - (g * s).sum(axis, keepdim=True)),)
 
 
-@nn_op("log_softmax", saves_output=True, needs=())
+@op("log_softmax", saves_output=True, needs=(), primitive="log_softmax")
 def log_softmax_op(b: Any, x: Any, *, axis: int, dtype: dtypes.DType) -> Any:
     """x - logsumexp(x) along axis, max-subtracted. Gradient: g - softmax(x) * sum(g)."""
-    if 0 in x.shape:
-        return x  # nothing to normalise (PyTorch returns the empty tensor)
-    if declares(b, "log_softmax"):
-        return b.log_softmax(x, axis)
+    return b.log_softmax(x, axis)
+
+
+@log_softmax_op.fallback
+def _(b: Any, x: Any, *, axis: int, dtype: dtypes.DType) -> Any:
     z = _shifted(b, x, axis)
     total = b.log(b.sum(b.exp(z), (axis,), True))
     return b.subtract(z, b.broadcast_to(total, z.shape))
@@ -213,6 +228,8 @@ def softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
     tensor([0., 1.])
     """
     x, axis = _softmax_input(input, dim, dtype, "softmax")
+    if 0 in x.shape:
+        return x.clone()  # nothing to normalise (PyTorch returns an empty tensor)
     if x.ndim == 0:
         return apply(softmax_op, (x.reshape(1),), x._dtype, axis=0, dtype=x._dtype).reshape(())
     return apply(softmax_op, (x,), x._dtype, axis=axis, dtype=x._dtype)
@@ -228,6 +245,8 @@ def log_softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Ten
     tensor([-10000.,      0.])
     """
     x, axis = _softmax_input(input, dim, dtype, "log_softmax")
+    if 0 in x.shape:
+        return x.clone()  # nothing to normalise (PyTorch returns an empty tensor)
     if x.ndim == 0:
         out = apply(log_softmax_op, (x.reshape(1),), x._dtype, axis=0, dtype=x._dtype)
         return out.reshape(())

@@ -1,7 +1,9 @@
 """Convolution and pooling: ``conv1d conv2d max_pool2d avg_pool2d adaptive_avg_pool2d unfold``.
 
-A backend that declares the ``conv2d`` / ``max_pool2d`` / ``avg_pool2d`` primitives (and their
-``*_backward``) computes them; otherwise the core decomposes each into required primitives:
+Each of ``conv2d``, ``max_pool2d`` and ``avg_pool2d`` is one accelerated op (see
+``plugtorch.ops.registry``): the backend's primitive when it declares one (and its ``*_backward``
+primitive for the gradient), otherwise the op's decomposition into differentiable ops, which is
+also the gradient wherever no backward primitive runs:
 
 * **unfold** (im2col) is ONE ``take`` along the flattened spatial axis. The input's planes are
   flattened to ``H*W`` values plus one fill value (0 for convolution and average pooling,
@@ -22,7 +24,6 @@ from typing import Any, Sequence
 import numpy as np
 
 from plugtorch import dtypes
-from plugtorch.autograd import grad_mode
 from plugtorch.nn.functional._geometry import (
     Pair,
     conv2d_geometry,
@@ -32,11 +33,10 @@ from plugtorch.nn.functional._geometry import (
     pool2d_geometry,
     window_geometry,
 )
-from plugtorch.nn.functional._registry import declares, nn_op
 from plugtorch.ops._prepare import astype
 from plugtorch.ops.creation import full, tensor, zeros
-from plugtorch.ops.indexing import _take_checked, index_add, scatter_add, slice_dim
-from plugtorch.ops.registry import apply
+from plugtorch.ops.indexing import _take_checked, gather_op, index_add, slice_dim
+from plugtorch.ops.registry import apply, apply_with_state, op
 from plugtorch.ops.shape import cat, reshape
 from plugtorch.tensor import Tensor
 
@@ -232,59 +232,43 @@ def fold(
 # --- convolution -------------------------------------------------------------------------
 
 
-def _conv2d_decomposed(
-    x: Tensor, weight: Tensor, stride: Pair, padding: Pair, dilation: Pair, groups: int, out: Pair
-) -> Tensor:
-    n = x.shape[0]
-    o, cg, kh, kw = weight.shape
-    cols = _unfold(x, (kh, kw), dilation, padding, stride)  # (N, C*kh*kw, L)
-    length = cols.shape[2]
-    cols = reshape(cols, (n, groups, cg * kh * kw, length))
-    kernel = reshape(weight, (groups, o // groups, cg * kh * kw))
-    y = kernel @ cols  # (N, G, O/G, L)
-    return reshape(y, (n, o, out[0], out[1]))
-
-
-@nn_op("conv2d", needs=((1,), (0,)))
+@op("conv2d", needs=((0, 1), (0, 1)), primitive="conv2d", state=True)
 def conv2d_op(
     b: Any, x: Any, w: Any, *, stride: Pair, padding: Pair, dilation: Pair, groups: int
 ) -> Any:
     """Cross-correlation by the backend's conv2d primitive.
 
-    Gradient: the conv2d_backward primitive, or the decomposition's (fold of w^T @ grad, and
-    grad @ unfold(x)^T) when building a graph of the gradient (create_graph).
+    Gradient: the conv2d_backward primitive, else the decomposition's (fold of w^T @ grad for
+    x, grad @ unfold(x)^T for w), which also gives gradients of gradients.
     """
     return b.conv2d(x, w, stride, padding, dilation, groups)
 
 
-@conv2d_op.derivative
-def _(ctx: Any, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+@conv2d_op.decomposition
+def _(
+    x: Tensor, weight: Tensor, *, stride: Pair, padding: Pair, dilation: Pair, groups: int
+) -> Tensor:
+    # unfold (one take) and one batched, grouped matmul
+    n, _, h, w = x.shape
+    o, cg, kh, kw = weight.shape
+    out = _out_size((h, w), (kh, kw), stride, padding, dilation)
+    cols = _unfold(x, (kh, kw), dilation, padding, stride)  # (N, C*kh*kw, L)
+    cols = reshape(cols, (n, groups, cg * kh * kw, cols.shape[2]))
+    kernel = reshape(weight, (groups, o // groups, cg * kh * kw))
+    y = kernel @ cols  # (N, G, O/G, L)
+    return reshape(y, (n, o, out[0], out[1]))
+
+
+@conv2d_op.backward_primitive("conv2d_backward")
+def _(b: Any, ctx: Any, g: Tensor, needs: tuple[bool, ...]) -> Any:
     x, w = ctx.inputs
     p = ctx.params
-    b = g._backend
-    if declares(b, "conv2d_backward") and not grad_mode.is_grad_enabled():
-        gx, gw = b.conv2d_backward(
-            g._data, x._data, w._data, p["stride"], p["padding"], p["dilation"], p["groups"]
-        )
-        return (
-            Tensor._make(gx, b, g._dtype) if x.requires_grad else None,
-            Tensor._make(gw, b, g._dtype) if w.requires_grad else None,
-        )
-    # Differentiable form (gradients of gradients): the decomposition's gradient.
-    n, groups = x.shape[0], p["groups"]
-    o, cg, kh, kw = w.shape
-    grad = reshape(g, (n, groups, o // groups, g.shape[2] * g.shape[3]))
-    grad_x = grad_w = None
-    if w.requires_grad:
-        cols = _unfold(x, (kh, kw), p["dilation"], p["padding"], p["stride"])
-        cols = reshape(cols, (n, groups, cg * kh * kw, cols.shape[2]))
-        grad_w = reshape((grad @ cols.mT).sum(0), w.shape)
-    if x.requires_grad:
-        kernel = reshape(w, (groups, o // groups, cg * kh * kw))
-        grad_cols = kernel.mT @ grad  # (N, G, C/G*kh*kw, L)
-        grad_cols = reshape(grad_cols, (n, groups * cg * kh * kw, grad_cols.shape[3]))
-        grad_x = _fold(grad_cols, x.shape[2:], (kh, kw), p["dilation"], p["padding"], p["stride"])
-    return grad_x, grad_w
+    geometry = (p["stride"], p["padding"], p["dilation"], p["groups"])
+    if tuple(b.api_version) < (1, 1):  # protocol 1.0: both gradients, no state
+        return b.conv2d_backward(g._data, x._data, w._data, *geometry)
+    return b.conv2d_backward(
+        g._data, x._data, w._data, *geometry, needs_input_grad=needs, state=ctx.state
+    )
 
 
 def conv2d(
@@ -330,20 +314,18 @@ def conv2d(
                 f"1-dimensional with {weight.shape[0]} elements, but got bias of size "
                 f"{list(bias.shape)} instead"
             )
+    del out  # (checked: at least one output element per spatial dimension)
     dtype = dtypes.promote_types(input._dtype, weight._dtype)
     x, w = astype(input, dtype), astype(weight, dtype)
-    if declares(x._backend, "conv2d"):
-        y = apply(
-            conv2d_op,
-            (x, w),
-            dtype,
-            stride=stride_pair,
-            padding=padding_pair,
-            dilation=dilation_pair,
-            groups=groups,
-        )
-    else:
-        y = _conv2d_decomposed(x, w, stride_pair, padding_pair, dilation_pair, groups, out)
+    y = apply(
+        conv2d_op,
+        (x, w),
+        dtype,
+        stride=stride_pair,
+        padding=padding_pair,
+        dilation=dilation_pair,
+        groups=groups,
+    )
     if bias is not None:
         y = y + reshape(bias, (1, -1, 1, 1))
     return reshape(y, y.shape[1:]) if unbatched else y
@@ -461,33 +443,34 @@ def _argmax_decomposed(x: Tensor, kernel: Pair, stride: Pair, padding: Pair) -> 
     return b.reshape(b.take_along_axis(positions, winner, 2), (n, c, out[0], out[1]))
 
 
-@nn_op("max_pool2d", needs=((1,), ()))
-def max_pool2d_op(b: Any, x: Any, argmax: Any, *, out: Pair, values: Any = None) -> Any:
-    """Window maxima, gathered from x at the winners' flat indices ``argmax`` (or ``values``,
-    the maxima a backend's max_pool2d primitive already returned with ``argmax``).
+@op("max_pool2d", needs=((0,),), primitive="max_pool2d", state=True)
+def max_pool2d_op(b: Any, x: Any, *, kernel: Pair, stride: Pair, padding: Pair) -> Any:
+    """Window maxima by the backend's max_pool2d primitive, which also returns each window's
+    argmax (the state its backward reads; ``return_indices`` returns it).
 
-    Gradient: grad summed into the winners (the max_pool2d_backward primitive, or scatter_add).
+    Gradient: grad summed into the winners (max_pool2d_backward, else the decomposition's
+    scatter_add); the first maximum of a window wins, nan counts as the maximum.
     """
-    if values is not None:
-        return values
-    n, c, h, w = x.shape
-    flat_x = b.reshape(x, (n, c, h * w))
-    flat_i = b.reshape(argmax, (n, c, out[0] * out[1]))
-    return b.reshape(b.take_along_axis(flat_x, flat_i, 2), (n, c, out[0], out[1]))
+    return b.max_pool2d(x, kernel, stride, padding)
 
 
-@max_pool2d_op.derivative
-def _(ctx: Any, g: Tensor) -> tuple[Tensor, None]:
-    x, argmax = ctx.inputs
-    b = g._backend
-    if declares(b, "max_pool2d_backward") and not grad_mode.is_grad_enabled():
-        grad = b.max_pool2d_backward(g._data, argmax._data, x.shape)
-        return Tensor._make(grad, b, g._dtype), None
-    n, c, h, w = x.shape
-    base = zeros((n, c, h * w), dtype=g._dtype, backend=b)
-    flat_i = reshape(argmax, (n, c, -1))
-    summed = scatter_add(base, 2, flat_i, reshape(g, (n, c, -1)), _checked=True)
-    return reshape(summed, x.shape), None
+@max_pool2d_op.decomposition
+def _(x: Tensor, *, kernel: Pair, stride: Pair, padding: Pair) -> Tensor:
+    # the winners' flat indices (no gradient), then one differentiable gather of them
+    argmax = Tensor._make(_argmax_decomposed(x, kernel, stride, padding), x._backend, dtypes.int64)
+    return _gather_winners(x, argmax)
+
+
+def _gather_winners(x: Tensor, argmax: Tensor) -> Tensor:
+    n, c = x.shape[:2]
+    flat = reshape(x, (n, c, -1))
+    index = reshape(argmax, (n, c, -1))  # in range by construction: no check needed
+    return reshape(apply(gather_op, (flat, index), x._dtype, axis=2), argmax.shape)
+
+
+@max_pool2d_op.backward_primitive("max_pool2d_backward")
+def _(b: Any, ctx: Any, g: Tensor, needs: tuple[bool, ...]) -> Any:
+    return (b.max_pool2d_backward(g._data, ctx.state, ctx.inputs[0].shape),)
 
 
 def max_pool2d(
@@ -514,60 +497,45 @@ def max_pool2d(
     )
     if ceil_mode:
         raise NotImplementedError("max_pool2d: ceil_mode=True is not supported")
+    del out  # (checked)
     b = input._backend
-    values = None
-    if declares(b, "max_pool2d"):
-        values, argmax_data = b.max_pool2d(input._data, kernel, stride_pair, padding_pair)
-    else:
+    geometry = {"kernel": kernel, "stride": stride_pair, "padding": padding_pair}
+    if not return_indices:
+        y = apply(max_pool2d_op, (input,), input._dtype, **geometry)
+        return reshape(y, y.shape[1:]) if unbatched else y
+    y, argmax_data = apply_with_state(max_pool2d_op, (input,), input._dtype, **geometry)
+    if argmax_data is None:  # the decomposition ran: the winners again, for the indices
         argmax_data = _argmax_decomposed(input, kernel, stride_pair, padding_pair)
     argmax = Tensor._make(argmax_data, b, dtypes.int64)
-    y = apply(max_pool2d_op, (input, argmax), input._dtype, out=out, values=values)
     if unbatched:
         y, argmax = reshape(y, y.shape[1:]), reshape(argmax, argmax.shape[1:])
-    return (y, argmax) if return_indices else y
+    return y, argmax
 
 
-@nn_op("avg_pool2d", needs=())
+@op("avg_pool2d", needs=((0,),), primitive="avg_pool2d")
 def avg_pool2d_op(b: Any, x: Any, *, kernel: Pair, stride: Pair, padding: Pair) -> Any:
     """Window means by the backend's avg_pool2d primitive (padding counts as zeros).
 
-    Gradient: avg_pool2d_backward (linear, so its own gradient is avg_pool2d again).
+    Gradient: avg_pool2d_backward (each output's gradient shared by its window), else the
+    decomposition's (unfold's: one index_add).
     """
     return b.avg_pool2d(x, kernel, stride, padding)
 
 
-@avg_pool2d_op.derivative
-def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
-    p = ctx.params
-    x = ctx.inputs[0]
-    return (apply(avg_pool2d_backward_op, (g,), g._dtype, input_shape=x.shape, **p),)
-
-
-@nn_op("avg_pool2d_backward", needs=())
-def avg_pool2d_backward_op(
-    b: Any, g: Any, *, input_shape: tuple[int, ...], kernel: Pair, stride: Pair, padding: Pair
-) -> Any:
-    """avg_pool2d's gradient: each output's gradient shared by its window. Gradient: avg_pool2d.
-
-    Only reached on backends that declare avg_pool2d and avg_pool2d_backward.
-    """
-    return b.avg_pool2d_backward(g, input_shape, kernel, stride, padding)
-
-
-@avg_pool2d_backward_op.derivative
-def _(ctx: Any, gg: Tensor) -> tuple[Tensor]:
-    p = {k: v for k, v in ctx.params.items() if k != "input_shape"}
-    if declares(gg._backend, "avg_pool2d"):
-        return (apply(avg_pool2d_op, (gg,), gg._dtype, **p),)
-    return (_avg_pool2d_decomposed(gg, p["kernel"], p["stride"], p["padding"]),)
-
-
-def _avg_pool2d_decomposed(x: Tensor, kernel: Pair, stride: Pair, padding: Pair) -> Tensor:
+@avg_pool2d_op.decomposition
+def _(x: Tensor, *, kernel: Pair, stride: Pair, padding: Pair) -> Tensor:
     n, c = x.shape[:2]
     cols = _unfold(x, kernel, (1, 1), padding, stride)  # (N, C*kk, L)
     cols = reshape(cols, (n, c, kernel[0] * kernel[1], cols.shape[2]))
     out = _out_size(x.shape[2:], kernel, stride, padding, (1, 1))
     return reshape(cols.mean(2), (n, c, out[0], out[1]))
+
+
+@avg_pool2d_op.backward_primitive("avg_pool2d_backward")
+def _(b: Any, ctx: Any, g: Tensor, needs: tuple[bool, ...]) -> Any:
+    p = ctx.params
+    shape = ctx.inputs[0].shape
+    return (b.avg_pool2d_backward(g._data, shape, p["kernel"], p["stride"], p["padding"]),)
 
 
 def avg_pool2d(
@@ -595,17 +563,9 @@ def avg_pool2d(
         raise NotImplementedError(
             "avg_pool2d: only ceil_mode=False and count_include_pad=True are supported"
         )
-    if declares(input._backend, "avg_pool2d") and declares(input._backend, "avg_pool2d_backward"):
-        y = apply(
-            avg_pool2d_op,
-            (input,),
-            input._dtype,
-            kernel=kernel,
-            stride=stride_pair,
-            padding=padding_pair,
-        )
-    else:
-        y = _avg_pool2d_decomposed(input, kernel, stride_pair, padding_pair)
+    y = apply(
+        avg_pool2d_op, (input,), input._dtype, kernel=kernel, stride=stride_pair, padding=padding_pair
+    )
     return reshape(y, y.shape[1:]) if unbatched else y
 
 

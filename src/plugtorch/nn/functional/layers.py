@@ -6,19 +6,18 @@ from typing import Any, Sequence
 
 from plugtorch import dtypes
 from plugtorch import random as _random
-from plugtorch.nn.functional._registry import nn_op
 from plugtorch.ops._prepare import astype, normalize_dim
 from plugtorch.ops.creation import tensor
 from plugtorch.ops.elementwise import rsqrt, where
 from plugtorch.ops.indexing import index_select
-from plugtorch.ops.registry import apply
+from plugtorch.ops.registry import apply, op
 from plugtorch.ops.shape import flatten, reshape
 from plugtorch.tensor import Tensor
 
 __all__ = ["linear", "embedding", "dropout", "layer_norm", "batch_norm", "flatten"]
 
 
-@nn_op("linear", needs=((1,), (0,), ()))
+@op("linear", needs=((1,), (0,), ()))
 def linear_op(b: Any, x: Any, w: Any, bias: Any = None) -> Any:
     """x @ w^T (+ bias) in one op, x of shape (M, in). Gradients: (g @ w, g^T @ x, sum(g, 0))."""
     y = b.matmul(x, b.permute_dims(w, (1, 0)))

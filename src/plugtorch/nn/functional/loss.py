@@ -13,14 +13,13 @@ from typing import Any, Iterator
 import numpy as np
 
 from plugtorch import dtypes
-from plugtorch.nn.functional._registry import nn_op
 from plugtorch.nn.functional.activation import log_softmax
 from plugtorch.nn.functional.pointwise_loss import broadcast_for_loss, legacy_reduction, reduce_loss
 from plugtorch.ops._prepare import astype
 from plugtorch.ops.elementwise import abs as _abs
 from plugtorch.ops.elementwise import clamp, exp, log, log1p, relu, where
 from plugtorch.ops.indexing import gather
-from plugtorch.ops.registry import apply
+from plugtorch.ops.registry import apply, op
 from plugtorch.ops.shape import movedim, reshape
 from plugtorch.tensor import Tensor
 
@@ -226,7 +225,7 @@ def l1_loss(
     return reduce_loss(_abs(input - target), reduction)
 
 
-@nn_op("binary_cross_entropy")
+@op("binary_cross_entropy")
 def binary_cross_entropy_op(b: Any, p: Any, y: Any, *, dtype: dtypes.DType) -> Any:
     """-(y log p + (1 - y) log(1 - p)), each log clamped at -100 (PyTorch).
 
