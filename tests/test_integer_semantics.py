@@ -113,7 +113,22 @@ def test_integer_leaves_cannot_collect_gradients(path: str) -> None:
     x = pt.tensor([1, 2], backend=path)
     with pytest.raises(RuntimeError, match="only floating point tensors can require gradients"):
         x.requires_grad_()
-    x.requires_grad = True  # assignment is not checked; backward refuses instead of accumulating
     with pytest.raises(RuntimeError, match="only floating point tensors can require gradients"):
-        (x * 2.5).sum().backward()
+        x.requires_grad = True  # the attribute is checked as requires_grad_() is
+    assert not x.requires_grad
+    with pytest.raises(RuntimeError, match="only floating point tensors can require gradients"):
+        pt.tensor([1, 2], backend=path, requires_grad=True)
     assert x.grad is None
+
+
+@pytest.mark.parametrize("path", BACKENDS)
+def test_requires_grad_of_results_cannot_change(path: str) -> None:
+    leaf = pt.ones(2, backend=path, requires_grad=True)
+    y = leaf * 2
+    y.requires_grad = True  # already true: nothing changes, as PyTorch
+    with pytest.raises(RuntimeError, match="only change requires_grad flags of leaf"):
+        y.requires_grad = False
+    with pytest.raises(RuntimeError, match="only change requires_grad flags of leaf"):
+        y.requires_grad_(False)
+    leaf.requires_grad = False
+    assert not leaf.requires_grad and (leaf * 2).grad_fn is None

@@ -58,7 +58,7 @@ class Tensor(ArrayAPIMethods):
         "_data",
         "_backend",
         "_dtype",
-        "requires_grad",
+        "_requires_grad",
         "grad",
         "_node",
         "_nondiff",
@@ -71,7 +71,7 @@ class Tensor(ArrayAPIMethods):
     _data: Any
     _backend: Any
     _dtype: dtypes.DType
-    requires_grad: builtins.bool
+    _requires_grad: builtins.bool
     grad: Tensor | None
     _node: Node | None
     _nondiff: str | None
@@ -99,7 +99,7 @@ class Tensor(ArrayAPIMethods):
         self._data = data
         self._backend = backend
         self._dtype = dtype
-        self.requires_grad = requires_grad
+        self._requires_grad = requires_grad
         self.grad = None
         self._node = None
         self._nondiff = None
@@ -124,7 +124,7 @@ class Tensor(ArrayAPIMethods):
         self._data = data
         self._backend = backend
         self._dtype = dtype
-        self.requires_grad = requires_grad
+        self._requires_grad = requires_grad
         self.grad = None
         self._node = None
         self._nondiff = None
@@ -337,21 +337,38 @@ class Tensor(ArrayAPIMethods):
                 "zero_grad() function in torch/optim/optimizer.py as the solution."
             )
         self._node = None
-        self.requires_grad = False
+        self._requires_grad = False
         return self
 
+    @property
+    def requires_grad(self) -> builtins.bool:
+        """Whether autograd records operations on this tensor (settable on leaves, as
+        ``requires_grad_``)."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, requires_grad: builtins.bool) -> None:
+        self.requires_grad_(requires_grad)
+
     def requires_grad_(self, requires_grad: builtins.bool = True) -> Tensor:
-        """Set ``requires_grad`` in place on a leaf tensor; returns self."""
+        """Set ``requires_grad`` in place on a leaf tensor; returns self.
+
+        Only floating point tensors can require gradients, and only a leaf's flag can change
+        (a result's comes from its inputs), as in PyTorch.
+        """
+        if not isinstance(requires_grad, builtins.bool):
+            requires_grad = builtins.bool(requires_grad)
         if requires_grad and not self._dtype.is_floating_point:
             raise RuntimeError(
                 f"only floating point tensors can require gradients, this one is {self._dtype}; "
                 "convert it first, e.g. t.float().requires_grad_()"
             )
-        if not requires_grad and self._node is not None:
+        if requires_grad != self._requires_grad and self._node is not None:
             raise RuntimeError(
-                "requires_grad_(False) only works on leaf tensors; use detach() on results"
+                "you can only change requires_grad flags of leaf variables; to use a computed "
+                "tensor without its history, use t.detach()"
             )
-        self.requires_grad = requires_grad
+        self._requires_grad = requires_grad
         return self
 
     def retain_grad(self) -> None:

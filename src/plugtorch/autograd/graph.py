@@ -178,7 +178,7 @@ def current_node(tensor: Tensor) -> Node | None:
     with set_grad_enabled(True):
         fresh = replay(base, view.chain)
     tensor._node = fresh._node
-    tensor.requires_grad = True
+    tensor._requires_grad = True
     return tensor._node
 
 

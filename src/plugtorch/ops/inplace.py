@@ -261,7 +261,7 @@ def _rebase(target: Tensor, fitted: Tensor) -> None:
         if not fitted.requires_grad:
             fitted = apply(overwritten_op, (_snapshot(target), fitted), target._dtype)
         target._node = fitted._node
-        target.requires_grad = True
+        target._requires_grad = True
         return
     root = view.base
     backend = root._backend
@@ -276,10 +276,10 @@ def _rebase(target: Tensor, fitted: Tensor) -> None:
         None,
     )
     root._node = node
-    root.requires_grad = True
+    root._requires_grad = True
     fresh = replay(root, view.chain)
     target._node = fresh._node
-    target.requires_grad = True
+    target._requires_grad = True
     view.version = counter_of(root).value
 
 

@@ -242,7 +242,7 @@ def apply(
     nondiff = None
     if grad_mode._state.enabled:
         for tensor in inputs:
-            if tensor.requires_grad:
+            if tensor._requires_grad:
                 needs_grad = True
                 break
             if tensor._nondiff is not None:
@@ -384,7 +384,7 @@ def _saved(
     else:
         wanted: set[int] = set()
         for index, tensor in enumerate(inputs):
-            if tensor.requires_grad:
+            if tensor._requires_grad:
                 wanted.update(needs[index])
         chosen = [inputs[i] for i in sorted(wanted)]
     return tuple((t, 0 if t._counter is None else t._counter.value) for t in chosen)
