@@ -76,6 +76,7 @@ from plugtorch._settings import (
 from plugtorch.compiler import compile  # noqa: A004 (PyTorch's name: plugtorch.compile)
 from plugtorch.serialization import load, save
 from plugtorch import accelerator, backends, compiler, cuda, data, nn, onnx, optim, profiler, utils
+from plugtorch import return_types
 
 float = float32  # noqa: A001 (PyTorch aliases)
 double = float64
@@ -105,6 +106,7 @@ __all__ = [
     "onnx",
     "optim",
     "profiler",
+    "return_types",
     "utils",
     "load",
     "save",

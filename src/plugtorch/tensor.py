@@ -15,6 +15,7 @@ import numpy as np
 
 from plugtorch import dtypes
 from plugtorch._array_api_methods import ArrayAPIMethods
+from plugtorch._sorting_methods import SortingMethods
 from plugtorch.autograd import grad_mode
 from plugtorch.autograd import hooks as _tensor_hooks
 from plugtorch.autograd.graph import current_node
@@ -44,7 +45,7 @@ class _Size(int):
         return self.shape if dim is None else self.shape[dim]
 
 
-class Tensor(ArrayAPIMethods):
+class Tensor(SortingMethods, ArrayAPIMethods):
     """A multi-dimensional array with autograd, PyTorch-style.
 
     >>> import plugtorch as pt

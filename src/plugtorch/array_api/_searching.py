@@ -1,14 +1,12 @@
 """Searching functions of the array API standard.
 
-``nonzero`` and ``searchsorted`` have data-dependent or search results no backend primitive
-gives: they run on the host and return to the backend (no gradient: their outputs are indices).
+``nonzero`` has a data-dependent output size: it runs on the host and returns to the backend;
+``searchsorted`` is the core's binary search on the backend. No gradient: both give indices.
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-import numpy as np
 
 import plugtorch.ops as _ops
 from plugtorch import dtypes
@@ -16,9 +14,7 @@ from plugtorch.array_api._helpers import (
     as_axes,
     as_axis,
     check_array,
-    host_result,
     promote_all,
-    to_host,
 )
 from plugtorch.tensor import Tensor
 
@@ -61,16 +57,14 @@ def searchsorted(
     side: str = "left",
     sorter: Tensor | None = None,
 ) -> Tensor:
-    """Insertion points of ``x2`` in the sorted 1-D ``x1`` (host)."""
+    """Insertion points of ``x2`` in the sorted 1-D ``x1`` (the core's binary search)."""
     check_array(x1, "searchsorted")
     if side not in ("left", "right"):
         raise ValueError(f"side must be 'left' or 'right', got {side!r}")
     if x1.ndim != 1:
         raise ValueError("searchsorted(): x1 must be one-dimensional")
     a, b = promote_all("searchsorted", x1, x2)
-    order = None if sorter is None else to_host(sorter)
-    found = np.searchsorted(to_host(a), to_host(b), side=side, sorter=order)
-    return host_result("searchsorted", np.asarray(found, dtype=np.int64), a, dtypes.int64)
+    return _ops.searchsorted(a, b, side=side, sorter=sorter)
 
 
 def where(condition: Tensor, x1: Any, x2: Any, /) -> Tensor:

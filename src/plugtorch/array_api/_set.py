@@ -1,8 +1,10 @@
 """Set functions of the array API standard.
 
-Sorting-based with data-dependent output shapes: they run on the host (numpy, whose
-``unique_*`` functions follow the standard: every nan is distinct) and return to the backend.
-No gradient flows through them.
+Sorting-based with data-dependent output shapes: they run on the host with the core's
+``unique_rows`` (the algorithm of ``plugtorch.unique``) and return to the backend. The values
+come sorted, as PyTorch's ``unique`` gives them and as array-API code such as scikit-learn's
+estimators expects (numpy >= 2.3's ``unique_values`` no longer sorts); every nan is distinct,
+as the standard says. No gradient flows through them.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import numpy as np
 
 from plugtorch import dtypes
 from plugtorch.array_api._helpers import check_array, host_result, promote_all, to_host
+from plugtorch.ops.counting import UniqueRows, unique_rows
 from plugtorch.tensor import Tensor
 
 __all__ = [
@@ -42,40 +45,38 @@ def _index(name: str, values: np.ndarray, like: Tensor) -> Tensor:
     return host_result(name, np.asarray(values, dtype=np.int64), like, dtypes.int64)
 
 
+def _unique(name: str, x: Tensor) -> tuple[Tensor, UniqueRows]:
+    """The sorted distinct values of ``x`` and what :func:`unique_rows` found."""
+    check_array(x, name)
+    found = unique_rows(to_host(x).reshape(-1, 1))
+    return host_result(name, found.values.reshape(-1), x, x._dtype), found
+
+
 def unique_values(x: Tensor, /) -> Tensor:
     """The distinct elements of ``x``, sorted (every nan is distinct)."""
-    check_array(x, "unique_values")
-    return host_result("unique_values", np.unique_values(to_host(x)), x, x._dtype)
+    return _unique("unique_values", x)[0]
 
 
 def unique_counts(x: Tensor, /) -> UniqueCountsResult:
-    """The distinct elements and how often each occurs."""
-    check_array(x, "unique_counts")
-    found = np.unique_counts(to_host(x))
-    return UniqueCountsResult(
-        host_result("unique_counts", found.values, x, x._dtype),
-        _index("unique_counts", found.counts, x),
-    )
+    """The distinct elements, sorted, and how often each occurs."""
+    values, found = _unique("unique_counts", x)
+    return UniqueCountsResult(values, _index("unique_counts", found.counts, x))
 
 
 def unique_inverse(x: Tensor, /) -> UniqueInverseResult:
-    """The distinct elements and, for each element of ``x``, its position among them."""
-    check_array(x, "unique_inverse")
-    found = np.unique_inverse(to_host(x))
-    return UniqueInverseResult(
-        host_result("unique_inverse", found.values, x, x._dtype),
-        _index("unique_inverse", found.inverse_indices.reshape(x.shape), x),
-    )
+    """The distinct elements, sorted, and for each element of ``x`` its position among them."""
+    values, found = _unique("unique_inverse", x)
+    inverse = found.inverse.reshape(x.shape)
+    return UniqueInverseResult(values, _index("unique_inverse", inverse, x))
 
 
 def unique_all(x: Tensor, /) -> UniqueAllResult:
-    """Distinct elements, first indices, inverse indices and counts."""
-    check_array(x, "unique_all")
-    found = np.unique_all(to_host(x))
+    """Distinct elements (sorted), first indices, inverse indices and counts."""
+    values, found = _unique("unique_all", x)
     return UniqueAllResult(
-        host_result("unique_all", found.values, x, x._dtype),
-        _index("unique_all", found.indices, x),
-        _index("unique_all", found.inverse_indices.reshape(x.shape), x),
+        values,
+        _index("unique_all", found.first, x),
+        _index("unique_all", found.inverse.reshape(x.shape), x),
         _index("unique_all", found.counts, x),
     )
 

@@ -1,48 +1,30 @@
-"""Sorting functions of the array API standard.
+"""Sorting functions of the array API standard, over :mod:`plugtorch.ops.sorting`.
 
-No backend primitive sorts: ``argsort`` runs on the host (numpy's stable sort) and returns the
-indices to the backend; ``sort`` gathers with them on the backend, so its gradient flows
-(``take_along_axis`` scatters it back).
+``argsort`` is the core's stable sort (the backend's ``argsort`` primitive, or the host);
+``sort`` gathers with its indices on the backend, so its gradient flows (``take_along_axis``
+scatters it back). nan sorts as the largest value, as in PyTorch and numpy.
 """
 
 from __future__ import annotations
 
-import numpy as np
-
 import plugtorch.ops as _ops
-from plugtorch import dtypes
-from plugtorch.array_api._helpers import as_axis, check_array, host_result, to_host
+from plugtorch.array_api._helpers import as_axis, check_array
 from plugtorch.tensor import Tensor
 
 __all__ = ["argsort", "sort"]
 
 
-def _host_argsort(values: np.ndarray, axis: int, descending: bool) -> np.ndarray:
-    if not descending:
-        return np.argsort(values, axis=axis, kind="stable")
-    # stable descending: sort the reversed array, then map positions back and reverse
-    flipped = np.flip(values, axis)
-    order = np.argsort(flipped, axis=axis, kind="stable")
-    return np.flip(values.shape[axis] - 1 - order, axis)
-
-
 def argsort(
     x: Tensor, /, *, axis: int = -1, descending: bool = False, stable: bool = True
 ) -> Tensor:
-    """Indices that sort ``x`` along ``axis`` (stable; host)."""
+    """Indices that sort ``x`` along ``axis`` (always stable)."""
     check_array(x, "argsort")
-    if x.ndim == 0:
-        return _ops.zeros((), dtype=dtypes.int64, backend=x._backend)
     axis = as_axis(axis, x.ndim)
-    order = _host_argsort(to_host(x), axis, descending)
-    return host_result("argsort", order.astype(np.int64), x, dtypes.int64)
+    return _ops.argsort(x, axis, descending, stable=stable)
 
 
 def sort(x: Tensor, /, *, axis: int = -1, descending: bool = False, stable: bool = True) -> Tensor:
     """``x`` sorted along ``axis`` (differentiable: a gather by :func:`argsort`)."""
     check_array(x, "sort")
-    if x.ndim == 0:
-        return _ops.clone(x)
     axis = as_axis(axis, x.ndim)
-    order = argsort(x.detach(), axis=axis, descending=descending, stable=stable)
-    return _ops.gather(x, axis, order)
+    return _ops.sort(x, axis, descending, stable=stable).values

@@ -1,19 +1,16 @@
 """Statistical functions of the array API standard (``axis``/``keepdims`` spelling).
 
-``cumulative_sum`` and ``cumulative_prod`` have no backend primitive: their forward runs on the
-host (numpy) and comes back; their gradients are written with differentiable ops.
+``cumulative_sum`` and ``cumulative_prod`` are the core's ``cumsum`` and ``cumprod`` (the
+backend's optional primitive or the host) plus the standard's ``include_initial``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 import plugtorch.ops as _ops
 from plugtorch import dtypes
-from plugtorch.array_api._helpers import as_axes, as_axis, check_array, from_host, to_host
-from plugtorch.autograd.function import Function, FunctionCtx
+from plugtorch.array_api._helpers import as_axes, as_axis, check_array
 from plugtorch.tensor import Tensor
 
 __all__ = [
@@ -80,45 +77,9 @@ def std(
     return _ops.sqrt(var(x, axis=axis, correction=correction, keepdims=keepdims))
 
 
-class _CumulativeSum(Function):
-    """Running sum along one axis on the host. Gradient: the reversed running sum of grad."""
-
-    @staticmethod
-    def forward(ctx: FunctionCtx, x: Tensor, axis: int) -> Tensor:
-        ctx.axis = axis  # type: ignore[attr-defined]
-        values = np.cumsum(to_host(x), axis=axis, dtype=x._dtype.numpy)
-        return from_host(values, x._backend, x._dtype)
-
-    @staticmethod
-    def backward(ctx: FunctionCtx, grad: Tensor) -> tuple[Tensor, None]:
-        axis = ctx.axis  # type: ignore[attr-defined]
-        flipped = _ops.flip(grad, (axis,))
-        return _ops.flip(_CumulativeSum.apply(flipped, axis), (axis,)), None
-
-
-class _CumulativeProd(Function):
-    """Running product on the host. Gradient: ``revcumsum(grad * out) / x`` (x nonzero)."""
-
-    @staticmethod
-    def forward(ctx: FunctionCtx, x: Tensor, axis: int) -> Tensor:
-        ctx.axis = axis  # type: ignore[attr-defined]
-        values = np.cumprod(to_host(x), axis=axis, dtype=x._dtype.numpy)
-        out = from_host(values, x._backend, x._dtype)
-        ctx.save_for_backward(x, out)
-        return out
-
-    @staticmethod
-    def backward(ctx: FunctionCtx, grad: Tensor) -> tuple[Tensor, None]:
-        axis = ctx.axis  # type: ignore[attr-defined]
-        x, out = ctx.saved_tensors
-        running = _CumulativeSum.apply(_ops.flip(grad * out, (axis,)), axis)
-        reversed_sum = _ops.flip(running, (axis,))
-        return reversed_sum / x, None
-
-
 def _cumulative(
     name: str,
-    function: Any,
+    scan: Any,
     identity: int,
     x: Tensor,
     axis: int | None,
@@ -134,8 +95,7 @@ def _cumulative(
         raise ValueError(f"{name}() needs an array with at least one axis")
     axis = as_axis(axis, x.ndim)
     target = _accumulator(x, dtype)
-    x = x if x._dtype is target else x.to(target)
-    out = function.apply(x, axis)
+    out = scan(x, axis, dtype=target)
     if include_initial:
         shape = tuple(1 if i == axis else s for i, s in enumerate(x.shape))
         initial = _ops.full(shape, identity, dtype=target, backend=x._backend)
@@ -146,12 +106,12 @@ def _cumulative(
 def cumulative_sum(
     x: Tensor, /, *, axis: int | None = None, dtype: Any = None, include_initial: bool = False
 ) -> Tensor:
-    """Running sum along ``axis`` (host forward, differentiable)."""
-    return _cumulative("cumulative_sum", _CumulativeSum, 0, x, axis, dtype, include_initial)
+    """Running sum along ``axis`` (differentiable)."""
+    return _cumulative("cumulative_sum", _ops.cumsum, 0, x, axis, dtype, include_initial)
 
 
 def cumulative_prod(
     x: Tensor, /, *, axis: int | None = None, dtype: Any = None, include_initial: bool = False
 ) -> Tensor:
-    """Running product along ``axis`` (host forward; the gradient assumes nonzero ``x``)."""
-    return _cumulative("cumulative_prod", _CumulativeProd, 1, x, axis, dtype, include_initial)
+    """Running product along ``axis`` (differentiable, zeros included)."""
+    return _cumulative("cumulative_prod", _ops.cumprod, 1, x, axis, dtype, include_initial)

@@ -18,7 +18,23 @@ import numpy as np
 from plugtorch.backend.protocol import API_VERSION, Capabilities
 from plugtorch.dtypes import ALL_DTYPES, DType
 
-__all__ = ["ArrayAPIBackend"]
+__all__ = ["ArrayAPIBackend", "stable_argsort"]
+
+
+def stable_argsort(values: np.ndarray, axis: int, descending: bool) -> np.ndarray:
+    """Indices that sort a numpy array along ``axis`` stably, nan as the largest value.
+
+    numpy sorts nan last and has no descending sort: descending sorts the reversed array
+    ascending and maps the positions back, which keeps ties in their input order.
+
+    >>> stable_argsort(np.array([1.0, np.nan, 1.0, 3.0]), 0, True).tolist()
+    [1, 3, 0, 2]
+    """
+    if not descending:
+        return np.argsort(values, axis=axis, kind="stable")
+    last = values.shape[axis] - 1
+    reversed_order = np.argsort(np.flip(values, axis), axis=axis, kind="stable")
+    return np.flip(last - reversed_order, axis)
 
 
 class ArrayAPIBackend:
@@ -292,3 +308,16 @@ class ArrayAPIBackend:
     # --- linear algebra --------------------------------------------------------------------
     def matmul(self, x: Any, y: Any) -> Any:
         return self.xp.matmul(x, y)
+
+    # --- optional primitives in the standard's own functions ---------------------------------
+    # Used only when declared in ``primitives=`` (a namespace may order nan differently from
+    # PyTorch; the conformance suite's "accelerated" area checks a declared one).
+    def argsort(self, x: Any, axis: int, descending: bool) -> Any:
+        order = self.xp.argsort(x, axis=axis, descending=descending, stable=True)
+        return self.xp.astype(order, self.xp.int64)
+
+    def cumulative_sum(self, x: Any, axis: int) -> Any:
+        return self.xp.cumulative_sum(x, axis=axis, dtype=x.dtype)
+
+    def cumulative_prod(self, x: Any, axis: int) -> Any:
+        return self.xp.cumulative_prod(x, axis=axis, dtype=x.dtype)

@@ -193,6 +193,13 @@ OPTIONAL_PRIMITIVES: dict[str, str] = {
         "weight_decay, step, decoupled: bool) -> None  (mutable backends: adam_step written "
         "into param, exp_avg and exp_avg_sq)"
     ),
+    "argsort": (
+        "argsort(x, axis: int, descending: bool) -> int64 indices that sort x along axis; "
+        "stable (ties keep their order), nan sorts as the largest value, -0.0 equals 0.0; "
+        "x is numeric (the core sorts bools as uint8)"
+    ),
+    "cumulative_sum": "cumulative_sum(x, axis: int) -> running sum along axis, in x's dtype",
+    "cumulative_prod": "cumulative_prod(x, axis: int) -> running product along axis, x's dtype",
 }
 
 

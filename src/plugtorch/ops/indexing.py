@@ -400,9 +400,7 @@ def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     if input.ndim == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     axis = normalize_dim(dim, input.ndim)
-    pieces = tuple(
-        getitem(input, (slice(None),) * axis + (i,)) for i in range(input.shape[axis])
-    )
+    pieces = tuple(getitem(input, (slice(None),) * axis + (i,)) for i in range(input.shape[axis]))
     return mark_multi_output(pieces, "UnbindBackward0")
 
 

@@ -450,8 +450,8 @@ def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Te
     for size in sizes:
         pieces.append(slice_dim(tensor, axis, start, start + size))
         start += size
-    name = "SplitBackward0" if isinstance(split_size_or_sections, int) else (
-        "SplitWithSizesBackward0"
+    name = (
+        "SplitBackward0" if isinstance(split_size_or_sections, int) else ("SplitWithSizesBackward0")
     )
     return mark_multi_output(tuple(pieces), name)
 

@@ -101,8 +101,10 @@ def view_strides(
         return tuple(1 for _ in new_shape)
     numel = int(np.prod(old_shape, dtype=np.int64))
     if numel == 0:
-        return tuple(old_strides) if tuple(old_shape) == tuple(new_shape) else (
-            contiguous_strides(new_shape)
+        return (
+            tuple(old_strides)
+            if tuple(old_shape) == tuple(new_shape)
+            else (contiguous_strides(new_shape))
         )
     new_strides = [0] * len(new_shape)
     view_d = len(new_shape) - 1
@@ -112,8 +114,7 @@ def view_strides(
     for tensor_d in range(len(old_shape) - 1, -1, -1):
         tensor_numel *= old_shape[tensor_d]
         run_ends = tensor_d == 0 or (
-            old_shape[tensor_d - 1] != 1
-            and old_strides[tensor_d - 1] != tensor_numel * chunk_base
+            old_shape[tensor_d - 1] != 1 and old_strides[tensor_d - 1] != tensor_numel * chunk_base
         )
         if run_ends:
             while view_d >= 0 and (view_numel < tensor_numel or new_shape[view_d] == 1):

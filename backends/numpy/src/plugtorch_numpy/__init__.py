@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from plugtorch.backend.array_api import ArrayAPIBackend
+from plugtorch.backend.array_api import ArrayAPIBackend, stable_argsort
 from plugtorch_numpy import conv as _conv
 
 __all__ = ["NumpyBackend", "create_backend", "as_array"]
@@ -29,6 +29,9 @@ NATIVE_PRIMITIVES = frozenset(
         "avg_pool2d_backward",
         "softmax",
         "log_softmax",
+        "argsort",
+        "cumulative_sum",
+        "cumulative_prod",
     }
 )
 
@@ -255,6 +258,10 @@ class NumpyBackend(ArrayAPIBackend):
 
     def matmul(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return np.matmul(x, y)
+
+    # numpy has no descending sort (the standard's argsort keyword): the shared host one.
+    def argsort(self, x: np.ndarray, axis: int, descending: bool) -> np.ndarray:
+        return stable_argsort(x, axis, descending)
 
 
 def create_backend() -> NumpyBackend:

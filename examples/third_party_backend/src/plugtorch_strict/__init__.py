@@ -9,7 +9,10 @@ namespace into a complete backend, and this package only adds
 * the device mapping (plugtorch's ``"cpu"`` is array-api-strict's ``CPU_DEVICE``);
 * ``is_available`` with a reason a user can act on;
 * ordering comparisons (``less`` ...) on bool arrays, which the standard leaves out (it orders
-  real numbers only) but the protocol's comparisons accept: compared as 0/1.
+  real numbers only) but the protocol's comparisons accept: compared as 0/1;
+* the optional primitives the standard has functions for (``argsort``, ``cumulative_sum``,
+  ``cumulative_prod``): ``ArrayAPIBackend`` implements them with those functions, so declaring
+  them is all it takes (the conformance suite checks them against the core's fallback).
 
 See ``docs/backend-authoring.md`` in the plugtorch repository for the walk-through.
 """
@@ -20,8 +23,11 @@ from typing import Any
 
 from plugtorch.backend import ArrayAPIBackend
 
-__all__ = ["StrictBackend", "create_backend"]
+__all__ = ["StrictBackend", "create_backend", "STANDARD_PRIMITIVES"]
 __version__ = "0.1.0"
+
+# Optional primitives array_api_strict computes with the standard's own functions.
+STANDARD_PRIMITIVES = frozenset({"argsort", "cumulative_sum", "cumulative_prod"})
 
 
 class StrictBackend(ArrayAPIBackend):
@@ -30,7 +36,13 @@ class StrictBackend(ArrayAPIBackend):
     def __init__(self, name: str = "strict") -> None:
         import array_api_strict
 
-        super().__init__(array_api_strict, name=name, devices=("cpu",), host_memory=True)
+        super().__init__(
+            array_api_strict,
+            name=name,
+            devices=("cpu",),
+            host_memory=True,
+            primitives=STANDARD_PRIMITIVES,
+        )
         self._device = array_api_strict.Device("CPU_DEVICE")
 
     def is_available(self) -> tuple[bool, str]:
