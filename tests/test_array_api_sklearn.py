@@ -23,6 +23,7 @@ def check_estimators(backend_name: str) -> None:
     import sklearn
     from sklearn.datasets import load_iris
     from sklearn.decomposition import PCA
+    from sklearn.naive_bayes import GaussianNB
     from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
     from sklearn.preprocessing import StandardScaler
 
@@ -54,8 +55,18 @@ def check_estimators(backend_name: str) -> None:
     np.testing.assert_allclose(check(transformed), reference.transform(X), atol=1e-10)
     np.testing.assert_allclose(check(probabilities), reference.predict_proba(X), atol=1e-10)
 
+    # GaussianNB takes its classes from xp.unique_values and relies on them being sorted
+    # (numpy >= 2.3's unique_values returns [7, 10, 1] for these labels)
+    labels = np.array([10, 1, 7])[y]
+    reference_nb = GaussianNB().fit(X, labels)
+    with sklearn.config_context(array_api_dispatch=True):
+        nb = GaussianNB().fit(on_backend(X, pt.float64), on_backend(labels, pt.int64))
+        predicted = nb.predict(on_backend(X, pt.float64))
+    np.testing.assert_array_equal(check(nb.classes_), [1, 7, 10])
+    np.testing.assert_array_equal(check(predicted), reference_nb.predict(X))
 
-def test_standard_scaler_pca_and_lda_match_numpy(backend_name):
+
+def test_standard_scaler_pca_lda_and_naive_bayes_match_numpy(backend_name):
     env = dict(os.environ, SCIPY_ARRAY_API="1", PYTHONWARNINGS="ignore")
     done = subprocess.run(
         [sys.executable, __file__, backend_name], env=env, capture_output=True, text=True,

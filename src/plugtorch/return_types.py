@@ -35,7 +35,9 @@ class sort(NamedTuple):  # noqa: N801 (PyTorch's name: torch.return_types.sort)
 
     values: Tensor
     indices: Tensor
-    __repr__ = _show
+
+    def __repr__(self) -> str:
+        return _show(self)
 
 
 class topk(NamedTuple):  # noqa: N801 (PyTorch's name)
@@ -43,7 +45,9 @@ class topk(NamedTuple):  # noqa: N801 (PyTorch's name)
 
     values: Tensor
     indices: Tensor
-    __repr__ = _show
+
+    def __repr__(self) -> str:
+        return _show(self)
 
 
 class kthvalue(NamedTuple):  # noqa: N801 (PyTorch's name)
@@ -51,4 +55,6 @@ class kthvalue(NamedTuple):  # noqa: N801 (PyTorch's name)
 
     values: Tensor
     indices: Tensor
-    __repr__ = _show
+
+    def __repr__(self) -> str:
+        return _show(self)

@@ -118,9 +118,8 @@ def multinomial(
     else:
         totals = _check_distribution(host, num_samples, replacement)
         drawn = _draw(rng, host, totals, num_samples, replacement)
-    if input.ndim == 1:
-        drawn = drawn.reshape(num_samples)
-    out = Tensor._make(backend.asarray(drawn, dtypes.int64), backend, dtypes.int64)
+    result = drawn.reshape(num_samples) if input.ndim == 1 else drawn
+    out = Tensor._make(backend.asarray(result, dtypes.int64), backend, dtypes.int64)
     if input.requires_grad:
         out._nondiff = "multinomial"
     return out

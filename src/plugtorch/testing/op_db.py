@@ -460,6 +460,64 @@ def _np_conv2d(x: np.ndarray, w: np.ndarray, stride: int, padding: int) -> np.nd
     return out
 
 
+# ordering and running sums (plugtorch.ops.sorting, plugtorch.ops.cumulative)
+OPS += [
+    OpInfo(
+        "argsort",
+        lambda x: pt.cat([pt.argsort(x, dim=-1), pt.argsort(x, dim=-1, descending=True)], -1),
+        ref=lambda x: np.concatenate([_np_argsort(x, False), _np_argsort(x, True)], -1),
+        differentiable=False,
+        extra={"min_dims": 1},
+    ),
+    OpInfo(
+        "searchsorted",
+        lambda s, v: _searchsorted_sample(s, v),
+        2,
+        shapes="same",
+        ref=lambda s, v: _np_searchsorted(s, v),
+        differentiable=False,
+        extra={"min_dims": 1},
+    ),
+    OpInfo(
+        "cumsum",
+        lambda x: pt.cumsum(x, dim=-1),
+        ref=lambda x: np.cumsum(x, axis=-1) if x.ndim else x.copy(),
+        extra={"magnitudes": True},
+    ),
+    OpInfo(
+        "cumprod",
+        lambda x: pt.cumprod(x, dim=0),
+        ref=lambda x: np.cumprod(x, axis=0) if x.ndim else x.copy(),
+    ),
+]
+
+
+def _np_argsort(x: np.ndarray, descending: bool) -> np.ndarray:
+    """PyTorch's order written independently: a stable sort, nan as the largest value."""
+    if not descending:
+        return np.argsort(x, axis=-1, kind="stable")
+    # primary key: nan first; then larger values first (negated keys ascending); stable
+    return np.lexsort((-x, ~np.isnan(x)), axis=-1)
+
+
+def _searchsorted_sample(s: Any, v: Any) -> Any:
+    # sorted boundaries without nan (their order is then PyTorch's and numpy's alike);
+    # both sides of every value, one row of values per row of boundaries
+    boundaries = pt.sort(pt.where(s != s, 0.0, s), dim=-1).values
+    left = pt.searchsorted(boundaries, v)
+    return pt.cat([left, pt.searchsorted(boundaries, v, side="right")], -1)
+
+
+def _np_searchsorted(s: np.ndarray, v: np.ndarray) -> np.ndarray:
+    boundaries = np.sort(np.where(np.isnan(s), 0.0, s), axis=-1).reshape(-1, s.shape[-1])
+    values = v.reshape(-1, v.shape[-1])
+    found = [
+        np.concatenate([np.searchsorted(b, row, "left"), np.searchsorted(b, row, "right")])
+        for b, row in zip(boundaries, values)
+    ]
+    return np.asarray(found, dtype=np.int64).reshape(v.shape[:-1] + (2 * v.shape[-1],))
+
+
 BY_NAME = {info.name: info for info in OPS}
 
 

@@ -58,6 +58,8 @@ GEOMETRIES: dict[str, Case] = {
     ),
     "max_pool2d": (lambda x: F.max_pool2d(x, 3, stride=2, padding=1), [(2, 3, 9, 9)]),
     "avg_pool2d": (lambda x: F.avg_pool2d(x, 3, stride=2, padding=1), [(2, 3, 9, 9)]),
+    # argsort's sample gives indices; sorted values are gathered with them and differentiable
+    "argsort": (lambda x: pt.cat([pt.sort(x).values, pt.sort(x, 0, True).values], 0), [(4, 9)]),
 }
 
 
