@@ -127,7 +127,7 @@ def sort(
     >>> import plugtorch as pt
     >>> values, indices = pt.sort(pt.tensor([2.0, float("nan"), -1.0, 2.0]), descending=True)
     >>> values
-    tensor([nan, 2., 2., -1.])
+    tensor([nan,  2.,  2., -1.])
     >>> indices
     tensor([1, 0, 3, 2])
     """
