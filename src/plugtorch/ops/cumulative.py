@@ -29,6 +29,7 @@ __all__ = ["cumsum", "cumprod"]
 
 
 def _host_scan(b: Any, x: Any, axis: int, scan: Any) -> Any:
+    """The fallback of a backend without the primitive: numpy's scan on the host."""
     host = np.asarray(b.to_numpy(x))
     return b.asarray(scan(host, axis=axis, dtype=host.dtype), dtypes.from_numpy_dtype(host.dtype))
 
@@ -38,11 +39,14 @@ def _reversed_cumsum(t: Tensor, axis: int) -> Tensor:
     return flip(cumsum(flip(t, (axis,)), axis), (axis,))
 
 
-@op("cumsum", needs=())
+@op("cumsum", needs=(), primitive="cumulative_sum")
 def cumsum_op(b: Any, x: Any, *, axis: int) -> Any:
     """Running sum along ``axis``. Gradient: the running sum of grad from the end."""
-    if "cumulative_sum" in b.capabilities.primitives:
-        return b.cumulative_sum(x, axis)
+    return b.cumulative_sum(x, axis)
+
+
+@cumsum_op.fallback
+def _(b: Any, x: Any, *, axis: int) -> Any:
     return _host_scan(b, x, axis, np.cumsum)
 
 
@@ -52,11 +56,14 @@ def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
     return (_reversed_cumsum(g, ctx.params["axis"]),)
 
 
-@op("cumprod", saves_output=True, needs=((0,),))
+@op("cumprod", saves_output=True, needs=((0,),), primitive="cumulative_prod")
 def cumprod_op(b: Any, x: Any, *, axis: int) -> Any:
     """Running product along ``axis``. Gradient: exact with zeros in the input (below)."""
-    if "cumulative_prod" in b.capabilities.primitives:
-        return b.cumulative_prod(x, axis)
+    return b.cumulative_prod(x, axis)
+
+
+@cumprod_op.fallback
+def _(b: Any, x: Any, *, axis: int) -> Any:
     return _host_scan(b, x, axis, np.cumprod)
 
 

@@ -66,11 +66,15 @@ def check_int(value: Any, name: str, what: str) -> int:
 # --- argsort: the one sorting op -------------------------------------------------------------
 
 
-@op("argsort", differentiable=False, needs=())
+@op("argsort", differentiable=False, needs=(), primitive="argsort")
 def argsort_op(b: Any, x: Any, *, axis: int, descending: bool) -> Any:
     """Indices that sort ``x`` along ``axis``: stable, nan largest. No gradient (indices)."""
-    if "argsort" in b.capabilities.primitives:
-        return b.argsort(x, axis, descending)
+    return b.argsort(x, axis, descending)
+
+
+@argsort_op.fallback
+def _(b: Any, x: Any, *, axis: int, descending: bool) -> Any:
+    # numpy's stable sort on the host: to_numpy and asarray are required primitives
     order = stable_argsort(np.asarray(b.to_numpy(x)), axis, descending)
     return b.asarray(order, dtypes.int64)
 
