@@ -96,6 +96,28 @@ def _zero_index(input: Tensor) -> Tensor:
     return full((), 0, dtype=dtypes.int64, backend=input._backend)
 
 
+def _check_k(name: str, input: Tensor, axis: int, k: Any, low: int, message: str) -> int:
+    """``k`` as an int in ``[low, size of axis]`` (a 0-d tensor has one element), else
+    PyTorch's message as an IndexError."""
+    k = check_int(k, name, "k")
+    size = input.shape[axis] if input.ndim else 1
+    if not low <= k <= size:
+        raise IndexError(
+            f"{name}(): {message}: k={k} for dimension {axis} of size {size} (expected "
+            f"{low} <= k <= {size})"
+        )
+    return k
+
+
+def _sorted_slice(
+    input: Tensor, axis: int, descending: bool, start: int, stop: int
+) -> tuple[Tensor, Tensor]:
+    """Values and indices of the sorted positions ``start:stop`` along ``axis``; the values
+    are gathered with the indices, so their gradient goes back where they came from."""
+    indices = slice_dim(_order(input, axis, descending), axis, start, stop)
+    return apply(gather_op, (input, indices), input._dtype, axis=axis), indices
+
+
 def argsort(
     input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False
 ) -> Tensor:
@@ -172,20 +194,12 @@ def topk(
     indices=tensor([4, 3, 2]))
     """
     axis = _sort_axis("topk", input, -1 if dim is None else dim)
-    k = check_int(k, "topk", "k")
     largest = check_flag(largest, "topk", "largest")
     check_flag(sorted, "topk", "sorted")
-    size = input.shape[axis] if input.ndim else 1
-    if not 0 <= k <= size:
-        raise IndexError(
-            f"topk(): selected index k out of range: k={k} for dimension {axis} of size {size} "
-            f"(expected 0 <= k <= {size})"
-        )
+    k = _check_k("topk", input, axis, k, 0, "selected index k out of range")
     if input.ndim == 0:
         return return_types.topk(clone(input), _zero_index(input))
-    indices = slice_dim(_order(input, axis, largest), axis, 0, k)
-    values = apply(gather_op, (input, indices), input._dtype, axis=axis)
-    return return_types.topk(values, indices)
+    return return_types.topk(*_sorted_slice(input, axis, largest, 0, k))
 
 
 def kthvalue(
@@ -204,18 +218,11 @@ def kthvalue(
     indices=tensor(3))
     """
     axis = _sort_axis("kthvalue", input, -1 if dim is None else dim)
-    k = check_int(k, "kthvalue", "k")
     keepdim = check_flag(keepdim, "kthvalue", "keepdim")
-    size = input.shape[axis] if input.ndim else 1
-    if not 1 <= k <= size:
-        raise IndexError(
-            f"kthvalue(): selected number k out of range for dimension {axis}: k={k}, but "
-            f"the dimension has size {size} (expected 1 <= k <= {size})"
-        )
+    k = _check_k("kthvalue", input, axis, k, 1, "selected number k out of range")
     if input.ndim == 0:
         return return_types.kthvalue(clone(input), _zero_index(input))
-    indices = slice_dim(_order(input, axis, False), axis, k - 1, k)
-    values = apply(gather_op, (input, indices), input._dtype, axis=axis)
+    values, indices = _sorted_slice(input, axis, False, k - 1, k)
     if not keepdim:
         values, indices = squeeze(values, axis), squeeze(indices, axis)
     return return_types.kthvalue(values, indices)
