@@ -18,27 +18,15 @@ _VOCAB = re.compile(r"vocabulary (\d+)")
 # Small versions of each example: a short text, a narrower model, three steps, one thread (the
 # machine running the suite may be busy: BLAS threads then wait on each other).
 CASES = {
-    "char_gpt": [
-        "--chars", "20000", "--n-embd", "32", "--block-size", "32", "--eval-batches", "1",
-        "--sample-chars", "20",
-    ],
-    "lstm_lm": [
-        "--words", "4000", "--emb-size", "16", "--hidden-size", "32", "--agreement-cases", "5",
-        "--sample-words", "10",
-    ],
+    "char_gpt": "--chars 20000 --n-embd 32 --block-size 32 --eval-batches 1 --sample-chars 20",
+    "lstm_lm": "--words 4000 --emb-size 16 --hidden-size 32 --agreement-cases 5 --sample-words 10",
 }
 
 
 def _run(example: str, tmp_path: Path) -> str:
-    command = [
-        sys.executable,
-        str(EXAMPLES / example / "train.py"),
-        "--data", str(tmp_path / "input.txt"),
-        "--steps", "3",
-        "--log-every", "1",
-        "--threads", "1",
-        *CASES[example],
-    ]
+    script = EXAMPLES / example / "train.py"
+    options = f"--steps 3 --log-every 1 --threads 1 {CASES[example]}".split()
+    command = [sys.executable, str(script), "--data", str(tmp_path / "input.txt"), *options]
     result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr
     return result.stdout

@@ -116,8 +116,15 @@ class Block(nn.Module):
 class GPT(nn.Module):
     """Token and position embeddings, a stack of blocks, and a head tied to the embedding."""
 
-    def __init__(self, vocab_size: int, block_size: int, n_layer: int, n_head: int,
-                 n_embd: int, dropout: float) -> None:
+    def __init__(
+        self,
+        vocab_size: int,
+        block_size: int,
+        n_layer: int,
+        n_head: int,
+        n_embd: int,
+        dropout: float,
+    ) -> None:
         super().__init__()
         self.block_size = block_size
         self.tok_emb = nn.Embedding(vocab_size, n_embd)
@@ -174,8 +181,7 @@ def init_weights(model: nn.Module, seed: int) -> None:
             parameter.copy_(torch.from_numpy(value.astype(np.float32)))
 
 
-def get_batch(data: np.ndarray, batch_size: int, block_size: int, rng: np.random.Generator,
-              device):
+def get_batch(data: np.ndarray, batch_size: int, block_size: int, rng: np.random.Generator, device):
     """Random windows of the text: inputs and the same windows shifted by one character."""
     starts = rng.integers(0, len(data) - block_size - 1, size=batch_size)
     x = np.stack([data[s : s + block_size] for s in starts])
@@ -196,12 +202,14 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     device = torch.zeros(()).device  # the framework's default device (plugtorch: the backend)
-    model = GPT(len(chars), args.block_size, args.n_layer, args.n_head, args.n_embd,
-                args.dropout).to(device)
+    model = GPT(
+        len(chars), args.block_size, args.n_layer, args.n_head, args.n_embd, args.dropout
+    ).to(device)
     init_weights(model, args.seed)
     n_params = sum(p.numel() for p in model.parameters())
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.99),
-                                  weight_decay=args.weight_decay)
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=args.lr, betas=(0.9, 0.99), weight_decay=args.weight_decay
+    )
 
     def lr_factor(step: int) -> float:
         # linear warm-up, then cosine decay to a tenth of the peak
@@ -213,23 +221,28 @@ def main() -> None:
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor)
     batch_rng = np.random.default_rng(args.seed)
     print(f"framework {args.framework} | device {device} | threads {torch.get_num_threads()}")
-    print(f"text {len(text):,} chars, vocabulary {len(chars)} (ln {math.log(len(chars)):.3f}), "
-          f"model {n_params:,} parameters")
+    print(
+        f"text {len(text):,} chars, vocabulary {len(chars)} (ln {math.log(len(chars)):.3f}), "
+        f"model {n_params:,} parameters"
+    )
 
     @torch.no_grad()
     def val_loss() -> float:
         model.eval()
         rng = np.random.default_rng(0)  # the same validation windows at every evaluation
-        losses = [model(*get_batch(val_data, args.batch_size, args.block_size, rng, device))[1]
-                  for _ in range(args.eval_batches)]
+        losses = [
+            model(*get_batch(val_data, args.batch_size, args.block_size, rng, device))[1]
+            for _ in range(args.eval_batches)
+        ]
         model.train()
         return sum(loss.item() for loss in losses) / len(losses)
 
-    step_times: list[float] = []
+    step_times: list[float] = []  # wall-clock seconds per step
+    cpu_times: list[float] = []  # CPU seconds of this process (all its threads) per step
     train_losses: list[float] = []
     for step in range(1, args.steps + 1):
         x, y = get_batch(train_data, args.batch_size, args.block_size, batch_rng, device)
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         _, loss = model(x, y)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -238,25 +251,32 @@ def main() -> None:
         scheduler.step()
         train_losses.append(loss.item())
         step_times.append(time.perf_counter() - start)
+        cpu_times.append(time.process_time() - cpu_start)
         if step % args.log_every == 0 or step == 1 or step == args.steps:
             recent = step_times[-args.log_every :]
-            print(f"step {step:4d} | loss {train_losses[-1]:.4f} | val {val_loss():.4f} | "
-                  f"{1000 * sum(recent) / len(recent):.1f} ms/step")
+            print(
+                f"step {step:4d} | loss {train_losses[-1]:.4f} | val {val_loss():.4f} | "
+                f"{1000 * sum(recent) / len(recent):.1f} ms/step"
+            )
 
     # the first steps include one-time costs (numba compiles its kernels): leave them out
-    timed = step_times[10:] or step_times
+    skip = 10 if args.steps > 10 else 0
+    wall_ms = 1000 * sum(step_times[skip:]) / (args.steps - skip)
+    cpu_ms = 1000 * sum(cpu_times[skip:]) / (args.steps - skip)
     last = train_losses[-10:]
-    print(f"final | steps {args.steps} | train loss (mean of last {len(last)}) "
-          f"{sum(last) / len(last):.4f} | val loss {val_loss():.4f} | "
-          f"{1000 * sum(timed) / len(timed):.1f} ms/step (mean of steps {args.steps - len(timed) + 1}"
-          f"-{args.steps})")
+    print(
+        f"final | steps {args.steps} | train loss (mean of last {len(last)}) "
+        f"{sum(last) / len(last):.4f} | val loss {val_loss():.4f} | "
+        f"{wall_ms:.1f} ms/step, CPU {cpu_ms:.1f} ms/step (mean of steps {skip + 1}-{args.steps})"
+    )
 
     if args.sample_chars > 0:
         model.eval()
         prompt = "one morning, "
         idx = torch.tensor([[stoi[c] for c in prompt]], device=device)
-        out = model.generate(idx, args.sample_chars, temperature=0.8,
-                             rng=np.random.default_rng(args.seed))
+        out = model.generate(
+            idx, args.sample_chars, temperature=0.8, rng=np.random.default_rng(args.seed)
+        )
         print("sample:")
         print("".join(chars[i] for i in out[0].tolist()))
 

@@ -18,8 +18,14 @@ from pathlib import Path
 __all__ = ["agreement_prefix", "make_sentence", "make_text", "write_text"]
 
 NOUNS = {  # singular: plural
-    "dog": "dogs", "cat": "cats", "bird": "birds", "farmer": "farmers", "child": "children",
-    "teacher": "teachers", "horse": "horses", "baker": "bakers",
+    "dog": "dogs",
+    "cat": "cats",
+    "bird": "birds",
+    "farmer": "farmers",
+    "child": "children",
+    "teacher": "teachers",
+    "horse": "horses",
+    "baker": "bakers",
 }
 ADJECTIVES = ["hungry", "happy", "tired", "small", "old", "loud", "quiet"]
 TRANSITIVE = {"chases": "chase", "sees": "see", "likes": "like", "follows": "follow"}

@@ -71,13 +71,13 @@ else:
 class LanguageModel(nn.Module):
     """Embedding -> multi-layer LSTM -> linear decoder to the vocabulary."""
 
-    def __init__(self, vocab_size: int, emb_size: int, hidden_size: int, num_layers: int,
-                 dropout: float) -> None:
+    def __init__(
+        self, vocab_size: int, emb_size: int, hidden_size: int, num_layers: int, dropout: float
+    ) -> None:
         super().__init__()
         self.embedding = nn.Embedding(vocab_size, emb_size)
         self.drop = nn.Dropout(dropout)
-        self.lstm = nn.LSTM(emb_size, hidden_size, num_layers, batch_first=True,
-                            dropout=dropout)
+        self.lstm = nn.LSTM(emb_size, hidden_size, num_layers, batch_first=True, dropout=dropout)
         self.decoder = nn.Linear(hidden_size, vocab_size)
 
     def forward(self, tokens, state=None):
@@ -128,16 +128,20 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     device = torch.zeros(()).device  # the framework's default device (plugtorch: the backend)
-    model = LanguageModel(len(vocab), args.emb_size, args.hidden_size, args.num_layers,
-                          args.dropout).to(device)
+    model = LanguageModel(
+        len(vocab), args.emb_size, args.hidden_size, args.num_layers, args.dropout
+    ).to(device)
     init_weights(model, args.seed)
     n_params = sum(p.numel() for p in model.parameters())
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.steps,
-                                                           eta_min=args.lr / 10)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
+        optimizer, T_max=args.steps, eta_min=args.lr / 10
+    )
     print(f"framework {args.framework} | device {device} | threads {torch.get_num_threads()}")
-    print(f"text {len(words):,} words, vocabulary {len(vocab)} (ln {math.log(len(vocab)):.3f}), "
-          f"model {n_params:,} parameters")
+    print(
+        f"text {len(words):,} words, vocabulary {len(vocab)} (ln {math.log(len(vocab)):.3f}), "
+        f"model {n_params:,} parameters"
+    )
 
     def windows(rows: np.ndarray):
         """(input, target) windows of ``bptt`` steps, in order, forever."""
@@ -160,13 +164,14 @@ def main() -> None:
         model.train()
         return total / count
 
-    step_times: list[float] = []
+    step_times: list[float] = []  # wall-clock seconds per step
+    cpu_times: list[float] = []  # CPU seconds of this process (all its threads) per step
     train_losses: list[float] = []
     batches = windows(train_rows)
     state = None
     for step in range(1, args.steps + 1):
         x, y = next(batches)
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         if state is not None:
             state = detach(state)
         logits, state = model(x, state)
@@ -178,20 +183,26 @@ def main() -> None:
         scheduler.step()
         train_losses.append(loss.item())
         step_times.append(time.perf_counter() - start)
+        cpu_times.append(time.process_time() - cpu_start)
         if step % args.log_every == 0 or step == 1 or step == args.steps:
             recent = step_times[-args.log_every :]
-            print(f"step {step:4d} | loss {train_losses[-1]:.4f} | val {val_loss():.4f} | "
-                  f"{1000 * sum(recent) / len(recent):.1f} ms/step")
+            print(
+                f"step {step:4d} | loss {train_losses[-1]:.4f} | val {val_loss():.4f} | "
+                f"{1000 * sum(recent) / len(recent):.1f} ms/step"
+            )
 
     # the first steps include one-time costs (numba compiles its kernels): leave them out
-    timed = step_times[10:] or step_times
+    skip = 10 if args.steps > 10 else 0
+    wall_ms = 1000 * sum(step_times[skip:]) / (args.steps - skip)
+    cpu_ms = 1000 * sum(cpu_times[skip:]) / (args.steps - skip)
     last = train_losses[-10:]
     final_val = val_loss()
-    print(f"final | steps {args.steps} | train loss (mean of last {len(last)}) "
-          f"{sum(last) / len(last):.4f} | val loss {final_val:.4f} "
-          f"(perplexity {math.exp(final_val):.2f}) | "
-          f"{1000 * sum(timed) / len(timed):.1f} ms/step (mean of steps {args.steps - len(timed) + 1}"
-          f"-{args.steps})")
+    print(
+        f"final | steps {args.steps} | train loss (mean of last {len(last)}) "
+        f"{sum(last) / len(last):.4f} | val loss {final_val:.4f} "
+        f"(perplexity {math.exp(final_val):.2f}) | "
+        f"{wall_ms:.1f} ms/step, CPU {cpu_ms:.1f} ms/step (mean of steps {skip + 1}-{args.steps})"
+    )
 
     model.eval()
     with torch.no_grad():
@@ -200,12 +211,13 @@ def main() -> None:
             right = 0
             for _ in range(args.agreement_cases):
                 prefix, good, bad = agreement_prefix(rng)
-                tokens = torch.tensor([[stoi["<eos>"], *(stoi[w] for w in prefix)]],
-                                      device=device)
+                tokens = torch.tensor([[stoi["<eos>"], *(stoi[w] for w in prefix)]], device=device)
                 logits, _ = model(tokens)
                 right += int(logits[0, -1, stoi[good]].item() > logits[0, -1, stoi[bad]].item())
-            print(f"agreement across a relative clause: {right}/{args.agreement_cases} "
-                  f"prefixes prefer the right verb form")
+            print(
+                f"agreement across a relative clause: {right}/{args.agreement_cases} "
+                f"prefixes prefer the right verb form"
+            )
         if args.sample_words > 0:
             sample_rng = np.random.default_rng(args.seed)
             token = torch.tensor([[stoi["<eos>"]]], device=device)
