@@ -37,7 +37,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--n-head", type=int, default=4)
     parser.add_argument("--n-embd", type=int, default=64)
     parser.add_argument("--dropout", type=float, default=0.0)
-    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--lr", type=float, default=1e-2)
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--weight-decay", type=float, default=0.1)
     parser.add_argument("--clip", type=float, default=1.0)
@@ -220,7 +220,7 @@ def main() -> None:
 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor)
     batch_rng = np.random.default_rng(args.seed)
-    print(f"framework {args.framework} | device {device} | threads {torch.get_num_threads()}")
+    print(f"framework {args.framework} | device {device!r} | threads {torch.get_num_threads()}")
     print(
         f"text {len(text):,} chars, vocabulary {len(chars)} (ln {math.log(len(chars)):.3f}), "
         f"model {n_params:,} parameters"

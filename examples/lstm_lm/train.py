@@ -137,7 +137,7 @@ def main() -> None:
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
         optimizer, T_max=args.steps, eta_min=args.lr / 10
     )
-    print(f"framework {args.framework} | device {device} | threads {torch.get_num_threads()}")
+    print(f"framework {args.framework} | device {device!r} | threads {torch.get_num_threads()}")
     print(
         f"text {len(words):,} words, vocabulary {len(vocab)} (ln {math.log(len(vocab)):.3f}), "
         f"model {n_params:,} parameters"
