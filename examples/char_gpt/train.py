@@ -15,22 +15,28 @@ from __future__ import annotations
 
 import argparse
 import math
-import time
+import sys
 from pathlib import Path
 
 import numpy as np
-from make_text import write_text
+from make_text import make_text
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # examples/example_tools.py
+from example_tools import (  # noqa: E402
+    StepLog,
+    add_common_options,
+    check_common_options,
+    configure,
+    sample,
+    write_text,
+)
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--framework", choices=["plugtorch", "torch"], default="plugtorch")
-    parser.add_argument(
-        "--backend", help="plugtorch's backend (numpy, numba, ...); default: plugtorch's default"
-    )
+    add_common_options(parser, steps=300, log_every=25)
     parser.add_argument("--data", type=Path, default=Path(__file__).with_name("input.txt"))
     parser.add_argument("--chars", type=int, default=150_000, help="size of the generated text")
-    parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--block-size", type=int, default=64)
     parser.add_argument("--n-layer", type=int, default=2)
@@ -41,14 +47,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--weight-decay", type=float, default=0.1)
     parser.add_argument("--clip", type=float, default=1.0)
-    parser.add_argument("--log-every", type=int, default=25)
     parser.add_argument("--eval-batches", type=int, default=4)
     parser.add_argument("--sample-chars", type=int, default=300)
-    parser.add_argument("--seed", type=int, default=1337)
-    parser.add_argument("--threads", type=int, help="torch.set_num_threads; default: all cores")
     args = parser.parse_args()
-    if args.framework == "torch" and args.backend is not None:
-        parser.error("--backend chooses a plugtorch backend; PyTorch runs on its own CPU kernels")
+    check_common_options(parser, args)
     return args
 
 
@@ -63,9 +65,6 @@ else:
     import plugtorch as torch
     from plugtorch import nn
     from plugtorch.nn import functional as F
-
-    if ARGS.backend is not None:
-        torch.set_backend(ARGS.backend)
 
 
 class CausalSelfAttention(nn.Module):
@@ -151,18 +150,8 @@ class GPT(nn.Module):
         for _ in range(new_tokens):
             logits, _ = self(idx[:, -self.block_size :])
             probs = F.softmax(logits[:, -1, :] / temperature, dim=-1)
-            idx = torch.cat([idx, sample(probs, rng)], dim=1)
+            idx = torch.cat([idx, sample(torch, probs, rng)], dim=1)
         return idx
-
-
-def sample(probs, rng: np.random.Generator):
-    """One index per row of ``probs``, drawn with those probabilities."""
-    if hasattr(torch, "multinomial"):
-        return torch.multinomial(probs, num_samples=1)
-    # plugtorch before issue #11's `multinomial`: draw the same distribution with numpy.
-    rows = probs.numpy().astype(np.float64)
-    rows /= rows.sum(axis=-1, keepdims=True)
-    return torch.tensor([[rng.choice(len(row), p=row)] for row in rows], device=probs.device)
 
 
 def init_weights(model: nn.Module, seed: int) -> None:
@@ -191,17 +180,14 @@ def get_batch(data: np.ndarray, batch_size: int, block_size: int, rng: np.random
 
 def main() -> None:
     args = ARGS
-    text = write_text(args.data, chars=args.chars)
+    text = write_text(args.data, make_text(chars=args.chars))
     chars = sorted(set(text))
     stoi = {c: i for i, c in enumerate(chars)}
     data = np.array([stoi[c] for c in text], dtype=np.int64)
     split = int(0.9 * len(data))
     train_data, val_data = data[:split], data[split:]
 
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    device = torch.zeros(()).device  # the framework's default device (plugtorch: the backend)
+    device = configure(torch, args)
     model = GPT(
         len(chars), args.block_size, args.n_layer, args.n_head, args.n_embd, args.dropout
     ).to(device)
@@ -220,7 +206,6 @@ def main() -> None:
 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor)
     batch_rng = np.random.default_rng(args.seed)
-    print(f"framework {args.framework} | device {device!r} | threads {torch.get_num_threads()}")
     print(
         f"text {len(text):,} chars, vocabulary {len(chars)} (ln {math.log(len(chars)):.3f}), "
         f"model {n_params:,} parameters"
@@ -237,38 +222,20 @@ def main() -> None:
         model.train()
         return sum(loss.item() for loss in losses) / len(losses)
 
-    step_times: list[float] = []  # wall-clock seconds per step
-    cpu_times: list[float] = []  # CPU seconds of this process (all its threads) per step
-    train_losses: list[float] = []
-    for step in range(1, args.steps + 1):
+    log = StepLog(args.steps, args.log_every)
+    for _ in range(args.steps):
         x, y = get_batch(train_data, args.batch_size, args.block_size, batch_rng, device)
-        start, cpu_start = time.perf_counter(), time.process_time()
+        log.start()
         _, loss = model(x, y)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
         optimizer.step()
         scheduler.step()
-        train_losses.append(loss.item())
-        step_times.append(time.perf_counter() - start)
-        cpu_times.append(time.process_time() - cpu_start)
-        if step % args.log_every == 0 or step == 1 or step == args.steps:
-            recent = step_times[-args.log_every :]
-            print(
-                f"step {step:4d} | loss {train_losses[-1]:.4f} | val {val_loss():.4f} | "
-                f"{1000 * sum(recent) / len(recent):.1f} ms/step"
-            )
-
-    # the first steps include one-time costs (numba compiles its kernels): leave them out
-    skip = 10 if args.steps > 10 else 0
-    wall_ms = 1000 * sum(step_times[skip:]) / (args.steps - skip)
-    cpu_ms = 1000 * sum(cpu_times[skip:]) / (args.steps - skip)
-    last = train_losses[-10:]
-    print(
-        f"final | steps {args.steps} | train loss (mean of last {len(last)}) "
-        f"{sum(last) / len(last):.4f} | val loss {val_loss():.4f} | "
-        f"{wall_ms:.1f} ms/step, CPU {cpu_ms:.1f} ms/step (mean of steps {skip + 1}-{args.steps})"
-    )
+        log.stop(loss.item())
+        if log.due():
+            print(log.line(val_loss()))
+    print(log.summary(f"{val_loss():.4f}"))
 
     if args.sample_chars > 0:
         model.eval()

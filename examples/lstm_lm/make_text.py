@@ -1,4 +1,4 @@
-"""Write the training text of the LSTM language model: sentences whose verb agrees with a
+"""The training text of the LSTM language model: sentences whose verb agrees with a
 subject several words back.
 
 "the dog that the cats chase is hungry ." The noun right before the verb ("cats") is plural,
@@ -6,16 +6,14 @@ but the verb must agree with the subject ("dog"), so a model predicts "is" only 
 the subject's number across the relative clause: a memory an LSTM has and a bigram model has
 not. The text is a pure function of the seed (Python's ``random.Random``).
 
-    python make_text.py --out input.txt --words 60000
+`train.py` writes it to `input.txt` (50,000 words and more with the defaults).
 """
 
 from __future__ import annotations
 
-import argparse
 import random
-from pathlib import Path
 
-__all__ = ["agreement_prefix", "make_sentence", "make_text", "write_text"]
+__all__ = ["agreement_prefix", "make_sentence", "make_text"]
 
 NOUNS = {  # singular: plural
     "dog": "dogs",
@@ -88,22 +86,3 @@ def make_text(seed: int = 1234, words: int = 60_000) -> str:
         lines.append(" ".join(sentence))
         count += len(sentence)
     return "\n".join(lines) + "\n"
-
-
-def write_text(path: Path, seed: int = 1234, words: int = 60_000) -> str:
-    """Write the text to ``path`` (unless it is already there with the same content)."""
-    text = make_text(seed, words)
-    if not path.exists() or path.read_text() != text:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return text
-
-
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path(__file__).with_name("input.txt"))
-    parser.add_argument("--seed", type=int, default=1234)
-    parser.add_argument("--words", type=int, default=60_000)
-    args = parser.parse_args()
-    written = write_text(args.out, args.seed, args.words)
-    print(f"wrote {len(written.split()):,} words to {args.out}")

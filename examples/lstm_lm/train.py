@@ -17,22 +17,28 @@ from __future__ import annotations
 import argparse
 import math
 import random
-import time
+import sys
 from pathlib import Path
 
 import numpy as np
-from make_text import agreement_prefix, write_text
+from make_text import agreement_prefix, make_text
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # examples/example_tools.py
+from example_tools import (  # noqa: E402
+    StepLog,
+    add_common_options,
+    check_common_options,
+    configure,
+    sample,
+    write_text,
+)
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--framework", choices=["plugtorch", "torch"], default="plugtorch")
-    parser.add_argument(
-        "--backend", help="plugtorch's backend (numpy, numba, ...); default: plugtorch's default"
-    )
+    add_common_options(parser, steps=300, log_every=25)
     parser.add_argument("--data", type=Path, default=Path(__file__).with_name("input.txt"))
     parser.add_argument("--words", type=int, default=50_000, help="size of the generated text")
-    parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--bptt", type=int, default=32, help="steps of backpropagation in time")
     parser.add_argument("--emb-size", type=int, default=64)
@@ -41,14 +47,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--dropout", type=float, default=0.0)
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--clip", type=float, default=0.5)
-    parser.add_argument("--log-every", type=int, default=25)
     parser.add_argument("--sample-words", type=int, default=40)
     parser.add_argument("--agreement-cases", type=int, default=200)
-    parser.add_argument("--seed", type=int, default=1337)
-    parser.add_argument("--threads", type=int, help="torch.set_num_threads; default: all cores")
     args = parser.parse_args()
-    if args.framework == "torch" and args.backend is not None:
-        parser.error("--backend chooses a plugtorch backend; PyTorch runs on its own CPU kernels")
+    check_common_options(parser, args)
     return args
 
 
@@ -63,9 +65,6 @@ else:
     import plugtorch as torch
     from plugtorch import nn
     from plugtorch.nn import functional as F
-
-    if ARGS.backend is not None:
-        torch.set_backend(ARGS.backend)
 
 
 class LanguageModel(nn.Module):
@@ -115,7 +114,7 @@ def detach(state):
 
 def main() -> None:
     args = ARGS
-    text = write_text(args.data, words=args.words)
+    text = write_text(args.data, make_text(words=args.words))
     words = text.replace("\n", " <eos> ").split()
     vocab = sorted(set(words))
     stoi = {w: i for i, w in enumerate(vocab)}
@@ -124,10 +123,7 @@ def main() -> None:
     train_rows = batchify(ids[:split], args.batch_size)
     val_rows = batchify(ids[split:], 8)
 
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    device = torch.zeros(()).device  # the framework's default device (plugtorch: the backend)
+    device = configure(torch, args)
     model = LanguageModel(
         len(vocab), args.emb_size, args.hidden_size, args.num_layers, args.dropout
     ).to(device)
@@ -137,7 +133,6 @@ def main() -> None:
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
         optimizer, T_max=args.steps, eta_min=args.lr / 10
     )
-    print(f"framework {args.framework} | device {device!r} | threads {torch.get_num_threads()}")
     print(
         f"text {len(words):,} words, vocabulary {len(vocab)} (ln {math.log(len(vocab)):.3f}), "
         f"model {n_params:,} parameters"
@@ -164,14 +159,12 @@ def main() -> None:
         model.train()
         return total / count
 
-    step_times: list[float] = []  # wall-clock seconds per step
-    cpu_times: list[float] = []  # CPU seconds of this process (all its threads) per step
-    train_losses: list[float] = []
+    log = StepLog(args.steps, args.log_every)
     batches = windows(train_rows)
     state = None
-    for step in range(1, args.steps + 1):
+    for _ in range(args.steps):
         x, y = next(batches)
-        start, cpu_start = time.perf_counter(), time.process_time()
+        log.start()
         if state is not None:
             state = detach(state)
         logits, state = model(x, state)
@@ -181,28 +174,11 @@ def main() -> None:
         torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
         optimizer.step()
         scheduler.step()
-        train_losses.append(loss.item())
-        step_times.append(time.perf_counter() - start)
-        cpu_times.append(time.process_time() - cpu_start)
-        if step % args.log_every == 0 or step == 1 or step == args.steps:
-            recent = step_times[-args.log_every :]
-            print(
-                f"step {step:4d} | loss {train_losses[-1]:.4f} | val {val_loss():.4f} | "
-                f"{1000 * sum(recent) / len(recent):.1f} ms/step"
-            )
-
-    # the first steps include one-time costs (numba compiles its kernels): leave them out
-    skip = 10 if args.steps > 10 else 0
-    wall_ms = 1000 * sum(step_times[skip:]) / (args.steps - skip)
-    cpu_ms = 1000 * sum(cpu_times[skip:]) / (args.steps - skip)
-    last = train_losses[-10:]
+        log.stop(loss.item())
+        if log.due():
+            print(log.line(val_loss()))
     final_val = val_loss()
-    print(
-        f"final | steps {args.steps} | train loss (mean of last {len(last)}) "
-        f"{sum(last) / len(last):.4f} | val loss {final_val:.4f} "
-        f"(perplexity {math.exp(final_val):.2f}) | "
-        f"{wall_ms:.1f} ms/step, CPU {cpu_ms:.1f} ms/step (mean of steps {skip + 1}-{args.steps})"
-    )
+    print(log.summary(f"{final_val:.4f} (perplexity {math.exp(final_val):.2f})"))
 
     model.eval()
     with torch.no_grad():
@@ -225,20 +201,10 @@ def main() -> None:
             for _ in range(args.sample_words):
                 logits, state = model(token, state)
                 probs = F.softmax(logits[:, -1, :], dim=-1)
-                token = sample(probs, sample_rng)
+                token = sample(torch, probs, sample_rng)
                 out.append(vocab[token.item()])
             print("sample:")
             print("\n".join(line.strip() for line in " ".join(out).split("<eos>")))
-
-
-def sample(probs, rng: np.random.Generator):
-    """One index per row of ``probs``, drawn with those probabilities."""
-    if hasattr(torch, "multinomial"):
-        return torch.multinomial(probs, num_samples=1)
-    # plugtorch before issue #11's `multinomial`: draw the same distribution with numpy.
-    rows = probs.numpy().astype(np.float64)
-    rows /= rows.sum(axis=-1, keepdims=True)
-    return torch.tensor([[rng.choice(len(row), p=row)] for row in rows], device=probs.device)
 
 
 if __name__ == "__main__":
