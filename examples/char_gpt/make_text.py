@@ -26,6 +26,10 @@ FEELINGS = {
 TIMES = ["one morning", "one evening", "on a rainy day", "in the summer"]
 
 
+def _article(noun: str) -> str:
+    return "an" if noun[0] in "aeiou" else "a"
+
+
 def _story(rng: random.Random) -> str:
     name = rng.choice(NAMES)
     animal = rng.choice(ANIMALS)
@@ -35,7 +39,7 @@ def _story(rng: random.Random) -> str:
     mood = rng.choice(sorted(FEELINGS))
     found = mood == "happy"
     lines = [
-        f"{rng.choice(TIMES)}, {name} went to {place} with a {animal}.",
+        f"{rng.choice(TIMES)}, {name} went to {place} with {_article(animal)} {animal}.",
         f"{name} was looking for a {colour} {thing}.",
         (
             f"the {animal} found the {colour} {thing} near {place}."
