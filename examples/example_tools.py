@@ -1,8 +1,8 @@
 """What the examples share besides their PyTorch code: the options that choose the framework,
-the log of losses and times per step, writing the generated text, and sampling.
+the log of losses and times per step, and writing the generated text.
 
-Nothing here imports a framework: the functions that need one take the module (``torch`` as the
-example imported it: plugtorch or PyTorch).
+Nothing here imports a framework: ``configure`` takes the module (``torch`` as the example
+imported it: plugtorch or PyTorch).
 """
 
 from __future__ import annotations
@@ -13,10 +13,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import numpy as np
-
-__all__ = ["StepLog", "add_common_options", "check_common_options", "configure", "sample",
-           "write_text"]  # fmt: skip
+__all__ = ["StepLog", "add_common_options", "check_common_options", "configure", "write_text"]
 
 
 def add_common_options(parser: argparse.ArgumentParser, steps: int, log_every: int) -> None:
@@ -57,16 +54,6 @@ def write_text(path: Path, text: str) -> str:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     return text
-
-
-def sample(torch: ModuleType, probs: Any, rng: np.random.Generator) -> Any:
-    """One index per row of ``probs`` (rows of probabilities), as a ``(rows, 1)`` tensor."""
-    if hasattr(torch, "multinomial"):
-        return torch.multinomial(probs, num_samples=1)
-    # plugtorch before issue #11's `multinomial`: draw the same distribution with numpy.
-    rows = probs.numpy().astype(np.float64)
-    rows /= rows.sum(axis=-1, keepdims=True)
-    return torch.tensor([[rng.choice(len(row), p=row)] for row in rows], device=probs.device)
 
 
 class StepLog:

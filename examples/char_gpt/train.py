@@ -27,7 +27,6 @@ from example_tools import (  # noqa: E402
     add_common_options,
     check_common_options,
     configure,
-    sample,
     write_text,
 )
 
@@ -146,11 +145,11 @@ class GPT(nn.Module):
         return logits, loss
 
     @torch.no_grad()
-    def generate(self, idx, new_tokens: int, temperature: float, rng: np.random.Generator):
+    def generate(self, idx, new_tokens: int, temperature: float):
         for _ in range(new_tokens):
             logits, _ = self(idx[:, -self.block_size :])
             probs = F.softmax(logits[:, -1, :] / temperature, dim=-1)
-            idx = torch.cat([idx, sample(torch, probs, rng)], dim=1)
+            idx = torch.cat([idx, torch.multinomial(probs, num_samples=1)], dim=1)
         return idx
 
 
@@ -241,9 +240,7 @@ def main() -> None:
         model.eval()
         prompt = "one morning, "
         idx = torch.tensor([[stoi[c] for c in prompt]], device=device)
-        out = model.generate(
-            idx, args.sample_chars, temperature=0.8, rng=np.random.default_rng(args.seed)
-        )
+        out = model.generate(idx, args.sample_chars, temperature=0.8)
         print("sample:")
         print("".join(chars[i] for i in out[0].tolist()))
 

@@ -29,7 +29,6 @@ from example_tools import (  # noqa: E402
     add_common_options,
     check_common_options,
     configure,
-    sample,
     write_text,
 )
 
@@ -195,13 +194,12 @@ def main() -> None:
                 f"prefixes prefer the right verb form"
             )
         if args.sample_words > 0:
-            sample_rng = np.random.default_rng(args.seed)
             token = torch.tensor([[stoi["<eos>"]]], device=device)
             state, out = None, []
             for _ in range(args.sample_words):
                 logits, state = model(token, state)
                 probs = F.softmax(logits[:, -1, :], dim=-1)
-                token = sample(torch, probs, sample_rng)
+                token = torch.multinomial(probs, num_samples=1)
                 out.append(vocab[token.item()])
             print("sample:")
             print("\n".join(line.strip() for line in " ".join(out).split("<eos>")))
