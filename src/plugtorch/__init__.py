@@ -77,6 +77,9 @@ from plugtorch.compiler import compile  # noqa: A004 (PyTorch's name: plugtorch.
 from plugtorch.serialization import load, save
 from plugtorch import accelerator, backends, compiler, cuda, data, nn, onnx, optim, profiler, utils
 from plugtorch import return_types
+from plugtorch import linalg
+from plugtorch.nn.functional.activation import erf
+from plugtorch.nn.functional.activation_more import erfc
 
 float = float32  # noqa: A001 (PyTorch aliases)
 double = float64
@@ -107,6 +110,9 @@ __all__ = [
     "optim",
     "profiler",
     "return_types",
+    "linalg",
+    "erf",
+    "erfc",
     "utils",
     "load",
     "save",

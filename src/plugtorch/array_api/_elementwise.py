@@ -341,27 +341,18 @@ def nextafter(x1: Operand, x2: Operand, /) -> Tensor:
 
 # --- classification ------------------------------------------------------------------------------
 def isnan(x: Tensor, /) -> Tensor:
-    """True where ``x`` is nan (``x != x``)."""
-    check_array(x, "isnan")
-    if not x._dtype.is_floating_point:
-        return _ops.zeros(x.shape, dtype=dtypes.bool_, backend=x._backend)
-    return _ops.ne(x, x)
+    """True where ``x`` is nan (:func:`plugtorch.isnan`)."""
+    return _ops.isnan(check_array(x, "isnan"))
 
 
 def isinf(x: Tensor, /) -> Tensor:
-    """True where ``x`` is ``+inf`` or ``-inf``."""
-    check_array(x, "isinf")
-    if not x._dtype.is_floating_point:
-        return _ops.zeros(x.shape, dtype=dtypes.bool_, backend=x._backend)
-    return _ops.eq(_ops.abs(x), math.inf)
+    """True where ``x`` is ``+inf`` or ``-inf`` (:func:`plugtorch.isinf`)."""
+    return _ops.isinf(check_array(x, "isinf"))
 
 
 def isfinite(x: Tensor, /) -> Tensor:
-    """True where ``x`` is neither infinite nor nan (``|x| < inf``)."""
-    check_array(x, "isfinite")
-    if not x._dtype.is_floating_point:
-        return _ops.ones(x.shape, dtype=dtypes.bool_, backend=x._backend)
-    return _ops.lt(_ops.abs(x), math.inf)
+    """True where ``x`` is neither infinite nor nan (:func:`plugtorch.isfinite`)."""
+    return _ops.isfinite(check_array(x, "isfinite"))
 
 
 # --- complex parts (plugtorch's dtypes are real) -------------------------------------------------

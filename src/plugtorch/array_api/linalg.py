@@ -242,23 +242,7 @@ def vector_norm(
 ) -> Tensor:
     """``(sum |x|**ord)**(1/ord)`` over ``axis``; ``inf``/``-inf`` give max/min of ``|x|``."""
     x = _floating(x, "vector_norm")
-    axes = as_axes(axis, x.ndim)
-    if axes is None:
-        flat = _ops.reshape(x, (-1,))
-        out = vector_norm(flat, axis=0, ord=ord)
-        return _ops.reshape(out, (1,) * x.ndim) if keepdims else out
-    magnitude = _ops.abs(x)
-    if ord == math.inf:
-        return _ops.amax(magnitude, axes, keepdims)
-    if ord == -math.inf:
-        return _ops.amin(magnitude, axes, keepdims)
-    if ord == 0:
-        return _ops.sum(_ops.ne(x, 0).to(x._dtype), axes, keepdims)
-    if ord == 1:
-        return _ops.sum(magnitude, axes, keepdims)
-    if ord == 2:
-        return _ops.sqrt(_ops.sum(x * x, axes, keepdims))
-    return _ops.pow(_ops.sum(_ops.pow(magnitude, float(ord)), axes, keepdims), 1.0 / ord)
+    return _ops.vector_norm(x, ord, as_axes(axis, x.ndim), keepdims)
 
 
 def matrix_norm(

@@ -353,6 +353,28 @@ F = pt.nn.functional
 
 OPS += [
     OpInfo("erf", F.erf, namespace="nn.functional", ref=lambda x: _np_erf(x), extra={"atol": 2e-7}),
+    OpInfo("erfc", pt.erfc, ref=lambda x: _np_erfc(x), extra={"atol": 2e-7}),
+    OpInfo(
+        "leaky_relu",
+        lambda x: F.leaky_relu(x, 0.2),
+        domain="away_from_zero",
+        namespace="nn.functional",
+        ref=lambda x: np.where(x > 0, x, x * 0.2),
+    ),
+    OpInfo(
+        "elu",
+        lambda x: F.elu(x, alpha=0.5),
+        domain="away_from_zero",
+        namespace="nn.functional",
+        ref=lambda x: np.where(x > 0, x, 0.5 * np.expm1(np.minimum(x, 0))),
+        extra={"signed_zeros": False},
+    ),
+    OpInfo(
+        "softplus",
+        lambda x: F.softplus(x, beta=2.0),
+        namespace="nn.functional",
+        ref=lambda x: np.where(2 * x > 20, x, np.log1p(np.exp(np.minimum(2 * x, 20))) / 2),
+    ),
     OpInfo(
         "silu",
         F.silu,
@@ -445,6 +467,12 @@ def _np_erf(x: np.ndarray) -> np.ndarray:
     from math import erf
 
     return np.vectorize(erf, otypes=[np.float64])(x)
+
+
+def _np_erfc(x: np.ndarray) -> np.ndarray:
+    from math import erfc
+
+    return np.vectorize(erfc, otypes=[np.float64])(x)
 
 
 def _np_conv2d(x: np.ndarray, w: np.ndarray, stride: int, padding: int) -> np.ndarray:

@@ -16,6 +16,7 @@ from plugtorch.nn.functional.activation import (
     softmax,
     tanh,
 )
+from plugtorch.nn.functional.activation_more import elu, erfc, leaky_relu, softplus
 from plugtorch.nn.functional.attention import (
     multi_head_attention_forward,
     scaled_dot_product_attention,
@@ -52,6 +53,7 @@ from plugtorch.nn.functional.loss import (
     nll_loss,
 )
 from plugtorch.nn.functional.pointwise_loss import huber_loss, kl_div, smooth_l1_loss
+from plugtorch.nn.functional.vectors import normalize, one_hot
 from plugtorch.ops.shape import pad
 
 __all__ = [
@@ -66,12 +68,15 @@ __all__ = [
     "cross_entropy",
     "dropout",
     "embedding",
+    "elu",
     "erf",
+    "erfc",
     "flatten",
     "fold",
     "gelu",
     "huber_loss",
     "kl_div",
+    "leaky_relu",
     "l1_loss",
     "layer_norm",
     "linear",
@@ -81,6 +86,8 @@ __all__ = [
     "mse_loss",
     "multi_head_attention_forward",
     "nll_loss",
+    "normalize",
+    "one_hot",
     "pad",
     "pairwise_distance",
     "relu",
@@ -89,6 +96,7 @@ __all__ = [
     "silu",
     "smooth_l1_loss",
     "softmax",
+    "softplus",
     "tanh",
     "triplet_margin_loss",
     "unfold",

@@ -86,16 +86,24 @@ _A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
 _P = 0.3275911
 
 
-def _erf_array(b: Any, x: Any, dtype: dtypes.DType) -> Any:
-    def const(value: float) -> Any:
-        return b.broadcast_to(b.full((), value, dtype), x.shape)
+def erfc_tail(b: Any, ax: Any, dtype: dtypes.DType) -> Any:
+    """``erfc(ax) = 1 - erf(ax)`` for ``ax >= 0`` (the same approximation, on arrays)."""
 
-    ax = b.abs(x)
+    def const(value: float) -> Any:
+        return b.broadcast_to(b.full((), value, dtype), ax.shape)
+
     t = b.divide(const(1.0), b.add(const(1.0), b.multiply(const(_P), ax)))
     poly = const(_A[4])
     for coefficient in reversed(_A[:4]):
         poly = b.add(b.multiply(poly, t), const(coefficient))
-    tail = b.multiply(b.multiply(poly, t), b.exp(b.negative(b.multiply(ax, ax))))
+    return b.multiply(b.multiply(poly, t), b.exp(b.negative(b.multiply(ax, ax))))
+
+
+def _erf_array(b: Any, x: Any, dtype: dtypes.DType) -> Any:
+    def const(value: float) -> Any:
+        return b.broadcast_to(b.full((), value, dtype), x.shape)
+
+    tail = erfc_tail(b, b.abs(x), dtype)
     value = b.multiply(b.sign(x), b.subtract(const(1.0), tail))
     return b.where(b.equal(x, const(0.0)), x, value)  # erf(+-0) = +-0 exactly
 

@@ -9,6 +9,7 @@ from plugtorch.nn.modules.activation import (
     Softmax,
     Tanh,
 )
+from plugtorch.nn.modules.activation_more import ELU, LeakyReLU, Softplus
 from plugtorch.nn.modules.attention import MultiheadAttention
 from plugtorch.nn.modules.container import ModuleDict, ModuleList, Sequential
 from plugtorch.nn.modules.conv import Conv1d, Conv2d
@@ -20,6 +21,7 @@ from plugtorch.nn.modules.linear import (
     Linear,
     NonDynamicallyQuantizableLinear,
 )
+from plugtorch.nn.modules.flatten import Unflatten
 from plugtorch.nn.modules.loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -58,6 +60,7 @@ __all__ = [
     "CosineSimilarity",
     "CrossEntropyLoss",
     "Dropout",
+    "ELU",
     "Embedding",
     "Flatten",
     "GELU",
@@ -67,6 +70,7 @@ __all__ = [
     "Identity",
     "KLDivLoss",
     "L1Loss",
+    "LeakyReLU",
     "LSTM",
     "LSTMCell",
     "LayerNorm",
@@ -93,6 +97,7 @@ __all__ = [
     "Sigmoid",
     "SmoothL1Loss",
     "Softmax",
+    "Softplus",
     "Tanh",
     "Transformer",
     "TransformerDecoder",
@@ -100,4 +105,5 @@ __all__ = [
     "TransformerEncoder",
     "TransformerEncoderLayer",
     "TripletMarginLoss",
+    "Unflatten",
 ]
