@@ -43,8 +43,9 @@ def erfc_op(b: Any, x: Any, *, dtype: dtypes.DType) -> Any:
     """Complementary error function 1 - erf(x) (|error| < 1.5e-7), without cancellation for
     large x. Gradient: -grad * 2/sqrt(pi) * exp(-x^2)."""
     tail = erfc_tail(b, b.abs(x), dtype)
-    negative = b.less(x, _const(b, 0.0, x, dtype))
-    return b.where(negative, b.subtract(_const(b, 2.0, x, dtype), tail), tail)
+    zero = _const(b, 0.0, x, dtype)
+    value = b.where(b.less(x, zero), b.subtract(_const(b, 2.0, x, dtype), tail), tail)
+    return b.where(b.equal(x, zero), _const(b, 1.0, x, dtype), value)  # erfc(+-0) = 1 exactly
 
 
 @erfc_op.derivative
