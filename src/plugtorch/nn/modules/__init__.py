@@ -14,6 +14,7 @@ from plugtorch.nn.modules.attention import MultiheadAttention
 from plugtorch.nn.modules.container import ModuleDict, ModuleList, Sequential
 from plugtorch.nn.modules.conv import Conv1d, Conv2d
 from plugtorch.nn.modules.distance import CosineSimilarity, PairwiseDistance
+from plugtorch.nn.modules.flatten import Unflatten
 from plugtorch.nn.modules.linear import (
     Embedding,
     Flatten,
@@ -21,7 +22,6 @@ from plugtorch.nn.modules.linear import (
     Linear,
     NonDynamicallyQuantizableLinear,
 )
-from plugtorch.nn.modules.flatten import Unflatten
 from plugtorch.nn.modules.loss import (
     BCELoss,
     BCEWithLogitsLoss,

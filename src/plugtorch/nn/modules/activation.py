@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from plugtorch.nn import functional as F
 from plugtorch.nn.module import Module
+from plugtorch.nn.modules.activation_more import ELU, LeakyReLU, Softplus  # PyTorch's path
 from plugtorch.nn.modules.attention import MultiheadAttention  # PyTorch's module path for it
 from plugtorch.tensor import Tensor
 
-__all__ = ["ReLU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "MultiheadAttention"]
+__all__ = [
+    "ReLU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "MultiheadAttention",
+    "ELU", "LeakyReLU", "Softplus",
+]  # fmt: skip
 
 
 class ReLU(Module):

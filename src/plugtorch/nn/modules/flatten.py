@@ -32,9 +32,7 @@ class Unflatten(Module):
         super().__init__()
         if isinstance(dim, bool) or not isinstance(dim, int):
             raise TypeError(f"Unflatten: dim must be an int, got {dim!r}")
-        if isinstance(unflattened_size, (str, bytes)) or not isinstance(
-            unflattened_size, Sequence
-        ):
+        if isinstance(unflattened_size, (str, bytes)) or not isinstance(unflattened_size, Sequence):
             raise TypeError(
                 f"Unflatten: unflattened_size must be a tuple or list of ints, got "
                 f"{unflattened_size!r}"
