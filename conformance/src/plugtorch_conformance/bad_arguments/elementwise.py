@@ -51,6 +51,10 @@ UNARY: dict[str, Callable[..., Any]] = {
     "erf": F.erf,
     "gelu": F.gelu,
     "silu": F.silu,
+    "erfc": pt.erfc,
+    "leaky_relu": F.leaky_relu,
+    "elu": F.elu,
+    "softplus": F.softplus,
 }
 for _name, _function in UNARY.items():
     case(
@@ -84,6 +88,20 @@ case(
     lambda: with_value(st.text().filter(lambda v: v not in ("none", "tanh"))),
     lambda b, a: F.gelu(x_of(b, a), approximate=a["value"]),
 )
+
+for _name, _argument in (
+    ("leaky_relu", "negative_slope"),
+    ("elu", "alpha"),
+    ("softplus", "beta"),
+    ("softplus", "threshold"),
+):
+    case(
+        _name,
+        f"a {_argument} that is not a number",
+        TypeError,
+        lambda: with_value(WRONG_SCALARS),
+        lambda b, a, f=UNARY[_name], k=_argument: f(x_of(b, a), **{k: a["value"]}),
+    )
 
 # --- elementwise functions of two tensors ----------------------------------------------------
 
