@@ -14,7 +14,7 @@ export MPLBACKEND ?= Agg
 # Each package's tests run in their own pytest process (each folder has its own conftest.py).
 PYTEST_ARGS ?= -q -p no:cacheprovider
 
-.PHONY: setup train test test-fast conformance fuzz bench clean
+.PHONY: setup train lint test test-fast conformance fuzz bench clean
 
 setup: $(STAMP)
 
@@ -28,9 +28,14 @@ $(STAMP): $(PYPROJECTS) requirements/dev.txt
 train: setup
 	$(VENV)/bin/plugtorch train digits --out runs/digits
 
-# The whole test suite: core and doctests, each backend's own tests, the conformance suite
-# against every installed backend.
-test: setup
+# Lint and format checks over every package (a few seconds; `ruff format .` fixes the layout).
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+# The whole test suite: lint first, then core and doctests, each backend's own tests, the
+# conformance suite against every installed backend.
+test: setup lint
 	$(PY) -m pytest $(PYTEST_ARGS) --doctest-modules src/plugtorch tests
 	@for suite in $(wildcard backends/*/tests conformance/tests examples/third_party_backend/tests); do \
 		echo "== $$suite"; \

@@ -55,8 +55,8 @@ def bandwidth(comm) -> list[dict]:
         send = np.ones(count, dtype=np.float32)
         recv = np.empty_like(send)
         repeat = 30 if nbytes <= (4 << 20) else 8
-        ours = _median_seconds(lambda: dist.all_reduce(tensor), comm, repeat)
-        plain = _median_seconds(lambda: comm.Allreduce(send, recv), comm, repeat)
+        ours = _median_seconds(lambda t=tensor: dist.all_reduce(t), comm, repeat)
+        plain = _median_seconds(lambda s=send, r=recv: comm.Allreduce(s, r), comm, repeat)
         factor = 2 * (ranks - 1) / ranks
         rows.append({
             "bytes": nbytes,
@@ -159,19 +159,27 @@ def _launch(nproc: int) -> dict:
 def main() -> None:
     one, two = _launch(1), _launch(2)
     print("all_reduce, 2 ranks, float32 (median; bus bandwidth = bytes/time for 2 ranks)")
-    print(f"{'bytes':>10} {'plugtorch us':>13} {'mpi4py us':>10} {'plugtorch GB/s':>15} "
-          f"{'mpi4py GB/s':>12}")  # fmt: skip
+    print(
+        f"{'bytes':>10} {'plugtorch us':>13} {'mpi4py us':>10} {'plugtorch GB/s':>15} "
+        f"{'mpi4py GB/s':>12}"
+    )
     for row in two["bandwidth"]:
-        print(f"{row['bytes']:>10} {row['plugtorch_us']:>13.1f} {row['mpi4py_us']:>10.1f} "
-              f"{row['plugtorch_busbw_GBps']:>15.2f} {row['mpi4py_busbw_GBps']:>12.2f}")  # fmt: skip
+        print(
+            f"{row['bytes']:>10} {row['plugtorch_us']:>13.1f} {row['mpi4py_us']:>10.1f} "
+            f"{row['plugtorch_busbw_GBps']:>15.2f} {row['mpi4py_busbw_GBps']:>12.2f}"
+        )
     print("\nDDP step, MLP 512-1024-1024-10, batch 64 per rank, SGD (median ms)")
-    print(f"{'ranks':>5} {'cap MB':>6} {'step':>8} {'compute':>8} {'comm':>8} {'hidden':>7} {'no DDP':>8} "
-          f"{'buckets':>8} {'grad MB':>8}")  # fmt: skip
+    print(
+        f"{'ranks':>5} {'cap MB':>6} {'step':>8} {'compute':>8} {'comm':>8} {'hidden':>7} "
+        f"{'no DDP':>8} {'buckets':>8} {'grad MB':>8}"
+    )
     for r in [*one["ddp"], *two["ddp"]]:
-        print(f"{r['ranks']:>5} {r['bucket_cap_mb']:>6g} {r['step_ms']:>8.2f} {r['compute_ms']:>8.2f} "
-              f"{r['communication_ms']:>8.2f} {100 * r['hidden_fraction']:>6.0f}% "
-              f"{r['plain_model_step_ms']:>8.2f} {r['buckets']:>8} "
-              f"{r['gradient_bytes'] / 1e6:>8.2f}")  # fmt: skip
+        print(
+            f"{r['ranks']:>5} {r['bucket_cap_mb']:>6g} {r['step_ms']:>8.2f} "
+            f"{r['compute_ms']:>8.2f} {r['communication_ms']:>8.2f} "
+            f"{100 * r['hidden_fraction']:>6.0f}% {r['plain_model_step_ms']:>8.2f} "
+            f"{r['buckets']:>8} {r['gradient_bytes'] / 1e6:>8.2f}"
+        )
     print("\nJSON " + json.dumps({"one": one, "two": two}))
 
 

@@ -70,7 +70,9 @@ def main() -> None:
         for name in OPTIMIZERS:
             peak, ms, largest = measure(backend, name, args.params, args.repeat)
             rows.append((backend, name, peak, largest / 1e6, ms))
-    header = "| backend | optimizer | peak allocated in a step (MB) | largest parameter (MB) | ms/step |"
+    header = (
+        "| backend | optimizer | peak allocated in a step (MB) | largest parameter (MB) | ms/step |"
+    )
     print(header)
     print("|---|---|---:|---:|---:|")
     for backend, name, peak, largest, ms in rows:

@@ -44,7 +44,9 @@ def test_gradients_through_inplace_writes(backend_name: str, name: str) -> None:
 
 _STEPS = st.lists(
     st.one_of(
-        st.tuples(st.just("view"), st.integers(0, 20), st.sampled_from(sorted(aliasing.CHAIN_VIEWS))),
+        st.tuples(
+            st.just("view"), st.integers(0, 20), st.sampled_from(sorted(aliasing.CHAIN_VIEWS))
+        ),
         st.tuples(
             st.just("write"), st.integers(0, 20), st.sampled_from(sorted(aliasing.CHAIN_WRITES))
         ),
@@ -107,10 +109,14 @@ def test_reshape_of_contiguous_is_a_view(backend_name: str) -> None:
 
 def test_inplace_result_must_keep_shape_and_dtype(backend_name: str) -> None:
     x = pt.zeros(3, backend=backend_name)
-    with pytest.raises(ValueError, match=r"output with shape \[3\] doesn't match the broadcast shape \[2, 3\]"):
+    with pytest.raises(
+        ValueError, match=r"output with shape \[3\] doesn't match the broadcast shape \[2, 3\]"
+    ):
         x.add_(pt.ones(2, 3, backend=backend_name))
     i = pt.zeros(3, dtype=pt.int64, backend=backend_name)
-    with pytest.raises(TypeError, match="result type Float can't be cast to the desired output type Long"):
+    with pytest.raises(
+        TypeError, match="result type Float can't be cast to the desired output type Long"
+    ):
         i.add_(0.5)
     i.copy_(pt.tensor([1.7, -1.7, 2.2], backend=backend_name))  # copy_ casts (truncates)
     assert i.tolist() == [1, -1, 2]

@@ -287,7 +287,8 @@ def test_nccl_group_passes_pointers_counts_types_and_ops(group):
 
 def test_train_digits_on_two_processes(tmp_path):
     command = [sys.executable, "-m", "plugtorch.cli", "train", "digits", "--nproc", "2"]
-    command += ["--epochs", "1", "--limit", "128", "--no-progress", "--json", "--out", str(tmp_path)]
+    command += ["--epochs", "1", "--limit", "128", "--no-progress", "--json"]
+    command += ["--out", str(tmp_path)]
     job = subprocess.run(command, capture_output=True, text=True, timeout=240)
     assert job.returncode == 0, job.stdout + job.stderr
     assert '[rank0]:   "processes": 2,' in job.stdout and "[rank1]:" not in job.stdout

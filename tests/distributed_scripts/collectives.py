@@ -29,8 +29,11 @@ def check(tensor, expected):
 ranks = np.arange(size)
 base = np.array([1.0, -2.0, 3.5])
 for op, reduce in [
-    (ReduceOp.SUM, np.sum), (ReduceOp.PRODUCT, np.prod), (ReduceOp.MIN, np.min),
-    (ReduceOp.MAX, np.max), (ReduceOp.AVG, np.mean),
+    (ReduceOp.SUM, np.sum),
+    (ReduceOp.PRODUCT, np.prod),
+    (ReduceOp.MIN, np.min),
+    (ReduceOp.MAX, np.max),
+    (ReduceOp.AVG, np.mean),
 ]:
     t = make(base * (rank + 1))
     dist.all_reduce(t, op=op)

@@ -70,6 +70,7 @@ nn.functional.mse_loss(reference(x), y, reduction="sum").backward()
 for p, q in zip(model.module.parameters(), reference.parameters()):
     np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy() / size, **TOL)
 
+
 # find_unused_parameters: rank 1 skips `extra`; `never` is unused everywhere
 class Branchy(nn.Module):
     def __init__(self):

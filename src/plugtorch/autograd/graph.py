@@ -350,9 +350,7 @@ def _owned(
     return count == 1 and all(candidate is not t for t in inputs)
 
 
-def _accumulate_leaf(
-    tensor: Tensor, grad: Tensor, create_graph: bool, owned: bool = False
-) -> None:
+def _accumulate_leaf(tensor: Tensor, grad: Tensor, create_graph: bool, owned: bool = False) -> None:
     """Add ``grad`` to a leaf's ``.grad`` (grad mode is already ``create_graph`` here).
 
     As PyTorch's ``AccumulateGrad``: a first gradient becomes ``.grad`` (copied unless nothing

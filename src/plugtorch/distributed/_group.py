@@ -55,8 +55,7 @@ class ProcessGroup:
     def check_usable(self) -> None:
         if self.broken is not None:
             raise DistBackendError(
-                f"the process group is broken by an earlier error and cannot be used: "
-                f"{self.broken}"
+                f"the process group is broken by an earlier error and cannot be used: {self.broken}"
             )
 
     def mark_broken(self, reason: str) -> None:
@@ -93,9 +92,7 @@ class ProcessGroup:
                 desynced.append(f"rank {peer} called {peer_op} as collective #{sequence}")
         parts = []
         if behind:
-            parts.append(
-                "not joined by " + ", ".join(behind) + ": it is slow, hung or has stopped"
-            )
+            parts.append("not joined by " + ", ".join(behind) + ": it is slow, hung or has stopped")
         if desynced:
             parts.append(
                 "; ".join(desynced) + f" where this rank called {op_name}: the ranks called "

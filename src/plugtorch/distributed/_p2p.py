@@ -27,9 +27,7 @@ def _check_peer(pg: ProcessGroup, peer: Any, argument: str) -> int:
     return peer
 
 
-def isend(
-    tensor: Tensor, dst: int, group: ProcessGroup | None = None, tag: int = 0
-) -> Work:
+def isend(tensor: Tensor, dst: int, group: ProcessGroup | None = None, tag: int = 0) -> Work:
     """Start sending ``tensor`` to rank ``dst``; ``wait()`` on the handle before changing it."""
     pg = default_group(group)
     check_tensor(pg, tensor, "tensor")

@@ -13,7 +13,8 @@ from plugtorch.nn.modules import *  # noqa: F403
 from plugtorch.nn.modules import __all__ as _layers
 from plugtorch.nn.parameter import Buffer, Parameter
 
-__all__ = ["Buffer", "Module", "Parameter", "functional", "init", "parallel", "utils"]
+# "parallel" is imported on first use, by __getattr__ below.
+__all__ = ["Buffer", "Module", "Parameter", "functional", "init", "parallel", "utils"]  # noqa: F405
 __all__ += _layers
 
 

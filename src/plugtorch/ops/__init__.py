@@ -4,35 +4,58 @@
 functions below are the public, PyTorch-named entry points that prepare arguments and call them.
 """
 
-from plugtorch.ops import creation, elementwise, indexing, linalg, reduction, shape
-from plugtorch.ops import counting, cumulative, sampling, sorting
-from plugtorch.ops import norms, predicates
+from plugtorch.ops import (
+    binary,
+    counting,
+    creation,
+    cumulative,
+    indexing,
+    linalg,
+    logic,
+    norms,
+    predicates,
+    reduction,
+    sampling,
+    shape,
+    sorting,
+    unary,
+)
 from plugtorch.ops._prepare import astype
+from plugtorch.ops.binary import *  # noqa: F403
+from plugtorch.ops.counting import *  # noqa: F403
 from plugtorch.ops.creation import *  # noqa: F403
-from plugtorch.ops.elementwise import *  # noqa: F403
+from plugtorch.ops.cumulative import *  # noqa: F403
 from plugtorch.ops.indexing import *  # noqa: F403
 from plugtorch.ops.linalg import *  # noqa: F403
+from plugtorch.ops.logic import *  # noqa: F403
+from plugtorch.ops.norms import *  # noqa: F403
+from plugtorch.ops.predicates import *  # noqa: F403
 from plugtorch.ops.reduction import *  # noqa: F403
 from plugtorch.ops.registry import REGISTRY, Op, apply, op
+from plugtorch.ops.sampling import *  # noqa: F403
 from plugtorch.ops.shape import *  # noqa: F403
 from plugtorch.ops.sorting import *  # noqa: F403
-from plugtorch.ops.cumulative import *  # noqa: F403
-from plugtorch.ops.counting import *  # noqa: F403
-from plugtorch.ops.sampling import *  # noqa: F403
-from plugtorch.ops.predicates import *  # noqa: F403
-from plugtorch.ops.norms import *  # noqa: F403
 from plugtorch.ops.transfer import clone, to_backend
+from plugtorch.ops.unary import *  # noqa: F403
 from plugtorch.ops.views import as_strided, diagonal
+
+# isort: split
 from plugtorch.ops import inplace  # noqa: E402,F401  (declares view_scatter and overwritten)
 
 __all__ = [
     "REGISTRY", "Op", "apply", "op", "astype", "clone", "to_backend", "as_strided", "diagonal",
 ]  # fmt: skip
 __all__ += creation.__all__
-__all__ += elementwise.__all__
+__all__ += unary.__all__
+__all__ += binary.__all__
+__all__ += logic.__all__
 __all__ += indexing.__all__
 __all__ += linalg.__all__
 __all__ += reduction.__all__
 __all__ += shape.__all__
-__all__ += sorting.__all__ + cumulative.__all__ + counting.__all__ + sampling.__all__
-__all__ += predicates.__all__ + norms.__all__
+__all__ += sorting.__all__
+__all__ += cumulative.__all__
+__all__ += counting.__all__
+__all__ += sampling.__all__
+__all__ += predicates.__all__
+__all__ += norms.__all__

@@ -325,7 +325,10 @@ _IDENTITY = _Identity()
 
 
 def gradient_through(
-    composite: Callable[..., Tensor], inputs: tuple[Tensor, ...], params: dict[str, Any], grad: Tensor
+    composite: Callable[..., Tensor],
+    inputs: tuple[Tensor, ...],
+    params: dict[str, Any],
+    grad: Tensor,
 ) -> tuple[Tensor | None, ...]:
     """``d composite(*inputs) / d inputs`` contracted with ``grad`` (partial derivatives).
 

@@ -104,7 +104,7 @@ def view_strides(
         return (
             tuple(old_strides)
             if tuple(old_shape) == tuple(new_shape)
-            else (contiguous_strides(new_shape))
+            else contiguous_strides(new_shape)
         )
     new_strides = [0] * len(new_shape)
     view_d = len(new_shape) - 1
@@ -297,8 +297,8 @@ diagonal_op.layout_rule(_diagonal_layout)
 
 @diagonal_op.derivative
 def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
-    from plugtorch.ops.inplace import view_scatter
     from plugtorch.ops.creation import zeros
+    from plugtorch.ops.inplace import view_scatter
 
     source = ctx.inputs[0]
     base = zeros(source.shape, dtype=g._dtype, backend=g._backend)

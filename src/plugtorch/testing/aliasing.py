@@ -133,7 +133,9 @@ VIEW_CASES: list[ViewCase] = [
         lambda a: a,
         is_view=False,
     ),
-    ViewCase("view_of_view", (4, 6), lambda t: t[1:].view(-1)[2:8], lambda a: a[1:].reshape(-1)[2:8]),
+    ViewCase(
+        "view_of_view", (4, 6), lambda t: t[1:].view(-1)[2:8], lambda a: a[1:].reshape(-1)[2:8]
+    ),
 ]
 
 
@@ -250,7 +252,9 @@ INPLACE_CASES: list[InplaceCase] = [
     ),
     InplaceCase("setitem_int", lambda t: t.__setitem__(0, 5.0), lambda a: _np_set(a, 0, 5.0)),
     InplaceCase(
-        "setitem_slice", lambda t: t.__setitem__(slice(1, None), 2.0), lambda a: _np_set(a, slice(1, None), 2.0)
+        "setitem_slice",
+        lambda t: t.__setitem__(slice(1, None), 2.0),
+        lambda a: _np_set(a, slice(1, None), 2.0),
     ),
     InplaceCase(
         "setitem_mask", lambda t: t.__setitem__(t > 2, 0.0), lambda a: _np_set(a, a > 2, 0.0)
@@ -614,7 +618,11 @@ CHAIN_VIEWS: dict[str, tuple[Callable[[tuple[int, ...]], bool], Any, Any]] = {
     "flat": (lambda s: True, lambda t: t.reshape(-1), lambda a: a.reshape(-1)),
     "unsqueeze": (lambda s: len(s) < 4, lambda t: t.unsqueeze(0), lambda a: a[None]),
     "squeeze": (lambda s: True, lambda t: t.squeeze(), lambda a: a.squeeze()),
-    "permute": (lambda s: len(s) == 3, lambda t: t.permute(2, 0, 1), lambda a: a.transpose(2, 0, 1)),
+    "permute": (
+        lambda s: len(s) == 3,
+        lambda t: t.permute(2, 0, 1),
+        lambda a: a.transpose(2, 0, 1),
+    ),
     "detach": (lambda s: True, lambda t: t.detach(), lambda a: a),
     "data": (lambda s: True, lambda t: t.data, lambda a: a),
     "diagonal": (lambda s: len(s) == 2, lambda t: t.diagonal(), lambda a: _np_diagonal(a)),

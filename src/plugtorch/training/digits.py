@@ -16,8 +16,8 @@ from plugtorch import random as _random
 from plugtorch.backend import registry
 from plugtorch.data import DataLoader, TensorDataset, load_digits
 from plugtorch.serialization import CheckpointError, load, save
-from plugtorch.training.loop import History, Timer, evaluate, plot_history, train_epoch
 from plugtorch.training.data_parallel import DataParallel, single_process
+from plugtorch.training.loop import History, Timer, evaluate, plot_history, train_epoch
 from plugtorch.training.models import DigitsNet
 
 __all__ = ["DigitsConfig", "train_digits", "evaluate_checkpoint", "DEFAULTS"]

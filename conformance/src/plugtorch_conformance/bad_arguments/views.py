@@ -28,7 +28,13 @@ def _bad_view_shape(draw: Any) -> Args:
     return {"x": draw(floats(shape)), "shape": target}
 
 
-case("view", "a shape that does not fit", ValueError, _bad_view_shape, lambda b, a: x_of(b, a).view(a["shape"]))
+case(
+    "view",
+    "a shape that does not fit",
+    ValueError,
+    _bad_view_shape,
+    lambda b, a: x_of(b, a).view(a["shape"]),
+)
 
 
 @st.composite

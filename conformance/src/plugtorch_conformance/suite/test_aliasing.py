@@ -148,7 +148,9 @@ def test_setitem_inplace_key_forms() -> None:
     model[1:3, 1] = [7.0, 8.0]
     mask = model > 6
     backend.setitem_inplace(
-        base, (backend.asarray(mask, dtypes.bool_),), backend.asarray(np.full(mask.sum(), -1.0), dtype)
+        base,
+        (backend.asarray(mask, dtypes.bool_),),
+        backend.asarray(np.full(mask.sum(), -1.0), dtype),
     )
     model[mask] = -1.0
     rows, cols = np.array([0, 3]), np.array([2, 0])

@@ -564,7 +564,12 @@ def avg_pool2d(
             "avg_pool2d: only ceil_mode=False and count_include_pad=True are supported"
         )
     y = apply(
-        avg_pool2d_op, (input,), input._dtype, kernel=kernel, stride=stride_pair, padding=padding_pair
+        avg_pool2d_op,
+        (input,),
+        input._dtype,
+        kernel=kernel,
+        stride=stride_pair,
+        padding=padding_pair,
     )
     return reshape(y, y.shape[1:]) if unbatched else y
 

@@ -130,9 +130,8 @@ class Reducer:
         self.ready[bucket].add(index)
         for work, _, _ in self.works:  # let MPI move the buckets already in flight
             work.is_completed()
-        while (
-            self.next_bucket < len(self.buckets)
-            and len(self.ready[self.next_bucket]) == len(self.buckets[self.next_bucket])
+        while self.next_bucket < len(self.buckets) and len(self.ready[self.next_bucket]) == len(
+            self.buckets[self.next_bucket]
         ):
             self._launch(self.next_bucket)
             self.next_bucket += 1
