@@ -28,10 +28,12 @@ $(STAMP): $(PYPROJECTS) requirements/dev.txt
 train: setup
 	$(VENV)/bin/plugtorch train digits --out runs/digits
 
-# Lint and format checks over every package (a few seconds; `ruff format .` fixes the layout).
+# Lint, layout and types over every package (`ruff format .` fixes the layout; mypy checks
+# the packages pyproject.toml lists, incrementally: seconds once build/mypy-cache exists).
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 # The whole test suite: lint first, then core and doctests, each backend's own tests, the
 # conformance suite against every installed backend.

@@ -12,6 +12,8 @@ Importing plugtorch imports no backend; the first tensor made loads the chosen o
 """
 
 # ruff: noqa: I001 (order matters: Tensor exists before the ops that attach to it)
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+
 from plugtorch import dtypes
 from plugtorch.dtypes import (
     DType,
@@ -51,6 +53,18 @@ from plugtorch.backend import (
 )
 from plugtorch import ops
 from plugtorch.ops import *  # noqa: F403
+
+if _TYPE_CHECKING:  # mypy does not follow ``__all__ += ops.__all__``: the same names, by module
+    from plugtorch.ops import astype, clone, to_backend  # noqa: F401
+    from plugtorch.ops.binary import *  # noqa: F403
+    from plugtorch.ops.creation import *  # noqa: F403
+    from plugtorch.ops.indexing import *  # noqa: F403
+    from plugtorch.ops.linalg import *  # noqa: F403
+    from plugtorch.ops.logic import *  # noqa: F403
+    from plugtorch.ops.reduction import *  # noqa: F403
+    from plugtorch.ops.shape import *  # noqa: F403
+    from plugtorch.ops.unary import *  # noqa: F403
+    from plugtorch.ops.views import as_strided, diagonal  # noqa: F401
 from plugtorch.random import (
     Generator,
     default_generator,

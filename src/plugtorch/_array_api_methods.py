@@ -6,7 +6,10 @@ semantics. Imports happen inside the methods: ``plugtorch.array_api`` builds on 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from plugtorch.tensor import Tensor
 
 __all__ = ["ArrayAPIMethods", "SUPPORTED_API_VERSIONS"]
 
@@ -82,22 +85,22 @@ class ArrayAPIMethods:
     def __lshift__(self, other: Any, /) -> Any:
         from plugtorch.array_api import bitwise_left_shift
 
-        return bitwise_left_shift(self, other)
+        return bitwise_left_shift(cast("Tensor", self), other)
 
     def __rlshift__(self, other: Any, /) -> Any:
         from plugtorch.array_api import bitwise_left_shift
 
-        return bitwise_left_shift(other, self)
+        return bitwise_left_shift(other, cast("Tensor", self))
 
     def __rshift__(self, other: Any, /) -> Any:
         from plugtorch.array_api import bitwise_right_shift
 
-        return bitwise_right_shift(self, other)
+        return bitwise_right_shift(cast("Tensor", self), other)
 
     def __rrshift__(self, other: Any, /) -> Any:
         from plugtorch.array_api import bitwise_right_shift
 
-        return bitwise_right_shift(other, self)
+        return bitwise_right_shift(other, cast("Tensor", self))
 
     # --- in-place operators tensor.py does not define (replace the array, keep the dtype) ----
     def __ifloordiv__(self, other: Any, /) -> Any:

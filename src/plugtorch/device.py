@@ -94,7 +94,7 @@ def device(spec: str | int | Device, index: int | None = None) -> Device:
     if isinstance(spec, Device):
         return spec
     if isinstance(spec, int) and not isinstance(spec, bool):
-        spec, index = "cuda", spec
+        spec, index = "cuda", int(spec)
     if not isinstance(spec, str):
         raise TypeError(f"device() takes a string, an int or a Device, not {type(spec).__name__}")
     kind = spec.split(":")[0]

@@ -174,6 +174,7 @@ def register_view(base: Tensor, out: Tensor, op: Any, params: dict[str, Any]) ->
     out._counter = counter
     step = (op, params)
     parent = base._view
+    chain: tuple[Step, ...]
     if parent is None:
         root, chain = base, (step,)
     else:

@@ -37,7 +37,7 @@ def target() -> _state.Context:
     return _state.current()
 
 
-PROFILES = {
+PROFILES: dict[str, dict[str, Any]] = {
     "ci": {"max_examples": 8, "derandomize": True},
     "thorough": {"max_examples": 250, "derandomize": False},
 }
@@ -152,7 +152,7 @@ class ConformancePlugin:
             f"dlpack: {caps.dlpack}",
             f"  optional primitives: {', '.join(sorted(caps.primitives)) or 'none'}",
             f"  hypothesis: profile {context.profile!r} "
-            f"({settings.default.max_examples} examples per test), seed {seed}",
+            f"({settings().max_examples} examples per test), seed {seed}",
             f"  expected failures: {context.xfails_path or 'none'} ({len(self.xfails)} entries)",
         ]
 
@@ -183,7 +183,7 @@ class ConformancePlugin:
             if previous is not None:
                 previous(stats)
 
-        with collector.with_value(note_statistics):
+        with collector.with_value(note_statistics):  # type: ignore[arg-type]
             yield
         count = generated + _state.take_case_count()
         item.user_properties.append(("conformance_cases", count))
@@ -191,8 +191,8 @@ class ConformancePlugin:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         area = area_of(report.nodeid)
         for key, value in report.user_properties:
-            if key == "conformance_cases" and report.when == "call":
-                self.cases += int(value)
+            if key == "conformance_cases" and report.when == "call" and isinstance(value, int):
+                self.cases += value
         if report.when == "call" or (report.when == "setup" and not report.passed):
             if hasattr(report, "wasxfail") and report.skipped:
                 outcome = "xfailed"
@@ -310,7 +310,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
         seed = random.randrange(2**32) if seed is None else seed
         config.option.conformance_seed = seed  # pytest-xdist hands the options to its workers
-        hypothesis.core.global_force_seed = seed  # what pytest's --hypothesis-seed sets
+        hypothesis.core.global_force_seed = seed  # type: ignore[assignment]  # as --hypothesis-seed
     else:
         seed = None
     try:

@@ -92,6 +92,7 @@ def make_values(
 ) -> np.ndarray:
     """Host values of ``dtype``: domain ``real``, ``positive``, ``nonzero``, ``small`` (|x| <= 3,
     for powers and products) or ``unit`` (near 1, for long products)."""
+    values: np.ndarray
     if dtype.is_bool:
         return rng.random(shape) < 0.5
     if dtype.is_integer:
@@ -165,7 +166,7 @@ def host(backend: Any, array: Any) -> np.ndarray:
 
 
 def _arrays_in(args: Sequence[Any]) -> list[Any]:
-    found = []
+    found: list[Any] = []
     for arg in args:
         if isinstance(arg, (list, tuple)):
             found.extend(a for a in arg if hasattr(a, "shape") and hasattr(a, "dtype"))

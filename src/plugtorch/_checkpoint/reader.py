@@ -365,7 +365,7 @@ def _read_arrays(source: _Source, entries: list[TensorEntry], total: int) -> dic
 
 def _fill(source: _Source, target: np.ndarray) -> int:
     """Read into ``target`` (bytes) until it is full or the stream ends; the count read."""
-    view = memoryview(target)
+    view = target.data  # a memoryview of the (contiguous, 1-d uint8) target
     filled = 0
     readinto = getattr(source.stream, "readinto", None)
     while filled < len(view):

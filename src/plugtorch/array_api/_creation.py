@@ -97,10 +97,10 @@ def asarray(
         out = obj
         if needs_move:
             out = _ops.to_backend(out, backend)
-        if needs_cast:
+        if target is not None and needs_cast:
             out = _ops.astype(out, target)
         if copy and out is obj:
-            out = _ops.clone(obj) if not obj.requires_grad else _ops.clone(obj)
+            out = _ops.clone(obj)
         return out
     backend = backend if backend is not None else registry.get_backend()
     if isinstance(obj, np.ndarray) or hasattr(obj, "__dlpack__") or hasattr(obj, "__array__"):

@@ -7,6 +7,7 @@ docs/array-api.md).
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,7 +51,7 @@ _KINDS = {
 }
 
 
-def astype(x: Tensor, dtype: Any, /, *, copy: bool = True, device: Any = None) -> Tensor:
+def astype(x: Tensor, dtype: Any, /, *, copy: builtins.bool = True, device: Any = None) -> Tensor:
     """``x`` converted to ``dtype`` (differentiable between floating dtypes)."""
     check_array(x, "astype")
     target = dtypes.as_dtype(dtype)
@@ -66,21 +67,21 @@ def astype(x: Tensor, dtype: Any, /, *, copy: bool = True, device: Any = None) -
     return out
 
 
-def can_cast(from_: Any, to: Any, /) -> bool:
+def can_cast(from_: Any, to: Any, /) -> builtins.bool:
     """True when the standard's promotion of ``from_`` and ``to`` is ``to``."""
     source = from_._dtype if isinstance(from_, Tensor) else dtypes.as_dtype(from_)
     target = dtypes.as_dtype(to)
     if source is target:
         return True
     if source.category != target.category:
-        return source.is_bool and False
+        return False  # the standard casts within a kind only
     try:
         return standard_result_type(source, target) is target
     except TypeError:
         return False
 
 
-def isdtype(dtype: Any, kind: Any) -> bool:
+def isdtype(dtype: Any, kind: Any) -> builtins.bool:
     """Whether ``dtype`` is of ``kind``: a dtype, a kind name or a tuple of these."""
     if isinstance(kind, tuple):
         return any(isdtype(dtype, k) for k in kind)

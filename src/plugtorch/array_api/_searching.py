@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import plugtorch.ops as _ops
 from plugtorch import dtypes
@@ -54,7 +54,7 @@ def searchsorted(
     x2: Tensor | int | float,
     /,
     *,
-    side: str = "left",
+    side: Literal["left", "right"] = "left",
     sorter: Tensor | None = None,
 ) -> Tensor:
     """Insertion points of ``x2`` in the sorted 1-D ``x1`` (the core's binary search)."""

@@ -167,7 +167,7 @@ def current_node(tensor: Tensor) -> Node | None:
     if view is None:
         return tensor._node
     base = view.base
-    current = base._counter.value  # type: ignore[union-attr]  (views share a counter)
+    current = base._counter.value  # type: ignore[union-attr]  # views share a counter
     if view.version == current:
         return tensor._node
     view.version = current
@@ -259,14 +259,15 @@ def run_backward(
     leaf_outputs: list[tuple[Tensor, Tensor, bool]] = []
     with set_grad_enabled(create_graph):
         for out, grad, owned in zip(outputs, grad_outputs, owned_grads or _never(outputs)):
-            if current_node(out) is None:
+            node = current_node(out)
+            if node is None:
                 if captured is not None and id(out) in wanted_leaves:
                     _accumulate(captured, id(out), grad)
                 elif captured is None:
                     leaf_outputs.append((out, grad, owned))
                 continue
-            roots.append(out._node)
-            _accumulate(node_grads, id(out._node), grad)
+            roots.append(node)
+            _accumulate(node_grads, id(node), grad)
 
         order = _topological_order(roots, wanted_nodes if stop_at_inputs else ())
         pending = None  # leaves with hooks get one accumulation, after their last consumer

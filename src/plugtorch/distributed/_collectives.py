@@ -114,13 +114,13 @@ def broadcast(
     buffer = pg.buffer(tensor)
     if pg.rank != src:
         buffer = pg.empty(buffer.shape, buffer)
-    return _finish(
-        pg.broadcast(
-            pg.begin("broadcast"), buffer, src,
-            finish=lambda: pg.rank != src and pg.write(tensor, buffer), outputs=[tensor],
-        ),
-        async_op,
-    )  # fmt: skip
+
+    def finish() -> None:
+        if pg.rank != src:
+            pg.write(tensor, buffer)
+
+    work = pg.broadcast(pg.begin("broadcast"), buffer, src, finish=finish, outputs=[tensor])
+    return _finish(work, async_op)
 
 
 def all_reduce(
@@ -300,6 +300,8 @@ def gather(
     recv = pg.empty((pg.size, *send.shape), send) if pg.rank == dst else None
 
     def finish() -> None:
+        if recv is None:  # not dst: nothing received, no outputs
+            return
         for i, output in enumerate(outputs):
             pg.write(output, recv[i])
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING, Any
 
-from plugtorch.distributed._types import DistBackendError
+from plugtorch.distributed._types import DistBackendError, ReduceOp
 
 if TYPE_CHECKING:
+    from plugtorch.distributed._work import Work
     from plugtorch.tensor import Tensor
 
 __all__ = ["OP_CODES", "ProcessGroup", "not_initialized"]
@@ -140,6 +141,51 @@ class ProcessGroup:
         )
         with no_grad():
             tensor._assign(made.reshape(tensor.shape))
+
+    # --- the operations (buffers as ``buffer`` returns them; each returns a ``Work``) ----------
+    def barrier(self, description: str, **kwargs: Any) -> Work:
+        raise NotImplementedError
+
+    def broadcast(self, description: str, buffer: Any, src: int, **kwargs: Any) -> Work:
+        raise NotImplementedError
+
+    def all_reduce(
+        self, description: str, send: Any, recv: Any, op: ReduceOp, **kwargs: Any
+    ) -> Work:
+        raise NotImplementedError
+
+    def reduce(
+        self, description: str, send: Any, recv: Any, op: ReduceOp, dst: int, **kwargs: Any
+    ) -> Work:
+        raise NotImplementedError
+
+    def all_gather(self, description: str, send: Any, recv: Any, **kwargs: Any) -> Work:
+        raise NotImplementedError
+
+    def reduce_scatter(
+        self, description: str, send: Any, recv: Any, op: ReduceOp, **kwargs: Any
+    ) -> Work:
+        raise NotImplementedError
+
+    def gather(self, description: str, send: Any, recv: Any, dst: int, **kwargs: Any) -> Work:
+        raise NotImplementedError
+
+    def scatter(self, description: str, send: Any, recv: Any, src: int, **kwargs: Any) -> Work:
+        raise NotImplementedError
+
+    def send(self, description: str, buffer: Any, dst: int, tag: int) -> Work:
+        raise NotImplementedError
+
+    def recv(
+        self, description: str, buffer: Any, src: int | None, tag: int, **kwargs: Any
+    ) -> tuple[Work, Any]:
+        raise NotImplementedError
+
+    def all_gather_object(self, description: str, obj: Any) -> list[Any]:
+        raise NotImplementedError
+
+    def broadcast_object(self, description: str, obj: Any, src: int) -> Any:
+        raise NotImplementedError
 
 
 def not_initialized() -> ValueError:

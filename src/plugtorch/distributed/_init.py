@@ -246,11 +246,12 @@ def init_process_group(
     _environment.update(environment)
     from plugtorch.distributed._mpi_group import MPIProcessGroup
 
-    group: ProcessGroup = MPIProcessGroup(world.Dup(), timeout)
+    mpi_group = MPIProcessGroup(world.Dup(), timeout)
+    group: ProcessGroup = mpi_group
     if name == Backend.NCCL:
         from plugtorch.distributed._nccl_group import NCCLProcessGroup
 
-        group = NCCLProcessGroup(group, device_id=device_id)
+        group = NCCLProcessGroup(mpi_group, device_id=device_id)
     _default = group
     if size > 1:
         _abort_on_uncaught_error(MPI)

@@ -123,11 +123,11 @@ class Work:
                 + ". The process group is broken now; end the job (an uncaught error in a "
                 "process started by `plugtorch run` ends every rank)."
             )
-            error = DistBackendError(message)
+            timed_out = DistBackendError(message)
             group.mark_broken(message)
             self._done = True
-            self._exception = error
-            raise error
+            self._exception = timed_out
+            raise timed_out
         if self._finish is not None:
             self._finish()
         self._done = True

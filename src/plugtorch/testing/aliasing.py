@@ -206,7 +206,7 @@ class InplaceCase:
 
     name: str
     apply: Callable[[Any], Any]
-    numpy: Callable[[np.ndarray], None]
+    numpy: Callable[[np.ndarray], Any]
 
 
 def _np_set(a: np.ndarray, key: Any, value: Any) -> None:
@@ -298,6 +298,7 @@ def check_training_idioms(backend: str) -> None:
     model(x).sum().backward()
     for p in model.parameters():
         p.data.add_(p.grad, alpha=-0.1)  # the classic manual SGD step
+    assert weight.grad is not None
     expected = before.to("numpy").numpy() - 0.1 * weight.grad.to("numpy").numpy()
     _close(weight, expected, "p.data.add_(p.grad, alpha=-lr)")
     _close(reference, expected, "an alias taken before p.data.add_")
@@ -336,6 +337,7 @@ def check_training_idioms(backend: str) -> None:
     adam.step()
     _close(alias, target.weight.detach().to("numpy").numpy(), "Adam step seen through an alias")
     grad = target.weight.grad
+    assert grad is not None
     adam.zero_grad(set_to_none=False)
     if target.weight.grad is not grad or bool((grad != 0).any()):
         raise AssertionError("zero_grad(set_to_none=False) must zero .grad in place")

@@ -45,7 +45,7 @@ class DataParallel:
     def loader(self, dataset: Any, batch_size: int, seed: int, epoch: int) -> DataLoader:
         """This rank's batches of epoch ``epoch`` (from 1): a 1/size share of each global batch."""
         if not self.active:
-            loader = DataLoader(dataset, batch_size, shuffle=True, seed=seed)
+            loader: DataLoader[Any] = DataLoader(dataset, batch_size, shuffle=True, seed=seed)
             loader.set_epoch(epoch - 1)
             return loader
         from plugtorch.distributed import DistributedSampler

@@ -73,7 +73,7 @@ def train_digits(
     pixels = train_set.tensors[0]
     model.input_mean.fill_(float(pixels.mean()))
     model.input_std.fill_(float(pixels.std()))
-    test_loader = DataLoader(test_set, batch_size=512)
+    test_loader: DataLoader[Any] = DataLoader(test_set, batch_size=512)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
     model = parallel.wrap(model)
     optimizer = optim.Adam(model.parameters(), lr=config.lr)

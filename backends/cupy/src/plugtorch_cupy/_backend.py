@@ -75,7 +75,7 @@ class CupyBackend(ArrayAPIBackend):
         devices = tuple(f"cuda:{i}" for i in range(found.device_count))
         primitives = KERNEL_PRIMITIVES if not found.kernels_reason else frozenset()
         if found.cupy is None:
-            self.xp = self.cupy
+            self.xp = self.cupy  # type: ignore[assignment]  # explains why on any use
             self.name = name
             self._dtypes = {}
             self.capabilities = Capabilities(

@@ -63,7 +63,9 @@ def compile_for_arch(text: str, name: str, arch: str, nvrtc: Any = None) -> byte
     ``nvrtc`` defaults to ``cupy.cuda.nvrtc``; raises :class:`CompileError` with NVRTC's log.
     """
     if nvrtc is None:
-        from cupy.cuda import nvrtc
+        from cupy.cuda import nvrtc as cupy_nvrtc
+
+        nvrtc = cupy_nvrtc
     program = nvrtc.createProgram(text, name, [], [])
     try:
         try:

@@ -32,7 +32,7 @@ try:  # numba is imported here, after the cache directory is configured
 
     _IMPORT_ERROR: str = ""
 except Exception as error:  # noqa: BLE001 (a broken numba install must not break import)
-    numba = None
+    numba = None  # type: ignore[assignment]
     _ek = _nn = _rk = None  # type: ignore[assignment]
     _IMPORT_ERROR = f"numba could not be imported ({error!r}); install it: pip install numba"
 

@@ -154,6 +154,7 @@ class ConvPoolPrimitives:
         argmax = np.empty((*x.shape[:2], *out_hw), dtype=np.int64)
         flat = (x.reshape(-1), out.reshape(-1), argmax.reshape(-1))
         work = out.size * kernel[0] * kernel[1] * _BRANCHY
+        args: tuple[Any, ...]
         if kernel == (2, 2) and stride == (2, 2) and padding == (0, 0):
             args = (flat[0], x.shape, out_hw, *flat[1:])
             parallel_blocks(_nn.max_pool2d_2x2, args, x.shape[0] * x.shape[1], work)

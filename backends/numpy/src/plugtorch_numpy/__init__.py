@@ -243,12 +243,13 @@ class NumpyBackend(ArrayAPIBackend):
 
     def index_add(self, x: np.ndarray, indices: np.ndarray, values: np.ndarray, axis: int):
         out = x.copy()
-        np.add.at(out, (slice(None),) * axis + (indices,), values)
+        index: tuple[Any, ...] = (slice(None),) * axis + (indices,)
+        np.add.at(out, index, values)
         return out
 
     def scatter_add(self, x: np.ndarray, indices: np.ndarray, values: np.ndarray, axis: int):
         out = x.copy()
-        grids = list(np.indices(indices.shape, sparse=True))
+        grids: list[Any] = list(np.indices(indices.shape, sparse=True))
         grids[axis] = indices
         np.add.at(out, tuple(grids), values)
         return out

@@ -32,6 +32,9 @@ from plugtorch_conformance.bad_arguments import (
 
 REDUCTIONS = {"sum": pt.sum, "prod": pt.prod, "amax": pt.amax, "amin": pt.amin}
 ALONG_A_DIM = {**REDUCTIONS, "softmax": F.softmax, "log_softmax": F.log_softmax}
+# The loops below bind functions of several signatures, and several exception types.
+_function: Callable[..., Any]
+_error: type[Exception]
 for _name, _function in ALONG_A_DIM.items():
     case(
         _name,
@@ -81,6 +84,8 @@ for _name in ("amax", "amin"):
 def _bad_matmul(draw: Any) -> Args:
     kind = draw(st.sampled_from(["inner", "scalar", "batch"]))
     n, k, m = (draw(st.integers(0, 4)) for _ in range(3))
+    left: tuple[int, ...]
+    right: tuple[int, ...]
     if kind == "inner":
         other = draw(st.integers(0, 5).filter(lambda v: v != k))
         left, right = (n, k), (other, m)

@@ -112,7 +112,11 @@ def _run(backend: Any, primitive: str, values: list[np.ndarray], dtype: dtypes.D
         np.linspace(-1, 1, out.numel()).reshape(out.shape), dtype=dtype, backend=backend
     )
     grads = pt.autograd.grad(out, tensors, cotangent)
-    return [out.detach().to("numpy").numpy()] + [g.to("numpy").numpy() for g in grads]
+    values = [out.detach().to("numpy").numpy()]
+    for g in grads:
+        assert g is not None
+        values.append(g.to("numpy").numpy())
+    return values
 
 
 NONLINEAR = frozenset({"sigmoid", "silu", "softmax", "log_softmax"})

@@ -172,6 +172,8 @@ def test_binary_inplace_matches_the_primitive(name: str) -> None:
     if dtype not in backend.capabilities.dtypes:
         pytest.skip(f"{dtype} not supported")
     rng = np.random.default_rng(3)
+    left: np.ndarray
+    right: np.ndarray
     if dtype is dtypes.bool_:
         left, right = rng.random((5, 7)) < 0.5, rng.random((5, 7)) < 0.5
     elif dtype is dtypes.int64:

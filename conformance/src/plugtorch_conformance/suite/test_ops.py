@@ -7,7 +7,7 @@ reference's gradients and, where the backend holds float64, with central differe
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pytest
@@ -190,7 +190,7 @@ def test_every_registered_op_has_a_sample() -> None:
 
 # --- the array API namespace on the backend, driven by Hypothesis's array-API strategies -------
 
-ARRAY_API_FUNCTIONS = {
+ARRAY_API_FUNCTIONS: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
     "abs": (lambda xp, x: xp.abs(x), np.abs),
     "negative": (lambda xp, x: xp.negative(x), np.negative),
     "sum": (lambda xp, x: xp.sum(x, axis=None), lambda a: np.sum(a, dtype=a.dtype)),

@@ -497,7 +497,8 @@ def test_take_and_scatter(dtype: dtypes.DType) -> None:
         src_values = make_values(rng, along_shape, dtype, "small")
         src = backend.asarray(src_values, dtype)
         expected = held.copy()
-        np.add.at(expected, (slice(None),) * axis + (index,), src_values)
+        along_axis: tuple[Any, ...] = (slice(None),) * axis + (index,)
+        np.add.at(expected, along_axis, src_values)
         scale = np.abs(expected).astype(np.float64) + 8 * np.max(np.abs(src_values), initial=0)
         assert_close(
             host(backend, call(backend, "index_add", x, i, src, axis)),
@@ -508,7 +509,7 @@ def test_take_and_scatter(dtype: dtypes.DType) -> None:
             scale,
         )
         expected = held.copy()
-        grids = list(np.indices(along.shape, sparse=True))
+        grids: list[Any] = list(np.indices(along.shape, sparse=True))
         grids[axis] = along
         np.add.at(expected, tuple(grids), src_values)
         assert_close(

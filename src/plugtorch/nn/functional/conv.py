@@ -499,7 +499,7 @@ def max_pool2d(
         raise NotImplementedError("max_pool2d: ceil_mode=True is not supported")
     del out  # (checked)
     b = input._backend
-    geometry = {"kernel": kernel, "stride": stride_pair, "padding": padding_pair}
+    geometry: dict[str, Any] = {"kernel": kernel, "stride": stride_pair, "padding": padding_pair}
     if not return_indices:
         y = apply(max_pool2d_op, (input,), input._dtype, **geometry)
         return reshape(y, y.shape[1:]) if unbatched else y

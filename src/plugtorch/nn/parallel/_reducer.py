@@ -83,7 +83,7 @@ class Reducer:
         return hook
 
     def _reset(self) -> None:
-        self.ready = [set() for _ in self.buckets]
+        self.ready: list[set[int]] = [set() for _ in self.buckets]
         self.next_bucket = 0
         self.works: list[tuple[Work, int, Any]] = []
         self.used = np.ones(len(self.params), dtype=np.int32)

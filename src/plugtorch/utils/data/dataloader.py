@@ -254,7 +254,7 @@ class DataLoader(Generic[T_co]):
 
     def __iter__(self) -> Iterator[Any]:
         if self._seeded_sampler:
-            self.sampler.generator = np.random.default_rng([self.seed, self.epoch])  # type: ignore[union-attr]
+            self.sampler.generator = np.random.default_rng([self.seed, self.epoch])  # type: ignore[union-attr,arg-type]
         if self.pin_memory and not cuda.is_available():
             warnings.warn(
                 "'pin_memory' argument is set as true but no accelerator is found, then device "
