@@ -41,7 +41,7 @@ from bench_models import (  # noqa: E402
 from plugtorch.profiler import profile, record_function  # noqa: E402
 
 PHASES = ("forward", "backward", "optimizer")
-CEILING_FLOPS = 200e9  # OpenBLAS fp32 GEMM on 2 cores of this machine class (PERF-NOTES.md)
+CEILING_FLOPS = 200e9  # OpenBLAS fp32 GEMM on 2 cores of this machine class (measured, n >= 512)
 
 
 def _root(event: Any) -> Any:

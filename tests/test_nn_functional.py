@@ -193,6 +193,18 @@ def test_softmax_and_log_softmax(path: str) -> None:
     assert x.softmax(1).shape == x.shape  # the Tensor method reaches nn.functional
 
 
+def test_softmax_and_log_softmax_at_top_level() -> None:
+    # torch.softmax(input, dim, dtype=None) and torch.log_softmax: the same functions
+    x = pt.tensor([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
+    assert pt.softmax(x, 1).tolist() == F.softmax(x, 1).tolist()
+    logs = pt.log_softmax(x, dim=-1, dtype=pt.float64)
+    assert logs.dtype is pt.float64
+    np.testing.assert_allclose(logs.numpy()[1], np.log(np.full(3, 1 / 3)), rtol=1e-12)
+    assert pt.softmax(pt.tensor([1, 2]), 0).dtype is pt.float32  # integers: default float
+    with pytest.raises(TypeError, match="dim"):
+        pt.softmax(x)
+
+
 @pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("dtype", [pt.float32, pt.float64])
 def test_huge_logits_stay_finite(path: str, dtype) -> None:

@@ -94,13 +94,12 @@ from plugtorch import return_types
 from plugtorch import linalg
 from plugtorch.nn.functional.activation import erf
 from plugtorch.nn.functional.activation_more import erfc
+from plugtorch.nn.functional import log_softmax, softmax  # torch.softmax, torch.log_softmax
 
 float = float32  # noqa: A001 (PyTorch aliases)
 double = float64
 long = int64
 int = int32  # noqa: A001
-half_unsupported = None
-del half_unsupported
 
 __version__ = "0.1.0"
 
@@ -130,6 +129,8 @@ __all__ = [
     "utils",
     "load",
     "save",
+    "log_softmax",
+    "softmax",
     "are_deterministic_algorithms_enabled",
     "default_generator",
     "get_default_device",

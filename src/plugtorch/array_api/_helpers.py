@@ -20,7 +20,6 @@ import numpy as np
 
 from plugtorch import dtypes
 from plugtorch.autograd.function import Function, FunctionCtx
-from plugtorch.backend import registry
 from plugtorch.ops._prepare import normalize_dim, scalar_tensor
 from plugtorch.tensor import Tensor
 
@@ -36,7 +35,6 @@ __all__ = [
     "from_host",
     "host_result",
     "HostElementwise",
-    "backend_of",
 ]
 
 Scalar = bool | int | float
@@ -52,17 +50,10 @@ def check_array(x: Any, name: str) -> Tensor:
     return x
 
 
-def backend_of(*operands: Any) -> Any:
-    for operand in operands:
-        if isinstance(operand, Tensor):
-            return operand._backend
-    return registry.get_backend()
-
-
 def _scalar_dtype(value: Any, array_dtype: dtypes.DType) -> dtypes.DType:
     """The dtype a Python scalar takes when it meets an array (the standard's rule)."""
     if isinstance(value, bool):
-        return array_dtype if array_dtype.is_bool else array_dtype
+        return array_dtype
     if isinstance(value, int):
         return array_dtype if not array_dtype.is_bool else dtypes.int64
     if isinstance(value, float):

@@ -99,7 +99,7 @@ class Function:
                 tensors,
                 params,
                 None,
-                (output._backend, output._dtype, None),
+                (output._backend, output._dtype),
                 tuple(current_node(t) for t in tensors),
                 tuple((t, t._version) for t in ctx.saved_tensors if isinstance(t, Tensor)),
             )

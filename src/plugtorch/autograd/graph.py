@@ -56,7 +56,7 @@ class Node:
         inputs: tuple[Tensor, ...],
         params: dict[str, Any] | None,
         saved_output: Any,
-        output_meta: tuple[Any, Any, Any],
+        output_meta: tuple[Any, Any],
         edges: tuple[Node | None, ...],
         saved: tuple[tuple[Tensor, int], ...] | None = None,
     ) -> None:
@@ -65,7 +65,7 @@ class Node:
         self.edges = edges
         self.params = params
         self.saved_output = saved_output
-        self.output_meta = output_meta  # (backend, dtype, shape) of the output
+        self.output_meta = output_meta  # (backend, dtype) of the output
         self.retained: list[Any] | None = None  # weakrefs of tensors that called retain_grad()
         self.saved = saved
         self.output_version: tuple[VersionCounter, int] | None = None
@@ -85,7 +85,7 @@ class Node:
                 f"the backward rule of {self.op.name!r} asked for ctx.output, but the op was "
                 "declared without saves_output=True"
             )
-        backend, dtype, _ = self.output_meta
+        backend, dtype = self.output_meta
         out = Tensor._make(self.saved_output, backend, dtype, requires_grad=True)
         out._node = self
         return out
@@ -105,7 +105,7 @@ class Node:
         if self.output_version is not None:
             counter, version = self.output_version
             if counter.value != version:
-                backend, dtype, _ = self.output_meta
+                backend, dtype = self.output_meta
                 raise _modified_error(
                     _Described(dtype, _shape_of(self.saved_output)), self, 0, counter.value, version
                 )

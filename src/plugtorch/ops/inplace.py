@@ -271,7 +271,7 @@ def _rebase(target: Tensor, fitted: Tensor) -> None:
         (old_root, fitted),
         {"chain": view.chain},
         None,
-        (backend, root._dtype, None),
+        (backend, root._dtype),
         (old_root._node, fitted._node),
         None,
     )

@@ -260,7 +260,7 @@ def apply(
             inputs,
             params or None,
             data if op.saves_output else None,
-            (backend, dtype, None),
+            (backend, dtype),
             _edges(inputs),
             _saved(op.needs, inputs),
         )
@@ -350,7 +350,7 @@ def gradient_through(
                 (tensor,),
                 None,
                 None,
-                (tensor._backend, tensor._dtype, None),
+                (tensor._backend, tensor._dtype),
                 (current_node(tensor),),
             )
         else:

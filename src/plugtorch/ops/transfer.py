@@ -56,7 +56,7 @@ def to_backend(x: Tensor, backend: Any) -> Tensor:
             (x,),
             None,
             None,
-            (target, x._dtype, None),
+            (target, x._dtype),
             (current_node(x),),
         )
         return out

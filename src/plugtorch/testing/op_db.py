@@ -41,10 +41,6 @@ EDGE_VALUES = np.array(
 )  # fmt: skip
 
 
-def _sum_dims(x: np.ndarray) -> tuple[int, ...]:
-    return tuple(range(0, x.ndim, 2))
-
-
 OPS: list[OpInfo] = [
     # elementwise unary
     OpInfo("neg", pt.neg, ref=np.negative),

@@ -16,9 +16,9 @@ import numpy as np
 from plugtorch_numpy import NumpyBackend, as_array
 
 from plugtorch_numba import _blas
+from plugtorch_numba._buffers import BufferPool
 from plugtorch_numba._conv_pool import ConvPoolPrimitives
 from plugtorch_numba._malloc import tune_malloc
-from plugtorch_numba._pool import BufferPool
 from plugtorch_numba._strided import plan_2d
 from plugtorch_numba._threads import parallel_blocks, run_chunks, split_ufunc
 
@@ -95,7 +95,7 @@ class NumbaBackend(ConvPoolPrimitives, NumpyBackend):
         self.malloc_tuned = tune_malloc()
         """Whether glibc's mmap and trim thresholds were raised (see ``_malloc.py``)."""
         self.pool = BufferPool(pool_bytes)
-        """Page-touched buffers for large results (see ``_pool.py``); ``pool_bytes=0`` or
+        """Page-touched buffers for large results (see ``_buffers.py``); ``pool_bytes=0`` or
         ``PLUGTORCH_NUMBA_POOL_BYTES=0`` turns it off, ``pool.clear()`` releases the memory."""
 
     def _empty_like(self, x: np.ndarray) -> np.ndarray:

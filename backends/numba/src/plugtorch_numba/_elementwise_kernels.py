@@ -352,34 +352,6 @@ def ceil_2d(x, out, b0, b1):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def exp_2d(x, out, b0, b1):  # type: ignore[no-untyped-def]
-    n = out.shape[1]
-    nbj = (n + BLOCK - 1) // BLOCK
-    for blk in range(b0, b1):
-        i = blk // nbj
-        j0 = (blk - i * nbj) * BLOCK
-        j1 = min(j0 + BLOCK, n)
-        xr, orow = x[i, j0:j1], out[i, j0:j1]
-        for j in range(j1 - j0):
-            a = xr[j]
-            orow[j] = np.exp(a)
-
-
-@njit(cache=True, error_model="numpy", nogil=True)
-def sin_2d(x, out, b0, b1):  # type: ignore[no-untyped-def]
-    n = out.shape[1]
-    nbj = (n + BLOCK - 1) // BLOCK
-    for blk in range(b0, b1):
-        i = blk // nbj
-        j0 = (blk - i * nbj) * BLOCK
-        j1 = min(j0 + BLOCK, n)
-        xr, orow = x[i, j0:j1], out[i, j0:j1]
-        for j in range(j1 - j0):
-            a = xr[j]
-            orow[j] = np.sin(a)
-
-
-@njit(cache=True, error_model="numpy", nogil=True)
 def where_2d(c, x, y, out, b0, b1):  # type: ignore[no-untyped-def]
     n = out.shape[1]
     nbj = (n + BLOCK - 1) // BLOCK

@@ -7,7 +7,7 @@ and pays a page fault per 4 KiB. On this VM class a fault costs about 5 us: a di
 training step (batch 32) took 85-190 faults, 0.3-0.4 ms of its 2 ms. Fixing the thresholds
 (arrays below 32 MiB come from the heap, and up to 128 MiB of free heap is kept) removes
 them: 0.01 faults per step. Larger arrays go through the backend's buffer pool instead
-(``_pool.py``).
+(``_buffers.py``).
 
 The settings are per process, so they also speed up numpy (and the numpy backend) in the
 same process; ``PLUGTORCH_NUMBA_MALLOPT=0`` leaves glibc's defaults alone. On anything but

@@ -1,9 +1,10 @@
 """plugtorch's reference backend: numpy, simple and obviously right.
 
-Every other backend is compared with this one. It is :class:`ArrayAPIBackend` over numpy, with
-the few primitives the array API standard lacks done natively (``scatter_add``, ``index_add``,
-``setitem``) instead of through a host round trip, and the accelerated nn primitives
-(convolution, pooling, softmax) written with numpy in :mod:`plugtorch_numpy.conv`.
+Every other backend is compared with this one. It is :class:`ArrayAPIBackend` over numpy (which
+already does the primitives the array API standard lacks, ``scatter_add``, ``index_add`` and
+array-key ``setitem``, in numpy), with 0-d results kept as arrays, views where the protocol's
+mutable tier asks for them, and the accelerated nn primitives (convolution and pooling in
+:mod:`plugtorch_numpy.conv`, softmax in :mod:`plugtorch_numpy.softmax`) written with numpy.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 
 from plugtorch.backend.array_api import ArrayAPIBackend, stable_argsort
 from plugtorch_numpy import conv as _conv
+from plugtorch_numpy import softmax as _softmax
 
 __all__ = ["NumpyBackend", "create_backend", "as_array"]
 __version__ = "0.1.0"
@@ -151,17 +153,11 @@ class NumpyBackend(ArrayAPIBackend):
     max_pool2d_backward = staticmethod(_conv.max_pool2d_backward)
     avg_pool2d = staticmethod(_conv.avg_pool2d)
     avg_pool2d_backward = staticmethod(_conv.avg_pool2d_backward)
-    softmax = staticmethod(_conv.softmax)
-    log_softmax = staticmethod(_conv.log_softmax)
-
-    def asarray(self, obj: Any, dtype: Any) -> np.ndarray:
-        return np.array(obj, dtype=self.native_dtype(dtype), copy=True)
+    softmax = staticmethod(_softmax.softmax)
+    log_softmax = staticmethod(_softmax.log_softmax)
 
     def to_numpy(self, x: np.ndarray) -> np.ndarray:
         return x
-
-    def astype(self, x: np.ndarray, dtype: Any) -> np.ndarray:
-        return x.astype(self.native_dtype(dtype))
 
     def getitem(self, x: np.ndarray, key: tuple[Any, ...]) -> np.ndarray:
         return x[key + (Ellipsis,)]  # the Ellipsis keeps an all-int key a 0-d view, not a copy
@@ -174,11 +170,6 @@ class NumpyBackend(ArrayAPIBackend):
 
     def where(self, condition: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return as_array(np.where(condition, x, y))
-
-    def reshape(self, x: np.ndarray, shape: tuple[int, ...], copy: bool | None = None):
-        if copy is None:
-            return np.reshape(x, shape)
-        return np.reshape(x, shape, copy=copy)
 
     def flip(self, x: np.ndarray, axis: tuple[int, ...]) -> np.ndarray:
         return np.flip(x, axis).copy()  # numpy's flip is a view; the protocol's is new memory
@@ -235,30 +226,6 @@ class NumpyBackend(ArrayAPIBackend):
             offset=storage_offset * itemsize,
             strides=tuple(s * itemsize for s in strides),
         )
-
-    def setitem(self, x: np.ndarray, key: tuple[Any, ...], value: np.ndarray) -> np.ndarray:
-        out = np.array(x, copy=True)  # ufuncs give numpy scalars for 0-d input: make an array
-        out[key] = value
-        return out
-
-    def index_add(self, x: np.ndarray, indices: np.ndarray, values: np.ndarray, axis: int):
-        out = x.copy()
-        index: tuple[Any, ...] = (slice(None),) * axis + (indices,)
-        np.add.at(out, index, values)
-        return out
-
-    def scatter_add(self, x: np.ndarray, indices: np.ndarray, values: np.ndarray, axis: int):
-        out = x.copy()
-        grids: list[Any] = list(np.indices(indices.shape, sparse=True))
-        grids[axis] = indices
-        np.add.at(out, tuple(grids), values)
-        return out
-
-    def take_along_axis(self, x: np.ndarray, indices: np.ndarray, axis: int) -> np.ndarray:
-        return np.take_along_axis(x, indices, axis=axis)
-
-    def matmul(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return np.matmul(x, y)
 
     # numpy has no descending sort (the standard's argsort keyword): the shared host one.
     def argsort(self, x: np.ndarray, axis: int, descending: bool) -> np.ndarray:

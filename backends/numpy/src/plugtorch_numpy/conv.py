@@ -1,4 +1,4 @@
-"""Convolution, pooling and softmax for the numpy reference backend, written with numpy.
+"""Convolution and pooling for the numpy reference backend, written with numpy.
 
 The forward passes read every window through one strided view
 (``numpy.lib.stride_tricks.sliding_window_view``, no copy) and contract it with ``tensordot``
@@ -24,8 +24,6 @@ __all__ = [
     "max_pool2d_backward",
     "avg_pool2d",
     "avg_pool2d_backward",
-    "softmax",
-    "log_softmax",
 ]
 
 Pair = tuple[int, int]
@@ -196,21 +194,3 @@ def avg_pool2d_backward(
     cols = np.broadcast_to(share[:, :, None, None], (n, c, *kernel, *grad_y.shape[2:]))
     padded = (n, c, h + 2 * padding[0], w + 2 * padding[1])
     return np.ascontiguousarray(_col2im(cols, padded, kernel, stride, padding, (1, 1)))
-
-
-def _shifted(x: np.ndarray, axis: int) -> np.ndarray:
-    # The max is subtracted even when it is +-inf or nan, as PyTorch: such rows become nan.
-    with np.errstate(invalid="ignore"):
-        return x - np.max(x, axis=axis, keepdims=True)
-
-
-def softmax(x: np.ndarray, axis: int) -> np.ndarray:
-    """``exp(x - max) / sum(exp(x - max))`` along ``axis``."""
-    e = np.exp(_shifted(x, axis))
-    return e / np.sum(e, axis=axis, keepdims=True)
-
-
-def log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
-    """``(x - max) - log(sum(exp(x - max)))`` along ``axis``."""
-    z = _shifted(x, axis)
-    return z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))

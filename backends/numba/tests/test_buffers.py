@@ -8,7 +8,7 @@ import gc
 import numpy as np
 import pytest
 from plugtorch_numba import NumbaBackend
-from plugtorch_numba._pool import BufferPool
+from plugtorch_numba._buffers import BufferPool
 from plugtorch_numba._threads import parallel_blocks, run_chunks
 
 MB = 1 << 20
