@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from plugtorch_numba._pool import BufferPool
+from plugtorch_numba._buffers import BufferPool
 from plugtorch_numba._threads import parallel_blocks
 
 try:
