@@ -36,9 +36,11 @@ lint: setup
 	$(VENV)/bin/mypy
 
 # The whole test suite: lint first, then core and doctests, each backend's own tests, the
-# conformance suite against every installed backend.
+# conformance suite against every installed backend. The core's tests run on the numpy backend
+# wrapped by the contract checker (plugtorch_conformance.contract): a primitive call that breaks
+# the backend protocol fails the test that made it.
 test: setup lint
-	$(PY) -m pytest $(PYTEST_ARGS) --doctest-modules src/plugtorch tests
+	PLUGTORCH_CHECK_CONTRACT=1 $(PY) -m pytest $(PYTEST_ARGS) --doctest-modules src/plugtorch tests
 	@for suite in $(wildcard backends/*/tests conformance/tests examples/third_party_backend/tests); do \
 		echo "== $$suite"; \
 		$(PY) -m pytest $(PYTEST_ARGS) $$suite || exit 1; \

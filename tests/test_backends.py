@@ -5,12 +5,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import plugtorch as pt
 from plugtorch.backend import ArrayAPIBackend, BackendError, registry
+from plugtorch.backend.protocol import REQUIRED_PRIMITIVES
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _run(code: str, **env: str) -> subprocess.CompletedProcess:
@@ -103,6 +107,17 @@ def test_protocol_checks_name_missing_primitives_and_versions() -> None:
     pt.register_backend("future", future)
     with pytest.raises(BackendError, match=r"protocol 99\.0.*speaks protocol 1\.1"):
         pt.zeros(1, backend="future")
+
+
+def test_the_docs_give_the_number_of_required_primitives() -> None:
+    count = f"{len(REQUIRED_PRIMITIVES)} "
+    for doc, phrase in (
+        ("README.md", "strict primitives"),
+        ("docs/backend-authoring.md", "required primitives with array-API names"),
+        ("docs/architecture.md", "required primitives, not"),
+    ):
+        text = (ROOT / doc).read_text()
+        assert count + phrase in text, f"{doc}: say '{count}{phrase}' (protocol.py's count)"
 
 
 def test_unavailable_backend_gives_reason() -> None:

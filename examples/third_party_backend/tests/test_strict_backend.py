@@ -52,8 +52,10 @@ def test_tensors_hold_array_api_strict_arrays() -> None:
 
 
 def test_bools_are_ordered_as_numbers() -> None:
-    backend = pt.get_backend("strict")
-    a = backend.asarray([False, True, True], pt.bool)
-    b = backend.asarray([True, True, False], pt.bool)
-    assert backend.to_numpy(backend.less(a, b)).tolist() == [True, False, False]
-    assert backend.to_numpy(backend.greater_equal(a, b)).tolist() == [False, True, True]
+    # The standard orders real numbers only; the core compares bools as 0 and 1 itself, so the
+    # backend needs no special case.
+    a = pt.tensor([False, True, True], backend="strict")
+    b = pt.tensor([True, True, False], backend="strict")
+    assert (a < b).tolist() == [True, False, False]
+    assert (a >= b).tolist() == [False, True, True]
+    assert (a > False).tolist() == [False, True, True]

@@ -8,7 +8,9 @@ The core calls only these. They are *strict*:
   same-dtype arrays, all three of one shape;
 * no primitive mutates its inputs (only the in-place primitives of the mutable tier below write,
   and only into their first argument);
-* dtypes are plugtorch :class:`~plugtorch.dtypes.DType` values; the backend maps them;
+* dtypes are plugtorch :class:`~plugtorch.dtypes.DType` values; the backend maps them; a
+  primitive only sees the dtypes the array API standard defines it for (no ``exp`` of integers,
+  no ordering comparison, ``max`` or arithmetic of bools: the core casts first);
 * ``axis`` arguments are always a tuple of non-negative ints (reductions) or one non-negative int,
   already validated by the core; index arrays passed to ``take``/``take_along_axis``/
   ``scatter_add`` are ``int64`` arrays already checked to be in range and non-negative.

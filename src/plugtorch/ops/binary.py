@@ -37,7 +37,29 @@ Number = bool | int | float
 
 def _binary(o: Op, a: Any, b: Any, dtype: dtypes.DType | None = None) -> Tensor:
     (x, y), common = prepare_elementwise(o.name, (a, b), dtype)
+    if common is dtypes.bool_:
+        return _on_bools(o, x, y)
     return apply(o, (x, y), common)
+
+
+# The array API has no arithmetic on bools. PyTorch's add, mul, maximum and minimum of bools
+# give bools (True + True is True): computed on 0 and 1, the result cast back. The rest refuse.
+_BOOL_ARITHMETIC = frozenset({"add", "mul", "maximum", "minimum"})
+
+
+def _on_bools(o: Op, x: Tensor, y: Tensor) -> Tensor:
+    if o.name == "sub":
+        raise TypeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` "
+            "or `logical_xor()` operator instead."
+        )
+    if o.name not in _BOOL_ARITHMETIC:
+        raise TypeError(
+            f"{o.name} is not implemented for bool tensors (as in PyTorch); convert them first, "
+            "e.g. x.int()"
+        )
+    as_int = apply(o, (astype(x, dtypes.uint8), astype(y, dtypes.uint8)), dtypes.uint8)
+    return astype(as_int, dtypes.bool_)
 
 
 @op("add", needs=())

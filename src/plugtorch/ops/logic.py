@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from plugtorch import dtypes
-from plugtorch.ops._prepare import prepare_elementwise
+from plugtorch.ops._prepare import astype, prepare_elementwise
 from plugtorch.ops.binary import maximum, minimum
 from plugtorch.ops.registry import Op, apply, op
 from plugtorch.tensor import Tensor
@@ -37,8 +37,14 @@ __all__ = [
 
 
 def _compare(o: Op, a: Any, b: Any) -> Tensor:
-    (x, y), _ = prepare_elementwise(o.name, (a, b))
+    (x, y), common = prepare_elementwise(o.name, (a, b))
+    if common.is_bool and o.name in _ORDERINGS:
+        # The array API orders real numbers only: bools are compared as 0 and 1.
+        x, y = astype(x, dtypes.uint8), astype(y, dtypes.uint8)
     return apply(o, (x, y), dtypes.bool_)
+
+
+_ORDERINGS = frozenset({"lt", "le", "gt", "ge"})
 
 
 def _declare_predicate(name: str, primitive: str, doc: str) -> Op:
@@ -313,4 +319,6 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
     (x, lo, hi), common = prepare_elementwise("clamp", (input, low, high))
     if not isinstance(low, Tensor) and not isinstance(high, Tensor) and common is not input._dtype:
         (x, lo, hi), common = prepare_elementwise("clamp", (input, low, high), input._dtype)
+    if common is dtypes.bool_:  # bools are not ordered by the array API: maximum casts them
+        return minimum(maximum(x, lo), hi)
     return apply(clamp_op, (x, lo, hi), common)

@@ -167,6 +167,8 @@ def amax(input: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
     """
     dims = normalize_dims(dim, input.ndim)
     _check_nonempty("amax", input, dims)
+    if input._dtype is dtypes.bool_:  # the array API orders numbers only: bools as 0 and 1
+        return astype(amax(astype(input, dtypes.uint8), dims, keepdim), dtypes.bool_)
     return apply(amax_op, (input,), input._dtype, dims=dims, keepdim=keepdim)
 
 
@@ -179,12 +181,16 @@ def amin(input: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
     """
     dims = normalize_dims(dim, input.ndim)
     _check_nonempty("amin", input, dims)
+    if input._dtype is dtypes.bool_:  # the array API orders numbers only: bools as 0 and 1
+        return astype(amin(astype(input, dtypes.uint8), dims, keepdim), dtypes.bool_)
     return apply(amin_op, (input,), input._dtype, dims=dims, keepdim=keepdim)
 
 
 def _arg(name: str, primitive: str, input: Tensor, dim: int | None, keepdim: bool) -> Tensor:
     from plugtorch.ops.shape import reshape
 
+    if input._dtype is dtypes.bool_:  # the array API orders numbers only: bools as 0 and 1
+        input = astype(input, dtypes.uint8)
     if dim is None:
         flat = reshape(input, (-1,))
         _check_nonempty(name, flat, (0,))

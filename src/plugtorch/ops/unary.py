@@ -67,6 +67,10 @@ def _unary_float(o: Op, x: Tensor) -> Tensor:
 def _unary_same(o: Op, x: Tensor) -> Tensor:
     if not isinstance(x, Tensor):
         raise TypeError(f"{o.name}() expects a Tensor, got {type(x).__name__}")
+    if x._dtype is dtypes.bool_:
+        # The array API has no arithmetic on bools: computed on 0 and 1, the result cast back.
+        as_int = apply(o, (astype(x, dtypes.uint8),), dtypes.uint8)
+        return astype(as_int, dtypes.bool_)
     return apply(o, (x,), x._dtype)
 
 
@@ -92,7 +96,10 @@ def neg(input: Tensor) -> Tensor:
     tensor([-1,  2])
     """
     if _dtype_of(input, "neg") is dtypes.bool_:
-        raise TypeError("negation of a bool tensor is not supported; use ~t or logical_not(t)")
+        raise TypeError(
+            "Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
+            "to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
     return _unary_same(neg_op, input)
 
 

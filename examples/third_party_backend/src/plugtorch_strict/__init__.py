@@ -8,8 +8,6 @@ namespace into a complete backend, and this package only adds
 * a name (``"strict"``) and the entry point that registers it;
 * the device mapping (plugtorch's ``"cpu"`` is array-api-strict's ``CPU_DEVICE``);
 * ``is_available`` with a reason a user can act on;
-* ordering comparisons (``less`` ...) on bool arrays, which the standard leaves out (it orders
-  real numbers only) but the protocol's comparisons accept: compared as 0/1;
 * the optional primitives the standard has functions for (``argsort``, ``cumulative_sum``,
   ``cumulative_prod``): ``ArrayAPIBackend`` implements them with those functions, so declaring
   them is all it takes (the conformance suite checks them against the core's fallback).
@@ -51,22 +49,6 @@ class StrictBackend(ArrayAPIBackend):
         except ImportError as error:  # pragma: no cover - the package depends on it
             return False, f"array-api-strict is not importable ({error}): pip install it"
         return True, ""
-
-    # The standard orders real numbers only; plugtorch compares bools too (False < True).
-    def _orderable(self, x: Any) -> Any:
-        return self.xp.astype(x, self.xp.uint8) if x.dtype == self.xp.bool else x
-
-    def less(self, x: Any, y: Any) -> Any:
-        return self.xp.less(self._orderable(x), self._orderable(y))
-
-    def less_equal(self, x: Any, y: Any) -> Any:
-        return self.xp.less_equal(self._orderable(x), self._orderable(y))
-
-    def greater(self, x: Any, y: Any) -> Any:
-        return self.xp.greater(self._orderable(x), self._orderable(y))
-
-    def greater_equal(self, x: Any, y: Any) -> Any:
-        return self.xp.greater_equal(self._orderable(x), self._orderable(y))
 
     def full(self, shape: tuple[int, ...], value: Any, dtype: Any) -> Any:
         return self.xp.full(shape, value, dtype=self.native_dtype(dtype), device=self._device)
