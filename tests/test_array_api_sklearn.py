@@ -23,8 +23,8 @@ def check_estimators(backend_name: str) -> None:
     import sklearn
     from sklearn.datasets import load_iris
     from sklearn.decomposition import PCA
-    from sklearn.naive_bayes import GaussianNB
     from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+    from sklearn.naive_bayes import GaussianNB
     from sklearn.preprocessing import StandardScaler
 
     import plugtorch as pt

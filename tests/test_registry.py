@@ -48,3 +48,27 @@ def test_every_op_has_a_documented_public_name() -> None:
 def test_public_functions_are_in_all() -> None:
     for name in pt.__all__:
         assert hasattr(pt, name), name
+
+
+def test_mypy_sees_every_ops_module_plugtorch_re_exports() -> None:
+    # mypy reads only literal __all__ lists, so plugtorch/__init__.py star-imports each ops
+    # module again under TYPE_CHECKING: that list must name every module ops/__init__.py does.
+    import ast
+    from pathlib import Path
+
+    def star_imports(path: Path, inside_type_checking: bool) -> set[str]:
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if inside_type_checking and not (
+                isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+            ):
+                continue
+            for statement in ast.walk(node):
+                if isinstance(statement, ast.ImportFrom) and statement.names[0].name == "*":
+                    found.add(str(statement.module))
+        return found
+
+    package = Path(pt.__file__).parent
+    assert star_imports(package / "ops" / "__init__.py", False) == star_imports(
+        package / "__init__.py", True
+    )

@@ -57,12 +57,16 @@ from plugtorch.ops import *  # noqa: F403
 if _TYPE_CHECKING:  # mypy does not follow ``__all__ += ops.__all__``: the same names, by module
     from plugtorch.ops import astype, clone, to_backend  # noqa: F401
     from plugtorch.ops.binary import *  # noqa: F403
+    from plugtorch.ops.counting import *  # noqa: F403
     from plugtorch.ops.creation import *  # noqa: F403
+    from plugtorch.ops.cumulative import *  # noqa: F403
     from plugtorch.ops.indexing import *  # noqa: F403
     from plugtorch.ops.linalg import *  # noqa: F403
     from plugtorch.ops.logic import *  # noqa: F403
     from plugtorch.ops.reduction import *  # noqa: F403
+    from plugtorch.ops.sampling import *  # noqa: F403
     from plugtorch.ops.shape import *  # noqa: F403
+    from plugtorch.ops.sorting import *  # noqa: F403
     from plugtorch.ops.unary import *  # noqa: F403
     from plugtorch.ops.views import as_strided, diagonal  # noqa: F401
 from plugtorch.random import (

@@ -399,6 +399,23 @@ def softmax(c: Any, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) ->
     return _result_like(c, name, shape, dtype)
 
 
+def argsort(c: Any, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> ResultCheck:
+    x, axis, descending = args
+    shape, dtype = c.meta(x)
+    c.in_domain(name, dtype)
+    c.check_axis(name, axis, len(shape))
+    c.require(isinstance(descending, bool), name, f"descending {descending!r} is not a bool")
+    return _result_like(c, name, shape, dtypes.int64)
+
+
+def cumulative(c: Any, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> ResultCheck:
+    x, axis = args
+    shape, dtype = c.meta(x)
+    c.in_domain(name, dtype)
+    c.check_axis(name, axis, len(shape))
+    return _result_like(c, name, shape, dtype)
+
+
 def _out_size(size: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
     return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
 
@@ -578,4 +595,7 @@ RULES: dict[str, Rule] = {
     "avg_pool2d_backward": avg_pool2d_backward,
     "adam_step": adam_step,
     "adam_step_inplace": adam_step,
+    "argsort": argsort,
+    "cumulative_sum": cumulative,
+    "cumulative_prod": cumulative,
 }

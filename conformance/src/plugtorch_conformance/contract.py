@@ -127,6 +127,9 @@ DOMAINS: dict[str, frozenset[str]] = {
     "softmax": FLOATING,
     "log_softmax": FLOATING,
     "add_scaled_inplace": FLOATING,
+    "argsort": NUMERIC,
+    "cumulative_sum": NUMERIC,
+    "cumulative_prod": NUMERIC,
 }
 """Which dtype kinds each primitive may be called with (``DType.kind`` letters)."""
 

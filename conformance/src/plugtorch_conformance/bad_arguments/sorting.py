@@ -5,7 +5,7 @@ multinomial``)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 from hypothesis import strategies as st
@@ -39,6 +39,7 @@ ALONG_A_DIM = {
     "unique": lambda x, dim: pt.unique(x, dim=dim),
     "unique_consecutive": lambda x, dim: pt.unique_consecutive(x, dim=dim),
 }
+_function: Callable[..., Any]  # the loops below bind functions of several signatures
 for _name, _function in ALONG_A_DIM.items():
     case(
         _name,
@@ -55,7 +56,12 @@ for _name in ("argsort", "cumsum", "cumprod"):
         lambda: with_value(st.one_of(st.floats(), st.text(), st.none(), st.just((0,)))),
         lambda b, a, f=ALONG_A_DIM[_name]: f(x_of(b, a), a["value"]),
     )
-for _name, _function in {"sort": pt.sort, "argsort": pt.argsort, "cumsum": pt.cumsum}.items():
+_TAKE_TENSORS: dict[str, Callable[..., Any]] = {
+    "sort": pt.sort,
+    "argsort": pt.argsort,
+    "cumsum": pt.cumsum,
+}
+for _name, _function in _TAKE_TENSORS.items():
     case(
         _name,
         "not a tensor",
