@@ -63,6 +63,8 @@ if _TYPE_CHECKING:  # mypy does not follow ``__all__ += ops.__all__``: the same 
     from plugtorch.ops.indexing import *  # noqa: F403
     from plugtorch.ops.linalg import *  # noqa: F403
     from plugtorch.ops.logic import *  # noqa: F403
+    from plugtorch.ops.norms import *  # noqa: F403
+    from plugtorch.ops.predicates import *  # noqa: F403
     from plugtorch.ops.reduction import *  # noqa: F403
     from plugtorch.ops.sampling import *  # noqa: F403
     from plugtorch.ops.shape import *  # noqa: F403
