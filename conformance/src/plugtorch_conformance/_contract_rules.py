@@ -276,13 +276,22 @@ def setitem(c: Any, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) ->
     return _result_like(c, name, shape, dtype)
 
 
-def take(c: Any, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> ResultCheck:
-    x, indices, axis = args
+def _indexed(
+    c: Any, name: str, x: Any, indices: Any, axis: Any
+) -> tuple[tuple[int, ...], DType, int, tuple[int, ...]]:
+    """Checks an axis and the int64 in-range indices along it: x's shape and dtype, the axis
+    and the indices' shape."""
     shape, dtype = c.meta(x)
     a = c.check_axis(name, axis, len(shape))
     index_shape, _ = c.meta(indices)
-    c.require(len(index_shape) == 1, name, f"indices have shape {index_shape}, not 1-D")
     c.check_indices(name, indices, shape[a] if shape else 1)
+    return shape, dtype, a, index_shape
+
+
+def take(c: Any, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> ResultCheck:
+    x, indices, axis = args
+    shape, dtype, a, index_shape = _indexed(c, name, x, indices, axis)
+    c.require(len(index_shape) == 1, name, f"indices have shape {index_shape}, not 1-D")
     out = shape[:a] + index_shape + shape[a + 1 :]
     return _result_like(c, name, out, dtype)
 
@@ -291,11 +300,8 @@ def take_along_axis(
     c: Any, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> ResultCheck:
     x, indices, axis = args
-    shape, dtype = c.meta(x)
-    a = c.check_axis(name, axis, len(shape))
-    index_shape, _ = c.meta(indices)
+    shape, dtype, a, index_shape = _indexed(c, name, x, indices, axis)
     c.require(len(index_shape) == len(shape), name, "indices and x differ in ndim")
-    c.check_indices(name, indices, shape[a])
     others = [(i, s) for d, (i, s) in enumerate(zip(index_shape, shape)) if d != a]
     c.require(
         all(i == s for i, s in others),
@@ -307,11 +313,8 @@ def take_along_axis(
 
 def index_add(c: Any, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> ResultCheck:
     x, indices, values, axis = args
-    shape, dtype = c.meta(x)
-    a = c.check_axis(name, axis, len(shape))
-    index_shape, _ = c.meta(indices)
+    shape, dtype, a, index_shape = _indexed(c, name, x, indices, axis)
     c.require(len(index_shape) == 1, name, "indices are not 1-D")
-    c.check_indices(name, indices, shape[a])
     expected = shape[:a] + index_shape + shape[a + 1 :]
     c.require(c.meta(values) == (expected, dtype), name, f"values are not {expected} {dtype}")
     return _result_like(c, name, shape, dtype)
@@ -319,10 +322,7 @@ def index_add(c: Any, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) 
 
 def scatter_add(c: Any, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> ResultCheck:
     x, indices, values, axis = args
-    shape, dtype = c.meta(x)
-    a = c.check_axis(name, axis, len(shape))
-    index_shape, _ = c.meta(indices)
-    c.check_indices(name, indices, shape[a])
+    shape, dtype, a, index_shape = _indexed(c, name, x, indices, axis)
     c.require(
         c.meta(values) == (index_shape, dtype),
         name,

@@ -44,6 +44,7 @@ The core's own test suite runs on the numpy backend wrapped by this class when
 
 from __future__ import annotations
 
+import threading
 import zlib
 from typing import Any, Callable, Sequence
 
@@ -164,6 +165,7 @@ class CheckedBackend:
         self.capabilities = backend.capabilities
         self.violations: list[str] = []
         self._cache: dict[str, Callable[..., Any]] = {}
+        self._local = threading.local()
         self._declared = frozenset(self.capabilities.dtypes)
         self._mutable = bool(getattr(self.capabilities, "mutable", False))
         self._fresh_memory = self._mutable and bool(self.capabilities.host_memory)
@@ -218,6 +220,13 @@ class CheckedBackend:
         writes = _WRITES.get(name)
 
         def primitive(*args: Any, **kwargs: Any) -> Any:
+            self._local.seen = {}  # what this call learns about each array, forgotten after it
+            try:
+                return checked_call(*args, **kwargs)
+            finally:
+                self._local.seen = {}
+
+        def checked_call(*args: Any, **kwargs: Any) -> Any:
             if refusal is not None:
                 self._fail(name, refusal)
             arrays = _arrays_with_positions(args)
@@ -260,15 +269,36 @@ class CheckedBackend:
 
     def _compare(self, name: str, snapshots: list[tuple[int, Any, Any]]) -> None:
         for position, array, before in snapshots:
-            if _fingerprint(self.host(array)) != before:
+            # read again (on a device backend the host copy taken before the call is stale)
+            if _fingerprint(np.asarray(self._backend.to_numpy(array))) != before:
                 self._fail(name, f"argument {position} was changed: primitives never mutate")
 
     # --- helpers the rules use -----------------------------------------------------------
+    def _facts(self, array: Any) -> tuple[Any, np.ndarray, tuple[int, ...], DType | None]:
+        """``(array, host values, shape, dtype)``, learnt once per array and call (the entry
+        keeps the array alive, so its id is not reused while the entry lives)."""
+        seen = getattr(self._local, "seen", None)
+        if seen is None:
+            seen = self._local.seen = {}
+        facts = seen.get(id(array))
+        if facts is None or facts[0] is not array:
+            held = np.asarray(self._backend.to_numpy(array))
+            try:
+                dtype: DType | None = dtypes.from_numpy_dtype(held.dtype)
+            except (TypeError, KeyError, ValueError):
+                dtype = None
+            facts = (array, held, tuple(int(n) for n in array.shape), dtype)
+            seen[id(array)] = facts
+        return facts
+
     def host(self, array: Any) -> np.ndarray:
-        return np.asarray(self._backend.to_numpy(array))
+        return self._facts(array)[1]
 
     def dtype_of(self, array: Any) -> DType:
-        return dtypes.from_numpy_dtype(self.host(array).dtype)
+        dtype = self._facts(array)[3]
+        if dtype is None:
+            self._fail("?", f"an array of an unknown dtype ({self.host(array).dtype})")
+        return dtype  # type: ignore[return-value]
 
     def _fail(self, name: str, message: str) -> None:
         text = f"{self.name}.{name}: {message}"
@@ -276,12 +306,10 @@ class CheckedBackend:
         raise ContractViolation(text)
 
     def _check_dtype(self, name: str, array: Any) -> None:
-        try:
-            dtype = self.dtype_of(array)
-        except (TypeError, KeyError, ValueError):
+        dtype = self._facts(array)[3]
+        if dtype is None:
             self._fail(name, f"an array of an unknown dtype ({self.host(array).dtype})")
-            return
-        if dtype not in self._declared:
+        elif dtype not in self._declared:
             self._fail(name, f"an array of undeclared dtype {dtype.name}")
 
     def _check_not_aliased(self, name: str, out: Any, arrays: list[tuple[int, Any]]) -> None:
@@ -304,7 +332,7 @@ class CheckedBackend:
             self._fail(name, message)
 
     def meta(self, array: Any) -> tuple[tuple[int, ...], DType]:
-        return tuple(int(n) for n in array.shape), self.dtype_of(array)
+        return self._facts(array)[2], self.dtype_of(array)
 
     def in_domain(self, name: str, dtype: DType, domain: frozenset[str] | None = None) -> None:
         allowed = DOMAINS.get(name) if domain is None else domain
