@@ -68,6 +68,23 @@ def test_a_failing_rank_ends_the_job_with_a_message_naming_it(mode, code, messag
         assert "did not complete within 0:00:03" in job.stderr
 
 
+def test_a_killed_rank_is_named_from_its_own_record_not_from_mpis_banner(tmp_path):
+    # MPI kills the other ranks with the same signal, and its banner may name any of them (on a
+    # fast machine it named rank 0 when rank 1 had killed itself): the rank's watching parent
+    # records the death, and that record decides.
+    import json
+
+    from plugtorch.distributed.run import _summary
+
+    (tmp_path / "rank0.json").write_text(json.dumps({"rank": 0, "pid": 10, "state": "running"}))
+    (tmp_path / "rank1.json").write_text(json.dumps({
+        "rank": 1, "pid": 11, "state": "failed", "signal": 9, "code": 9,
+        "error": "killed by signal 9", "time": 1.0,
+    }))  # fmt: skip
+    message, code = _summary(str(tmp_path), 2, killed=[(10, 9), (11, 9)])
+    assert code == 9 and message.startswith("rank 1 (pid 11) ended abnormally (signal 9, SIGKILL)")
+
+
 def test_launcher_success_prefixes_output_and_sets_the_variables():
     job = launch("faults.py", "ok")
     assert job.returncode == 0, job.stderr

@@ -7,6 +7,13 @@ C code and subprocesses is prefixed too), and runs the script as ``__main__``. W
 raises or exits non-zero, the rank prints the traceback, records the failure for the launcher
 in ``$PLUGTORCH_RUN_DIR/rank{r}.json`` and aborts the MPI job, so the other ranks stop instead
 of waiting for it forever.
+
+A rank killed by a signal cannot record anything itself, and the launcher cannot tell from MPI's
+cleanup banner which rank died first (MPI kills the others with the same signal, and the banner
+may name any of them). So on POSIX each rank forks before MPI starts: the child runs the script,
+the parent only waits for it. A parent whose child was killed records that, with the time, then
+dies of the same signal so that MPI sees the same status; signals sent to the parent are passed
+on to the child, and the child dies with its parent (``PR_SET_PDEATHSIG``) if MPI kills that.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import runpy
+import signal
 import sys
 import threading
 import time
@@ -66,6 +74,43 @@ def _record(run_dir: str | None, rank: int, data: dict[str, Any]) -> None:
         os.replace(path + ".tmp", path)
 
 
+def _die_with_parent(parent: int) -> None:
+    """Linux: have the kernel kill this process when ``parent`` dies (else it could hang on)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent died before the call above took effect
+        os._exit(1)
+
+
+def _watch(child: int, run_dir: str | None, rank: int) -> int:
+    """In the parent: pass signals on to ``child``, wait for it, record a death by signal."""
+    forwarded: list[int] = []
+
+    def forward(signum: int, _frame: object) -> None:
+        forwarded.append(signum)
+        os.kill(child, signum)
+
+    for passed in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2):
+        signal.signal(passed, forward)
+    _, status = os.waitpid(child, 0)
+    if not os.WIFSIGNALED(status):
+        return os.waitstatus_to_exitcode(status)
+    signum = os.WTERMSIG(status)
+    if signum not in forwarded:  # killed from elsewhere, not stopped through the launcher
+        _record(run_dir, rank, {
+            "rank": rank, "pid": child, "state": "failed", "signal": signum, "code": signum,
+            "error": f"killed by signal {signum}", "time": time.time(),
+        })  # fmt: skip
+    if signum not in (signal.SIGKILL, signal.SIGSTOP):
+        signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)  # the same status for MPI's launcher
+    return 128 + signum  # only for a signal that does not end a process
+
+
 def _print_script_traceback(error: BaseException, script: str) -> None:
     """The traceback from the script's first frame on (this module's and runpy's left out)."""
     tb = error.__traceback__
@@ -86,6 +131,14 @@ def main(argv: list[str]) -> int:
         LOCAL_WORLD_SIZE=os.environ.get("MPI_LOCALNRANKS", str(size)),
     )  # fmt: skip
     run_dir = os.environ.get("PLUGTORCH_RUN_DIR")
+    if hasattr(os, "fork") and run_dir:
+        parent = os.getpid()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        child = os.fork()
+        if child:
+            return _watch(child, run_dir, rank)
+        _die_with_parent(parent)
     _record(run_dir, rank, {"rank": rank, "pid": os.getpid(), "state": "running"})
     sys.stdout.flush()
     sys.stderr.flush()

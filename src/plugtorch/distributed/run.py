@@ -101,6 +101,12 @@ def _summary(run_dir: str, nproc: int, killed: list[tuple[int, int]]) -> tuple[s
     )
     if failed:
         first = failed[0]
+        if "signal" in first:  # recorded by the rank's watching parent (see _worker)
+            return (
+                f"rank {first['rank']} (pid {first['pid']}) ended abnormally "
+                f"({_describe(int(first['signal']))}); the other ranks were stopped",
+                int(first["code"]),
+            )
         others = [str(r["rank"]) for r in failed[1:]]
         also = f" (ranks {', '.join(others)} failed after it)" if others else ""
         return (
