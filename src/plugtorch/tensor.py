@@ -17,6 +17,7 @@ from plugtorch import dtypes
 from plugtorch._array_api_methods import ArrayAPIMethods
 from plugtorch._sorting_methods import SortingMethods
 from plugtorch._surface_methods import SurfaceMethods
+from plugtorch._tensor_methods import TensorMethods
 from plugtorch.autograd import grad_mode
 from plugtorch.autograd import hooks as _tensor_hooks
 from plugtorch.autograd.graph import current_node
@@ -46,7 +47,7 @@ class _Size(int):
         return self.shape if dim is None else self.shape[dim]
 
 
-class Tensor(SortingMethods, ArrayAPIMethods, SurfaceMethods):
+class Tensor(TensorMethods, SortingMethods, ArrayAPIMethods, SurfaceMethods):
     """A multi-dimensional array with autograd, PyTorch-style.
 
     >>> import plugtorch as pt

@@ -22,27 +22,32 @@ from plugtorch.tensor import Tensor
 __all__ = [
     "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange", "linspace",
     "eye", "zeros_like", "ones_like", "full_like", "empty_like", "rand", "randn", "randint",
-    "rand_like", "randn_like", "randperm", "scalar_tensor",
+    "rand_like", "randn_like", "randint_like", "randperm", "scalar_tensor",
 ]  # fmt: skip
 
 
-def _backend(backend: Any, device: Any = None) -> Any:
-    if device is not None and backend is None:
-        return resolve_device(device)  # "cpu", "cuda", "cuda:1", a Device or a backend name
-    chosen = registry.get_backend(backend)
-    if device is not None:
-        name = str(device)
-        devices = chosen.capabilities.devices
-        if name not in devices and name.split(":")[0] not in {d.split(":")[0] for d in devices}:
-            raise ValueError(
-                f"device {name!r} is not a device of backend {chosen.name!r} "
-                f"({', '.join(devices)}); "
-                "choose the backend with backend=... (e.g. backend='cupy' for 'cuda')"
-            )
-    return chosen
+def _backend(backend: Any, device: Any = None, current: Any = None) -> Any:
+    """The backend a factory makes its tensor on: ``device=`` means exactly what ``backend=``
+    means (a backend name, a :class:`~plugtorch.Device`, ``"cuda[:N]"``), except that plain
+    ``"cpu"`` is any host backend (``current``, the selected one, or numpy). Naming two
+    different backends is an error, never a silent choice."""
+    if device is None:
+        if backend is None and current is not None:
+            return current
+        return registry.get_backend(backend)
+    chosen = None if backend is None else registry.get_backend(backend)
+    # "cpu" keeps a host backend named by backend= (or the like-tensor's)
+    host = chosen if chosen is not None else current
+    named = resolve_device(device, host if isinstance(device, str) else None)
+    if chosen is not None and named is not chosen:
+        raise ValueError(
+            f"backend={chosen.name!r} and device={device!r} name different backends "
+            f"({chosen.name!r} and {named.name!r}); pass only one of them"
+        )
+    return named
 
 
-def _size(size: Sequence[Any], function: str = "size") -> tuple[int, ...]:
+def size_argument(size: Sequence[Any], function: str = "size") -> tuple[int, ...]:
     """A shape from ``(2, 3)``, ``((2, 3),)`` or ``([2, 3],)``: ints only, none negative."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
@@ -163,8 +168,8 @@ def as_tensor(data: Any, dtype: Any = None, *, backend: Any = None, device: Any 
     True
     """
     if isinstance(data, Tensor):
-        wanted = registry.get_backend(backend) if backend is not None else data._backend
-        result = data if wanted is data._backend else data.to(wanted.name)
+        wanted = _backend(backend, device, data._backend)
+        result = data if wanted is data._backend else data.to(wanted)
         return result if dtype is None else result.to(dtypes.as_dtype(dtype))
     return tensor(data, dtype, backend=backend, device=device)
 
@@ -201,7 +206,7 @@ def full(
     tensor([7, 7])
     """
     b = _backend(backend, device)
-    shape = _size((size,), "full")
+    shape = size_argument((size,), "full")
     if isinstance(fill_value, Tensor) and fill_value.numel() == 1:
         fill_value = fill_value.item()
     if not isinstance(fill_value, (bool, int, float, np.bool_, np.number)):
@@ -230,7 +235,7 @@ def zeros(
     (2, 3)
     """
     return full(
-        _size(size, "zeros"),
+        size_argument(size, "zeros"),
         0,
         dtype=dtype or dtypes.get_default_dtype(),
         backend=backend,
@@ -253,7 +258,7 @@ def ones(
     tensor([1., 1.])
     """
     return full(
-        _size(size, "ones"),
+        size_argument(size, "ones"),
         1,
         dtype=dtype or dtypes.get_default_dtype(),
         backend=backend,
@@ -278,12 +283,21 @@ def empty(
     return zeros(*size, dtype=dtype, backend=backend, device=device, requires_grad=requires_grad)
 
 
-def _like(input: Tensor, dtype: Any, backend: Any) -> tuple[Any, Any]:
-    return (dtype or input._dtype), (backend if backend is not None else input._backend)
+def like_arguments(input: Tensor, dtype: Any, backend: Any, device: Any) -> tuple[Any, Any]:
+    """The dtype and backend of a tensor made like ``input``: ``input``'s own unless
+    ``dtype``, ``backend`` or ``device`` name others (the ``*_like`` and ``new_*`` rule)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"expected a Tensor as input, got {type(input).__name__}")
+    return (dtype or input._dtype), _backend(backend, device, input._backend)
 
 
 def zeros_like(
-    input: Tensor, *, dtype: Any = None, backend: Any = None, requires_grad: bool = False
+    input: Tensor,
+    *,
+    dtype: Any = None,
+    backend: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
 ) -> Tensor:
     """Zeros with the shape (and by default dtype and backend) of ``input``.
 
@@ -291,12 +305,17 @@ def zeros_like(
     >>> pt.zeros_like(pt.ones(2, dtype=pt.int32))
     tensor([0, 0], dtype=plugtorch.int32)
     """
-    d, b = _like(input, dtype, backend)
+    d, b = like_arguments(input, dtype, backend, device)
     return full(input.shape, 0, dtype=d, backend=b, requires_grad=requires_grad)
 
 
 def ones_like(
-    input: Tensor, *, dtype: Any = None, backend: Any = None, requires_grad: bool = False
+    input: Tensor,
+    *,
+    dtype: Any = None,
+    backend: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
 ) -> Tensor:
     """Ones with the shape (and by default dtype and backend) of ``input``.
 
@@ -304,7 +323,7 @@ def ones_like(
     >>> pt.ones_like(pt.zeros(2))
     tensor([1., 1.])
     """
-    d, b = _like(input, dtype, backend)
+    d, b = like_arguments(input, dtype, backend, device)
     return full(input.shape, 1, dtype=d, backend=b, requires_grad=requires_grad)
 
 
@@ -314,6 +333,7 @@ def full_like(
     *,
     dtype: Any = None,
     backend: Any = None,
+    device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
     """``fill_value`` with the shape (and by default dtype and backend) of ``input``.
@@ -322,12 +342,17 @@ def full_like(
     >>> pt.full_like(pt.zeros(2), 3)
     tensor([3., 3.])
     """
-    d, b = _like(input, dtype, backend)
+    d, b = like_arguments(input, dtype, backend, device)
     return full(input.shape, fill_value, dtype=d, backend=b, requires_grad=requires_grad)
 
 
 def empty_like(
-    input: Tensor, *, dtype: Any = None, backend: Any = None, requires_grad: bool = False
+    input: Tensor,
+    *,
+    dtype: Any = None,
+    backend: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
 ) -> Tensor:
     """Like :func:`zeros_like` (plugtorch never hands out uninitialised memory).
 
@@ -335,7 +360,9 @@ def empty_like(
     >>> pt.empty_like(pt.ones(2)).shape
     (2,)
     """
-    return zeros_like(input, dtype=dtype, backend=backend, requires_grad=requires_grad)
+    return zeros_like(
+        input, dtype=dtype, backend=backend, device=device, requires_grad=requires_grad
+    )
 
 
 def arange(
@@ -420,16 +447,21 @@ def eye(
             [0., 1.]])
     """
     dtype = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
-    rows, cols = _size((n, n if m is None else m), "eye")
+    rows, cols = size_argument((n, n if m is None else m), "eye")
     return tensor(
         np.eye(rows, cols), dtype, backend=backend, device=device, requires_grad=requires_grad
     )
 
 
 def _random_tensor(
-    host: np.ndarray, dtype: dtypes.DType, backend: Any, device: Any, requires_grad: bool
+    host: np.ndarray,
+    dtype: dtypes.DType,
+    backend: Any,
+    device: Any,
+    requires_grad: bool,
+    current: Any = None,
 ) -> Tensor:
-    b = _backend(backend, device)
+    b = _backend(backend, device, current)
     out = Tensor._make(b.asarray(host, dtype), b, dtype)
     return out.requires_grad_() if requires_grad else out
 
@@ -443,12 +475,14 @@ def _float_dtype(dtype: Any) -> dtypes.DType:
 
 def rand(
     *size: Any,
+    generator: Any = None,
     dtype: Any = None,
     backend: Any = None,
     device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
-    """Uniform random numbers in ``[0, 1)`` from the global seeded generator.
+    """Uniform random numbers in ``[0, 1)`` from the global seeded generator (or
+    ``generator``, a :class:`plugtorch.Generator`): one seed, the same numbers on every backend.
 
     >>> import plugtorch as pt
     >>> _ = pt.manual_seed(0)
@@ -456,86 +490,190 @@ def rand(
     (2,)
     """
     d = _float_dtype(dtype)
-    host = _random.generator().random(_size(size, "rand"), dtype=d.numpy)
+    stream = _random.numpy_generator(generator)
+    host = stream.random(size_argument(size, "rand"), dtype=d.numpy)
     return _random_tensor(host, d, backend, device, requires_grad)
 
 
 def randn(
     *size: Any,
+    generator: Any = None,
     dtype: Any = None,
     backend: Any = None,
     device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
-    """Standard normal random numbers from the global seeded generator.
+    """Standard normal random numbers from the global seeded generator (or ``generator``).
 
     >>> import plugtorch as pt
     >>> pt.randn(2, 3).shape
     (2, 3)
     """
     d = _float_dtype(dtype)
-    host = _random.generator().standard_normal(_size(size, "randn"), dtype=d.numpy)
+    stream = _random.numpy_generator(generator)
+    host = stream.standard_normal(size_argument(size, "randn"), dtype=d.numpy)
     return _random_tensor(host, d, backend, device, requires_grad)
+
+
+def _integer_bound(value: Any, name: str) -> int:
+    if isinstance(value, Tensor):
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"randint(): {name} must be an int, got {type(value).__name__}")
+    return int(value)
+
+
+def _randint_host(
+    low: int, high: int, shape: tuple[int, ...], dtype: dtypes.DType, generator: Any
+) -> np.ndarray:
+    if low >= high:
+        raise ValueError(
+            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
+        )
+    if dtype is dtypes.bool_:
+        fits = 0 <= low and high <= 2
+    elif dtype.is_floating_point:
+        fits = True
+    else:
+        info = np.iinfo(dtype.numpy)
+        fits = info.min <= low and high - 1 <= info.max
+    if not fits:
+        raise ValueError(
+            f"randint(): [{low}, {high}) does not fit dtype {dtype.name}; pick a wider dtype"
+        )
+    if high - 1 > np.iinfo(np.int64).max or low < np.iinfo(np.int64).min:
+        raise ValueError(f"randint(): bounds [{low}, {high}) must fit in int64")
+    stream = _random.numpy_generator(generator)
+    return stream.integers(low, high, size=shape, dtype=np.int64)
 
 
 def randint(
     low: int,
-    high: int | None = None,
-    size: Sequence[int] = (),
+    high: Any = None,
+    size: Sequence[int] | None = None,
     *,
+    generator: Any = None,
     dtype: Any = None,
     backend: Any = None,
     device: Any = None,
+    requires_grad: bool = False,
 ) -> Tensor:
-    """Random integers in ``[low, high)`` (``randint(high, size)`` also works), int64 default.
+    """Random integers in ``[low, high)``, int64 by default, as ``torch.randint``: both
+    ``randint(low, high, size)`` and ``randint(high, size)`` (``low`` is then 0).
 
     >>> import plugtorch as pt
     >>> pt.randint(0, 10, (3,)).dtype
     plugtorch.int64
+    >>> int(pt.randint(1, (2, 2)).sum())  # randint(high, size): [0, 1) is all zeros
+    0
+    """
+    if size is None:
+        if not isinstance(high, (tuple, list)):
+            raise TypeError(
+                "randint() missing required argument 'size' (a tuple of ints): "
+                "randint(high, size) or randint(low, high, size)"
+            )
+        low, high, size = 0, low, high
+    elif high is None:  # randint(high, size=...)
+        low, high = 0, low
+    shape = size_argument((size,), "randint")
+    d = dtypes.as_dtype(dtype) if dtype is not None else dtypes.int64
+    lower, upper = _integer_bound(low, "low"), _integer_bound(high, "high")
+    host = _randint_host(lower, upper, shape, d, generator)
+    return _random_tensor(host, d, backend, device, requires_grad)
+
+
+def randint_like(
+    input: Tensor,
+    low: int = 0,
+    high: int | None = None,
+    *,
+    dtype: Any = None,
+    backend: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Random integers in ``[low, high)`` with the shape (and by default dtype and backend) of
+    ``input``; ``randint_like(input, high)`` draws from ``[0, high)``.
+
+    >>> import plugtorch as pt
+    >>> pt.randint_like(pt.zeros(3), 5).dtype
+    plugtorch.float32
     """
     if high is None:
         low, high = 0, low
-    if low >= high:
-        raise ValueError(f"randint: low ({low}) must be less than high ({high})")
-    d = dtypes.as_dtype(dtype) if dtype is not None else dtypes.int64
-    host = _random.generator().integers(low, high, size=_size((size,), "randint"), dtype=np.int64)
-    return _random_tensor(host, d, backend, device, False)
+    d, _ = like_arguments(input, dtype, None, None)
+    host = _randint_host(
+        _integer_bound(low, "low"), _integer_bound(high, "high"), input.shape, d, None
+    )
+    return _random_tensor(host, d, backend, device, requires_grad, input._backend)
 
 
-def rand_like(input: Tensor, *, dtype: Any = None) -> Tensor:
-    """Uniform ``[0, 1)`` with the shape, dtype and backend of ``input``.
+def rand_like(
+    input: Tensor,
+    *,
+    dtype: Any = None,
+    backend: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Uniform ``[0, 1)`` with the shape (and by default dtype and backend) of ``input``.
 
     >>> import plugtorch as pt
     >>> pt.rand_like(pt.zeros(2)).shape
     (2,)
     """
-    return rand(input.shape, dtype=dtype or input._dtype, backend=input._backend)
+    d, b = like_arguments(input, dtype, backend, device)
+    return rand(input.shape, dtype=d, backend=b, requires_grad=requires_grad)
 
 
-def randn_like(input: Tensor, *, dtype: Any = None) -> Tensor:
-    """Standard normal with the shape, dtype and backend of ``input``.
+def randn_like(
+    input: Tensor,
+    *,
+    dtype: Any = None,
+    backend: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Standard normal with the shape (and by default dtype and backend) of ``input``.
 
     >>> import plugtorch as pt
     >>> pt.randn_like(pt.zeros(2)).shape
     (2,)
     """
-    return randn(input.shape, dtype=dtype or input._dtype, backend=input._backend)
+    d, b = like_arguments(input, dtype, backend, device)
+    return randn(input.shape, dtype=d, backend=b, requires_grad=requires_grad)
 
 
-def randperm(n: int, *, dtype: Any = None, backend: Any = None) -> Tensor:
-    """A random permutation of ``0..n-1`` (int64).
+def randperm(
+    n: int,
+    *,
+    generator: Any = None,
+    dtype: Any = None,
+    backend: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """A random permutation of ``0..n-1`` (int64 by default).
 
     >>> import plugtorch as pt
     >>> sorted(pt.randperm(4).tolist())
     [0, 1, 2, 3]
     """
-    (count,) = _size((n,), "randperm")
-    host = _random.generator().permutation(count).astype(np.int64)
+    (count,) = size_argument((n,), "randperm")
+    host = _random.numpy_generator(generator).permutation(count).astype(np.int64)
     d = dtypes.as_dtype(dtype) if dtype is not None else dtypes.int64
-    return _random_tensor(host, d, backend, None, False)
+    return _random_tensor(host, d, backend, device, requires_grad)
 
 
-def scalar_tensor(value: float, *, dtype: Any = None, backend: Any = None) -> Tensor:
+def scalar_tensor(
+    value: float,
+    *,
+    dtype: Any = None,
+    backend: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """A 0-d tensor holding ``value`` (default float dtype).
 
     >>> import plugtorch as pt
@@ -543,4 +681,4 @@ def scalar_tensor(value: float, *, dtype: Any = None, backend: Any = None) -> Te
     0
     """
     d = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
-    return full((), value, dtype=d, backend=backend)
+    return full((), value, dtype=d, backend=backend, device=device, requires_grad=requires_grad)

@@ -6,6 +6,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from plugtorch import dtypes
 from plugtorch.ops._prepare import astype, expand_to, normalize_dim
 from plugtorch.ops.registry import apply, mixed_backend_error, op
 from plugtorch.tensor import Tensor
@@ -572,7 +573,8 @@ def _triangle(input: Tensor, diagonal: int, lower: bool) -> Tensor:
     rows, cols = input.shape[-2:]
     mask = np.tri(rows, cols, k=diagonal if lower else diagonal - 1, dtype=bool)
     keep = tensor(mask if lower else ~mask, backend=input._backend)
-    return where(keep, input, 0)
+    zero = False if input._dtype is dtypes.bool_ else 0  # a zero that keeps the dtype
+    return where(keep, input, zero)
 
 
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:
