@@ -57,6 +57,8 @@ from plugtorch.ops import *  # noqa: F403
 if _TYPE_CHECKING:  # mypy does not follow ``__all__ += ops.__all__``: the same names, by module
     from plugtorch.ops import astype, clone, to_backend  # noqa: F401
     from plugtorch.ops.binary import *  # noqa: F403
+    from plugtorch.ops.blas import *  # noqa: F403
+    from plugtorch.ops.contraction import *  # noqa: F403
     from plugtorch.ops.counting import *  # noqa: F403
     from plugtorch.ops.creation import *  # noqa: F403
     from plugtorch.ops.cumulative import *  # noqa: F403
@@ -64,9 +66,12 @@ if _TYPE_CHECKING:  # mypy does not follow ``__all__ += ops.__all__``: the same 
     from plugtorch.ops.linalg import *  # noqa: F403
     from plugtorch.ops.logic import *  # noqa: F403
     from plugtorch.ops.norms import *  # noqa: F403
+    from plugtorch.ops.numeric import *  # noqa: F403
     from plugtorch.ops.predicates import *  # noqa: F403
     from plugtorch.ops.reduction import *  # noqa: F403
+    from plugtorch.ops.repetition import *  # noqa: F403
     from plugtorch.ops.sampling import *  # noqa: F403
+    from plugtorch.ops.scattering import *  # noqa: F403
     from plugtorch.ops.shape import *  # noqa: F403
     from plugtorch.ops.sorting import *  # noqa: F403
     from plugtorch.ops.unary import *  # noqa: F403

@@ -33,6 +33,10 @@ def _format_values(values: np.ndarray) -> str:
         # Like PyTorch, every element is padded to the widest one's width.
         width = max(len(element(float(v))) for v in values.reshape(-1))
         options["formatter"] = {"float_kind": lambda v: element(float(v)).rjust(width)}
+    elif values.dtype.kind == "b" and values.size:
+        # PyTorch pads to the widest value present: [True, True], [ True, False]
+        wide = 5 if not values.all() else 4
+        options["formatter"] = {"bool": lambda v: str(bool(v)).rjust(wide)}
     return np.array2string(values, prefix="tensor(", **options)
 
 

@@ -684,8 +684,12 @@ class Tensor(TensorMethods, SortingMethods, ArrayAPIMethods, SurfaceMethods):
         return self._update("add", _ops.add, tensor1 / tensor2, value)
 
     def lerp_(self, end: Tensor, weight: Any) -> Tensor:
-        """In place: ``self += weight * (end - self)``."""
-        return self._update("add", _ops.add, (end - self) * weight)
+        """In place :func:`plugtorch.lerp`: ``self += weight * (end - self)``."""
+        small = type(weight) is builtins.float and abs(weight) < 0.5
+        if small and isinstance(end, Tensor) and end._dtype is self._dtype:
+            # PyTorch's formula for small weights, without a temporary when nothing records
+            return self._update("add", _ops.add, (end - self) * weight)
+        return self._assign(_ops.lerp(self, end, weight))
 
     def neg_(self) -> Tensor:
         return self._assign(_ops.neg(self))
@@ -1054,8 +1058,9 @@ class Tensor(TensorMethods, SortingMethods, ArrayAPIMethods, SurfaceMethods):
     def chunk(self, chunks: builtins.int, dim: builtins.int = 0) -> tuple[Tensor, ...]:
         return _ops.chunk(self, chunks, dim)
 
-    def flip(self, dims: Any) -> Tensor:
-        return _ops.flip(self, dims)
+    def flip(self, *dims: Any) -> Tensor:
+        """The elements in reverse order along ``dims`` (``x.flip(0, 1)`` or ``x.flip((0, 1))``)."""
+        return _ops.flip(self, dims[0] if len(dims) == 1 else dims)
 
     def roll(self, shifts: Any, dims: Any = None) -> Tensor:
         return _ops.roll(self, shifts, dims)
@@ -1066,8 +1071,10 @@ class Tensor(TensorMethods, SortingMethods, ArrayAPIMethods, SurfaceMethods):
     def triu(self, diagonal: builtins.int = 0) -> Tensor:
         return _ops.triu(self, diagonal)
 
-    def gather(self, dim: builtins.int, index: Tensor) -> Tensor:
-        return _ops.gather(self, dim, index)
+    def gather(
+        self, dim: builtins.int, index: Tensor, *, sparse_grad: builtins.bool = False
+    ) -> Tensor:
+        return _ops.gather(self, dim, index, sparse_grad=sparse_grad)
 
     def scatter_add(self, dim: builtins.int, index: Tensor, src: Tensor) -> Tensor:
         return _ops.scatter_add(self, dim, index, src)

@@ -6,6 +6,8 @@ functions below are the public, PyTorch-named entry points that prepare argument
 
 from plugtorch.ops import (
     binary,
+    blas,
+    contraction,
     counting,
     creation,
     cumulative,
@@ -13,15 +15,20 @@ from plugtorch.ops import (
     linalg,
     logic,
     norms,
+    numeric,
     predicates,
     reduction,
+    repetition,
     sampling,
+    scattering,
     shape,
     sorting,
     unary,
 )
 from plugtorch.ops._prepare import astype
 from plugtorch.ops.binary import *  # noqa: F403
+from plugtorch.ops.blas import *  # noqa: F403
+from plugtorch.ops.contraction import *  # noqa: F403
 from plugtorch.ops.counting import *  # noqa: F403
 from plugtorch.ops.creation import *  # noqa: F403
 from plugtorch.ops.cumulative import *  # noqa: F403
@@ -29,10 +36,13 @@ from plugtorch.ops.indexing import *  # noqa: F403
 from plugtorch.ops.linalg import *  # noqa: F403
 from plugtorch.ops.logic import *  # noqa: F403
 from plugtorch.ops.norms import *  # noqa: F403
+from plugtorch.ops.numeric import *  # noqa: F403
 from plugtorch.ops.predicates import *  # noqa: F403
 from plugtorch.ops.reduction import *  # noqa: F403
 from plugtorch.ops.registry import REGISTRY, Op, apply, op
+from plugtorch.ops.repetition import *  # noqa: F403
 from plugtorch.ops.sampling import *  # noqa: F403
+from plugtorch.ops.scattering import *  # noqa: F403
 from plugtorch.ops.shape import *  # noqa: F403
 from plugtorch.ops.sorting import *  # noqa: F403
 from plugtorch.ops.transfer import clone, to_backend
@@ -59,3 +69,8 @@ __all__ += counting.__all__
 __all__ += sampling.__all__
 __all__ += predicates.__all__
 __all__ += norms.__all__
+__all__ += blas.__all__
+__all__ += contraction.__all__
+__all__ += numeric.__all__
+__all__ += repetition.__all__
+__all__ += scattering.__all__

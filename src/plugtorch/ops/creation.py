@@ -47,8 +47,11 @@ def _backend(backend: Any, device: Any = None, current: Any = None) -> Any:
     return named
 
 
-def size_argument(size: Sequence[Any], function: str = "size") -> tuple[int, ...]:
-    """A shape from ``(2, 3)``, ``((2, 3),)`` or ``([2, 3],)``: ints only, none negative."""
+def size_argument(
+    size: Sequence[Any], function: str = "size", argument: str = "size"
+) -> tuple[int, ...]:
+    """A shape (or repeat counts) from ``(2, 3)``, ``((2, 3),)`` or ``([2, 3],)``: ints
+    only, none negative."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     shape = []
@@ -57,8 +60,8 @@ def size_argument(size: Sequence[Any], function: str = "size") -> tuple[int, ...
             shape.append(operator.index(item))  # ints and numpy integers, never 2.5
         except TypeError:
             raise TypeError(
-                f"{function}(): argument 'size' must be a tuple of ints, but found element of "
-                f"type {type(item).__name__} at pos {position}"
+                f"{function}(): argument '{argument}' must be a tuple of ints, but found "
+                f"element of type {type(item).__name__} at pos {position}"
             ) from None
     if any(s < 0 for s in shape):
         raise ValueError(

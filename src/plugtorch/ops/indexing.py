@@ -542,10 +542,11 @@ def _(ctx: Any, g: Tensor) -> tuple[Tensor, None]:
     return scatter_add(base, ctx.params["axis"], index, g, _checked=True), None
 
 
-def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
+def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
     """Values of ``input`` at ``index`` along ``dim`` (``torch.gather``).
 
     ``index`` has as many dimensions as ``input``; other dimensions must not exceed input's.
+    ``sparse_grad=True`` is accepted; the gradient is dense (same values).
 
     >>> import plugtorch as pt
     >>> pt.gather(pt.tensor([[1, 2], [3, 4]]), 1, pt.tensor([[1], [0]]))
@@ -557,6 +558,7 @@ def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
         raise ValueError(
             f"gather: index has {index.ndim} dimensions but input has {input.ndim}; they must match"
         )
+    del sparse_grad  # plugtorch has no sparse tensors: the dense gradient has the values
     if not input.ndim:  # 0-d: dims 0 and -1 index the one element, as PyTorch
         from plugtorch.ops.shape import reshape
 

@@ -268,22 +268,49 @@ def _(ctx: Any, g: Tensor) -> tuple[None, Tensor | None, Tensor | None]:
     return None, gx, gy
 
 
-def where(condition: Tensor, input: Any, other: Any) -> Tensor:
-    """Elementwise ``input if condition else other``, with broadcasting.
+def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
+    """Elementwise ``input if condition else other``, with broadcasting; either may be a
+    Python number (two numbers give the dtype PyTorch gives, on the condition's backend).
+    ``where(condition)`` alone is ``nonzero(condition, as_tuple=True)``.
 
     >>> import plugtorch as pt
     >>> pt.where(pt.tensor([True, False]), pt.tensor([1.0, 2.0]), 0.0)
     tensor([1., 0.])
+    >>> pt.where(pt.tensor([True, False]), 1.0, 0)
+    tensor([1., 0.])
     """
     if not isinstance(condition, Tensor) or condition._dtype is not dtypes.bool_:
         raise TypeError("where(): condition must be a bool tensor (e.g. x > 0)")
-    (x, y), common = prepare_elementwise("where", (input, other))
+    if input is None and other is None:
+        from plugtorch.ops.indexing import nonzero
+
+        return nonzero(condition, as_tuple=True)
+    if input is None or other is None:
+        raise TypeError("where(): give both input and other, or neither (where(condition))")
     from plugtorch.ops._prepare import broadcast_shapes, expand_to
 
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        input, other = _numbers_on(condition._backend, input, other)
+    (x, y), common = prepare_elementwise("where", (input, other))
     shape = broadcast_shapes(condition.shape, x.shape)
     condition = expand_to(condition, shape)
     x, y = expand_to(x, shape), expand_to(y, shape)
     return apply(where_op, (condition, x, y), common)
+
+
+def _numbers_on(backend: Any, input: Any, other: Any) -> tuple[Tensor, Tensor]:
+    """Two Python numbers as 0-d tensors of PyTorch's dtype for them (``where(c, 1.0, 0)``
+    is float32, ``where(c, 1, 0)`` int64), on the condition's backend."""
+    from plugtorch.ops._prepare import scalar_tensor
+
+    for value in (input, other):
+        if type(value) not in (bool, int, float):
+            raise TypeError(
+                f"where(): input and other must be Tensors or Python numbers, got "
+                f"{type(value).__name__}"
+            )
+    kind = dtypes.result_type((input, other))
+    return scalar_tensor(input, backend, kind, ()), scalar_tensor(other, backend, kind, ())
 
 
 @op("clamp")

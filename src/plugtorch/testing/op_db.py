@@ -281,6 +281,19 @@ OPS: list[OpInfo] = [
         ref=lambda x: _np_scatter_first(x),
         extra={"min_dims": 1, "magnitudes": True},
     ),
+    OpInfo(
+        "scatter_reduce",
+        lambda x: _scatter_reduce_sample(x),
+        domain="distinct",
+        ref=lambda x: _np_scatter_reduce(x),
+        extra={"min_dims": 1, "magnitudes": True, "signed_zeros": False},
+    ),
+    OpInfo(
+        "lerp",
+        pt.lerp,
+        3,
+        ref=lambda a, b, w: np.where(np.abs(w) < 0.5, a + w * (b - a), b - (b - a) * (1 - w)),
+    ),
 ]
 
 
@@ -336,6 +349,22 @@ def _np_index_add(x: np.ndarray) -> np.ndarray:
     out = x.copy()
     out[0] += 2 * x[0]
     return out
+
+
+def _scatter_reduce_sample(x: Any) -> Any:
+    # every row into row 0: the largest without row 0's own value, plus the product with it
+    index = pt.zeros(x.shape, dtype=pt.int64, backend=x.backend)
+    largest = pt.scatter_reduce(x, 0, index, x, "amax", include_self=False)
+    return largest + pt.scatter_reduce(x, 0, index, x, "prod")
+
+
+def _np_scatter_reduce(x: np.ndarray) -> np.ndarray:
+    largest, product = x.copy(), x.copy()
+    if len(x):
+        largest[0] = x.max(axis=0)  # nan propagates, as PyTorch's amax
+        for row in x:  # PyTorch multiplies in index order, starting from the row itself
+            product[0] = product[0] * row
+    return largest + product
 
 
 def _np_scatter_first(x: np.ndarray) -> np.ndarray:

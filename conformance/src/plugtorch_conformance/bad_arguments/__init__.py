@@ -147,7 +147,14 @@ def case(op: str, what: str, error: type[BaseException], arguments: Any, call: A
 
 
 # The cases, by family; each module appends to CASES when imported.
-from plugtorch_conformance.bad_arguments import elementwise, nn, shapes, sorting, views  # noqa: E402
+from plugtorch_conformance.bad_arguments import (  # noqa: E402
+    elementwise,
+    methods,
+    nn,
+    shapes,
+    sorting,
+    views,
+)
 
 BY_KEY = {c.key: c for c in CASES}
-del elementwise, nn, shapes, sorting, views
+del elementwise, methods, nn, shapes, sorting, views

@@ -1,5 +1,6 @@
 """Bad arguments for reductions, ``matmul``/``linear``, movement (``reshape permute cat
-flip``) and indexing (``getitem take gather scatter_add index_add``)."""
+flip``) and indexing (``getitem take gather scatter_add index_add``; index ranges, float indices
+and dims of ``scatter`` and ``scatter_reduce``)."""
 
 from __future__ import annotations
 
@@ -322,6 +323,8 @@ INDEXING: dict[str, tuple[Callable[..., Any], bool]] = {
     "gather": (lambda x, d, i: pt.gather(x, d, i), True),
     "scatter_add": (lambda x, d, i: pt.scatter_add(x, d, i, x), True),
     "index_add": (lambda x, d, i: pt.index_add(x, d, i, x), False),
+    "scatter": (lambda x, d, i: pt.scatter(x, d, i, x), True),
+    "scatter_reduce": (lambda x, d, i: pt.scatter_reduce(x, d, i, x, "amax"), True),
 }
 for _name, (_function, _same) in INDEXING.items():
     for _kind, _what, _error in (
