@@ -613,3 +613,10 @@ def test_where_with_python_scalars(backend_name: str) -> None:
         pt.where(condition, 1.0)
     with pytest.raises(TypeError, match="Python numbers"):
         pt.where(condition, "a", 1)
+
+
+def test_bool_tensors_print_as_pytorch() -> None:
+    # PyTorch pads to the widest value present, so an all-True tensor has no padding
+    assert repr(pt.tensor([True, True])) == "tensor([True, True])"
+    assert repr(pt.tensor([True, False])) == "tensor([ True, False])"
+    assert repr(pt.tensor([[False], [False]])) == "tensor([[False],\n        [False]])"

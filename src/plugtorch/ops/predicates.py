@@ -98,7 +98,7 @@ def isreal(input: Tensor) -> Tensor:
 
     >>> import plugtorch as pt
     >>> pt.isreal(pt.tensor([1.0, float("nan")]))
-    tensor([ True,  True])
+    tensor([True, True])
     """
     return _constant(_tensor(input, "isreal"), True)
 
