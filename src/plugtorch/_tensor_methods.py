@@ -63,7 +63,7 @@ class TensorMethods:
         >>> pt.zeros(2).new_tensor([1, 2])
         tensor([1., 2.])
         """
-        dtype, target = plugtorch.ops.creation.like_arguments(self, dtype, backend, device)
+        dtype, target = plugtorch.ops.creation.like_arguments(_tensor(self), dtype, backend, device)
         source = data
         if isinstance(data, plugtorch.Tensor):
             warnings.warn(
@@ -95,7 +95,7 @@ class TensorMethods:
         tensor([[7, 7],
                 [7, 7]], dtype=plugtorch.int32)
         """
-        dtype, target = plugtorch.ops.creation.like_arguments(self, dtype, backend, device)
+        dtype, target = plugtorch.ops.creation.like_arguments(_tensor(self), dtype, backend, device)
         return plugtorch.ops.full(
             size, fill_value, dtype=dtype, backend=target, requires_grad=requires_grad
         )

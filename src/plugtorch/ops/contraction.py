@@ -45,13 +45,13 @@ def _equation_and_operands(args: tuple[Any, ...]) -> tuple[str, list[Tensor]]:
             "least one operand and its subscripts list"
         )
     if isinstance(args[0], str):
-        operands = args[1:]
-        if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
-            operands = tuple(operands[0])
-        return args[0], list(operands)
+        given = list(args[1:])
+        if len(given) == 1 and isinstance(given[0], (list, tuple)):
+            given = list(given[0])
+        return args[0], given
     pairs = list(args)
     output = pairs.pop() if len(pairs) % 2 else None
-    operands = pairs[0::2]
+    operands: list[Tensor] = pairs[0::2]
     terms = ["".join(_sublist_letter(i) for i in sub) for sub in pairs[1::2]]
     equation = ",".join(terms)
     if output is not None:
