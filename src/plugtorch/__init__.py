@@ -17,10 +17,14 @@ from typing import TYPE_CHECKING as _TYPE_CHECKING
 from plugtorch import dtypes
 from plugtorch.dtypes import (
     DType,
+    bfloat16,
     bool_ as bool,  # noqa: A001 (PyTorch's name: plugtorch.bool)
+    finfo,
+    float16,
     float32,
     float64,
     get_default_dtype,
+    iinfo,
     int8,
     int16,
     int32,
@@ -109,6 +113,7 @@ from plugtorch.nn.functional import log_softmax, softmax  # torch.softmax, torch
 
 float = float32  # noqa: A001 (PyTorch aliases)
 double = float64
+half = float16
 long = int64
 int = int32  # noqa: A001
 
@@ -158,16 +163,21 @@ __all__ = [
     "set_num_interop_threads",
     "set_num_threads",
     "use_deterministic_algorithms",
+    "bfloat16",
     "bool",
     "double",
     "dtypes",
     "enable_grad",
+    "finfo",
     "float",
+    "float16",
     "float32",
     "float64",
     "get_backend",
     "get_default_dtype",
     "get_rng_state",
+    "half",
+    "iinfo",
     "initial_seed",
     "int",
     "int8",

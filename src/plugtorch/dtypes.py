@@ -14,7 +14,13 @@ table, plus PyTorch's rules for Python scalars and 0-d tensors):
   ``int32_tensor + 2.5 -> default float (float32)``, ``float32_tensor + 2.5 -> float32``;
 * a 0-d tensor counts like a dimensioned one only if it is of a *higher* category than all
   dimensioned operands (``float32[3] + float64 0-d -> float32`` but ``int64[3] + float64 0-d ->
-  float64``).
+  float64``);
+* the two 16-bit floating types are not ordered: ``float16 + bfloat16 -> float32`` (neither
+  holds the other: float16 has more precision, bfloat16 more range).
+
+``float16`` is numpy's ``float16``; ``bfloat16`` is the ``ml_dtypes`` package's (numpy has
+none). The core imports ``ml_dtypes`` only when a bfloat16 value meets numpy, so plugtorch
+imports and works without it and says what to install when bfloat16 is used without it.
 """
 
 from __future__ import annotations
@@ -35,10 +41,13 @@ __all__ = [
     "uint16",
     "uint32",
     "uint64",
+    "float16",
+    "bfloat16",
     "float32",
     "float64",
     "ALL_DTYPES",
     "FLOATING",
+    "LOW_PRECISION",
     "INTEGRAL",
     "promote_types",
     "result_type",
@@ -89,8 +98,10 @@ class DType:
 
     @property
     def numpy(self) -> np.dtype:
-        """The equivalent numpy dtype (the reference mapping used by host transfers)."""
-        return np.dtype(_NUMPY_NAMES[self.name])
+        """The equivalent numpy dtype (the reference mapping used by host transfers);
+        bfloat16's is ``ml_dtypes.bfloat16``."""
+        found = _NUMPY_DTYPES.get(self)
+        return found if found is not None else _bfloat16_numpy()
 
     def __repr__(self) -> str:
         return f"plugtorch.{self.name}"
@@ -108,6 +119,8 @@ uint8 = DType("uint8", INTEGER, 8, False)
 uint16 = DType("uint16", INTEGER, 16, False)
 uint32 = DType("uint32", INTEGER, 32, False)
 uint64 = DType("uint64", INTEGER, 64, False)
+float16 = DType("float16", FLOATING_KIND, 16, True)
+bfloat16 = DType("bfloat16", FLOATING_KIND, 16, True)
 float32 = DType("float32", FLOATING_KIND, 32, True)
 float64 = DType("float64", FLOATING_KIND, 64, True)
 
@@ -121,16 +134,40 @@ ALL_DTYPES: tuple[DType, ...] = (
     uint16,
     uint32,
     uint64,
+    float16,
+    bfloat16,
     float32,
     float64,
 )
-FLOATING: tuple[DType, ...] = (float32, float64)
+FLOATING: tuple[DType, ...] = (float16, bfloat16, float32, float64)
 INTEGRAL: tuple[DType, ...] = (int8, int16, int32, int64, uint8, uint16, uint32, uint64)
+LOW_PRECISION: tuple[DType, ...] = (float16, bfloat16)
+"""The 16-bit floating types: stored in 16 bits, computed and accumulated in float32 where
+PyTorch does (sums, means, matmul, softmax, norms)."""
 
 _BY_NAME = {d.name: d for d in ALL_DTYPES}
-_NUMPY_NAMES = {d.name: ("bool" if d is bool_ else d.name) for d in ALL_DTYPES}
+_NUMPY_DTYPES = {
+    d: np.dtype("bool" if d is bool_ else d.name) for d in ALL_DTYPES if d is not bfloat16
+}
 _PUBLIC_NAMES = {d.name: ("bool_" if d is bool_ else d.name) for d in ALL_DTYPES}
-_FROM_NUMPY = {np.dtype(_NUMPY_NAMES[d.name]): d for d in ALL_DTYPES}
+_FROM_NUMPY = {numpy_dtype: d for d, numpy_dtype in _NUMPY_DTYPES.items()}
+
+ML_DTYPES_HINT = (
+    "bfloat16 needs the ml_dtypes package (numpy has no bfloat16 of its own): "
+    "pip install ml-dtypes"
+)
+
+
+def _bfloat16_numpy() -> np.dtype:
+    """``ml_dtypes.bfloat16`` as a numpy dtype, imported on first use."""
+    try:
+        import ml_dtypes
+    except ImportError as error:
+        raise ImportError(ML_DTYPES_HINT) from error
+    found = np.dtype(ml_dtypes.bfloat16)
+    _NUMPY_DTYPES[bfloat16] = found
+    _FROM_NUMPY[found] = bfloat16
+    return found
 
 _default_float = float32
 
@@ -141,7 +178,7 @@ def get_default_dtype() -> DType:
 
 
 def set_default_dtype(dtype: DType) -> None:
-    """Set the default floating dtype (``float32`` or ``float64``), as in PyTorch."""
+    """Set the default floating dtype (any floating dtype, as in PyTorch)."""
     global _default_float
     dtype = as_dtype(dtype)
     if not dtype.is_floating_point:
@@ -174,7 +211,11 @@ def as_dtype(value: Any) -> DType:
 
 def from_numpy_dtype(dtype: np.dtype) -> DType:
     """The DType for a numpy dtype; raises TypeError for types plugtorch does not support."""
-    found = _FROM_NUMPY.get(np.dtype(dtype))
+    dtype = np.dtype(dtype)
+    found = _FROM_NUMPY.get(dtype)
+    if found is None and dtype.name == "bfloat16":  # an ml_dtypes array: ml_dtypes is there
+        _bfloat16_numpy()
+        found = _FROM_NUMPY.get(dtype)
     if found is None:
         known = ", ".join(d.name for d in ALL_DTYPES)
         raise TypeError(f"numpy dtype {dtype} is not supported by plugtorch (supported: {known})")
@@ -193,7 +234,9 @@ def promote_types(a: DType, b: DType) -> DType:
     if a.category != b.category:
         return a if a.category > b.category else b
     if a.category == FLOATING_KIND:
-        return a if a.bits >= b.bits else b
+        if a.bits == b.bits:  # float16 and bfloat16: neither holds the other
+            return float32
+        return a if a.bits > b.bits else b
     if a.category == BOOL:
         return a
     if a.signed == b.signed:
@@ -245,11 +288,54 @@ def result_type(operands: Iterable[tuple[DType, int] | bool | int | float]) -> D
     return result
 
 
-def finfo(dtype: DType) -> np.finfo:
-    """Machine limits of a floating dtype (numpy's ``finfo`` of the same type)."""
-    return np.finfo(as_dtype(dtype).numpy)
+class finfo:  # noqa: N801 (PyTorch's name: torch.finfo)
+    """Machine limits of a floating dtype, as ``torch.finfo``: ``bits``, ``eps`` (the gap
+    between 1 and the next value), ``max``, ``min``, ``tiny`` and ``smallest_normal`` (the
+    smallest positive normal number), ``resolution`` (``10 ** -precision_digits``) and
+    ``dtype`` (the name).
+
+    >>> import plugtorch as pt
+    >>> pt.finfo(pt.float16).max, pt.finfo(pt.bfloat16).eps
+    (65504.0, 0.0078125)
+    """
+
+    __slots__ = ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution", "dtype")
+
+    def __init__(self, type: Any = None) -> None:  # noqa: A002 (PyTorch's argument name)
+        dtype = _default_float if type is None else as_dtype(type)
+        if not dtype.is_floating_point:
+            raise TypeError(f"{dtype} is not supported by plugtorch.finfo (it is not floating)")
+        mantissa, exponent = _FLOAT_FORMATS[dtype.name]
+        max_exponent = 2 ** (exponent - 1) - 1
+        self.bits = dtype.bits
+        self.eps = 2.0**-mantissa
+        self.max = (2.0 - 2.0**-mantissa) * 2.0**max_exponent
+        self.min = -self.max
+        self.tiny = self.smallest_normal = 2.0 ** (1 - max_exponent)
+        self.resolution = 10.0 ** -int(mantissa * 0.30102999566398120)  # floor(digits)
+        self.dtype = dtype.name
+
+    def __repr__(self) -> str:
+        return (
+            f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
+            f"eps={self.eps:g}, smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, "
+            f"dtype={self.dtype})"
+        )
+
+
+# name: (explicit mantissa bits, exponent bits) of the IEEE-style formats
+_FLOAT_FORMATS = {"float16": (10, 5), "bfloat16": (7, 8), "float32": (23, 8), "float64": (52, 11)}
 
 
 def iinfo(dtype: DType) -> np.iinfo:
-    """Machine limits of an integer dtype (numpy's ``iinfo`` of the same type)."""
-    return np.iinfo(as_dtype(dtype).numpy)
+    """Machine limits of an integer dtype (numpy's ``iinfo`` of the same type: ``bits``,
+    ``min``, ``max``).
+
+    >>> import plugtorch as pt
+    >>> pt.iinfo(pt.uint8).max
+    255
+    """
+    dtype = as_dtype(dtype)
+    if not (dtype.is_integer or dtype.is_bool):
+        raise TypeError(f"{dtype} is not supported by plugtorch.iinfo (use plugtorch.finfo)")
+    return np.iinfo(dtype.numpy)

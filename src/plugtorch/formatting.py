@@ -58,8 +58,8 @@ def _fixed(value: float) -> str:
 
 def tensor_repr(tensor: Tensor) -> str:
     values = np.asarray(tensor._backend.to_numpy(tensor._data))
-    if values.dtype.kind == "f" and values.dtype != np.float64:
-        values = values.astype(np.float64)
+    if tensor._dtype.is_floating_point and values.dtype != np.float64:
+        values = values.astype(np.float64)  # float16 and bfloat16 print their exact values
     body = _format_values(values)
     extras = []
     if tensor._backend.name != "numpy":

@@ -483,6 +483,14 @@ class Tensor(TensorMethods, SortingMethods, ArrayAPIMethods, SurfaceMethods):
     def double(self) -> Tensor:
         return self.to(dtypes.float64)
 
+    def half(self) -> Tensor:
+        """This tensor as float16 (a copy unless it already is; differentiable)."""
+        return self.to(dtypes.float16)
+
+    def bfloat16(self) -> Tensor:
+        """This tensor as bfloat16 (a copy unless it already is; differentiable)."""
+        return self.to(dtypes.bfloat16)
+
     def long(self) -> Tensor:
         return self.to(dtypes.int64)
 

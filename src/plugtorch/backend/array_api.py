@@ -10,15 +10,48 @@ own kernels (the numpy, numba and cupy backends all start here).
 
 from __future__ import annotations
 
+import functools
 from types import ModuleType
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from plugtorch.backend.protocol import API_VERSION, Capabilities
+from plugtorch.backend.protocol import API_VERSION, Capabilities, require_dtype
 from plugtorch.dtypes import ALL_DTYPES, DType
 
-__all__ = ["ArrayAPIBackend", "stable_argsort"]
+__all__ = ["ArrayAPIBackend", "is_half", "half_via_float32", "stable_argsort"]
+
+
+def is_half(x: Any) -> bool:
+    """Whether ``x`` is a float16 or bfloat16 array (ml_dtypes' bfloat16 has numpy kind "V")."""
+    dtype = x.dtype
+    return dtype.itemsize == 2 and dtype.kind in "fV"
+
+
+def half_via_float32(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorate a primitive whose kernels know float32 but not float16/bfloat16: half array
+    arguments run in float32 and the float32 results are rounded once to the half dtype.
+
+    The core already sends float32 to the primitives that accumulate (convolution, pooling,
+    softmax); this keeps direct calls and the rest (``adam_step``) right on such backends.
+    """
+
+    @functools.wraps(method)
+    def run(self: Any, *args: Any) -> Any:
+        half = next((a.dtype for a in args if hasattr(a, "dtype") and is_half(a)), None)
+        if half is None:
+            return method(self, *args)
+        wide = [a.astype("float32") if hasattr(a, "dtype") and is_half(a) else a for a in args]
+        result = method(self, *wide)
+        if isinstance(result, tuple):
+            return tuple(_narrow(r, half) for r in result)
+        return _narrow(result, half)
+
+    return run
+
+
+def _narrow(array: Any, half: Any) -> Any:
+    return array.astype(half) if getattr(array, "dtype", None) == np.float32 else array
 
 
 def stable_argsort(values: np.ndarray, axis: int, descending: bool) -> np.ndarray:
@@ -65,7 +98,7 @@ class ArrayAPIBackend:
         self.name = name or xp.__name__.split(".")[0]
         if dtypes is None:
             dtypes = tuple(d for d in ALL_DTYPES if hasattr(xp, d.name))
-        self._dtypes = {d: getattr(xp, d.name) for d in dtypes}
+        self._dtypes = {d: getattr(xp, d.name) for d in dtypes if hasattr(xp, d.name)}
         self.capabilities = Capabilities(
             dtypes=tuple(dtypes),
             devices=tuple(devices),
@@ -83,10 +116,13 @@ class ArrayAPIBackend:
 
     def native_dtype(self, dtype: DType) -> Any:
         """The namespace's dtype object for a plugtorch dtype."""
-        try:
-            return self._dtypes[dtype]
-        except KeyError:
-            raise TypeError(f"backend {self.name!r} does not support {dtype}") from None
+        found = self._dtypes.get(dtype)
+        if found is not None:
+            return found
+        require_dtype(self, dtype)
+        # declared but not an attribute of the namespace: numpy's bfloat16 is ml_dtypes'
+        found = self._dtypes[dtype] = dtype.numpy
+        return found
 
     # --- transfer and creation -----------------------------------------------------------
     def asarray(self, obj: Any, dtype: DType) -> Any:

@@ -34,6 +34,15 @@ updates reaching every alias. A backend says how its arrays behave in ``Capabili
   and ``astype`` included), and the primitives of ``MUTABLE_PRIMITIVES`` are provided, so an
   optimizer step updates a parameter where it lies, without a copy.
 
+Dtypes. ``Capabilities.dtypes`` lists the dtypes a backend holds; the core refuses any other
+before a primitive sees it (``require_dtype``). The 16-bit floats ``float16`` and ``bfloat16``
+are optional. Where PyTorch accumulates them in float32 (sums, means, products, matmul,
+convolution, pooling, softmax, norms) the core computes in float32 and rounds the result once,
+so those primitives receive float32; elementwise primitives, comparisons, ``where``,
+``max``/``min``/``argmax``/``argmin``, movement, indexing and ``astype`` receive 16-bit arrays
+and return the same dtype (each element computed as at least float32 and rounded once, as
+numpy's and ml_dtypes' loops do).
+
 Versioning: ``API_VERSION = (major, minor)``. A backend built for another *major* version is
 refused when loaded; a newer *minor* only adds optional parts: 1.1 added the mutable tier, and
 a 1.0 backend keeps working unchanged (as an immutable one).
@@ -58,6 +67,7 @@ __all__ = [
     "COMPARISON_PRIMITIVES",
     "REDUCTION_PRIMITIVES",
     "MUTABLE_PRIMITIVES",
+    "require_dtype",
 ]
 
 API_VERSION: tuple[int, int] = (1, 1)
@@ -386,3 +396,16 @@ class MutableBackend(Backend, Protocol):
         """A view of the allocation x belongs to (strides and offset in elements, the offset
         from the allocation's start; the core has checked the bounds)."""
         ...
+
+
+def require_dtype(backend: Any, dtype: DType) -> None:
+    """Raise a TypeError naming the backend and the dtype unless ``backend`` holds ``dtype``."""
+    held = backend.capabilities.dtypes
+    if dtype in held:
+        return
+    names = ", ".join(d.name for d in held)
+    hosts = "a backend that holds it (t.to('numpy'))" if dtype.bits == 16 else "another backend"
+    raise TypeError(
+        f"backend {backend.name!r} does not hold {dtype.name} (it holds {names}); compute in a "
+        f"dtype it holds (e.g. t.float()) or move the tensor to {hosts}"
+    )

@@ -11,6 +11,7 @@ from typing import Any, Sequence
 
 from plugtorch import dtypes
 from plugtorch.backend import registry
+from plugtorch.backend.protocol import require_dtype
 from plugtorch.ops.registry import apply, mixed_backend_error, op
 from plugtorch.storage import CONSTANT_COUNTER
 from plugtorch.tensor import Tensor
@@ -105,6 +106,8 @@ def astype(x: Tensor, dtype: dtypes.DType) -> Tensor:
     """``x`` converted to ``dtype`` (a no-op when it already has it)."""
     if x._dtype is dtype:
         return x
+    if dtype not in x._backend.capabilities.dtypes:
+        require_dtype(x._backend, dtype)
     return apply(astype_op, (x,), dtype, dtype=dtype)
 
 

@@ -16,6 +16,7 @@ import numpy as np
 from plugtorch import dtypes
 from plugtorch import random as _random
 from plugtorch.backend import registry
+from plugtorch.backend.protocol import require_dtype
 from plugtorch.device import resolve as resolve_device
 from plugtorch.tensor import Tensor
 
@@ -113,6 +114,8 @@ def _infer_dtype(host: np.ndarray) -> dtypes.DType:
         return dtypes.from_numpy_dtype(host.dtype) if isinstance(host, np.ndarray) else dtypes.int64
     if kind == "f":
         return dtypes.get_default_dtype()
+    if host.dtype.name == "bfloat16":  # an ml_dtypes array
+        return dtypes.bfloat16
     raise TypeError(f"can't make a tensor from data of numpy dtype {host.dtype}")
 
 
@@ -156,6 +159,7 @@ def tensor(
             if dtype is not None:
                 _check_python_values(source, dtypes.as_dtype(dtype))
     target = dtypes.as_dtype(dtype) if dtype is not None else inferred
+    require_dtype(b, target)
     result = Tensor._make(b.asarray(source, target), b, target)
     if requires_grad:
         result.requires_grad_()
@@ -188,6 +192,7 @@ def from_numpy(array: np.ndarray, *, backend: Any = None) -> Tensor:
         raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(array).__name__}")
     b = _backend(backend)
     dtype = dtypes.from_numpy_dtype(array.dtype)
+    require_dtype(b, dtype)
     if b.capabilities.host_memory and b.name == "numpy":
         return Tensor._make(array, b, dtype)
     return Tensor._make(b.asarray(array, dtype), b, dtype)
@@ -220,6 +225,7 @@ def full(
         dtype = dtypes.result_type([fill_value])
     dtype = dtypes.as_dtype(dtype)
     _check_python_values(np.asarray(fill_value), dtype)
+    require_dtype(b, dtype)
     out = Tensor._make(b.full(shape, fill_value, dtype), b, dtype)
     return out.requires_grad_() if requires_grad else out
 
@@ -404,6 +410,7 @@ def arange(
         dtype = dtypes.result_type([start, end, step])
     dtype = dtypes.as_dtype(dtype)
     b = _backend(backend, device)
+    require_dtype(b, dtype)
     out = Tensor._make(b.arange(start, end, step, dtype), b, dtype)
     return out.requires_grad_() if requires_grad else out
 
@@ -465,6 +472,7 @@ def _random_tensor(
     current: Any = None,
 ) -> Tensor:
     b = _backend(backend, device, current)
+    require_dtype(b, dtype)
     out = Tensor._make(b.asarray(host, dtype), b, dtype)
     return out.requires_grad_() if requires_grad else out
 
@@ -494,7 +502,12 @@ def rand(
     """
     d = _float_dtype(dtype)
     stream = _random.numpy_generator(generator)
-    host = stream.random(size_argument(size, "rand"), dtype=d.numpy)
+    if d in dtypes.LOW_PRECISION:
+        # PyTorch draws 16-bit uniforms on the grid k / 2**digits, so none rounds up to 1.0
+        steps = 2.0 ** (11 if d is dtypes.float16 else 8)
+        host = np.floor(stream.random(size_argument(size, "rand")) * steps) / steps
+    else:
+        host = stream.random(size_argument(size, "rand"), dtype=d.numpy)
     return _random_tensor(host, d, backend, device, requires_grad)
 
 
@@ -514,7 +527,8 @@ def randn(
     """
     d = _float_dtype(dtype)
     stream = _random.numpy_generator(generator)
-    host = stream.standard_normal(size_argument(size, "randn"), dtype=d.numpy)
+    drawn = d if d not in dtypes.LOW_PRECISION else dtypes.float32  # then rounded once
+    host = stream.standard_normal(size_argument(size, "randn"), dtype=drawn.numpy)
     return _random_tensor(host, d, backend, device, requires_grad)
 
 

@@ -9,6 +9,7 @@ import numpy as np
 from plugtorch.autograd import grad_mode
 from plugtorch.autograd.graph import Node, current_node
 from plugtorch.backend import registry
+from plugtorch.backend.protocol import require_dtype
 from plugtorch.ops.registry import apply, op
 from plugtorch.tensor import Tensor
 
@@ -44,10 +45,7 @@ def to_backend(x: Tensor, backend: Any) -> Tensor:
     if target is x._backend:
         return x
     if x._dtype not in target.capabilities.dtypes:
-        raise TypeError(
-            f"backend {target.name!r} does not support {x._dtype}; convert first, e.g. "
-            f"t.to(plugtorch.float32).to({target.name!r})"
-        )
+        require_dtype(target, x._dtype)
     data = _transfer(x._data, x._backend, target, x._dtype)
     if x.requires_grad and grad_mode.is_grad_enabled():
         out = Tensor._make(data, target, x._dtype, requires_grad=True)

@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 
 from plugtorch.backend import ArrayAPIBackend, Capabilities
-from plugtorch.dtypes import ALL_DTYPES, DType
+from plugtorch.backend.array_api import half_via_float32
+from plugtorch.dtypes import ALL_DTYPES, DType, bfloat16
 from plugtorch_cupy import _fused, _nn, _reduce
 from plugtorch_cupy._kernels import KernelCache, with_prelude
 from plugtorch_cupy._probe import probe
@@ -49,6 +50,8 @@ KERNEL_PRIMITIVES = frozenset(
 """Optional primitives declared when the kernels can compile (NVRTC present, not turned off)."""
 
 _FLOATS = frozenset({"float32", "float64"})
+# CuPy holds float16 (its ufuncs compute it in float32); it has no bfloat16 array type.
+_DTYPES = tuple(d for d in ALL_DTYPES if d is not bfloat16)
 # BINARY_PRIMITIVES name -> CuPy ufunc name, for binary_inplace.
 _UFUNCS = {"pow": "power", "divide": "true_divide"}
 
@@ -79,11 +82,11 @@ class CupyBackend(ArrayAPIBackend):
             self.name = name
             self._dtypes = {}
             self.capabilities = Capabilities(
-                dtypes=ALL_DTYPES, devices=devices, host_memory=False, dlpack=True
+                dtypes=_DTYPES, devices=devices, host_memory=False, dlpack=True
             )
         else:
             super().__init__(
-                found.cupy, name, dtypes=ALL_DTYPES, devices=devices, host_memory=False,
+                found.cupy, name, dtypes=_DTYPES, devices=devices, host_memory=False,
                 primitives=primitives, mutable=True,
             )  # fmt: skip
         self.kernels = KernelCache(self.cupy)
@@ -272,15 +275,19 @@ class CupyBackend(ArrayAPIBackend):
         return self._fused_unary("silu", x, lambda v: v / (1 + self.cupy.exp(-v)))
 
     # --- optional nn primitives --------------------------------------------------------------
+    @half_via_float32  # the CUDA kernels are float32/float64
     def softmax(self, x: Any, axis: int) -> Any:
         return _nn.softmax(self.cupy, self.kernels, x, axis, log=False)
 
+    @half_via_float32  # the CUDA kernels are float32/float64
     def log_softmax(self, x: Any, axis: int) -> Any:
         return _nn.softmax(self.cupy, self.kernels, x, axis, log=True)
 
+    @half_via_float32  # the CUDA kernels are float32/float64
     def conv2d(self, x: Any, w: Any, stride: Any, padding: Any, dilation: Any, groups: int):
         return _nn.conv2d(self.cupy, self.kernels, x, w, stride, padding, dilation, groups)
 
+    @half_via_float32  # the CUDA kernels are float32/float64
     def conv2d_backward(
         self, grad_y: Any, x: Any, w: Any, stride: Any, padding: Any, dilation: Any, groups: int,
         needs_input_grad: tuple[bool, bool] = (True, True), state: Any = None,
@@ -290,15 +297,19 @@ class CupyBackend(ArrayAPIBackend):
         )
         return (grad_x if needs_input_grad[0] else None, grad_w if needs_input_grad[1] else None)
 
+    @half_via_float32  # the CUDA kernels are float32/float64
     def max_pool2d(self, x: Any, kernel: Any, stride: Any, padding: Any) -> tuple[Any, Any]:
         return _nn.max_pool2d(self.cupy, self.kernels, x, kernel, stride, padding)
 
+    @half_via_float32  # the CUDA kernels are float32/float64
     def max_pool2d_backward(self, grad_y: Any, argmax: Any, input_shape: Any) -> Any:
         return _nn.max_pool2d_backward(self.cupy, self.kernels, grad_y, argmax, tuple(input_shape))
 
+    @half_via_float32  # the CUDA kernels are float32/float64
     def avg_pool2d(self, x: Any, kernel: Any, stride: Any, padding: Any) -> Any:
         return _nn.avg_pool2d(self.cupy, self.kernels, x, kernel, stride, padding)
 
+    @half_via_float32  # the CUDA kernels are float32/float64
     def avg_pool2d_backward(
         self, grad_y: Any, input_shape: Any, kernel: Any, stride: Any, padding: Any
     ) -> Any:
@@ -306,6 +317,7 @@ class CupyBackend(ArrayAPIBackend):
             self.cupy, self.kernels, grad_y, tuple(input_shape), kernel, stride, padding
         )
 
+    @half_via_float32  # the CUDA kernels are float32/float64
     def adam_step(
         self, param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, lr: float, beta1: float,
         beta2: float, eps: float, weight_decay: float, step: int, decoupled: bool,

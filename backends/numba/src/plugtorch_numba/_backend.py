@@ -13,7 +13,8 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
-from plugtorch_numpy import NumpyBackend, as_array
+from plugtorch.backend.array_api import half_via_float32 as _half_via_float32
+from plugtorch_numpy import NumpyBackend, as_array, is_half
 
 from plugtorch_numba import _blas
 from plugtorch_numba._buffers import BufferPool
@@ -127,7 +128,7 @@ class NumbaBackend(ConvPoolPrimitives, NumpyBackend):
         out_dtype: Any = None,
     ) -> np.ndarray:
         limit = self.min_elementwise_size if out_dtype is None else self.min_elementwise_size // 2
-        if x.size < limit or x.dtype.kind not in kinds:
+        if x.size < limit or x.dtype.kind not in kinds or is_half(x):  # numpy's half loops
             return as_array(ufunc(x, y))
         plan = plan_2d((x, y), x.dtype if out_dtype is None else out_dtype, self.pool.empty)
         if plan is None:
@@ -139,7 +140,7 @@ class NumbaBackend(ConvPoolPrimitives, NumpyBackend):
     def _unary(
         self, kernel_name: str, kinds: frozenset[str], ufunc: Callable[..., Any], x: np.ndarray
     ) -> np.ndarray:
-        if x.size < self.min_elementwise_size or x.dtype.kind not in kinds:
+        if x.size < self.min_elementwise_size or x.dtype.kind not in kinds or is_half(x):
             return as_array(ufunc(x))
         plan = plan_2d((x,), x.dtype, self.pool.empty)
         if plan is None:
@@ -242,8 +243,8 @@ class NumbaBackend(ConvPoolPrimitives, NumpyBackend):
         return self._binary("greater_equal_2d", _ANY, np.greater_equal, x, y, np.bool_)
 
     def where(self, condition: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        if x.size < self.min_parallel_size:
-            return np.where(condition, x, y)
+        if x.size < self.min_parallel_size or is_half(x):
+            return as_array(np.where(condition, x, y))
         plan = plan_2d((condition, x, y), x.dtype, self.pool.empty)
         if plan is None:
             return np.where(condition, x, y)
@@ -260,8 +261,8 @@ class NumbaBackend(ConvPoolPrimitives, NumpyBackend):
         keepdims: bool,
         fallback: Callable[[], np.ndarray],
     ) -> np.ndarray:
-        if not axis or x.size < self.min_parallel_size:
-            return fallback()
+        if not axis or x.size < self.min_parallel_size or is_half(x):
+            return fallback()  # numpy's path (float32 accumulation for half sums)
         return as_array(reduce_sum_max_min(kind, x, axis, keepdims, _rk, fallback))
 
     def sum(self, x: np.ndarray, axis: tuple[int, ...], keepdims: bool) -> np.ndarray:
@@ -284,8 +285,8 @@ class NumbaBackend(ConvPoolPrimitives, NumpyBackend):
         # 2-D: OpenBLAS (both cores) is near peak. A stack of small matrices: each thread
         # multiplies part of the stack with OpenBLAS held to one thread (see _blas.py).
         # The result comes from the pool (no page faults on a large output).
-        if x.dtype != y.dtype or x.ndim < 2 or y.ndim < 2:
-            return np.matmul(x, y)
+        if x.dtype != y.dtype or x.ndim < 2 or y.ndim < 2 or is_half(x):
+            return super().matmul(x, y)
         batch = np.broadcast_shapes(x.shape[:-2], y.shape[:-2])
         out = self.pool.empty((*batch, x.shape[-2], y.shape[-1]), x.dtype)
         if _split_batch(x, y, self.min_parallel_size):
@@ -327,11 +328,20 @@ class NumbaBackend(ConvPoolPrimitives, NumpyBackend):
 
         return self._chunked(silu_into, x)
 
+    @_half_via_float32
     def softmax(self, x: np.ndarray, axis: int) -> np.ndarray:
         return self._softmax(x, axis, log=False)
 
+    @_half_via_float32
     def log_softmax(self, x: np.ndarray, axis: int) -> np.ndarray:
         return self._softmax(x, axis, log=True)
+
+    conv2d = _half_via_float32(ConvPoolPrimitives.conv2d)
+    conv2d_backward = _half_via_float32(ConvPoolPrimitives.conv2d_backward)
+    max_pool2d = _half_via_float32(ConvPoolPrimitives.max_pool2d)
+    max_pool2d_backward = _half_via_float32(ConvPoolPrimitives.max_pool2d_backward)
+    avg_pool2d = _half_via_float32(ConvPoolPrimitives.avg_pool2d)
+    avg_pool2d_backward = _half_via_float32(ConvPoolPrimitives.avg_pool2d_backward)
 
     def _softmax(self, x: np.ndarray, axis: int, log: bool) -> np.ndarray:
         moved = np.ascontiguousarray(np.moveaxis(x, axis, -1))
@@ -341,6 +351,7 @@ class NumbaBackend(ConvPoolPrimitives, NumpyBackend):
             parallel_blocks(_nn.softmax_rows, (rows, out, log), rows.shape[0], rows.size)
         return np.moveaxis(out.reshape(moved.shape), -1, axis)
 
+    @_half_via_float32
     def adam_step(
         self,
         param: np.ndarray,
@@ -383,7 +394,7 @@ class NumbaBackend(ConvPoolPrimitives, NumpyBackend):
         """The same update written into param, exp_avg and exp_avg_sq (each element is read
         before it is written, by the same thread, so the kernel can update in place)."""
         arrays = (param, exp_avg, exp_avg_sq)
-        if not all(a.flags.c_contiguous and a.flags.writeable for a in arrays):
+        if is_half(param) or not all(a.flags.c_contiguous and a.flags.writeable for a in arrays):
             new = self.adam_step(
                 param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps, weight_decay, step,
                 decoupled,

@@ -13,11 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from plugtorch.backend.array_api import ArrayAPIBackend, stable_argsort
+from plugtorch.backend.array_api import ArrayAPIBackend, is_half, stable_argsort
+from plugtorch.dtypes import ALL_DTYPES
 from plugtorch_numpy import conv as _conv
 from plugtorch_numpy import softmax as _softmax
 
-__all__ = ["NumpyBackend", "create_backend", "as_array"]
+__all__ = ["NumpyBackend", "create_backend", "as_array", "is_half"]
 __version__ = "0.1.0"
 
 # Optional primitives (see plugtorch.backend.protocol.OPTIONAL_PRIMITIVES) done natively here.
@@ -76,7 +77,9 @@ def _binary(ufunc: Any) -> Any:
 
 def _reduction(function: Any, typed: bool) -> Any:
     def primitive(self: Any, x: np.ndarray, axis: tuple[int, ...], keepdims: bool) -> np.ndarray:
-        if typed:
+        if typed and is_half(x):  # accumulate in float32, round once (as PyTorch)
+            result = function(x, axis=axis, keepdims=keepdims, dtype=np.float32).astype(x.dtype)
+        elif typed:
             result = function(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
         else:
             result = function(x, axis=axis, keepdims=keepdims)
@@ -98,8 +101,14 @@ class NumpyBackend(ArrayAPIBackend):
     views share memory and parameters are updated where they lie)."""
 
     def __init__(self, name: str = "numpy") -> None:
+        # bfloat16 through ml_dtypes, imported when first used (the error names the package)
         super().__init__(
-            np, name=name, host_memory=True, primitives=NATIVE_PRIMITIVES, mutable=True
+            np,
+            name=name,
+            dtypes=ALL_DTYPES,
+            host_memory=True,
+            primitives=NATIVE_PRIMITIVES,
+            mutable=True,
         )
 
     # Elementwise and reductions: numpy's own functions, with 0-d results kept as arrays.
@@ -186,6 +195,11 @@ class NumpyBackend(ArrayAPIBackend):
             x[...] = getattr(self, name)(x, y)
 
     def add_scaled_inplace(self, x: np.ndarray, y: np.ndarray, alpha: float) -> None:
+        if is_half(x):  # x + alpha * y in float32, rounded once (as PyTorch's add_)
+            x[...] = (x.astype(np.float32) + np.float32(alpha) * y.astype(np.float32)).astype(
+                x.dtype
+            )
+            return
         flat_x = np.reshape(x, -1, copy=False) if x.flags.c_contiguous else None
         flat_y = np.reshape(y, -1, copy=False) if y.flags.c_contiguous else None
         if flat_x is None or flat_y is None or x.size <= _CHUNK:
@@ -226,6 +240,11 @@ class NumpyBackend(ArrayAPIBackend):
             offset=storage_offset * itemsize,
             strides=tuple(s * itemsize for s in strides),
         )
+
+    def matmul(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        if is_half(x):  # float32 products and sums, rounded once (ml_dtypes gives float32)
+            return np.matmul(x.astype(np.float32), y.astype(np.float32)).astype(x.dtype)
+        return super().matmul(x, y)
 
     # numpy has no descending sort (the standard's argsort keyword): the shared host one.
     def argsort(self, x: np.ndarray, axis: int, descending: bool) -> np.ndarray:
