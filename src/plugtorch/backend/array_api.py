@@ -37,17 +37,25 @@ def half_via_float32(method: Callable[..., Any]) -> Callable[..., Any]:
     """
 
     @functools.wraps(method)
-    def run(self: Any, *args: Any) -> Any:
-        half = next((a.dtype for a in args if hasattr(a, "dtype") and is_half(a)), None)
+    def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+        half = next((a.dtype for a in args if _is_half_array(a)), None)
         if half is None:
-            return method(self, *args)
-        wide = [a.astype("float32") if hasattr(a, "dtype") and is_half(a) else a for a in args]
-        result = method(self, *wide)
+            return method(self, *args, **kwargs)
+        wide = [_widen(a) for a in args]
+        result = method(self, *wide, **{k: _widen(v) for k, v in kwargs.items()})
         if isinstance(result, tuple):
             return tuple(_narrow(r, half) for r in result)
         return _narrow(result, half)
 
     return run
+
+
+def _is_half_array(value: Any) -> bool:
+    return hasattr(value, "dtype") and hasattr(value.dtype, "itemsize") and is_half(value)
+
+
+def _widen(value: Any) -> Any:
+    return value.astype("float32") if _is_half_array(value) else value
 
 
 def _narrow(array: Any, half: Any) -> Any:
