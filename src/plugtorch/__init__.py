@@ -110,6 +110,15 @@ from plugtorch import linalg
 from plugtorch.nn.functional.activation import erf
 from plugtorch.nn.functional.activation_more import erfc
 from plugtorch.nn.functional import log_softmax, softmax  # torch.softmax, torch.log_softmax
+from plugtorch import amp, cpu
+from plugtorch.amp import (
+    GradScaler,
+    autocast,
+    get_autocast_dtype,
+    is_autocast_enabled,
+    set_autocast_dtype,
+    set_autocast_enabled,
+)
 
 float = float32  # noqa: A001 (PyTorch aliases)
 double = float64
@@ -126,12 +135,16 @@ __all__ = [
     "Device",
     "Generator",
     "device",
+    "GradScaler",
     "Tensor",
     "accelerator",
+    "amp",
+    "autocast",
     "autograd",
     "backends",
     "compile",
     "compiler",
+    "cpu",
     "cuda",
     "data",
     "nn",
@@ -174,6 +187,7 @@ __all__ = [
     "float32",
     "float64",
     "get_backend",
+    "get_autocast_dtype",
     "get_default_dtype",
     "get_rng_state",
     "half",
@@ -184,6 +198,7 @@ __all__ = [
     "int16",
     "int32",
     "int64",
+    "is_autocast_enabled",
     "is_grad_enabled",
     "list_backends",
     "long",
@@ -192,6 +207,8 @@ __all__ = [
     "register_backend",
     "seed",
     "set_backend",
+    "set_autocast_dtype",
+    "set_autocast_enabled",
     "set_default_dtype",
     "set_grad_enabled",
     "set_rng_state",

@@ -83,11 +83,12 @@ def _check_python_values(source: np.ndarray, dtype: dtypes.DType) -> None:
         if dtype is dtypes.float64 or source.dtype.kind != "f":
             return
         finite = source[np.isfinite(source)]
-        if finite.size and np.abs(finite).max() <= np.finfo(dtype.numpy).max:
+        largest = dtypes.finfo(dtype).max
+        if finite.size and np.abs(finite).max() <= largest:
             return
         if not finite.size:
             return
-        bad = finite[np.abs(finite) > np.finfo(dtype.numpy).max][0]
+        bad = finite[np.abs(finite) > largest][0]
     else:
         info = np.iinfo(dtype.numpy)
         if source.dtype.kind == "f":

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from plugtorch.ops._autocast import LOWER, PROMOTE, autocast_op
+from plugtorch.ops._precision import apply_in_float32
 from plugtorch.ops._prepare import astype, broadcast_shapes, expand_to
 from plugtorch.ops.registry import apply, mixed_backend_error, op
 from plugtorch.tensor import Tensor
@@ -28,9 +30,11 @@ def _(ctx: Any, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
     return gx, gy
 
 
+@autocast_op(cpu=LOWER, cuda=LOWER)
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Matrix product with NumPy/PyTorch semantics: 1-D operands are promoted to matrices and
-    the extra dimension removed afterwards; batch dimensions broadcast.
+    the extra dimension removed afterwards; batch dimensions broadcast. float16 and bfloat16
+    multiply with float32 sums, rounded once (as PyTorch).
 
     Gradient ``(grad @ other^T, input^T @ grad)``.
 
@@ -38,6 +42,12 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     >>> pt.matmul(pt.ones(2, 3), pt.ones(3)).shape
     (2,)
     """
+    return unmarked_matmul(input, other)
+
+
+def unmarked_matmul(input: Tensor, other: Tensor) -> Tensor:
+    """:func:`matmul` without autocast's mark: for the ops PyTorch computes natively in their
+    inputs' dtype (``dot``, ``adaptive_avg_pool2d``), which autocast leaves alone."""
     from plugtorch import dtypes
     from plugtorch.ops.shape import reshape, unsqueeze
 
@@ -64,7 +74,7 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     batch = broadcast_shapes(x.shape[:-2], y.shape[:-2])
     x = expand_to(x, batch + x.shape[-2:])
     y = expand_to(y, batch + y.shape[-2:])
-    out = apply(matmul_op, (x, y), dtype)
+    out = apply_in_float32(matmul_op, (x, y), dtype)
     if x_vector and y_vector:
         return reshape(out, batch)
     if x_vector:
@@ -74,6 +84,7 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     return out
 
 
+@autocast_op(cpu=LOWER, cuda=LOWER)
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
     """Product of two matrices (2-D only).
 
@@ -86,6 +97,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
     return matmul(input, mat2)
 
 
+@autocast_op(cpu=LOWER, cuda=LOWER)
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     """Batched product of 3-D tensors with equal batch sizes.
 
@@ -111,6 +123,7 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
     return input.reshape(-1, 1) * vec2.reshape(1, -1)
 
 
+@autocast_op(cpu=None, cuda=PROMOTE)
 def dot(input: Tensor, other: Tensor) -> Tensor:
     """Inner product of two 1-D tensors.
 
@@ -120,4 +133,4 @@ def dot(input: Tensor, other: Tensor) -> Tensor:
     """
     if input.ndim != 1 or other.ndim != 1:
         raise ValueError("dot expects two 1-D tensors")
-    return matmul(input, other)
+    return unmarked_matmul(input, other)

@@ -10,6 +10,8 @@ from collections import namedtuple
 from typing import Any, Sequence
 
 from plugtorch import dtypes
+from plugtorch.ops._autocast import FLOAT32, autocast_op
+from plugtorch.ops._precision import apply_in_float32, computes_in_float32
 from plugtorch.ops._prepare import astype, expand_to, normalize_dim, normalize_dims, reduced_shape
 from plugtorch.ops.elementwise import log, sqrt, where
 from plugtorch.ops.registry import apply, op
@@ -46,7 +48,8 @@ def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
 
 
 def sum(input: Tensor, dim: Dim = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A001
-    """Sum of elements over ``dim`` (all by default). Bools and integers sum as ``int64``.
+    """Sum of elements over ``dim`` (all by default). Bools and integers sum as ``int64``;
+    float16 and bfloat16 accumulate in float32 and round the result once, as PyTorch.
 
     Gradient: ``grad`` broadcast back over the reduced dimensions.
 
@@ -59,7 +62,7 @@ def sum(input: Tensor, dim: Dim = None, keepdim: bool = False, *, dtype: Any = N
     elif not input._dtype.is_floating_point:
         input = astype(input, dtypes.int64)
     dims = normalize_dims(dim, input.ndim)
-    return apply(sum_op, (input,), input._dtype, dims=dims, keepdim=keepdim)
+    return apply_in_float32(sum_op, (input,), input._dtype, dims=dims, keepdim=keepdim)
 
 
 def _count(shape: tuple[int, ...], dims: tuple[int, ...]) -> int:
@@ -70,7 +73,8 @@ def _count(shape: tuple[int, ...], dims: tuple[int, ...]) -> int:
 
 
 def mean(input: Tensor, dim: Dim = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
-    """Arithmetic mean over ``dim`` (composite: ``sum / count``). Needs a floating dtype.
+    """Arithmetic mean over ``dim`` (composite: ``sum / count``). Needs a floating dtype;
+    float16 and bfloat16 sum and divide in float32 and round once, as PyTorch.
 
     >>> import plugtorch as pt
     >>> pt.mean(pt.tensor([1.0, 2.0, 3.0, 4.0]))
@@ -83,6 +87,8 @@ def mean(input: Tensor, dim: Dim = None, keepdim: bool = False, *, dtype: Any = 
             f"mean() needs a floating point tensor, got {input._dtype}; "
             "convert first, e.g. t.float().mean(), or pass dtype=plugtorch.float32"
         )
+    if input._dtype in dtypes.LOW_PRECISION:
+        return astype(mean(astype(input, dtypes.float32), dim, keepdim), input._dtype)
     dims = normalize_dims(dim, input.ndim)
     return sum(input, dims, keepdim) / _count(input.shape, dims)
 
@@ -108,6 +114,7 @@ def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
     return (_restore(g, x.shape, dims, keepdim) * others,)
 
 
+@autocast_op(cpu=FLOAT32, cuda=FLOAT32)
 def prod(input: Tensor, dim: Dim = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """Product of elements over ``dim``. Gradient handles zeros exactly.
 
@@ -120,7 +127,7 @@ def prod(input: Tensor, dim: Dim = None, keepdim: bool = False, *, dtype: Any = 
     elif not input._dtype.is_floating_point:
         input = astype(input, dtypes.int64)
     dims = normalize_dims(dim, input.ndim)
-    return apply(prod_op, (input,), input._dtype, dims=dims, keepdim=keepdim)
+    return apply_in_float32(prod_op, (input,), input._dtype, dims=dims, keepdim=keepdim)
 
 
 def _extreme_backward(ctx: Any, g: Tensor) -> tuple[Tensor]:
@@ -273,6 +280,7 @@ def min(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = N
     return _max_min("min", input, dim, keepdim, other)
 
 
+@computes_in_float32("input")
 def var(
     input: Tensor,
     dim: Dim = None,
@@ -298,6 +306,7 @@ def var(
     return squares / divisor if divisor > 0 else squares / 0.0
 
 
+@computes_in_float32("input")
 def std(
     input: Tensor,
     dim: Dim = None,
@@ -315,6 +324,7 @@ def std(
     return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
 
 
+@computes_in_float32("input")
 def logsumexp(input: Tensor, dim: Dim, keepdim: bool = False) -> Tensor:
     """``log(sum(exp(x)))`` over ``dim``, computed stably by subtracting the max (composite).
 

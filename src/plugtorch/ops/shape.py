@@ -7,6 +7,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from plugtorch import dtypes
+from plugtorch.ops._autocast import PROMOTE, autocast_op
 from plugtorch.ops._prepare import astype, expand_to, normalize_dim
 from plugtorch.ops.registry import apply, mixed_backend_error, op
 from plugtorch.tensor import Tensor
@@ -360,6 +361,7 @@ def _(ctx: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     return tuple(grads)
 
 
+@autocast_op(cpu=PROMOTE, cuda=None)
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Concatenate tensors along an existing dimension (dtypes promote).
 
@@ -402,6 +404,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 concat = cat
 
 
+@autocast_op(cpu=PROMOTE, cuda=None)
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors of one shape along a new dimension.
 

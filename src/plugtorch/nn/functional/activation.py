@@ -13,6 +13,8 @@ from typing import Any
 
 from plugtorch import dtypes
 from plugtorch.ops import elementwise as _elementwise
+from plugtorch.ops._autocast import FLOAT32, autocast_op
+from plugtorch.ops._precision import computes_in_float32
 from plugtorch.ops._prepare import astype, normalize_dim
 from plugtorch.ops.registry import apply, op
 from plugtorch.ops.unary import _dtype_of
@@ -226,6 +228,8 @@ def _softmax_input(input: Tensor, dim: int | None, dtype: Any, name: str) -> tup
     return input, normalize_dim(dim, input.ndim)
 
 
+@autocast_op(cpu=None, cuda=FLOAT32)
+@computes_in_float32("input")
 def softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``dim``; finite for any finite logits.
 
@@ -243,6 +247,8 @@ def softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
     return apply(softmax_op, (x,), x._dtype, axis=axis, dtype=x._dtype)
 
 
+@autocast_op(cpu=None, cuda=FLOAT32)
+@computes_in_float32("input")
 def log_softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
     """``x - log(sum(exp(x)))`` along ``dim``; finite for any finite logits.
 

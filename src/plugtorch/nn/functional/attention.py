@@ -18,6 +18,7 @@ from typing import Any
 from plugtorch import dtypes
 from plugtorch.nn.functional.activation import softmax
 from plugtorch.nn.functional.layers import dropout, linear
+from plugtorch.ops._autocast import LOWER, autocast_op
 from plugtorch.ops._prepare import astype
 from plugtorch.ops.creation import arange, zeros, zeros_like
 from plugtorch.ops.elementwise import where
@@ -44,6 +45,7 @@ def _repeat_heads(x: Tensor, groups: int) -> Tensor:
     return expanded.reshape(*shape[:-3], shape[-3] * groups, *shape[-2:])
 
 
+@autocast_op(cpu=LOWER, cuda=None)
 def scaled_dot_product_attention(
     query: Tensor,
     key: Tensor,

@@ -33,9 +33,12 @@ from plugtorch.nn.functional._geometry import (
     pool2d_geometry,
     window_geometry,
 )
+from plugtorch.ops._autocast import LOWER, autocast_op
+from plugtorch.ops._precision import computes_in_float32
 from plugtorch.ops._prepare import astype
 from plugtorch.ops.creation import full, tensor, zeros
 from plugtorch.ops.indexing import _take_checked, gather_op, index_add, slice_dim
+from plugtorch.ops.linalg import unmarked_matmul
 from plugtorch.ops.registry import apply, apply_with_state, op
 from plugtorch.ops.shape import cat, reshape
 from plugtorch.tensor import Tensor
@@ -271,6 +274,8 @@ def _(b: Any, ctx: Any, g: Tensor, needs: tuple[bool, ...]) -> Any:
     )
 
 
+@autocast_op(cpu=LOWER, cuda=LOWER)
+@computes_in_float32("input", "weight", "bias")
 def conv2d(
     input: Tensor,
     weight: Tensor,
@@ -360,6 +365,8 @@ def _same_padding(mode: str, kernel: Sequence[int], dilation: Pair, stride: Pair
     return (total[0] // 2, total[1] // 2)
 
 
+@autocast_op(cpu=LOWER, cuda=LOWER)
+@computes_in_float32("input", "weight", "bias")
 def conv1d(
     input: Tensor,
     weight: Tensor,
@@ -473,6 +480,7 @@ def _(b: Any, ctx: Any, g: Tensor, needs: tuple[bool, ...]) -> Any:
     return (b.max_pool2d_backward(g._data, ctx.state, ctx.inputs[0].shape),)
 
 
+@computes_in_float32("input")
 def max_pool2d(
     input: Tensor,
     kernel_size: int | Sequence[int],
@@ -538,6 +546,7 @@ def _(b: Any, ctx: Any, g: Tensor, needs: tuple[bool, ...]) -> Any:
     return (b.avg_pool2d_backward(g._data, shape, p["kernel"], p["stride"], p["padding"]),)
 
 
+@computes_in_float32("input")
 def avg_pool2d(
     input: Tensor,
     kernel_size: int | Sequence[int],
@@ -583,6 +592,7 @@ def _adaptive_matrix(size: int, out: int, backend: Any, dtype: dtypes.DType) -> 
     return tensor(matrix, dtype=dtype, backend=backend)
 
 
+@computes_in_float32("input")
 def adaptive_avg_pool2d(input: Tensor, output_size: int | Sequence[int | None]) -> Tensor:
     """Average pooling to a fixed ``output_size`` whatever the input size (PyTorch's bins).
 
@@ -621,4 +631,5 @@ def adaptive_avg_pool2d(input: Tensor, output_size: int | Sequence[int | None]) 
         return avg_pool2d(input, (h // oh, w // ow))
     rows = _adaptive_matrix(h, oh, input._backend, input._dtype)
     cols = _adaptive_matrix(w, ow, input._backend, input._dtype)
-    return rows @ input @ cols.mT
+    # not `@`: autocast leaves adaptive_avg_pool2d (a native op in PyTorch) in its input dtype
+    return unmarked_matmul(unmarked_matmul(rows, input), cols.mT)

@@ -8,6 +8,7 @@ import math
 
 from plugtorch import dtypes
 from plugtorch.nn.functional.pointwise_loss import legacy_reduction, reduce_loss
+from plugtorch.ops._autocast import FLOAT32, autocast_op
 from plugtorch.ops._prepare import astype, normalize_dim
 from plugtorch.ops.elementwise import clamp, minimum, relu
 from plugtorch.ops.shape import broadcast_tensors
@@ -43,6 +44,7 @@ def _vector_norm(x: Tensor, p: float, dim: int, keepdim: bool) -> Tensor:
     return (magnitude**p).sum(dim, keepdim) ** (1.0 / p)
 
 
+@autocast_op(cpu=None, cuda=FLOAT32)
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """``x1 . x2 / (max(||x1||, eps) * max(||x2||, eps))`` along ``dim`` of the broadcast
     shape; ``dim`` is removed from the result.
@@ -75,6 +77,7 @@ def pairwise_distance(
     return _vector_norm(diff, float(p), diff.ndim - 1, keepdim)
 
 
+@autocast_op(cpu=FLOAT32, cuda=FLOAT32)
 def margin_ranking_loss(
     input1: Tensor,
     input2: Tensor,
@@ -102,6 +105,7 @@ def margin_ranking_loss(
     return reduce_loss(relu(-target * (input1 - input2) + margin), reduction)
 
 
+@autocast_op(cpu=FLOAT32, cuda=FLOAT32)
 def triplet_margin_loss(
     anchor: Tensor,
     positive: Tensor,

@@ -6,11 +6,13 @@ from typing import Any, Sequence
 
 from plugtorch import dtypes
 from plugtorch import random as _random
+from plugtorch.ops._autocast import FLOAT32, LOWER, autocast_op
+from plugtorch.ops._precision import apply_in_float32, computes_in_float32
 from plugtorch.ops._prepare import astype, normalize_dim
 from plugtorch.ops.creation import tensor
 from plugtorch.ops.elementwise import rsqrt, where
 from plugtorch.ops.indexing import index_select
-from plugtorch.ops.registry import apply, op
+from plugtorch.ops.registry import op
 from plugtorch.ops.shape import flatten, reshape
 from plugtorch.tensor import Tensor
 
@@ -37,6 +39,7 @@ def _(ctx: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     return grad_x, grad_w, grad_b
 
 
+@autocast_op(cpu=LOWER, cuda=LOWER)
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``input @ weight.T + bias`` over the last dimension of ``input`` (one op).
 
@@ -66,7 +69,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if x.ndim != 2:
         x = reshape(x, (-1, x.shape[-1]))
     inputs = (x, astype(weight, dtype)) + (() if bias is None else (astype(bias, dtype),))
-    y = apply(linear_op, inputs, dtype)
+    y = apply_in_float32(linear_op, inputs, dtype)  # half: float32 sums, rounded once
     return y if len(lead) == 1 else reshape(y, lead + (weight.shape[0],))
 
 
@@ -109,6 +112,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     return input * tensor(scale, dtype=input._dtype, backend=input._backend)
 
 
+@autocast_op(cpu=None, cuda=FLOAT32)
+@computes_in_float32("input", "weight", "bias")
 def layer_norm(
     input: Tensor,
     normalized_shape: int | Sequence[int],
@@ -138,6 +143,7 @@ def layer_norm(
     return out
 
 
+@computes_in_float32("input", "weight", "bias")
 def batch_norm(
     input: Tensor,
     running_mean: Tensor | None,

@@ -15,6 +15,7 @@ import numpy as np
 from plugtorch import dtypes
 from plugtorch.nn.functional.activation import log_softmax
 from plugtorch.nn.functional.pointwise_loss import broadcast_for_loss, legacy_reduction, reduce_loss
+from plugtorch.ops._autocast import FLOAT32, REFUSE, autocast_op
 from plugtorch.ops._prepare import astype
 from plugtorch.ops.elementwise import abs as _abs
 from plugtorch.ops.elementwise import clamp, exp, log, log1p, relu, where
@@ -97,6 +98,7 @@ def _weighted_nll(
     return _reduce(loss, reduction)
 
 
+@autocast_op(cpu=FLOAT32, cuda=FLOAT32)
 def cross_entropy(
     input: Tensor,
     target: Tensor,
@@ -151,6 +153,7 @@ def cross_entropy(
     return reshape(loss, expected) if reduction == "none" else loss
 
 
+@autocast_op(cpu=FLOAT32, cuda=FLOAT32)
 def nll_loss(
     input: Tensor,
     target: Tensor,
@@ -184,6 +187,7 @@ def _check_same_shape(input: Tensor, target: Tensor, name: str) -> Tensor:
     return astype(target, input._dtype)
 
 
+@autocast_op(cpu=FLOAT32, cuda=FLOAT32)
 def mse_loss(
     input: Tensor,
     target: Tensor,
@@ -204,6 +208,7 @@ def mse_loss(
     return reduce_loss(diff * diff, reduction)
 
 
+@autocast_op(cpu=FLOAT32, cuda=FLOAT32)
 def l1_loss(
     input: Tensor,
     target: Tensor,
@@ -254,6 +259,7 @@ def _(ctx: Any, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
     return grad_p, grad_y
 
 
+@autocast_op(cpu=FLOAT32, cuda=REFUSE)
 def binary_cross_entropy(
     input: Tensor, target: Tensor, weight: Tensor | None = None, reduction: str = "mean"
 ) -> Tensor:
@@ -280,6 +286,7 @@ def binary_cross_entropy(
     return _reduce(loss, reduction)
 
 
+@autocast_op(cpu=FLOAT32, cuda=FLOAT32)
 def binary_cross_entropy_with_logits(
     input: Tensor,
     target: Tensor,

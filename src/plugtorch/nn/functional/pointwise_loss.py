@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 
+from plugtorch.ops._autocast import FLOAT32, autocast_op
 from plugtorch.ops._prepare import astype
 from plugtorch.ops.elementwise import abs as _abs
 from plugtorch.ops.elementwise import exp, log, where
@@ -73,6 +74,7 @@ def _smooth_l1(diff: Tensor, beta: float) -> Tensor:
     return where(magnitude < beta, diff * diff * (0.5 / beta), magnitude - 0.5 * beta)
 
 
+@autocast_op(cpu=None, cuda=FLOAT32)
 def smooth_l1_loss(
     input: Tensor,
     target: Tensor,
@@ -97,6 +99,7 @@ def smooth_l1_loss(
     return reduce_loss(_smooth_l1(input - target, float(beta)), reduction)
 
 
+@autocast_op(cpu=FLOAT32, cuda=None)
 def huber_loss(
     input: Tensor,
     target: Tensor,
@@ -116,6 +119,7 @@ def huber_loss(
     return reduce_loss(_smooth_l1(input - target, float(delta)) * float(delta), reduction)
 
 
+@autocast_op(cpu=FLOAT32, cuda=FLOAT32)
 def kl_div(
     input: Tensor,
     target: Tensor,

@@ -43,6 +43,8 @@ __all__ = [
     "get_device_name",
     "backend_name",
     "backend_for_device",
+    "is_bf16_supported",
+    "amp",
 ]
 
 INSTALL_HINT = (
@@ -226,3 +228,19 @@ def get_device_name(device: Any = None) -> str:
     """The name of a CUDA device, e.g. ``"NVIDIA H200"``."""
     runtime = _runtime("get_device_name()")
     return str(runtime.get_device_name(_index(runtime, device, "get_device_name()")))
+
+
+def is_bf16_supported(including_emulation: bool = True) -> bool:
+    """Whether the CUDA backend holds bfloat16 (False without one, as PyTorch without CUDA;
+    CuPy has no bfloat16 arrays, so the cupy backend says False too).
+
+    >>> isinstance(is_bf16_supported(), bool)
+    True
+    """
+    from plugtorch.dtypes import bfloat16
+
+    name = backend_name()
+    return name is not None and bfloat16 in registry.get_backend(name).capabilities.dtypes
+
+
+from plugtorch.cuda import amp  # noqa: E402 (torch.cuda.amp; it needs the functions above)
