@@ -75,7 +75,8 @@ class GradScaler:
 
             if not cuda.is_available():
                 warnings.warn(
-                    "torch.cuda.amp.GradScaler is enabled, but CUDA is not available. Disabling.",
+                    "GradScaler('cuda') is enabled, but CUDA is not available.  Disabling "
+                    "(GradScaler('cpu') scales on the CPU backends).",
                     stacklevel=2,
                 )
                 enabled = False

@@ -380,6 +380,14 @@ class Module:
     def double(self: M) -> M:
         return self.to(dtypes.float64)
 
+    def half(self: M) -> M:
+        """Convert every floating parameter and buffer to float16, in place."""
+        return self.to(dtypes.float16)
+
+    def bfloat16(self: M) -> M:
+        """Convert every floating parameter and buffer to bfloat16, in place."""
+        return self.to(dtypes.bfloat16)
+
     def cpu(self: M) -> M:
         """Move every parameter and buffer to host memory (host tensors stay where they are)."""
         return self.to("cpu")
