@@ -71,7 +71,18 @@ PROMOTE_TYPES = [
 
 @pytest.mark.parametrize("a, b, expected", PROMOTE_TYPES)
 def test_promote_types_table(a: dtypes.DType, b: dtypes.DType, expected: dtypes.DType) -> None:
-    assert dtypes.promote_types(a, b) is expected
+    assert pt.promote_types(a, b) is expected
+
+
+def test_result_type_and_can_cast() -> None:
+    """torch.result_type (tensors, 0-d tensors, Python numbers) and torch.can_cast."""
+    half = pt.ones(2, dtype=F16)
+    assert pt.result_type(half, 2.5) is F16 and pt.result_type(half, pt.ones(2)) is F32
+    assert pt.result_type(half, pt.tensor(1.0, dtype=F64)) is F16  # 0-d, same category
+    assert pt.result_type(pt.ones(2, dtype=pt.int32), pt.tensor(1.0, dtype=BF16)) is BF16
+    assert pt.result_type(2, 3.0) is pt.get_default_dtype()
+    assert pt.can_cast(F64, BF16) and pt.can_cast(pt.int64, F16) and pt.can_cast(pt.bool, F16)
+    assert not pt.can_cast(F16, pt.int64) and not pt.can_cast(pt.int8, pt.bool)
 
 
 def test_promotion_in_arithmetic(backend_name: str) -> None:

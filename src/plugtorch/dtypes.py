@@ -51,6 +51,8 @@ __all__ = [
     "INTEGRAL",
     "promote_types",
     "result_type",
+    "result_type_of",
+    "can_cast",
     "get_default_dtype",
     "set_default_dtype",
     "as_dtype",
@@ -286,6 +288,34 @@ def result_type(operands: Iterable[tuple[DType, int] | bool | int | float]) -> D
     if scalar_kind > result.category:
         return _default_for_kind(scalar_kind)
     return result
+
+
+def result_type_of(tensor1: Any, tensor2: Any) -> DType:
+    """The dtype arithmetic on ``tensor1`` and ``tensor2`` (tensors or Python numbers) gives,
+    by PyTorch's rules (``torch.result_type``; plugtorch exports it under that name).
+
+    >>> import plugtorch as pt
+    >>> pt.result_type(pt.ones(2, dtype=pt.float16), 2.5), pt.result_type(pt.ones(2), 1)
+    (plugtorch.float16, plugtorch.float32)
+    """
+    operands: list[tuple[DType, int] | bool | int | float] = []
+    for value in (tensor1, tensor2):
+        dtype = getattr(value, "dtype", None)
+        operands.append((dtype, value.ndim) if isinstance(dtype, DType) else value)
+    return result_type(operands)
+
+
+def can_cast(from_: DType, to: DType) -> bool:
+    """Whether PyTorch's casting rules allow an in-place result of ``from_`` to be written
+    into ``to`` (``torch.can_cast``): never floating into integral or bool, never a number
+    into bool; anything else, narrowing included.
+
+    >>> import plugtorch as pt
+    >>> pt.can_cast(pt.float64, pt.bfloat16), pt.can_cast(pt.float16, pt.int32)
+    (True, False)
+    """
+    source, target = as_dtype(from_), as_dtype(to)
+    return source.category <= target.category
 
 
 class finfo:  # noqa: N801 (PyTorch's name: torch.finfo)
