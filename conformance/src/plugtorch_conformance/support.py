@@ -63,8 +63,18 @@ def declared(backend: Any, candidates: Sequence[dtypes.DType]) -> list[dtypes.DT
     return [d for d in candidates if d in backend.capabilities.dtypes]
 
 
+def finfo(dtype: dtypes.DType) -> Any:
+    """numpy's ``finfo`` for ``dtype`` (``ml_dtypes.finfo`` for bfloat16, which numpy's
+    ``finfo`` does not know)."""
+    if dtype is dtypes.bfloat16:
+        import ml_dtypes
+
+        return ml_dtypes.finfo(dtype.numpy)
+    return np.finfo(dtype.numpy)
+
+
 def _specials(dtype: dtypes.DType) -> np.ndarray:
-    info = np.finfo(dtype.numpy)
+    info = finfo(dtype)
     return np.array(
         [
             np.nan,
@@ -182,7 +192,8 @@ def call(backend: Any, name: str, *args: Any, **kwargs: Any) -> Any:
     result = getattr(backend, name)(*args, **kwargs)
     for index, (array, snapshot) in enumerate(zip(inputs, before)):
         after = host(backend, array)
-        if not np.array_equal(after, snapshot, equal_nan=after.dtype.kind == "f"):
+        floating = after.dtype.kind == "f" or after.dtype.name == "bfloat16"  # ml_dtypes: "V"
+        if not np.array_equal(after, snapshot, equal_nan=floating):
             raise AssertionError(f"{name} mutated its input #{index}: primitives must not")
     views = MUTABLE_VIEW_PRIMITIVES if backend.capabilities.mutable else VIEW_PRIMITIVES
     if backend.capabilities.host_memory and name not in views:

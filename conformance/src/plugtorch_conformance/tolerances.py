@@ -21,6 +21,25 @@ class Tolerance(NamedTuple):
 
 
 TOLERANCES: dict[str, dict[str, Tolerance]] = {
+    # 16-bit floats are computed in float32 and rounded once, the reference in float64 and
+    # rounded once: the two may differ by one 16-bit ulp (2**-10 and 2**-7 relative; the atol is
+    # the smallest subnormal). Accumulations run in float32, so they are as exact as that.
+    "float16": {
+        "exact": Tolerance(0.0, 0.0),
+        "arithmetic": Tolerance(2.0**-10, 2.0**-24),
+        "transcendental": Tolerance(2.0**-9, 2.0**-24),
+        "reduction": Tolerance(2.0**-10, 0.0),
+        "matmul": Tolerance(2.0**-9, 2.0**-14),
+        "gradient": Tolerance(2.0**-6, 2.0**-10),
+    },
+    "bfloat16": {
+        "exact": Tolerance(0.0, 0.0),
+        "arithmetic": Tolerance(2.0**-7, 2.0**-133),
+        "transcendental": Tolerance(2.0**-6, 2.0**-133),
+        "reduction": Tolerance(2.0**-7, 0.0),
+        "matmul": Tolerance(2.0**-6, 2.0**-126),
+        "gradient": Tolerance(2.0**-3, 2.0**-7),
+    },
     "float32": {
         "exact": Tolerance(0.0, 0.0),
         "arithmetic": Tolerance(1.2e-7, 0.0),  # correctly rounded ops: within one ulp

@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import numpy as np
 import pytest
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import plugtorch as pt
@@ -261,3 +261,60 @@ def test_array_api_namespace_with_hypothesis_strategies(function: str) -> None:
         check = example(pt.tensor([0.1, 0.2, 0.3], dtype=pt.float32))(check)
     with pt.use_backend(backend.name):
         check()
+
+
+HALF = (dtypes.float16, dtypes.bfloat16)
+
+
+def _half_params() -> list[Any]:
+    declared = target().backend.capabilities.dtypes
+    return [
+        pytest.param(info.name, dtype, id=f"{info.name}-{dtype.name}")
+        for dtype in HALF
+        if dtype in declared
+        for info in OPS
+    ]
+
+
+@pytest.mark.parametrize("name, dtype", _half_params())
+def test_op_in_half_precision(name: str, dtype: dtypes.DType) -> None:
+    """Each declared 16-bit float: every op keeps the dtype (float32 results become the 16-bit
+    type, others stay) and its values and gradients are the float32 op's on the same 16-bit
+    inputs, within a few 16-bit ulp (PyTorch computes 16-bit ops in float32 and rounds)."""
+    info = BY_NAME[name]
+    backend = target().backend
+    reference = pt.get_backend(REFERENCE)
+    eps = pt.finfo(dtype).eps
+
+    # a quarter of the profile's cases: the float32 tests cover the shapes, these the dtype
+    @settings(max_examples=max(2, settings.default.max_examples // 4))
+    @given(op_inputs(info))
+    def check(values: list[np.ndarray]) -> None:
+        values = [v.astype(dtype.numpy).astype(np.float64) for v in values]
+        with np.errstate(all="ignore"):
+            got, got_grads = _run(info, values, backend, dtype)
+            wide, wide_grads = _run(info, values, reference, dtypes.float32)
+        expected_dtype = dtype if wide.dtype == np.float32 else dtypes.from_numpy_dtype(wide.dtype)
+        assert dtypes.from_numpy_dtype(got.dtype) is expected_dtype, f"{name}: {got.dtype}"
+        _assert_near(got, wide, 8 * eps, f"{name} forward in {dtype.name}")
+        for index, (g, e) in enumerate(zip(got_grads, wide_grads)):
+            if g is None or e is None:
+                assert g is None and e is None, f"{name}: gradient #{index} missing on one side"
+                continue
+            assert dtypes.from_numpy_dtype(g.dtype) is dtype, f"{name} gradient #{index}"
+            _assert_near(g, e, 16 * eps, f"{name} gradient #{index} in {dtype.name}")
+
+    check()
+
+
+def _assert_near(got: np.ndarray, expected: np.ndarray, rtol: float, what: str) -> None:
+    """|got - expected| <= rtol * max(|expected|, 1), nan where expected is nan, equal infs."""
+    g, e = got.astype(np.float64), expected.astype(np.float64)
+    assert g.shape == e.shape, f"{what}: shape {g.shape}, expected {e.shape}"
+    with np.errstate(all="ignore"):
+        same = (g == e) | (np.isnan(g) & np.isnan(e))
+        close = np.abs(g - e) <= rtol * np.maximum(np.abs(e), 1.0)
+    bad = ~(same | close)
+    if bad.any():
+        index = tuple(int(i[0]) for i in np.nonzero(bad))
+        raise AssertionError(f"{what}: {g[index]!r} at {index}, expected {e[index]!r}")
