@@ -331,10 +331,19 @@ def test_checkpoints_of_plugtorch_0_1_still_load(tmp_path) -> None:
 
 
 def test_unsupported_dtype_in_file(tmp_path) -> None:
-    path = tmp_path / "half.safetensors"
-    safetensors_numpy.save_file({"h": np.ones(2, np.float16)}, str(path))
-    with pytest.raises(CheckpointError, match="'h' has dtype float16"):
+    path = tmp_path / "float8.safetensors"
+    header = json.dumps({"h": {"dtype": "F8_E4M3", "shape": [2], "data_offsets": [0, 2]}})
+    path.write_bytes(len(header).to_bytes(8, "little") + header.encode() + b"\0\0")
+    with pytest.raises(CheckpointError, match="'h' has dtype float8_e4m3fn"):
         load(path)
+
+
+def test_half_precision_files_load(tmp_path) -> None:
+    """safetensors F16 and BF16 tensors (written by other tools) load as float16/bfloat16."""
+    path = tmp_path / "half.safetensors"
+    safetensors_numpy.save_file({"h": np.array([0.5, -2.0], np.float16)}, str(path))
+    loaded = load(path)["h"]
+    assert loaded.dtype is pt.float16 and loaded.tolist() == [0.5, -2.0]
 
 
 def test_load_needs_no_safetensors_package(tmp_path, monkeypatch) -> None:

@@ -52,7 +52,10 @@ class Info:
         return {
             d.name: d
             for d in dtypes.ALL_DTYPES
-            if d in supported and (kind is None or isdtype(d, kind))
+            # the standard has no 16-bit floats: its "real floating" is float32 and float64
+            if d in supported
+            and d not in dtypes.LOW_PRECISION
+            and (kind is None or isdtype(d, kind))
         }
 
     def _check_device(self, device: Any) -> Any:
