@@ -384,3 +384,17 @@ def test_core_works_without_ml_dtypes() -> None:
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.stdout.strip() == "ok", done.stderr
+
+
+def test_mixed_dtype_norms_and_explicit_dtype(backend_name: str, half: dtypes.DType) -> None:
+    """PyTorch's CPU norms take a 16-bit input with float32 weights and return the input's
+    dtype (so a float32 LayerNorm inside autocast keeps bfloat16 activations); an explicit
+    dtype, by keyword or position, is the caller's choice."""
+    _skip_unless_held(backend_name, half)
+    x = pt.randn(4, 6, backend=backend_name).to(half)
+    norm = pt.nn.LayerNorm(6).to(backend_name)
+    assert norm(x).dtype is half and F.layer_norm(x, (6,), norm.weight, norm.bias).dtype is half
+    batch = pt.nn.BatchNorm1d(6).to(backend_name)
+    assert batch(x).dtype is half and batch.running_mean.dtype is F32
+    assert F.softmax(x, 1, F32).dtype is F32 and F.log_softmax(x, 1, dtype=F32).dtype is F32
+    assert F.softmax(x, 1).dtype is half

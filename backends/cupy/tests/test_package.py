@@ -152,7 +152,7 @@ def test_gpu_only_code_is_lint_clean() -> None:
     if not ruff.exists():
         pytest.skip("ruff is not installed in this environment (requirements/dev.txt pins it)")
     root = PACKAGE.parents[3]
-    targets = [str(PACKAGE.parents[2]), str(root / "src/plugtorch/cuda.py")]
+    targets = [str(PACKAGE.parents[2]), str(root / "src/plugtorch/cuda")]
     done = subprocess.run(
         [str(ruff), "check", "--no-cache", *targets], cwd=root, capture_output=True, text=True,
         env={**os.environ, "NO_COLOR": "1"},

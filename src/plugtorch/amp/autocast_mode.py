@@ -5,7 +5,8 @@ CPU "Autocast Op Reference" cast their floating inputs before running: matrix pr
 ``linear``, convolutions and ``scaled_dot_product_attention`` to the autocast dtype (bfloat16
 by default on CPU, float16 where asked); the losses and ``prod`` to float32; ``cat`` and
 ``stack`` to the widest input type. Every other op runs in the dtype of its inputs. The marks
-sit on the ops themselves (``plugtorch/ops/_precision.py``); this module switches them.
+sit on the ops themselves (``plugtorch/ops/_autocast.py``, per device type: CUDA's lists differ);
+this module switches the per-thread state they read.
 """
 
 from __future__ import annotations

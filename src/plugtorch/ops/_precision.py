@@ -55,24 +55,31 @@ def _narrow(result: Any, dtype: dtypes.DType) -> Any:
 
 
 def computes_in_float32(*names: str) -> Callable[[Function], Function]:
-    """Mark a composite that PyTorch computes in float32 for 16-bit inputs: when the floating
-    tensors among the arguments ``names`` are all float16 (or all bfloat16), they are cast to
-    float32, the function runs, and its float32 results are rounded once to that dtype.
-    An explicit ``dtype=`` argument turns it off (the caller chose)."""
+    """Mark a composite that PyTorch computes in float32 for 16-bit inputs. When the first of
+    the arguments ``names`` (the input) is float16 or bfloat16 and the other floating tensors
+    among them have its dtype or float32 (PyTorch's mixed-dtype norms take float32 weights),
+    they are cast to float32, the function runs, and its float32 results are rounded once to
+    the input's dtype. An explicit ``dtype`` argument turns it off (the caller chose)."""
 
     def decorate(function: Function) -> Function:
         positions = _positions(function, names)
+        parameters = list(inspect.signature(function).parameters)
+        dtype_at = parameters.index("dtype") if "dtype" in parameters else None
+
+        def argument(args: tuple[Any, ...], kwargs: dict[str, Any], index: int, name: str) -> Any:
+            return args[index] if index < len(args) else kwargs.get(name)
 
         @functools.wraps(function)
         def run(*args: Any, **kwargs: Any) -> Any:
-            low = None
-            for index, name in positions:
-                value = args[index] if index < len(args) else kwargs.get(name)
-                if isinstance(value, Tensor) and value._dtype.is_floating_point:
-                    if value._dtype not in _LOW or (low is not None and value._dtype is not low):
-                        return function(*args, **kwargs)
-                    low = value._dtype
-            if low is None or kwargs.get("dtype") is not None:
+            first = argument(args, kwargs, *positions[0])
+            if not isinstance(first, Tensor) or first._dtype not in _LOW:
+                return function(*args, **kwargs)
+            low = first._dtype
+            for index, name in positions[1:]:
+                value = argument(args, kwargs, index, name)
+                if isinstance(value, Tensor) and value._dtype not in (low, _FLOAT32):
+                    return function(*args, **kwargs)
+            if dtype_at is not None and argument(args, kwargs, dtype_at, "dtype") is not None:
                 return function(*args, **kwargs)
             args_list = list(args)
             for index, name in positions:

@@ -13,9 +13,9 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
-from plugtorch.backend.array_api import half_via_float32 as _half_via_float32
 from plugtorch_numpy import NumpyBackend, as_array, is_half
 
+from plugtorch.backend.array_api import half_via_float32 as _half_via_float32
 from plugtorch_numba import _blas
 from plugtorch_numba._buffers import BufferPool
 from plugtorch_numba._conv_pool import ConvPoolPrimitives
