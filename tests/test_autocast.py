@@ -41,17 +41,33 @@ CPU_FLOAT32 = {
     "linalg_eigh", "linalg_lstsq", "qr", "svd", "geqrf", "triangular_solve",
 }  # fmt: skip
 CPU_PROMOTE = {"cat", "stack", "index_copy"}
-# PyTorch's CUDA lists, for the functions plugtorch has.
-CUDA_LOWER = {"matmul", "mm", "bmm", "conv1d", "conv2d", "linear", "addmm", "baddbmm", "prelu"}
-CUDA_FLOAT32 = {
-    "binary_cross_entropy_with_logits", "cosine_similarity", "cross_entropy", "kl_div",
-    "l1_loss", "layer_norm", "log_softmax", "margin_ranking_loss", "mse_loss", "nll_loss",
-    "prod", "smooth_l1_loss", "softmax", "triplet_margin_loss", "cumsum", "exp", "log", "sum",
+# PyTorch's CUDA lists.
+CUDA_LOWER = {
+    "matmul", "mm", "bmm", "conv1d", "conv2d", "conv3d", "linear", "addmm", "addbmm", "addmv",
+    "addr", "baddbmm", "multi_dot", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+    "prelu", "GRUCell", "LSTMCell", "RNNCell",
 }  # fmt: skip
-CUDA_PROMOTE = {"dot", "scatter_add", "atan2", "addcmul", "addcdiv", "cross", "tensordot"}
-# CUDA's float32 ops that plugtorch leaves unmarked (hot elementwise ops and reductions: a mark
-# costs every call; docs/porting.md records the difference) and its refused op.
-CUDA_UNMARKED = {"exp", "log", "sum", "cumsum", "scatter_add", "atan2", "addcmul", "addcdiv"}
+CUDA_FLOAT32 = {
+    "acos", "asin", "binary_cross_entropy_with_logits", "cosh", "cosine_embedding_loss",
+    "cdist", "cosine_similarity", "cross_entropy", "cumprod", "cumsum", "dist", "erfinv", "exp",
+    "expm1", "group_norm", "hinge_embedding_loss", "kl_div", "l1_loss", "layer_norm", "log",
+    "log_softmax", "log10", "log1p", "log2", "margin_ranking_loss", "mse_loss",
+    "multilabel_margin_loss", "multi_margin_loss", "nll_loss", "norm", "normalize", "pdist",
+    "poisson_nll_loss", "pow", "prod", "reciprocal", "rsqrt", "sinh", "smooth_l1_loss",
+    "soft_margin_loss", "softmax", "softmin", "softplus", "sum", "renorm", "tan",
+    "triplet_margin_loss",
+}  # fmt: skip
+CUDA_PROMOTE = {
+    "addcdiv", "addcmul", "atan2", "bilinear", "cross", "dot", "grid_sample", "index_put",
+    "scatter_add", "tensordot",
+}  # fmt: skip
+# CUDA's elementwise ops, reductions and scans that plugtorch leaves unmarked: a mark costs
+# every call on every backend (docs/porting.md records the difference).
+CUDA_UNMARKED = {
+    "acos", "asin", "cosh", "sinh", "tan", "erfinv", "exp", "expm1", "log", "log10", "log1p",
+    "log2", "pow", "reciprocal", "rsqrt", "sum", "cumsum", "cumprod", "addcdiv", "addcmul",
+    "atan2", "cross", "index_put", "scatter_add", "tensordot",
+}  # fmt: skip
 CUDA_REFUSED = {"binary_cross_entropy"}
 # plugtorch's names for PyTorch's ATen op names where they differ
 ATEN_NAME = {"cross_entropy": "cross_entropy_loss", "concat": "cat"}  # concat: an alias

@@ -287,6 +287,9 @@ def test_sum_and_mean_accumulate_in_float32(backend_name: str, half: dtypes.DTyp
         np.asarray(x.mean(0).float().tolist()), _reference(values, half, lambda v: v.mean(0))
     )
     assert x.sum().dtype is half and x.mean(1).dtype is half
+    assert ones.cumsum(0)[-1].item() == 4096.0 and ones.cumsum(0).dtype is half
+    big = pt.tensor([300.0, 400.0], dtype=half, backend=backend_name)  # 300**2 > float16's max
+    assert pt.linalg.vector_norm(big).item() == 500.0 and big.norm().dtype is half
     assert x.sum(dtype=pt.float32).dtype is F32  # an explicit dtype is the caller's choice
 
 

@@ -15,12 +15,13 @@ import numpy as np
 
 from plugtorch import dtypes
 from plugtorch.autograd import grad_mode
+from plugtorch.ops._precision import apply_in_float32
 from plugtorch.ops._prepare import astype, normalize_dim
 from plugtorch.ops.creation import arange
 from plugtorch.ops.elementwise import where
 from plugtorch.ops.reduction import all as all_
 from plugtorch.ops.reduction import sum as sum_
-from plugtorch.ops.registry import apply, op
+from plugtorch.ops.registry import op
 from plugtorch.ops.shape import flip, movedim, reshape, unsqueeze
 from plugtorch.ops.sorting import check_int, check_tensor
 from plugtorch.tensor import Tensor
@@ -116,9 +117,11 @@ def _scan(name: str, scan_op: Any, input: Tensor, dim: Any, dtype: Any) -> Tenso
         input = astype(input, dtypes.as_dtype(dtype))
     elif not input._dtype.is_floating_point:
         input = astype(input, dtypes.int64)
+    # float16/bfloat16 scan in float32, each output rounded once (PyTorch's accumulate type)
     if input.ndim == 0:  # one element: the scan of a 1-element row
-        return reshape(apply(scan_op, (reshape(input, (1,)),), input._dtype, axis=0), ())
-    return apply(scan_op, (input,), input._dtype, axis=axis)
+        row = reshape(input, (1,))
+        return reshape(apply_in_float32(scan_op, (row,), input._dtype, axis=0), ())
+    return apply_in_float32(scan_op, (input,), input._dtype, axis=axis)
 
 
 def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:

@@ -15,6 +15,8 @@ from typing import Any
 
 from plugtorch import dtypes
 from plugtorch.ops import binary, logic, reduction, shape, unary, views
+from plugtorch.ops._autocast import FLOAT32, autocast_op
+from plugtorch.ops._precision import computes_in_float32
 from plugtorch.ops._prepare import astype, normalize_dims
 from plugtorch.ops.creation import eye, full
 from plugtorch.tensor import Tensor
@@ -48,6 +50,7 @@ def _root(total: Tensor, power: float) -> Tensor:
     return logic.where(zero, 0.0, root)
 
 
+@computes_in_float32("x")
 def vector_norm(
     x: Tensor,
     ord: float = 2,  # noqa: A002 (PyTorch's name)
@@ -91,6 +94,7 @@ def vector_norm(
     return _root(reduction.sum(binary.pow(magnitude, float(ord)), dims, keepdim), float(ord))
 
 
+@autocast_op(cpu=None, cuda=FLOAT32)
 def norm(
     input: Tensor,
     p: float | str | None = "fro",

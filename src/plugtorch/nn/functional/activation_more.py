@@ -15,6 +15,7 @@ from plugtorch import dtypes
 from plugtorch.nn.functional.activation import erfc_tail
 from plugtorch.ops import elementwise as _elementwise
 from plugtorch.ops import logic
+from plugtorch.ops._autocast import FLOAT32, autocast_op
 from plugtorch.ops._prepare import astype
 from plugtorch.ops.registry import apply, op
 from plugtorch.ops.unary import _dtype_of
@@ -142,6 +143,7 @@ def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
     return (logic.where(scaled > ctx.params["threshold"], g, g * _elementwise.sigmoid(scaled)),)
 
 
+@autocast_op(cpu=None, cuda=FLOAT32)
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """``log(1 + exp(beta * x)) / beta``, a smooth ReLU; ``x`` itself where
     ``beta * x > threshold`` (for numerical stability, as PyTorch).

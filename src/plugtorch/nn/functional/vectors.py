@@ -11,6 +11,7 @@ from typing import Any
 
 from plugtorch import dtypes
 from plugtorch.ops import logic, norms, shape
+from plugtorch.ops._autocast import FLOAT32, autocast_op
 from plugtorch.ops._prepare import astype
 from plugtorch.ops.creation import arange
 from plugtorch.tensor import Tensor
@@ -62,6 +63,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     return astype(logic.eq(shape.unsqueeze(tensor.detach(), -1), classes), dtypes.int64)
 
 
+@autocast_op(cpu=None, cuda=FLOAT32)
 def normalize(
     input: Tensor, p: float = 2.0, dim: Any = 1, eps: float = 1e-12, out: Any = None
 ) -> Tensor:
