@@ -155,8 +155,7 @@ _PUBLIC_NAMES = {d.name: ("bool_" if d is bool_ else d.name) for d in ALL_DTYPES
 _FROM_NUMPY = {numpy_dtype: d for d, numpy_dtype in _NUMPY_DTYPES.items()}
 
 ML_DTYPES_HINT = (
-    "bfloat16 needs the ml_dtypes package (numpy has no bfloat16 of its own): "
-    "pip install ml-dtypes"
+    "bfloat16 needs the ml_dtypes package (numpy has no bfloat16 of its own): pip install ml-dtypes"
 )
 
 
@@ -170,6 +169,7 @@ def _bfloat16_numpy() -> np.dtype:
     _NUMPY_DTYPES[bfloat16] = found
     _FROM_NUMPY[found] = bfloat16
     return found
+
 
 _default_float = float32
 

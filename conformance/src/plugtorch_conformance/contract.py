@@ -52,7 +52,7 @@ import numpy as np
 
 from plugtorch import dtypes
 from plugtorch.backend.protocol import MUTABLE_PRIMITIVES, OPTIONAL_PRIMITIVES, REQUIRED_PRIMITIVES
-from plugtorch.dtypes import DType
+from plugtorch.dtypes import LOW_PRECISION, DType
 from plugtorch_conformance._contract_rules import RULES, is_array, is_int
 from plugtorch_conformance.support import MUTABLE_VIEW_PRIMITIVES
 
@@ -133,6 +133,12 @@ DOMAINS: dict[str, frozenset[str]] = {
     "cumulative_prod": NUMERIC,
 }
 """Which dtype kinds each primitive may be called with (``DType.kind`` letters)."""
+
+ACCUMULATING = frozenset(
+    {"sum", "prod", "matmul", "cumulative_sum", "cumulative_prod", "conv2d", "conv2d_backward"}
+    | {"avg_pool2d", "avg_pool2d_backward", "softmax", "log_softmax"}
+)
+"""Primitives that never see float16/bfloat16: the core accumulates those in float32."""
 
 _KIND_NAMES = {"b": "bool", "i": "signed integer", "u": "unsigned integer", "f": "floating"}
 
@@ -232,6 +238,12 @@ class CheckedBackend:
             arrays = _arrays_with_positions(args)
             for _, array in arrays:
                 self._check_dtype(name, array)
+                if name in ACCUMULATING and self.dtype_of(array) in LOW_PRECISION:
+                    self._fail(
+                        name,
+                        f"called on {self.dtype_of(array).name} arrays; 16-bit floats "
+                        "accumulate in float32 (the core must cast first: ops/_precision.py)",
+                    )
             check_result = None if rule is None else rule(self, name, args, kwargs)
             snapshots = self._snapshots(name, arrays, writes)
             result = function(*args, **kwargs)
@@ -420,7 +432,8 @@ def _fingerprint(held: np.ndarray) -> tuple[str, tuple[int, ...], int]:
     if not held.flags.c_contiguous:  # a broadcast scalar: its one element, not a full copy
         held = held[tuple(slice(0, 1) if step == 0 else slice(None) for step in held.strides)]
     data = held if held.flags.c_contiguous else np.ascontiguousarray(held)
-    return held.dtype.str, held.shape, zlib.crc32(data.data)
+    # through uint8: a memoryview cannot hold ml_dtypes' bfloat16 (numpy dtype char 'E')
+    return held.dtype.str, held.shape, zlib.crc32(data.reshape(-1).view(np.uint8))
 
 
 def _arrays_with_positions(args: tuple[Any, ...]) -> list[tuple[int, Any]]:

@@ -192,7 +192,7 @@ class autocast:  # noqa: N801 (PyTorch's name)
         kind: type[BaseException] | None,
         error: BaseException | None,
         traceback: TracebackType | None,
-    ) -> bool:
+    ) -> None:
         STATE.nesting -= 1
         if STATE.nesting == 0:
             STATE.cache.clear()
@@ -200,7 +200,6 @@ class autocast:  # noqa: N801 (PyTorch's name)
         STATE.fast_dtypes[self.device] = fast_dtype
         set_autocast_enabled(self.device, was_enabled)
         STATE.cache_enabled = cache_enabled
-        return False
 
     def __call__(self, function: Function) -> Function:
         """Use as a decorator: the function runs inside this autocast region."""

@@ -287,7 +287,7 @@ def test_op_in_half_precision(name: str, dtype: dtypes.DType) -> None:
     eps = pt.finfo(dtype).eps
 
     # a quarter of the profile's cases: the float32 tests cover the shapes, these the dtype
-    @settings(max_examples=max(2, settings.default.max_examples // 4))
+    @settings(max_examples=max(2, settings().max_examples // 4))
     @given(op_inputs(info))
     def check(values: list[np.ndarray]) -> None:
         values = [v.astype(dtype.numpy).astype(np.float64) for v in values]

@@ -379,7 +379,8 @@ def movement_case(draw: st.DrawFn) -> tuple[tuple[int, ...], int]:
 @pytest.mark.parametrize(
     "dtype",
     _dtype_params(
-        HALF + (dtypes.float32, dtypes.float64, dtypes.int64, dtypes.int32, dtypes.uint8)
+        HALF
+        + (dtypes.float32, dtypes.float64, dtypes.int64, dtypes.int32, dtypes.uint8)
         + (dtypes.bool_,)
     ),
 )
