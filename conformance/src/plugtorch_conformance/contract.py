@@ -433,7 +433,7 @@ def _fingerprint(held: np.ndarray) -> tuple[str, tuple[int, ...], int]:
         held = held[tuple(slice(0, 1) if step == 0 else slice(None) for step in held.strides)]
     data = held if held.flags.c_contiguous else np.ascontiguousarray(held)
     # through uint8: a memoryview cannot hold ml_dtypes' bfloat16 (numpy dtype char 'E')
-    return held.dtype.str, held.shape, zlib.crc32(data.reshape(-1).view(np.uint8))
+    return held.dtype.str, held.shape, zlib.crc32(data.reshape(-1).view(np.uint8).data)
 
 
 def _arrays_with_positions(args: tuple[Any, ...]) -> list[tuple[int, Any]]:
