@@ -195,6 +195,15 @@ OPTIONAL_PRIMITIVES: dict[str, str] = {
     "avg_pool2d": ("avg_pool2d(x, kernel, stride, padding) -> y  (count_include_pad=True)"),
     "avg_pool2d_backward": "avg_pool2d_backward(grad_y, input_shape, kernel, stride, padding)",
     "silu": "silu(x) -> array; x * sigmoid(x) in one pass",
+    "layer_norm": (
+        "layer_norm(x[M,N], weight[N] or None, bias[N] or None, eps: float) -> (y[M,N], "
+        "(mean[M], rstd[M]))  (biased variance; rstd = 1/sqrt(var + eps))"
+    ),
+    "layer_norm_backward": (
+        "layer_norm_backward(grad_y[M,N], x, weight or None, mean, rstd, needs_input_grad: "
+        "(bool, bool, bool)) -> (grad_x, grad_weight, grad_bias)  (None where not asked or "
+        "where weight/bias is None; mean and rstd are what layer_norm returned)"
+    ),
     "adam_step": (
         "adam_step(param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps, weight_decay, "
         "step, decoupled: bool) -> (param, exp_avg, exp_avg_sq)  (new arrays: inputs are never "

@@ -468,6 +468,17 @@ OPS += [
         extra={"shapes": [(2, 3, 4, 4)], "magnitudes": True},
     ),
     OpInfo(
+        "layer_norm",
+        lambda x, w, b: F.layer_norm(x, (3, 4), w, b),
+        3,
+        shapes="fixed",
+        namespace="nn.functional",
+        ref=lambda x, w, b: _np_layer_norm(x, (-2, -1)) * w + b,
+        # nan and +-inf turn a row into nan; no finite extremes: a sum of huge values overflows
+        # in an order-dependent way
+        extra={"shapes": [(2, 3, 4), (3, 4), (3, 4)], "edge_values": EDGE_VALUES[:7]},
+    ),
+    OpInfo(
         "binary_cross_entropy",
         lambda p, y: F.binary_cross_entropy(p.sigmoid(), y.sigmoid(), reduction="none"),
         2,
@@ -482,6 +493,11 @@ OPS += [
         extra={"edge_values": EDGE_VALUES[1:]},  # nan is no probability: it raises
     ),
 ]
+
+
+def _np_layer_norm(x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+    centered = x - x.mean(axes, keepdims=True)
+    return centered / np.sqrt((centered * centered).mean(axes, keepdims=True) + 1e-5)
 
 
 def _sig(x: np.ndarray) -> np.ndarray:

@@ -19,6 +19,7 @@ from plugtorch.backend.array_api import half_via_float32 as _half_via_float32
 from plugtorch_numba import _blas
 from plugtorch_numba._buffers import BufferPool
 from plugtorch_numba._conv_pool import ConvPoolPrimitives
+from plugtorch_numba._fused import FusedPrimitives
 from plugtorch_numba._malloc import tune_malloc
 from plugtorch_numba._strided import plan_2d
 from plugtorch_numba._threads import parallel_blocks, run_chunks, split_ufunc
@@ -58,13 +59,15 @@ OPTIONAL = frozenset(
         "max_pool2d_backward",
         "avg_pool2d",
         "avg_pool2d_backward",
+        "layer_norm",
+        "layer_norm_backward",
         "adam_step",
         "adam_step_inplace",
     }
 )
 
 
-class NumbaBackend(ConvPoolPrimitives, NumpyBackend):
+class NumbaBackend(FusedPrimitives, ConvPoolPrimitives, NumpyBackend):
     """numpy arrays on the host; large elementwise ops, reductions and the nn primitives run
     in parallel numba kernels."""
 

@@ -17,6 +17,7 @@ from plugtorch.backend.array_api import ArrayAPIBackend, is_half, stable_argsort
 from plugtorch.dtypes import ALL_DTYPES
 from plugtorch_numpy import conv as _conv
 from plugtorch_numpy import softmax as _softmax
+from plugtorch_numpy import nn as _nn
 
 __all__ = ["NumpyBackend", "create_backend", "as_array", "is_half"]
 __version__ = "0.1.0"
@@ -35,6 +36,8 @@ NATIVE_PRIMITIVES = frozenset(
         "argsort",
         "cumulative_sum",
         "cumulative_prod",
+        "layer_norm",
+        "layer_norm_backward",
     }
 )
 
@@ -164,6 +167,8 @@ class NumpyBackend(ArrayAPIBackend):
     avg_pool2d_backward = staticmethod(_conv.avg_pool2d_backward)
     softmax = staticmethod(_softmax.softmax)
     log_softmax = staticmethod(_softmax.log_softmax)
+    layer_norm = staticmethod(_nn.layer_norm)
+    layer_norm_backward = staticmethod(_nn.layer_norm_backward)
 
     def to_numpy(self, x: np.ndarray) -> np.ndarray:
         return x

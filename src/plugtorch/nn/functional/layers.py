@@ -112,6 +112,66 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     return input * tensor(scale, dtype=input._dtype, backend=input._backend)
 
 
+@op("layer_norm", primitive="layer_norm", state=True)
+def layer_norm_op(b: Any, x: Any, *affine: Any, eps: float, parts: str, dims: int) -> Any:
+    """The last ``dims`` dimensions of x to mean 0 and variance 1, then * weight + bias, by
+    the backend's layer_norm primitive on x as (rows, features) (it also returns each row's
+    mean and 1/std, for the backward).
+
+    Gradient: the layer_norm_backward primitive, else the decomposition's: with
+    ``xhat = (x - mean) * rstd`` and ``h = grad * weight``, ``grad_x = rstd * (h - mean(h) -
+    xhat * mean(h * xhat))``, ``grad_weight = sum(grad * xhat)`` and ``grad_bias = sum(grad)``
+    over the leading dimensions.
+    """
+    size = _trailing_size(x.shape, dims)
+    weight = b.reshape(affine[0], (size,)) if "w" in parts else None
+    bias = b.reshape(affine[-1], (size,)) if "b" in parts else None
+    y, state = b.layer_norm(b.reshape(x, (-1, size)), weight, bias, eps)
+    return b.reshape(y, x.shape), state
+
+
+def _trailing_size(shape: tuple[int, ...], dims: int) -> int:
+    size = 1
+    for side in shape[len(shape) - dims :]:
+        size *= side
+    return size
+
+
+@layer_norm_op.decomposition
+def _(x: Tensor, *affine: Tensor, eps: float, parts: str, dims: int) -> Tensor:
+    axes = tuple(range(x.ndim - dims, x.ndim))
+    mean = x.mean(axes, keepdim=True)
+    centered = x - mean
+    var = (centered * centered).mean(axes, keepdim=True)
+    out = centered * rsqrt(var + eps)
+    if "w" in parts:
+        out = out * affine[0]
+    if "b" in parts:
+        out = out + affine[-1]
+    return out
+
+
+@layer_norm_op.backward_primitive("layer_norm_backward")
+def _(b: Any, ctx: Any, g: Tensor, needs: tuple[bool, ...]) -> tuple[Any, ...]:
+    parts = ctx.params["parts"]
+    x = ctx.inputs[0]._data
+    size = _trailing_size(x.shape, ctx.params["dims"])
+    weight = b.reshape(ctx.inputs[1]._data, (size,)) if "w" in parts else None
+    mean, rstd = ctx.state
+    wanted = (needs[0], "w" in parts and needs[1], "b" in parts and needs[-1])
+    rows = (-1, size)
+    gx, gw, gb = b.layer_norm_backward(
+        b.reshape(g._data, rows), b.reshape(x, rows), weight, mean, rstd, wanted
+    )
+    shape = ctx.inputs[1]._data.shape if parts else ()
+    grads = (None if gx is None else b.reshape(gx, x.shape),)
+    if "w" in parts:
+        grads += (None if gw is None else b.reshape(gw, shape),)
+    if "b" in parts:
+        grads += (None if gb is None else b.reshape(gb, shape),)
+    return grads
+
+
 @autocast_op(cpu=None, cuda=FLOAT32)
 @computes_in_float32("input", "weight", "bias")
 def layer_norm(
@@ -122,7 +182,11 @@ def layer_norm(
     eps: float = 1e-5,
 ) -> Tensor:
     """Normalise over the last ``len(normalized_shape)`` dimensions to mean 0, variance 1
-    (biased variance), then scale by ``weight`` and shift by ``bias``.
+    (biased variance), then scale by ``weight`` and shift by ``bias``:
+    ``y = (x - mean) / sqrt(var + eps) * weight + bias``.
+
+    One op (the backend's fused ``layer_norm`` primitive where it has one). Gradient:
+    ``rstd * (h - mean(h) - xhat * mean(h * xhat))`` with ``h = grad * weight``.
 
     >>> import plugtorch as pt
     >>> layer_norm(pt.tensor([[1.0, 3.0]]), 2)
@@ -131,16 +195,27 @@ def layer_norm(
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     if tuple(input.shape[input.ndim - len(shape) :]) != shape:
         raise ValueError(f"layer_norm: input {input.shape} does not end in {shape}")
-    dims = tuple(range(input.ndim - len(shape), input.ndim))
-    mean = input.mean(dims, keepdim=True)
-    centered = input - mean
-    var = (centered * centered).mean(dims, keepdim=True)
-    out = centered * rsqrt(var + eps)
-    if weight is not None:
-        out = out * weight
-    if bias is not None:
-        out = out + bias
-    return out
+    affine = [t for t in (weight, bias) if t is not None]
+    for name, value in (("weight", weight), ("bias", bias)):
+        if value is not None and tuple(value.shape) != shape:
+            raise ValueError(
+                f"layer_norm: {name} of shape {value.shape} does not match normalized_shape "
+                f"{shape}"
+            )
+    dtype = input._dtype
+    for value in affine:
+        dtype = dtypes.promote_types(dtype, value._dtype)
+    if not dtype.is_floating_point:
+        dtype = dtypes.get_default_dtype()
+    inputs = tuple(astype(t, dtype) for t in (input, *affine))
+    params = {
+        "eps": float(eps),
+        "parts": ("w" if weight is not None else "") + ("b" if bias is not None else ""),
+        "dims": len(shape),
+    }
+    if input.numel() == 0:  # nothing to normalise: the decomposition gives PyTorch's result
+        return layer_norm_op.decompose(*inputs, **params)  # type: ignore[misc]
+    return apply(layer_norm_op, inputs, dtype, **params)
 
 
 @computes_in_float32("input", "weight", "bias")

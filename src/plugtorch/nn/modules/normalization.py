@@ -20,7 +20,7 @@ class LayerNorm(Module):
 
     >>> import plugtorch as pt
     >>> LayerNorm(2)(pt.tensor([[1.0, 3.0]]))
-    tensor([[-1.0000,  1.0000]], grad_fn=<AddBackward0>)
+    tensor([[-1.0000,  1.0000]], grad_fn=<LayerNormBackward0>)
     """
 
     def __init__(

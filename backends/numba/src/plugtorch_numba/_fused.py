@@ -1,0 +1,84 @@
+"""The fused nn primitives of ``NumbaBackend`` (layer norm, ...): one numba kernel pass where
+the core's decomposition runs a chain of ops. Kernels: ``_fused_kernels.py``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from plugtorch_numba._pool import BufferPool
+from plugtorch_numba._threads import MIN_THREADED, TASKS_PER_THREAD, num_threads, parallel_blocks
+
+try:
+    from plugtorch_numba import _fused_kernels as _fk
+except Exception:  # noqa: BLE001 (no numba: the backend declares none of these primitives)
+    _fk = None  # type: ignore[assignment]
+
+__all__ = ["FusedPrimitives"]
+
+Array = np.ndarray
+
+
+def _dense(x: Array) -> Array:
+    return x if x.flags.c_contiguous else np.ascontiguousarray(x)
+
+
+def _or_empty(x: Array | None, dtype: np.dtype) -> Array:
+    """numba kernels take arrays, not None: a missing weight or bias is an empty array."""
+    return np.empty(0, dtype) if x is None else _dense(x)
+
+
+def row_tasks(rows: int, size: int) -> int:
+    """How many row blocks a kernel with per-task partial sums splits ``rows`` into: one
+    below ``MIN_THREADED`` elements (no thread is woken), else a few per thread."""
+    if size < MIN_THREADED or rows <= 1:
+        return 1
+    return min(rows, num_threads() * TASKS_PER_THREAD)
+
+
+class FusedPrimitives:
+    """layer_norm and layer_norm_backward (a mixin of ``NumbaBackend``, which provides
+    ``pool``)."""
+
+    pool: BufferPool
+
+    def layer_norm(
+        self, x: Array, weight: Array | None, bias: Array | None, eps: float
+    ) -> tuple[Array, tuple[Array, Array]]:
+        x = _dense(x)
+        m = x.shape[0]
+        y = self.pool.empty(x.shape, x.dtype)
+        mean = np.empty(m, x.dtype)
+        rstd = np.empty(m, x.dtype)
+        args = (x, _or_empty(weight, x.dtype), _or_empty(bias, x.dtype), float(eps), y, mean, rstd)
+        parallel_blocks(_fk.layer_norm_rows, args, m, x.size)
+        return y, (mean, rstd)
+
+    def layer_norm_backward(
+        self,
+        grad: Array,
+        x: Array,
+        weight: Array | None,
+        mean: Array,
+        rstd: Array,
+        needs_input_grad: tuple[bool, bool, bool] = (True, True, True),
+    ) -> tuple[Array | None, Array | None, Array | None]:
+        need_x, need_w, need_b = needs_input_grad
+        grad, x = _dense(grad), _dense(x)
+        m, n = x.shape
+        tasks = row_tasks(m, x.size)
+        per_task = -(-m // tasks)
+        tasks = -(-m // per_task)
+        gx = self.pool.empty(x.shape, x.dtype) if need_x else np.empty((0, n), x.dtype)
+        want_w = need_w and weight is not None
+        partial_w = np.empty((tasks if want_w else 0, n), x.dtype)
+        partial_b = np.empty((tasks if need_b else 0, n), x.dtype)
+        args = (grad, x, _or_empty(weight, x.dtype), mean, rstd, need_x, gx, partial_w,
+                partial_b, per_task)  # fmt: skip
+        parallel_blocks(_fk.layer_norm_backward_rows, args, tasks, x.size)
+        grad_w = _column_total(partial_w) if want_w else None
+        grad_b = _column_total(partial_b) if need_b else None
+        return (gx if need_x else None), grad_w, grad_b
+
+
+def _column_total(partial: Array) -> Array:
+    return partial[0].copy() if partial.shape[0] == 1 else partial.sum(axis=0)

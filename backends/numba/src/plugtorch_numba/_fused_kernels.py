@@ -1,0 +1,113 @@
+"""Kernels of the fused nn primitives: layer norm (forward and backward).
+
+Each kernel makes one or two passes over its rows where the core's decomposition runs five to
+fifteen ops (each a pass over memory and a fresh array). Kernels are serial over a task range
+``[t0, t1)`` (``_threads.parallel_blocks`` spreads tasks over the cores); arrays are
+C-contiguous 2-D; sums run in the input's dtype with reassociation allowed (``fastmath``:
+they vectorise), in another order than numpy's pairwise sums: results agree with the numpy
+backend to rounding, not bitwise.
+
+Column sums (the gradients of a layer's weight and bias) are split by *row blocks*: task
+``t`` adds its rows into ``partial[t]`` and the caller sums the few partial rows, so no two
+threads write the same memory.
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+# Reassociation lets sums vectorise; no "nnan"/"ninf"/"nsz": nan, inf and -0.0 stay as they are.
+_FAST = {"arcp", "contract", "reassoc"}
+
+
+@njit(cache=True, error_model="numpy", nogil=True, fastmath=_FAST)
+def layer_norm_rows(x, weight, bias, eps, y, mean, rstd, t0, t1):  # type: ignore[no-untyped-def]
+    """y[i] = (x[i] - mean_i) * rstd_i * weight + bias for rows i in [t0, t1); ``weight`` and
+    ``bias`` of size 0 mean none. mean and rstd (1/sqrt(biased var + eps)) are stored."""
+    n = x.shape[1]
+    inv_n = x.dtype.type(1.0) / x.dtype.type(n)
+    has_w = weight.size > 0
+    has_b = bias.size > 0
+    for i in range(t0, t1):
+        row = x[i]
+        total = x.dtype.type(0.0)
+        for j in range(n):
+            total += row[j]
+        mu = total * inv_n
+        squares = x.dtype.type(0.0)
+        for j in range(n):
+            d = row[j] - mu
+            squares += d * d
+        r = x.dtype.type(1.0 / math.sqrt(squares * inv_n + eps))
+        mean[i] = mu
+        rstd[i] = r
+        out = y[i]
+        if has_w and has_b:
+            for j in range(n):
+                out[j] = (row[j] - mu) * r * weight[j] + bias[j]
+        elif has_w:
+            for j in range(n):
+                out[j] = (row[j] - mu) * r * weight[j]
+        elif has_b:
+            for j in range(n):
+                out[j] = (row[j] - mu) * r + bias[j]
+        else:
+            for j in range(n):
+                out[j] = (row[j] - mu) * r
+
+
+@njit(cache=True, error_model="numpy", nogil=True, fastmath=_FAST)
+def layer_norm_backward_rows(  # type: ignore[no-untyped-def]
+    grad, x, weight, mean, rstd, need_x, gx, partial_w, partial_b, rows_per_task, t0, t1
+):
+    """For tasks t in [t0, t1) (rows [t * rows_per_task, ...)): grad_x rows (when ``need_x``)
+    and this task's column sums of grad * xhat and grad into partial_w[t], partial_b[t]
+    (``partial_w``/``partial_b`` with 0 rows: not wanted)."""
+    m, n = x.shape
+    inv_n = x.dtype.type(1.0) / x.dtype.type(n)
+    has_w = weight.size > 0
+    want_w = partial_w.shape[0] > 0
+    want_b = partial_b.shape[0] > 0
+    for t in range(t0, t1):
+        if want_w:
+            partial_w[t, :] = 0
+        if want_b:
+            partial_b[t, :] = 0
+        for i in range(t * rows_per_task, min((t + 1) * rows_per_task, m)):
+            g = grad[i]
+            row = x[i]
+            mu = mean[i]
+            r = rstd[i]
+            if want_w:
+                pw = partial_w[t]
+                for j in range(n):
+                    pw[j] += g[j] * ((row[j] - mu) * r)
+            if want_b:
+                pb = partial_b[t]
+                for j in range(n):
+                    pb[j] += g[j]
+            if not need_x:
+                continue
+            sum_h = x.dtype.type(0.0)
+            sum_hx = x.dtype.type(0.0)
+            if has_w:
+                for j in range(n):
+                    h = g[j] * weight[j]
+                    sum_h += h
+                    sum_hx += h * ((row[j] - mu) * r)
+            else:
+                for j in range(n):
+                    sum_h += g[j]
+                    sum_hx += g[j] * ((row[j] - mu) * r)
+            mean_h = sum_h * inv_n
+            mean_hx = sum_hx * inv_n
+            out = gx[i]
+            if has_w:
+                for j in range(n):
+                    xhat = (row[j] - mu) * r
+                    out[j] = r * (g[j] * weight[j] - mean_h - xhat * mean_hx)
+            else:
+                for j in range(n):
+                    xhat = (row[j] - mu) * r
+                    out[j] = r * (g[j] - mean_h - xhat * mean_hx)

@@ -1,0 +1,109 @@
+"""The fused nn primitives and their vectorisable math against float64 numpy references, at
+sizes that take the threaded path (partial column sums per row block) and at small ones."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numba import njit
+
+from plugtorch_numba import _fastmath
+
+
+@njit(cache=False)
+def _apply_all(x, out):  # type: ignore[no-untyped-def]
+    for i in range(x.size):
+        out[0, i] = _fastmath.exp(x[i])
+        out[1, i] = _fastmath.tanh(x[i])
+        out[2, i] = _fastmath.sigmoid(x[i])
+        out[3, i] = _fastmath.erf(x[i])
+
+
+def _erf_as(x: np.ndarray) -> np.ndarray:
+    """Abramowitz & Stegun 7.1.26, the core's formula, in float64."""
+    a = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
+    ax = np.abs(x)
+    t = 1 / (1 + 0.3275911 * ax)
+    poly = ((((a[4] * t + a[3]) * t + a[2]) * t + a[1]) * t + a[0]) * t
+    return np.where(x == 0, x, np.sign(x) * (1 - poly * np.exp(-ax * ax)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fast_math_functions(dtype):
+    rng = np.random.default_rng(0)
+    x = np.concatenate(
+        [
+            rng.standard_normal(4000) * 3,
+            rng.uniform(-100, 100, 1000),
+            np.geomspace(1e-8, 0.2, 200),
+            -np.geomspace(1e-8, 0.2, 200),
+            [0.0, -0.0, np.inf, -np.inf, np.nan, 88.0, -87.0, -200.0, 200.0],
+        ]
+    ).astype(dtype)
+    out = np.empty((4, x.size), dtype)
+    _apply_all(x, out)
+    x64 = x.astype(np.float64)
+    with np.errstate(all="ignore"):
+        expected = [np.exp(x64), np.tanh(x64), 1 / (1 + np.exp(-x64)), _erf_as(x64)]
+        expected = [want.astype(dtype) for want in expected]  # overflow to inf as in dtype
+    ulp = 2e-7 if dtype == np.float32 else 1e-15
+    names = ["exp", "tanh", "sigmoid", "erf"]
+    for name, got, want in zip(names, out, expected):
+        # subnormal results are rounded more coarsely; erf's 1 - tail cancels near 0 (as the
+        # core's float32 erf does: its absolute error is what the formula promises)
+        atol = np.finfo(dtype).tiny
+        if name == "erf":
+            atol = 1e-6 if dtype == np.float32 else 1e-15
+        np.testing.assert_allclose(got, want, rtol=8 * ulp, atol=atol, err_msg=name)
+    assert np.signbit(out[1:, x.size - 8][[0, 2]]).all()  # tanh(-0.0), erf(-0.0) stay -0.0
+
+
+def _layer_norm_reference(x, w, b, eps=1e-5):
+    x64 = x.astype(np.float64)
+    mean = x64.mean(1, keepdims=True)
+    rstd = 1 / np.sqrt(((x64 - mean) ** 2).mean(1, keepdims=True) + eps)
+    xhat = (x64 - mean) * rstd
+    y = xhat * (1 if w is None else w) + (0 if b is None else b)
+    return y, xhat, rstd
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(3, 5), (1100, 512), (1, 1), (600, 1)])
+@pytest.mark.parametrize("affine", ["wb", "w", "b", ""])
+def test_layer_norm_forward_and_backward(nb, dtype, shape, affine):
+    rng = np.random.default_rng(1)
+    x = (rng.standard_normal(shape) * 3 + 1).astype(dtype)
+    w = rng.standard_normal(shape[1]).astype(dtype) if "w" in affine else None
+    b = rng.standard_normal(shape[1]).astype(dtype) if "b" in affine else None
+    g = rng.standard_normal(shape).astype(dtype)
+    tol = 2e-5 if dtype == np.float32 else 1e-12
+    y, (mean, rstd) = nb.layer_norm(x, w, b, 1e-5)
+    want, xhat, want_rstd = _layer_norm_reference(x, w, b)
+    assert y.dtype == dtype and mean.shape == (shape[0],)
+    np.testing.assert_allclose(y, want, rtol=tol, atol=tol)
+    np.testing.assert_allclose(rstd, want_rstd[:, 0], rtol=tol)
+    gx, gw, gb = nb.layer_norm_backward(g, x, w, mean, rstd, (True, w is not None, True))
+    h = g.astype(np.float64) * (1 if w is None else w)
+    want_gx = want_rstd * (h - h.mean(1, keepdims=True) - xhat * (h * xhat).mean(1, keepdims=True))
+    scale = np.abs(g).max() * np.abs(want_rstd).max()
+    np.testing.assert_allclose(gx, want_gx, rtol=tol * 10, atol=tol * scale)
+    if w is not None:
+        np.testing.assert_allclose(gw, (g * xhat).sum(0), rtol=tol * 10, atol=tol * shape[0])
+    else:
+        assert gw is None
+    np.testing.assert_allclose(gb, g.astype(np.float64).sum(0), rtol=tol * 10, atol=tol * shape[0])
+    gx, gw, gb = nb.layer_norm_backward(g, x, w, mean, rstd, (False, False, True))
+    assert gx is None and gw is None and gb is not None
+
+
+def test_layer_norm_strided_input_and_nan_rows(nb):
+    rng = np.random.default_rng(2)
+    base = rng.standard_normal((16, 40)).astype(np.float32)
+    base[3, 6] = np.nan  # (column 3 of the view)
+    base[5, 0] = np.inf
+    view = base[:, ::2]
+    with np.errstate(all="ignore"):
+        y, _ = nb.layer_norm(view, None, None, 1e-5)
+        want, _, _ = _layer_norm_reference(view, None, None)
+    np.testing.assert_allclose(y, want, rtol=2e-5, atol=2e-5)
+    assert np.isnan(y[3]).all() and np.isnan(y[5]).all()
