@@ -107,3 +107,24 @@ def test_layer_norm_strided_input_and_nan_rows(nb):
         want, _, _ = _layer_norm_reference(view, None, None)
     np.testing.assert_allclose(y, want, rtol=2e-5, atol=2e-5)
     assert np.isnan(y[3]).all() and np.isnan(y[5]).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+@pytest.mark.parametrize("size", [7, 600_000])
+def test_gelu_forward_and_backward(nb, ref, dtype, approximate, size):
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal(size) * 4).astype(dtype)
+    x[:6] = [0.0, -0.0, np.nan, np.inf, -np.inf, -12.0]
+    g = rng.standard_normal(size).astype(dtype)
+    x2 = x.reshape(-1, 1)[::1].T  # a 2-D input of the same values
+    with np.errstate(all="ignore"):
+        want = ref.gelu(x.astype(np.float64), approximate)
+        want_grad = ref.gelu_backward(g.astype(np.float64), x.astype(np.float64), approximate)
+        got = nb.gelu(x2, approximate)
+        got_grad = nb.gelu_backward(g.reshape(x2.shape), x2, approximate)
+    assert got.shape == x2.shape and got.dtype == dtype
+    tol = 1e-6 if dtype == np.float32 else 1e-15
+    np.testing.assert_allclose(got.reshape(-1), want, rtol=tol * 4, atol=tol)
+    np.testing.assert_allclose(got_grad.reshape(-1), want_grad, rtol=tol * 4, atol=tol * 4)
+    assert np.signbit(got.reshape(-1)[1])  # gelu(-0.0) = -0.0

@@ -195,6 +195,11 @@ OPTIONAL_PRIMITIVES: dict[str, str] = {
     "avg_pool2d": ("avg_pool2d(x, kernel, stride, padding) -> y  (count_include_pad=True)"),
     "avg_pool2d_backward": "avg_pool2d_backward(grad_y, input_shape, kernel, stride, padding)",
     "silu": "silu(x) -> array; x * sigmoid(x) in one pass",
+    "gelu": (
+        "gelu(x, approximate: 'none' | 'tanh') -> array; x * Phi(x) with the core's erf "
+        "(Abramowitz & Stegun 7.1.26), or 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))"
+    ),
+    "gelu_backward": "gelu_backward(grad, x, approximate) -> grad * gelu'(x)",
     "layer_norm": (
         "layer_norm(x[M,N], weight[N] or None, bias[N] or None, eps: float) -> (y[M,N], "
         "(mean[M], rstd[M]))  (biased variance; rstd = 1/sqrt(var + eps))"

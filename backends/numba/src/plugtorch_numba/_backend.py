@@ -61,6 +61,8 @@ OPTIONAL = frozenset(
         "avg_pool2d_backward",
         "layer_norm",
         "layer_norm_backward",
+        "gelu",
+        "gelu_backward",
         "adam_step",
         "adam_step_inplace",
     }

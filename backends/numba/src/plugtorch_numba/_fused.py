@@ -1,9 +1,16 @@
-"""The fused nn primitives of ``NumbaBackend`` (layer norm, ...): one numba kernel pass where
-the core's decomposition runs a chain of ops. Kernels: ``_fused_kernels.py``."""
+"""The fused nn primitives of ``NumbaBackend`` (layer norm, GELU, ...): one numba kernel pass
+where the core's decomposition runs a chain of ops. Kernels: ``_fused_kernels.py``.
+
+Elementwise ones run their float32 kernel (vectorised exp/tanh from ``_fastmath.py``) and give
+float64 to the numpy backend's implementation: float64 is the accuracy path, where the
+numpy backend reproduces the core's decomposition to the last bits."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from plugtorch_numpy import nn as _numpy_nn
 
 from plugtorch_numba._pool import BufferPool
 from plugtorch_numba._threads import MIN_THREADED, TASKS_PER_THREAD, num_threads, parallel_blocks
@@ -36,10 +43,29 @@ def row_tasks(rows: int, size: int) -> int:
 
 
 class FusedPrimitives:
-    """layer_norm and layer_norm_backward (a mixin of ``NumbaBackend``, which provides
-    ``pool``)."""
+    """layer_norm, gelu and their backward primitives (a mixin of ``NumbaBackend``, which
+    provides ``pool``)."""
 
     pool: BufferPool
+
+    def _elementwise(self, kernel: Any, inputs: tuple[Array, ...], *params: Any) -> Array:
+        """``kernel(*flat inputs, *params, flat out, t0, t1)`` over BLOCK-element tasks; the
+        inputs share one shape, the result has it (C order)."""
+        flat = [_dense(a).reshape(-1) for a in inputs]
+        out = self.pool.empty(inputs[0].shape, inputs[0].dtype)
+        size = out.size
+        parallel_blocks(kernel, (*flat, *params, out.reshape(-1)), -(-size // _fk.BLOCK), size)
+        return out
+
+    def gelu(self, x: Array, approximate: str) -> Array:
+        if x.dtype != np.float32:
+            return _numpy_nn.gelu(x, approximate)
+        return self._elementwise(_fk.gelu_blocks, (x,), approximate == "tanh")
+
+    def gelu_backward(self, grad: Array, x: Array, approximate: str) -> Array:
+        if x.dtype != np.float32:
+            return _numpy_nn.gelu_backward(grad, x, approximate)
+        return self._elementwise(_fk.gelu_backward_blocks, (grad, x), approximate == "tanh")
 
     def layer_norm(
         self, x: Array, weight: Array | None, bias: Array | None, eps: float

@@ -1,4 +1,4 @@
-"""Kernels of the fused nn primitives: layer norm (forward and backward).
+"""Kernels of the fused nn primitives: layer norm and GELU (forward and backward).
 
 Each kernel makes one or two passes over its rows where the core's decomposition runs five to
 fifteen ops (each a pass over memory and a fresh array). Kernels are serial over a task range
@@ -16,6 +16,8 @@ import math
 
 import numpy as np
 from numba import njit
+
+from plugtorch_numba import _fastmath as _fm
 
 # Reassociation lets sums vectorise; no "nnan"/"ninf"/"nsz": nan, inf and -0.0 stay as they are.
 _FAST = {"arcp", "contract", "reassoc"}
@@ -111,3 +113,62 @@ def layer_norm_backward_rows(  # type: ignore[no-untyped-def]
                 for j in range(n):
                     xhat = (row[j] - mu) * r
                     out[j] = r * (g[j] - mean_h - xhat * mean_hx)
+
+
+# --- GELU (float32; float64 takes the numpy backend's path) ---------------------------------
+BLOCK = 16384  # elements per task of the elementwise kernels
+_ERF_A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
+_A0, _A1, _A2, _A3, _A4 = (np.float32(a) for a in _ERF_A)
+_P = np.float32(0.3275911)
+_HALF, _ONE, _ZERO = np.float32(0.5), np.float32(1.0), np.float32(0.0)
+_RSQRT2 = np.float32(1 / math.sqrt(2.0))
+_RSQRT_2PI = np.float32(1 / math.sqrt(2 * math.pi))
+_TANH_SCALE = np.float32(math.sqrt(2 / math.pi))
+_CUBIC = np.float32(0.044715)
+
+
+@njit(inline="always")
+def _erf_and_gaussian(s):  # type: ignore[no-untyped-def]
+    """(erf(s), exp(-s^2)) by the core's formula (Abramowitz & Stegun 7.1.26)."""
+    a = abs(s)
+    t = _ONE / (_ONE + _P * a)
+    poly = ((((_A4 * t + _A3) * t + _A2) * t + _A1) * t + _A0) * t
+    gaussian = _fm.exp(-(a * a))
+    value = _ONE - poly * gaussian
+    value = value if s > _ZERO else -value
+    return (s if s == _ZERO or s != s else value), gaussian  # noqa: PLR0124
+
+
+@njit(cache=True, error_model="numpy", nogil=True, fastmath=_FAST)
+def gelu_blocks(x, tanh_form, out, t0, t1):  # type: ignore[no-untyped-def]
+    """out = gelu(x) over flat float32 arrays, elements [t0 * BLOCK, t1 * BLOCK)."""
+    start, stop = t0 * BLOCK, min(t1 * BLOCK, x.size)
+    if tanh_form:
+        for i in range(start, stop):
+            v = x[i]
+            th = _fm.tanh(_TANH_SCALE * (v + _CUBIC * v * v * v))
+            out[i] = _HALF * v * (_ONE + th)
+    else:
+        for i in range(start, stop):
+            v = x[i]
+            erf, _ = _erf_and_gaussian(v * _RSQRT2)
+            out[i] = v * (_HALF * (_ONE + erf))
+
+
+@njit(cache=True, error_model="numpy", nogil=True, fastmath=_FAST)
+def gelu_backward_blocks(grad, x, tanh_form, out, t0, t1):  # type: ignore[no-untyped-def]
+    """out = grad * gelu'(x) over flat float32 arrays, elements [t0 * BLOCK, t1 * BLOCK)."""
+    start, stop = t0 * BLOCK, min(t1 * BLOCK, x.size)
+    if tanh_form:
+        for i in range(start, stop):
+            v = x[i]
+            th = _fm.tanh(_TANH_SCALE * (v + _CUBIC * v * v * v))
+            slope = _TANH_SCALE * (_ONE + np.float32(3.0) * _CUBIC * v * v)
+            g = grad[i]
+            out[i] = g * (_HALF * (_ONE + th)) + g * (_HALF * v) * ((_ONE - th * th) * slope)
+    else:
+        for i in range(start, stop):
+            v = x[i]
+            erf, gaussian = _erf_and_gaussian(v * _RSQRT2)
+            g = grad[i]
+            out[i] = g * (_HALF * (_ONE + erf)) + g * v * (gaussian * _RSQRT_2PI)

@@ -38,6 +38,8 @@ NATIVE_PRIMITIVES = frozenset(
         "cumulative_prod",
         "layer_norm",
         "layer_norm_backward",
+        "gelu",
+        "gelu_backward",
     }
 )
 
@@ -169,6 +171,8 @@ class NumpyBackend(ArrayAPIBackend):
     log_softmax = staticmethod(_softmax.log_softmax)
     layer_norm = staticmethod(_nn.layer_norm)
     layer_norm_backward = staticmethod(_nn.layer_norm_backward)
+    gelu = staticmethod(_nn.gelu)
+    gelu_backward = staticmethod(_nn.gelu_backward)
 
     def to_numpy(self, x: np.ndarray) -> np.ndarray:
         return x

@@ -1,4 +1,4 @@
-"""Fused nn primitives for the numpy reference backend, written with numpy: layer norm.
+"""Fused nn primitives for the numpy reference backend, written with numpy: layer norm, GELU.
 
 Each computes what the core's decomposition of the same op computes (the conformance suite
 compares the two), in a few whole-array numpy calls that reuse their buffers instead of one
@@ -8,9 +8,11 @@ core op (and one fresh array) per step. Signatures and semantics are those of
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-__all__ = ["layer_norm", "layer_norm_backward"]
+__all__ = ["layer_norm", "layer_norm_backward", "gelu", "gelu_backward"]
 
 Array = np.ndarray
 
@@ -62,3 +64,77 @@ def layer_norm_backward(
         h *= rstd[:, None]
         grad_x = h
     return grad_x, grad_w, grad_b
+
+
+# --- GELU ---------------------------------------------------------------------------------
+# The core's erf: Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7), in the same order of
+# operations as the core's decomposition, so float64 results agree to the last bits.
+_ERF_A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
+_ERF_P = 0.3275911
+_TANH_SCALE = math.sqrt(2 / math.pi)
+_CUBIC = 0.044715
+
+
+def _erf_and_gaussian(x: Array) -> tuple[Array, Array]:
+    """``(erf(x), exp(-x^2))`` by the core's formula (the second is erf's derivative / 1.128)."""
+    ax = np.abs(x)
+    t = 1.0 / (1.0 + _ERF_P * ax)
+    poly = _ERF_A[4] * t
+    for coefficient in reversed(_ERF_A[:4]):
+        poly += coefficient
+        poly *= t
+    gaussian = np.exp(-(ax * ax))
+    value = 1.0 - poly * gaussian
+    value *= np.sign(x)
+    return np.where(x == 0, x, value), gaussian
+
+
+def _tanh_inner(x: Array) -> Array:
+    """``sqrt(2/pi) * (x + 0.044715 * x * x * x)`` (the core's order)."""
+    cubic = _CUBIC * x
+    cubic *= x
+    cubic *= x
+    cubic += x
+    cubic *= _TANH_SCALE
+    return cubic
+
+
+def gelu(x: Array, approximate: str) -> Array:
+    """``x * Phi(x)`` with Phi through the core's erf, or the tanh form."""
+    if approximate == "tanh":
+        th = np.tanh(_tanh_inner(x))
+        th += 1.0
+        th *= 0.5 * x
+        return th
+    erf, _ = _erf_and_gaussian(x * (1 / math.sqrt(2.0)))
+    erf += 1.0
+    erf *= 0.5
+    erf *= x
+    return erf
+
+
+def gelu_backward(grad: Array, x: Array, approximate: str) -> Array:
+    """``grad * Phi(x) + grad * x * phi(x)``; tanh form: ``grad * 0.5 (1 + th) + grad * 0.5 x
+    (1 - th^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2)`` with ``th = tanh(sqrt(2/pi) (x + 0.044715
+    x^3))``. (Two terms added last, as autograd adds them: zeros get the decomposition's sign.)"""
+    if approximate == "tanh":
+        th = np.tanh(_tanh_inner(x))
+        slope = x * x
+        slope *= 3 * _CUBIC
+        slope += 1.0
+        slope *= _TANH_SCALE
+        slope *= 1.0 - th * th
+        slope *= grad * (0.5 * x)
+        th += 1.0
+        th *= 0.5
+        th *= grad
+        th += slope
+        return th
+    erf, gaussian = _erf_and_gaussian(x * (1 / math.sqrt(2.0)))
+    erf += 1.0
+    erf *= 0.5  # Phi(x)
+    erf *= grad
+    gaussian *= 1 / math.sqrt(2 * math.pi)  # phi(x): exp(-(x / sqrt 2)^2) = exp(-x^2 / 2)
+    gaussian *= grad * x
+    erf += gaussian
+    return erf

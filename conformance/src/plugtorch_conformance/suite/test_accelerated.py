@@ -60,6 +60,8 @@ GEOMETRIES: dict[str, Case] = {
     "avg_pool2d": (lambda x: F.avg_pool2d(x, 3, stride=2, padding=1), [(2, 3, 9, 9)]),
     # argsort's sample gives indices; sorted values are gathered with them and differentiable
     "argsort": (lambda x: pt.cat([pt.sort(x).values, pt.sort(x, 0, True).values], 0), [(4, 9)]),
+    # the op database samples the exact form; the backward case takes the tanh form
+    "gelu_backward": (lambda x: F.gelu(x, approximate="tanh"), [(3, 1025)]),
 }
 
 
@@ -119,7 +121,7 @@ def _run(backend: Any, primitive: str, values: list[np.ndarray], dtype: dtypes.D
     return values
 
 
-NONLINEAR = frozenset({"sigmoid", "silu", "softmax", "log_softmax"})
+NONLINEAR = frozenset({"sigmoid", "silu", "softmax", "log_softmax", "gelu", "gelu_backward"})
 
 
 def _declared() -> list[Any]:

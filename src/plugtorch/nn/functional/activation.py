@@ -133,40 +133,46 @@ def erf(input: Tensor) -> Tensor:
     return apply(erf_op, (x,), x._dtype, dtype=x._dtype)
 
 
-@op("gelu", needs=((0,),))
-def gelu_op(b: Any, x: Any, *, dtype: dtypes.DType) -> Any:
-    """x * Phi(x) with Phi the normal CDF. Gradient: grad * (Phi(x) + x * phi(x))."""
-    half = b.broadcast_to(b.full((), 0.5, dtype), x.shape)
-    scaled = b.multiply(x, b.broadcast_to(b.full((), 1 / math.sqrt(2.0), dtype), x.shape))
-    cdf = b.multiply(half, b.add(b.broadcast_to(b.full((), 1, dtype), x.shape),
-                                 _erf_array(b, scaled, dtype)))  # fmt: skip
-    return b.multiply(x, cdf)
+_TANH_SCALE = math.sqrt(2 / math.pi)
 
 
-@gelu_op.derivative
-def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
-    x = ctx.inputs[0]
-    cdf = 0.5 * (1 + erf(x * (1 / math.sqrt(2.0))))
-    pdf = _elementwise.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
-    return (g * (cdf + x * pdf),)
+@op("gelu", needs=((0,),), primitive="gelu")
+def gelu_op(b: Any, x: Any, *, approximate: str) -> Any:
+    """x * Phi(x) (Phi the normal CDF; ``approximate="tanh"``: its tanh form), by the
+    backend's gelu primitive. Gradient: the gelu_backward primitive, else the decomposition's,
+    grad * (Phi(x) + x * phi(x)) (tanh form: its derivative)."""
+    return b.gelu(x, approximate)
+
+
+@gelu_op.decomposition
+def _(x: Tensor, *, approximate: str) -> Tensor:
+    if approximate == "tanh":
+        inner = _TANH_SCALE * (x + 0.044715 * x * x * x)
+        return 0.5 * x * (1 + _elementwise.tanh(inner))
+    return x * (0.5 * (1 + erf(x * (1 / math.sqrt(2.0)))))
+
+
+@gelu_op.backward_primitive("gelu_backward")
+def _(b: Any, ctx: Any, g: Tensor, needs: tuple[bool, ...]) -> tuple[Any]:
+    return (b.gelu_backward(g._data, ctx.inputs[0]._data, ctx.params["approximate"]),)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
-    """Gaussian error linear unit ``x * Phi(x)``; ``approximate="tanh"`` uses
-    ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``, as PyTorch.
+    """Gaussian error linear unit ``x * Phi(x)`` (Phi the normal CDF, through :func:`erf`);
+    ``approximate="tanh"`` uses ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``, as
+    PyTorch. One op (the backend's fused ``gelu`` primitive where it has one).
+
+    Gradient ``grad * (Phi(x) + x * phi(x))`` (tanh form: the derivative of that formula).
 
     >>> import plugtorch as pt
     >>> gelu(pt.tensor([0.0, 10.0]))
     tensor([ 0., 10.])
     """
-    dtype = _dtype_of(input, "gelu")
-    if approximate == "tanh":
-        inner = math.sqrt(2 / math.pi) * (input + 0.044715 * input * input * input)
-        return 0.5 * input * (1 + _elementwise.tanh(inner))
-    if approximate != "none":
+    if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    dtype = _dtype_of(input, "gelu")
     x = input if dtype.is_floating_point else astype(input, _default())
-    return apply(gelu_op, (x,), x._dtype, dtype=x._dtype)
+    return apply(gelu_op, (x,), x._dtype, approximate=approximate)
 
 
 # --- softmax and log_softmax --------------------------------------------------------------
