@@ -128,3 +128,37 @@ def test_gelu_forward_and_backward(nb, ref, dtype, approximate, size):
     np.testing.assert_allclose(got.reshape(-1), want, rtol=tol * 4, atol=tol)
     np.testing.assert_allclose(got_grad.reshape(-1), want_grad, rtol=tol * 4, atol=tol * 4)
     assert np.signbit(got.reshape(-1)[1])  # gelu(-0.0) = -0.0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(7, 5), (120, 10000), (3, 1)])
+def test_cross_entropy_forward_and_backward(nb, ref, dtype, shape):
+    rng = np.random.default_rng(4)
+    x = (rng.standard_normal(shape) * 5).astype(dtype)
+    target = rng.integers(0, shape[1], shape[0])
+    target[1] = -100  # ignored
+    if shape[1] > 1:
+        x[2, 0] = -np.inf  # a -inf logit (a masked class) is fine
+    g = rng.standard_normal(shape[0]).astype(dtype)
+    loss, state = nb.cross_entropy(x, target, -100)
+    want, want_state = ref.cross_entropy(x.astype(np.float64), target, -100)
+    tol = 2e-6 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(loss, want, rtol=tol, atol=tol)
+    for got_part, want_part in zip(state, want_state):
+        np.testing.assert_allclose(got_part, want_part, rtol=tol, atol=tol)
+    assert loss[1] == 0
+    grad = nb.cross_entropy_backward(g, x, target, -100, state)
+    want_grad = ref.cross_entropy_backward(g.astype(np.float64), x.astype(np.float64), target,
+                                           -100, want_state)  # fmt: skip
+    np.testing.assert_allclose(grad, want_grad, rtol=tol * 10, atol=tol)
+    assert not grad[1].any()
+
+
+def test_cross_entropy_nan_and_inf_rows(nb, ref):
+    x = np.array([[np.nan, 1, 2], [np.inf, 1, 2], [-np.inf, -np.inf, -np.inf], [1, 2, 3]])
+    target = np.array([1, 1, 0, 2])
+    for dtype in (np.float32, np.float64):
+        with np.errstate(all="ignore"):
+            loss, _ = nb.cross_entropy(x.astype(dtype), target, -100)
+            want, _ = ref.cross_entropy(x, target, -100)
+        np.testing.assert_allclose(loss, want, rtol=1e-6)  # nan where numpy's is nan

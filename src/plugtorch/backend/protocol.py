@@ -200,6 +200,16 @@ OPTIONAL_PRIMITIVES: dict[str, str] = {
         "(Abramowitz & Stegun 7.1.26), or 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))"
     ),
     "gelu_backward": "gelu_backward(grad, x, approximate) -> grad * gelu'(x)",
+    "cross_entropy": (
+        "cross_entropy(logits[M,C], target[M] int64, ignore_index: int) -> (loss[M], state)  "
+        "(loss = -(row[target] - logsumexp(row)), 0 where target == ignore_index; every other "
+        "target is in [0, C), checked by the core; C >= 1; state: what the backward needs, "
+        "e.g. each row's max and log-sum-exp)"
+    ),
+    "cross_entropy_backward": (
+        "cross_entropy_backward(grad_loss[M], logits, target, ignore_index, state) -> "
+        "grad_logits = grad * (softmax(row) - onehot(target)), 0 in ignored rows"
+    ),
     "layer_norm": (
         "layer_norm(x[M,N], weight[N] or None, bias[N] or None, eps: float) -> (y[M,N], "
         "(mean[M], rstd[M]))  (biased variance; rstd = 1/sqrt(var + eps))"

@@ -468,6 +468,14 @@ OPS += [
         extra={"shapes": [(2, 3, 4, 4)], "magnitudes": True},
     ),
     OpInfo(
+        "cross_entropy",
+        lambda x: F.cross_entropy(x, _CLASSES.to(x.backend), reduction="none"),
+        shapes="fixed",
+        namespace="nn.functional",
+        ref=lambda x: -_np_log_softmax(x)[np.arange(4), _CLASSES.numpy()],
+        extra={"shapes": [(4, 5)]},
+    ),
+    OpInfo(
         "layer_norm",
         lambda x, w, b: F.layer_norm(x, (3, 4), w, b),
         3,
@@ -493,6 +501,14 @@ OPS += [
         extra={"edge_values": EDGE_VALUES[1:]},  # nan is no probability: it raises
     ),
 ]
+
+
+_CLASSES = pt.tensor([3, 0, 4, 3])
+
+
+def _np_log_softmax(x: np.ndarray) -> np.ndarray:
+    shifted = x - x.max(1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(1, keepdims=True))
 
 
 def _np_layer_norm(x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:

@@ -63,6 +63,8 @@ OPTIONAL = frozenset(
         "layer_norm_backward",
         "gelu",
         "gelu_backward",
+        "cross_entropy",
+        "cross_entropy_backward",
         "adam_step",
         "adam_step_inplace",
     }

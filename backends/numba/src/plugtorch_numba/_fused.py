@@ -1,4 +1,4 @@
-"""The fused nn primitives of ``NumbaBackend`` (layer norm, GELU, ...): one numba kernel pass
+"""The fused nn primitives of ``NumbaBackend`` (layer norm, GELU, cross-entropy, ...): one numba kernel pass
 where the core's decomposition runs a chain of ops. Kernels: ``_fused_kernels.py``.
 
 Elementwise ones run their float32 kernel (vectorised exp/tanh from ``_fastmath.py``) and give
@@ -43,8 +43,8 @@ def row_tasks(rows: int, size: int) -> int:
 
 
 class FusedPrimitives:
-    """layer_norm, gelu and their backward primitives (a mixin of ``NumbaBackend``, which
-    provides ``pool``)."""
+    """layer_norm, gelu, cross_entropy and their backward primitives (a mixin of
+    ``NumbaBackend``, which provides ``pool``)."""
 
     pool: BufferPool
 
@@ -66,6 +66,30 @@ class FusedPrimitives:
         if x.dtype != np.float32:
             return _numpy_nn.gelu_backward(grad, x, approximate)
         return self._elementwise(_fk.gelu_backward_blocks, (grad, x), approximate == "tanh")
+
+    def cross_entropy(
+        self, logits: Array, target: Array, ignore_index: int
+    ) -> tuple[Array, tuple[Array, Array]]:
+        logits, target = _dense(logits), _dense(target)
+        m = logits.shape[0]
+        loss, top, log_total = (np.empty(m, logits.dtype) for _ in range(3))
+        args = (logits, target, int(ignore_index), loss, top, log_total)
+        parallel_blocks(_fk.cross_entropy_rows, args, m, logits.size)
+        return loss, (top, log_total)
+
+    def cross_entropy_backward(
+        self,
+        grad: Array,
+        logits: Array,
+        target: Array,
+        ignore_index: int,
+        state: tuple[Array, Array],
+    ) -> Array:
+        logits = _dense(logits)
+        out = self.pool.empty(logits.shape, logits.dtype)
+        args = (_dense(grad), logits, _dense(target), int(ignore_index), *state, out)
+        parallel_blocks(_fk.cross_entropy_backward_rows, args, logits.shape[0], logits.size)
+        return out
 
     def layer_norm(
         self, x: Array, weight: Array | None, bias: Array | None, eps: float

@@ -1,4 +1,5 @@
-"""Kernels of the fused nn primitives: layer norm and GELU (forward and backward).
+"""Kernels of the fused nn primitives: layer norm, GELU and cross-entropy (forward and
+backward).
 
 Each kernel makes one or two passes over its rows where the core's decomposition runs five to
 fifteen ops (each a pass over memory and a fresh array). Kernels are serial over a task range
@@ -172,3 +173,52 @@ def gelu_backward_blocks(grad, x, tanh_form, out, t0, t1):  # type: ignore[no-un
             erf, gaussian = _erf_and_gaussian(v * _RSQRT2)
             g = grad[i]
             out[i] = g * (_HALF * (_ONE + erf)) + g * v * (gaussian * _RSQRT_2PI)
+
+
+# --- cross-entropy of logits and class indices -----------------------------------------------
+@njit(inline="always")
+def _row_max(row):  # type: ignore[no-untyped-def]
+    """The maximum of a row; nan if it holds one (as numpy's max)."""
+    top = row[0]
+    for j in range(1, row.size):
+        v = row[j]
+        top = v if (v > top) | (v != v) else top  # noqa: PLR0124 (nan wins)
+    return top
+
+
+@njit(cache=True, error_model="numpy", nogil=True, fastmath=_FAST)
+def cross_entropy_rows(x, target, ignore_index, loss, top, log_total, t0, t1):  # type: ignore[no-untyped-def]  # noqa: E501
+    """For rows [t0, t1): top[i] = max(x[i]), log_total[i] = log(sum(exp(x[i] - top[i]))) and
+    loss[i] = -((x[i, target[i]] - top[i]) - log_total[i]) (0 where target[i] is
+    ignore_index), the order of the core's -log_softmax(x)[target]."""
+    k = x.shape[1]
+    zero = x.dtype.type(0.0)
+    for i in range(t0, t1):
+        row = x[i]
+        most = _row_max(row)
+        total = zero
+        for j in range(k):
+            total += _fm.exp(row[j] - most)
+        log_sum = x.dtype.type(math.log(total))
+        t = target[i]
+        loss[i] = zero if t == ignore_index else -((row[t] - most) - log_sum)
+        top[i] = most
+        log_total[i] = log_sum
+
+
+@njit(cache=True, error_model="numpy", nogil=True, fastmath=_FAST)
+def cross_entropy_backward_rows(grad, x, target, ignore_index, top, log_total, out, t0, t1):  # type: ignore[no-untyped-def]  # noqa: E501
+    """out[i] = grad[i] * (exp(x[i] - top[i] - log_total[i]) - onehot(target[i])), with grad 0
+    in ignored rows."""
+    k = x.shape[1]
+    for i in range(t0, t1):
+        t = target[i]
+        g = x.dtype.type(0.0) if t == ignore_index else grad[i]
+        row = x[i]
+        most = top[i]
+        log_sum = log_total[i]
+        dst = out[i]
+        for j in range(k):
+            dst[j] = g * _fm.exp((row[j] - most) - log_sum)
+        if t != ignore_index:
+            dst[t] -= g

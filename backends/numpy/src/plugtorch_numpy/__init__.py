@@ -40,6 +40,8 @@ NATIVE_PRIMITIVES = frozenset(
         "layer_norm_backward",
         "gelu",
         "gelu_backward",
+        "cross_entropy",
+        "cross_entropy_backward",
     }
 )
 
@@ -173,6 +175,8 @@ class NumpyBackend(ArrayAPIBackend):
     layer_norm_backward = staticmethod(_nn.layer_norm_backward)
     gelu = staticmethod(_nn.gelu)
     gelu_backward = staticmethod(_nn.gelu_backward)
+    cross_entropy = staticmethod(_nn.cross_entropy)
+    cross_entropy_backward = staticmethod(_nn.cross_entropy_backward)
 
     def to_numpy(self, x: np.ndarray) -> np.ndarray:
         return x

@@ -1,4 +1,5 @@
-"""Fused nn primitives for the numpy reference backend, written with numpy: layer norm, GELU.
+"""Fused nn primitives for the numpy reference backend, written with numpy: layer norm, GELU,
+cross-entropy.
 
 Each computes what the core's decomposition of the same op computes (the conformance suite
 compares the two), in a few whole-array numpy calls that reuse their buffers instead of one
@@ -12,7 +13,14 @@ import math
 
 import numpy as np
 
-__all__ = ["layer_norm", "layer_norm_backward", "gelu", "gelu_backward"]
+__all__ = [
+    "layer_norm",
+    "layer_norm_backward",
+    "gelu",
+    "gelu_backward",
+    "cross_entropy",
+    "cross_entropy_backward",
+]
 
 Array = np.ndarray
 
@@ -138,3 +146,38 @@ def gelu_backward(grad: Array, x: Array, approximate: str) -> Array:
     gaussian *= grad * x
     erf += gaussian
     return erf
+
+
+# --- cross-entropy of logits and class indices -----------------------------------------------
+def cross_entropy(
+    logits: Array, target: Array, ignore_index: int
+) -> tuple[Array, tuple[Array, Array]]:
+    """``(loss, (max, log_total))`` per row: ``loss = -(z[target] - log_total)`` with ``z =
+    logits - max`` and ``log_total = log(sum(exp(z)))`` (0 where ``target == ignore_index``);
+    the core's decomposition (``-log_softmax(logits)[target]``) in the same order."""
+    top = np.max(logits, axis=1, keepdims=True)  # (C >= 1: the core checks)
+    shifted = logits - top
+    log_total = np.log(np.add.reduce(np.exp(shifted), axis=1, dtype=logits.dtype))
+    ignored = target == ignore_index
+    rows = np.where(ignored, 0, target)[:, None]
+    loss = np.take_along_axis(shifted, rows, axis=1)[:, 0]
+    loss -= log_total
+    np.negative(loss, out=loss)
+    loss[ignored] = 0
+    return loss, (top[:, 0], log_total)
+
+
+def cross_entropy_backward(
+    grad: Array, logits: Array, target: Array, ignore_index: int, state: tuple[Array, Array]
+) -> Array:
+    """``grad * (softmax(logits) - onehot(target))`` per row, 0 in ignored rows; ``state`` is
+    what :func:`cross_entropy` returned."""
+    top, log_total = state
+    out = logits - top[:, None]
+    out -= log_total[:, None]
+    np.exp(out, out=out)
+    kept = target != ignore_index
+    rows = np.flatnonzero(kept)
+    out[rows, target[rows]] -= 1
+    out *= np.where(kept, grad, 0).astype(out.dtype, copy=False)[:, None]
+    return out

@@ -98,6 +98,75 @@ def _weighted_nll(
     return _reduce(loss, reduction)
 
 
+@op("cross_entropy", needs=((0, 1), ()), primitive="cross_entropy", state=True)
+def cross_entropy_op(b: Any, logits: Any, target: Any, *, ignore_index: int) -> Any:
+    """Per-row ``logsumexp(logits) - logits[target]`` of (M, C) logits and (M,) int64 class
+    indices (0 where ``target == ignore_index``), by the backend's fused cross_entropy
+    primitive (which also returns each row's logsumexp, for the backward).
+
+    Gradient: the cross_entropy_backward primitive, else the decomposition's (log_softmax and a
+    gather): ``grad * (softmax(logits) - onehot(target))``, 0 in ignored rows.
+    """
+    return b.cross_entropy(logits, target, ignore_index)
+
+
+@cross_entropy_op.decomposition
+def _(logits: Tensor, target: Tensor, *, ignore_index: int) -> Tensor:
+    ignored = target == ignore_index
+    any_ignored = bool(ignored.any())
+    if any_ignored:
+        target = where(ignored, 0, target)  # (a valid class for the gather; zeroed below)
+    picked = -reshape(gather(log_softmax(logits, 1), 1, reshape(target, (-1, 1))), (-1,))
+    return where(ignored, 0.0, picked) if any_ignored else picked
+
+
+@cross_entropy_op.backward_primitive("cross_entropy_backward")
+def _(b: Any, ctx: Any, g: Tensor, needs: tuple[bool, ...]) -> tuple[Any, None]:
+    logits, target = ctx.inputs
+    ignore_index = ctx.params["ignore_index"]
+    grad = b.cross_entropy_backward(g._data, logits._data, target._data, ignore_index, ctx.state)
+    return grad, None
+
+
+def _fused_cross_entropy(
+    logits: Tensor, target: Tensor, ignore_index: int, reduction: str
+) -> Tensor:
+    """Cross-entropy of (M, C) logits and (M,) class indices as one op (no weight, no label
+    smoothing). Targets are checked here, once: each in [0, C) or equal to ``ignore_index``."""
+    if target._dtype.is_floating_point or target._dtype is dtypes.bool_:
+        raise TypeError(f"class-index targets must be integers, got {target._dtype}")
+    target = astype(target, dtypes.int64)
+    rows, classes = logits.shape
+    ignored_count: Tensor | None = None
+    if rows:
+        b = target._backend
+        low = int(np.asarray(b.to_numpy(b.min(target._data, (0,), False))))
+        high = int(np.asarray(b.to_numpy(b.max(target._data, (0,), False))))
+        ignored = target == ignore_index if low <= ignore_index <= high else None
+        if ignored is not None:
+            ignored_count = ignored.sum()
+        if low < 0 or high >= classes:  # allowed only where the target is ignore_index
+            outside = (target < 0) | (target >= classes)
+            bad = outside if ignored is None else where(ignored, False, outside)
+            if bool(bad.any()):
+                value = int(target[bad][0].item())
+                raise IndexError(
+                    f"cross_entropy: Target {value} is out of bounds: expected a class in "
+                    f"[0, {classes - 1}] or ignore_index ({ignore_index})"
+                )
+    loss = apply(cross_entropy_op, (logits, target), logits._dtype, ignore_index=ignore_index)
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    if reduction != "mean":
+        raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    if ignored_count is None:
+        return loss.mean()
+    # the mean over the rows that count (nan when every row is ignored, as PyTorch)
+    return loss.sum() / (rows - ignored_count).to(logits._dtype)
+
+
 @autocast_op(cpu=FLOAT32, cuda=FLOAT32)
 def cross_entropy(
     input: Tensor,
@@ -121,8 +190,8 @@ def cross_entropy(
         raise ValueError(f"label_smoothing must lie in [0, 1], got {label_smoothing}")
     if input.ndim == 1:
         input, target = reshape(input, (1, -1)), reshape(target, (1, *target.shape))
-    logp = log_softmax(input, 1)
     if target._dtype.is_floating_point:
+        logp = log_softmax(input, 1)
         if target.shape != input.shape:
             raise ValueError(
                 f"probability targets need the input's shape {input.shape}, got {target.shape}"
@@ -142,8 +211,14 @@ def cross_entropy(
     expected = (input.shape[0],) + input.shape[2:]
     if target.shape != expected:
         raise ValueError(f"cross_entropy: target shape {target.shape}, expected {expected}")
+    fusable = input._dtype.is_floating_point and input.ndim > 1 and input.shape[1] > 0
+    if weight is None and not label_smoothing and fusable:
+        loss = _fused_cross_entropy(
+            _classes_last(input), reshape(target, (-1,)), ignore_index, reduction
+        )
+        return reshape(loss, expected) if reduction == "none" else loss
     loss = _weighted_nll(
-        _classes_last(logp),
+        _classes_last(log_softmax(input, 1)),
         reshape(target, (-1,)),
         weight,
         ignore_index,
