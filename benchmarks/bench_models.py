@@ -358,9 +358,7 @@ def main(argv: list[str] | None = None) -> str:
     args = _parse(argv)
     specs = [spec for spec in MODELS if spec.name in args.models.split(",")]
     if args.worker:
-        part = run_round(
-            [args.worker], specs, args.budget, args.quick, 0, args.threads, args.clock
-        )
+        part = run_round([args.worker], specs, args.budget, args.quick, 0, args.threads, args.clock)
         print(json.dumps(part))
         return ""
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

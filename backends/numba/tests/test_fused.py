@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from numba import njit
-
 from plugtorch_numba import _fastmath
 
 

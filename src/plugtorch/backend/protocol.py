@@ -210,6 +210,16 @@ OPTIONAL_PRIMITIVES: dict[str, str] = {
         "cross_entropy_backward(grad_loss[M], logits, target, ignore_index, state) -> "
         "grad_logits = grad * (softmax(row) - onehot(target)), 0 in ignored rows"
     ),
+    "lstm_layer": (
+        "lstm_layer(x_proj[L,N,4H], h0[N,H], c0[N,H], w_hh[4H,H]) -> (y[L+1,N,H], state)  "
+        "(L >= 1; gates_t = x_proj[t] + h_{t-1} @ w_hh^T in the order i, f, g, o; c_t = "
+        "sigmoid(f) c_{t-1} + sigmoid(i) tanh(g); h_t = sigmoid(o) tanh(c_t); y[t] = h_(t+1) "
+        "for t < L and y[L] = the last c; state: what the backward needs)"
+    ),
+    "lstm_layer_backward": (
+        "lstm_layer_backward(grad_y, x_proj, h0, c0, w_hh, y, state, needs_input_grad: 4 "
+        "bools) -> (grad_x_proj, grad_h0, grad_c0, grad_w_hh)  (None where not asked)"
+    ),
     "layer_norm": (
         "layer_norm(x[M,N], weight[N] or None, bias[N] or None, eps: float) -> (y[M,N], "
         "(mean[M], rstd[M]))  (biased variance; rstd = 1/sqrt(var + eps))"

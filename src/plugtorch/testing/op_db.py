@@ -476,6 +476,17 @@ OPS += [
         extra={"shapes": [(4, 5)]},
     ),
     OpInfo(
+        "lstm_layer",
+        lambda x, h, c, w: _lstm_layer(x, h, c, w),
+        4,
+        shapes="fixed",
+        namespace="nn.functional",
+        ref=lambda x, h, c, w: _np_lstm_layer(x, h, c, w),
+        internal="the recurrence of one nn.LSTM layer (nn.LSTM and nn.LSTMCell run it)",
+        # finite extremes overflow the gates' sums in an order-dependent way
+        extra={"shapes": [(3, 2, 8), (2, 2), (2, 2), (8, 2)], "edge_values": EDGE_VALUES[:7]},
+    ),
+    OpInfo(
         "layer_norm",
         lambda x, w, b: F.layer_norm(x, (3, 4), w, b),
         3,
@@ -504,6 +515,24 @@ OPS += [
 
 
 _CLASSES = pt.tensor([3, 0, 4, 3])
+
+
+def _lstm_layer(*tensors: Any) -> Any:
+    from plugtorch.nn.functional.recurrent import lstm_layer
+
+    return lstm_layer(*tensors)
+
+
+def _np_lstm_layer(x: np.ndarray, h: np.ndarray, c: np.ndarray, w: np.ndarray) -> np.ndarray:
+    hidden = h.shape[1]
+    out = []
+    for t in range(x.shape[0]):
+        gates = x[t] + h @ w.T
+        i, f, g, o = (gates[:, k * hidden : (k + 1) * hidden] for k in range(4))
+        c = _sig(f) * c + _sig(i) * np.tanh(g)
+        h = _sig(o) * np.tanh(c)
+        out.append(h)
+    return np.stack(out + [c])
 
 
 def _np_log_softmax(x: np.ndarray) -> np.ndarray:

@@ -21,6 +21,7 @@ from plugtorch_numba._buffers import BufferPool
 from plugtorch_numba._conv_pool import ConvPoolPrimitives
 from plugtorch_numba._fused import FusedPrimitives
 from plugtorch_numba._malloc import tune_malloc
+from plugtorch_numba._recurrent import RecurrentPrimitives
 from plugtorch_numba._strided import plan_2d
 from plugtorch_numba._threads import parallel_blocks, run_chunks, split_ufunc
 
@@ -65,13 +66,15 @@ OPTIONAL = frozenset(
         "gelu_backward",
         "cross_entropy",
         "cross_entropy_backward",
+        "lstm_layer",
+        "lstm_layer_backward",
         "adam_step",
         "adam_step_inplace",
     }
 )
 
 
-class NumbaBackend(FusedPrimitives, ConvPoolPrimitives, NumpyBackend):
+class NumbaBackend(FusedPrimitives, RecurrentPrimitives, ConvPoolPrimitives, NumpyBackend):
     """numpy arrays on the host; large elementwise ops, reductions and the nn primitives run
     in parallel numba kernels."""
 

@@ -23,7 +23,7 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic, overload
 
-__all__ = ["exp", "tanh", "sigmoid", "erf"]
+__all__ = ["exp", "tanh", "sigmoid", "erf", "select"]
 
 
 @intrinsic
@@ -36,6 +36,29 @@ def _int32_as_float32(typingctx, bits):  # type: ignore[no-untyped-def]
         return builder.bitcast(args[0], ir.FloatType())
 
     return types.float32(types.int32), codegen
+
+
+@intrinsic
+def _llvm_select(typingctx, condition, if_true, if_false):  # type: ignore[no-untyped-def]
+    if condition != types.boolean or if_true != if_false:
+        return None
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        return builder.select(args[0], args[1], args[2])
+
+    return if_true(types.boolean, if_true, if_false), codegen
+
+
+def select(condition, if_true, if_false):  # type: ignore[no-untyped-def]
+    """``if_true if condition else if_false``; compiled, one LLVM ``select``: no branch, so
+    loops vectorise, and safe to inline many times into one kernel (numba's inlining of a
+    conditional expression used more than once per function trips its SSA check)."""
+    return if_true if condition else if_false
+
+
+@overload(select, inline="always")
+def _select(condition, if_true, if_false):  # type: ignore[no-untyped-def]
+    return lambda condition, if_true, if_false: _llvm_select(condition, if_true, if_false)
 
 
 _F = np.float32
@@ -65,7 +88,7 @@ def _exp_float32(x):  # type: ignore[no-untyped-def]
     low = _int32_as_float32(np.int32((half + np.int32(127)) << np.int32(23)))
     high = _int32_as_float32(np.int32((whole - half + np.int32(127)) << np.int32(23)))
     value = p * low * high
-    return value if x == x else x  # noqa: PLR0124 (nan stays nan)
+    return select(x == x, value, x)  # noqa: PLR0124 (nan stays nan)
 
 
 def exp(x):  # type: ignore[no-untyped-def]
@@ -97,8 +120,8 @@ def _tanh(x):  # type: ignore[no-untyped-def]
         big = (_F(1.0) - e) / (_F(1.0) + e)
         s = x * x
         small = x * (_F(1.0) + s * (_F(-1.0 / 3.0) + s * (_F(2.0 / 15.0) + s * _F(-17.0 / 315.0))))
-        value = small if a < _F(0.1) else (big if x > _F(0.0) else -big)
-        return value if x == x else x  # noqa: PLR0124 (nan stays nan)
+        value = select(a < _F(0.1), small, select(x > _F(0.0), big, -big))
+        return select(x == x, value, x)  # noqa: PLR0124 (nan stays nan)
 
     return tanh_float32
 
@@ -110,11 +133,13 @@ def sigmoid(x):  # type: ignore[no-untyped-def]
 
 @overload(sigmoid, inline="always")
 def _sigmoid(x):  # type: ignore[no-untyped-def]
+    one = np.float32(1.0) if x == types.float32 else np.float64(1.0)
+    zero = one - one
+
     def stable(x):  # type: ignore[no-untyped-def]
-        # exp(-|x|) never overflows; then 1/(1+e) or e/(1+e) by sign (as the numpy backend)
+        # exp(-|x|) never overflows; then 1/(1+e) or e/(1+e) by sign (as the core's formula)
         e = exp(-abs(x))
-        one = e - e + 1  # 1 in x's type
-        return (one if x >= 0 else e) / (one + e)
+        return select(x >= zero, one, e) / (one + e)
 
     return stable
 
@@ -141,7 +166,7 @@ def _erf(x):  # type: ignore[no-untyped-def]
         t = one / (one + p * ax)
         poly = (((a4 * t + a3) * t + a2) * t + a1) * t + a0
         value = one - poly * t * exp(-(ax * ax))
-        signed = value if x > zero else -value
-        return x if x == zero or x != x else signed  # noqa: PLR0124 (+-0 and nan as they are)
+        signed = select(x > zero, value, -value)
+        return select((x == zero) | (x != x), x, signed)  # noqa: PLR0124 (+-0, nan as they are)
 
     return erf_as

@@ -1,5 +1,5 @@
-"""The fused nn primitives of ``NumbaBackend`` (layer norm, GELU, cross-entropy, ...): one numba kernel pass
-where the core's decomposition runs a chain of ops. Kernels: ``_fused_kernels.py``.
+"""The fused nn primitives of ``NumbaBackend`` (layer norm, GELU, cross-entropy): one numba
+kernel pass where the core's decomposition runs a chain of ops. Kernels: ``_fused_kernels.py``.
 
 Elementwise ones run their float32 kernel (vectorised exp/tanh from ``_fastmath.py``) and give
 float64 to the numpy backend's implementation: float64 is the accuracy path, where the
@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from plugtorch_numpy import nn as _numpy_nn
 
-from plugtorch_numba._pool import BufferPool
+from plugtorch_numba._buffers import BufferPool
 from plugtorch_numba._threads import MIN_THREADED, TASKS_PER_THREAD, num_threads, parallel_blocks
 
 try:

@@ -1,5 +1,5 @@
-"""Kernels of the fused nn primitives: layer norm, GELU and cross-entropy (forward and
-backward).
+"""Kernels of the fused nn primitives: layer norm, GELU, cross-entropy and the LSTM cell
+(forward and backward).
 
 Each kernel makes one or two passes over its rows where the core's decomposition runs five to
 fifteen ops (each a pass over memory and a fresh array). Kernels are serial over a task range
@@ -136,8 +136,8 @@ def _erf_and_gaussian(s):  # type: ignore[no-untyped-def]
     poly = ((((_A4 * t + _A3) * t + _A2) * t + _A1) * t + _A0) * t
     gaussian = _fm.exp(-(a * a))
     value = _ONE - poly * gaussian
-    value = value if s > _ZERO else -value
-    return (s if s == _ZERO or s != s else value), gaussian  # noqa: PLR0124
+    value = _fm.select(s > _ZERO, value, -value)
+    return _fm.select((s == _ZERO) | (s != s), s, value), gaussian  # noqa: PLR0124
 
 
 @njit(cache=True, error_model="numpy", nogil=True, fastmath=_FAST)
@@ -182,7 +182,7 @@ def _row_max(row):  # type: ignore[no-untyped-def]
     top = row[0]
     for j in range(1, row.size):
         v = row[j]
-        top = v if (v > top) | (v != v) else top  # noqa: PLR0124 (nan wins)
+        top = _fm.select((v > top) | (v != v), v, top)  # noqa: PLR0124 (nan wins)
     return top
 
 
@@ -222,3 +222,51 @@ def cross_entropy_backward_rows(grad, x, target, ignore_index, top, log_total, o
             dst[j] = g * _fm.exp((row[j] - most) - log_sum)
         if t != ignore_index:
             dst[t] -= g
+
+
+# --- the LSTM cell (one time step of lstm_layer and its backward) -----------------------------
+@njit(cache=True, error_model="numpy", nogil=True, fastmath=_FAST)
+def lstm_cell_rows(x_proj, gates, c_prev, c_out, h_out, t0, t1):  # type: ignore[no-untyped-def]
+    """For rows [t0, t1): gates (N, 4H) holds h_{t-1} W_hh^T on entry and the activated
+    [i, f, g, o] (with x_proj added) on exit; c_out = f c_prev + i g, h_out = o tanh(c_out)."""
+    hidden = c_prev.shape[1]
+    for n in range(t0, t1):
+        pre = gates[n]
+        x = x_proj[n]
+        for j in range(hidden):
+            i = _fm.sigmoid(pre[j] + x[j])
+            f = _fm.sigmoid(pre[hidden + j] + x[hidden + j])
+            g = _fm.tanh(pre[2 * hidden + j] + x[2 * hidden + j])
+            o = _fm.sigmoid(pre[3 * hidden + j] + x[3 * hidden + j])
+            pre[j] = i
+            pre[hidden + j] = f
+            pre[2 * hidden + j] = g
+            pre[3 * hidden + j] = o
+            c = f * c_prev[n, j] + i * g
+            c_out[n, j] = c
+            h_out[n, j] = o * _fm.tanh(c)
+
+
+@njit(cache=True, error_model="numpy", nogil=True, fastmath=_FAST)
+def lstm_cell_backward_rows(grad_h, dh_next, dc, gates, c, c_prev, grad_gates, t0, t1):  # type: ignore[no-untyped-def]  # noqa: E501
+    """One step back: dh = grad_h + dh_next; dc (the gradient of c_t on entry) gains
+    dh o (1 - tanh(c)^2); grad_gates (N, 4H) = the gradients of the pre-activations; on exit
+    dc holds the gradient of c_{t-1} (dc * f)."""
+    hidden = c.shape[1]
+    one = c.dtype.type(1.0)
+    for n in range(t0, t1):
+        act = gates[n]
+        out = grad_gates[n]
+        for j in range(hidden):
+            i = act[j]
+            f = act[hidden + j]
+            g = act[2 * hidden + j]
+            o = act[3 * hidden + j]
+            tanh_c = _fm.tanh(c[n, j])
+            dh = grad_h[n, j] + dh_next[n, j]
+            d_cell = dc[n, j] + dh * o * (one - tanh_c * tanh_c)
+            out[j] = d_cell * g * (i * (one - i))
+            out[hidden + j] = d_cell * c_prev[n, j] * (f * (one - f))
+            out[2 * hidden + j] = d_cell * i * (one - g * g)
+            out[3 * hidden + j] = dh * tanh_c * (o * (one - o))
+            dc[n, j] = d_cell * f

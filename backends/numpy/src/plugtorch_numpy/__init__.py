@@ -18,6 +18,7 @@ from plugtorch.dtypes import ALL_DTYPES
 from plugtorch_numpy import conv as _conv
 from plugtorch_numpy import softmax as _softmax
 from plugtorch_numpy import nn as _nn
+from plugtorch_numpy import recurrent as _recurrent
 
 __all__ = ["NumpyBackend", "create_backend", "as_array", "is_half"]
 __version__ = "0.1.0"
@@ -42,6 +43,8 @@ NATIVE_PRIMITIVES = frozenset(
         "gelu_backward",
         "cross_entropy",
         "cross_entropy_backward",
+        "lstm_layer",
+        "lstm_layer_backward",
     }
 )
 
@@ -177,6 +180,8 @@ class NumpyBackend(ArrayAPIBackend):
     gelu_backward = staticmethod(_nn.gelu_backward)
     cross_entropy = staticmethod(_nn.cross_entropy)
     cross_entropy_backward = staticmethod(_nn.cross_entropy_backward)
+    lstm_layer = staticmethod(_recurrent.lstm_layer)
+    lstm_layer_backward = staticmethod(_recurrent.lstm_layer_backward)
 
     def to_numpy(self, x: np.ndarray) -> np.ndarray:
         return x

@@ -199,8 +199,7 @@ def layer_norm(
     for name, value in (("weight", weight), ("bias", bias)):
         if value is not None and tuple(value.shape) != shape:
             raise ValueError(
-                f"layer_norm: {name} of shape {value.shape} does not match normalized_shape "
-                f"{shape}"
+                f"layer_norm: {name} of shape {value.shape} does not match normalized_shape {shape}"
             )
     dtype = input._dtype
     for value in affine:

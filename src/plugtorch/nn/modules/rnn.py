@@ -19,6 +19,7 @@ from typing import Any
 
 from plugtorch.nn import functional as F
 from plugtorch.nn import init
+from plugtorch.nn.functional.recurrent import lstm_layer, unbind_steps
 from plugtorch.nn.module import Module
 from plugtorch.nn.modules.linear import _factory
 from plugtorch.nn.modules.rnn_cells import (
@@ -40,20 +41,6 @@ from plugtorch.tensor import Tensor
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
 _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
-
-
-def _unbind(sequence: Tensor) -> list[Tensor]:
-    """``[sequence[0], sequence[1], ...]`` through a binary tree of slices.
-
-    A slice's backward builds a gradient of its parent's full size, so slicing every step
-    straight from the sequence costs O(L**2) in backward; halving recursively costs
-    O(L log L). (An ``unbind`` op whose backward is one ``stack`` would make it O(L).)
-    """
-    length = sequence.shape[0]
-    if length <= 2:
-        return [sequence[t] for t in range(length)]
-    middle = length // 2
-    return _unbind(sequence[:middle]) + _unbind(sequence[middle:])
 
 
 class RNNBase(Module):
@@ -222,10 +209,12 @@ class RNNBase(Module):
         Between layers the sequence stays a list of per-step tensors: slicing one stacked
         tensor at every step would cost a full-size gradient per slice in backward (O(L**2)).
         """
+        if self.mode == "LSTM" and self.proj_size == 0 and sequence.shape[0] > 0:
+            return self._run_lstm(sequence, h0, c0)  # type: ignore[arg-type]
         directions = 2 if self.bidirectional else 1
         finals_h: list[Tensor] = []
         finals_c: list[Tensor] = []
-        steps = _unbind(sequence)
+        steps = unbind_steps(sequence)
         for layer in range(self.num_layers):
             outputs = []
             for direction in range(directions):
@@ -248,6 +237,32 @@ class RNNBase(Module):
         h_n = stack(finals_h)
         c_n = stack(finals_c) if finals_c else None
         return stack(steps), h_n, c_n
+
+    def _run_lstm(self, sequence: Tensor, h0: Tensor, c0: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """``_run`` for an LSTM without projections, on whole sequences: per layer and
+        direction one ``linear`` projects every step's input (with ``b_ih + b_hh``) and one
+        ``lstm_layer`` op runs the recurrence (see ``plugtorch.nn.functional.recurrent``)."""
+        directions = 2 if self.bidirectional else 1
+        length = sequence.shape[0]
+        finals_h: list[Tensor] = []
+        finals_c: list[Tensor] = []
+        x = sequence
+        for layer in range(self.num_layers):
+            outputs = []
+            for direction in range(directions):
+                index = layer * directions + direction
+                w_ih, w_hh, *biases = (getattr(self, n) for n in self._all_weights[index])
+                bias = biases[0] + biases[1] if biases else None
+                source = x.flip(0) if direction == 1 else x
+                y = lstm_layer(F.linear(source, w_ih, bias), h0[index], c0[index], w_hh)
+                out = y[:length]
+                outputs.append(out.flip(0) if direction == 1 else out)
+                finals_h.append(y[length - 1])
+                finals_c.append(y[length])
+            x = outputs[0] if directions == 1 else cat(outputs, -1)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                x = F.dropout(x, self.dropout, training=True)
+        return x, stack(finals_h), stack(finals_c)
 
     def _direction(
         self,

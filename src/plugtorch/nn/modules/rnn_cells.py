@@ -14,6 +14,7 @@ from typing import Any
 
 from plugtorch.nn import functional as F
 from plugtorch.nn import init
+from plugtorch.nn.functional.recurrent import lstm_layer
 from plugtorch.nn.module import Module
 from plugtorch.nn.modules.linear import _factory
 from plugtorch.nn.parameter import Parameter
@@ -207,7 +208,10 @@ class LSTMCell(RNNCellBase):
         input, batched = self._batched(input, "LSTMCell")
         h = self._state(input, None if hx is None else hx[0], batched, "[0]")
         c = self._state(input, None if hx is None else hx[1], batched, "[1]")
-        h, c = lstm_step(self._project(input), h, c, self.weight_hh, self.bias_hh)
+        bias = None if self.bias_ih is None else self.bias_ih + self.bias_hh
+        projected = F.linear(input, self.weight_ih, bias)
+        y = lstm_layer(projected.unsqueeze(0), h, c, self.weight_hh)  # one step
+        h, c = y[0], y[1]
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
 
 
