@@ -161,3 +161,14 @@ def test_cross_entropy_nan_and_inf_rows(nb, ref):
             loss, _ = nb.cross_entropy(x.astype(dtype), target, -100)
             want, _ = ref.cross_entropy(x, target, -100)
         np.testing.assert_allclose(loss, want, rtol=1e-6)  # nan where numpy's is nan
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape, axis", [((70, 1031), 1), ((600, 1000), 1), ((5, 7, 3), 1)])
+def test_softmax_backward(nb, ref, dtype, shape, axis):
+    rng = np.random.default_rng(5)
+    y = ref.softmax(rng.standard_normal(shape) * 3, axis).astype(dtype)
+    g = rng.standard_normal(shape).astype(dtype)
+    want = ref.softmax_backward(g.astype(np.float64), y.astype(np.float64), axis)
+    tol = 1e-6 if dtype == np.float32 else 1e-14
+    np.testing.assert_allclose(nb.softmax_backward(g, y, axis), want, rtol=tol * 10, atol=tol)

@@ -175,6 +175,10 @@ OPTIONAL_PRIMITIVES: dict[str, str] = {
     "relu": "relu(x) -> array; max(x, 0)",
     "softmax": "softmax(x, axis: int) -> array; stable (max-subtracted)",
     "log_softmax": "log_softmax(x, axis: int) -> array; stable (max-subtracted)",
+    "softmax_backward": (
+        "softmax_backward(grad, y, axis: int) -> y * (grad - sum(grad * y, axis))  (y: what "
+        "softmax returned)"
+    ),
     "conv2d": (
         "conv2d(x[N,C,H,W], w[O,C/g,kh,kw], stride: (int,int), padding: (int,int), "
         "dilation: (int,int), groups: int) -> y[N,O,Ho,Wo]  (no bias), or (y, state) to hand "

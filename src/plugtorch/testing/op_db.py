@@ -423,6 +423,15 @@ OPS += [
         ),
     ),
     OpInfo(
+        "softmax_backward",
+        lambda g, x: _activation_grad(lambda t: F.softmax(t, dim=-1), g, x),
+        2,
+        shapes="same",
+        ref=lambda g, x: _np_softmax(x) * (g - (g * _np_softmax(x)).sum(-1, keepdims=True)),
+        internal="the gradient of softmax, one op instead of four",
+        extra={"min_dims": 1},
+    ),
+    OpInfo(
         "log_softmax",
         lambda x: F.log_softmax(x, dim=-1),
         namespace="nn.functional",
@@ -533,6 +542,11 @@ def _np_lstm_layer(x: np.ndarray, h: np.ndarray, c: np.ndarray, w: np.ndarray) -
         h = _sig(o) * np.tanh(c)
         out.append(h)
     return np.stack(out + [c])
+
+
+def _np_softmax(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x - x.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
 
 
 def _np_log_softmax(x: np.ndarray) -> np.ndarray:

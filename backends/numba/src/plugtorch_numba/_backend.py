@@ -54,6 +54,7 @@ OPTIONAL = frozenset(
         "silu",
         "softmax",
         "log_softmax",
+        "softmax_backward",
         "conv2d",
         "conv2d_backward",
         "max_pool2d",

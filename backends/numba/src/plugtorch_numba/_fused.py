@@ -43,8 +43,8 @@ def row_tasks(rows: int, size: int) -> int:
 
 
 class FusedPrimitives:
-    """layer_norm, gelu, cross_entropy and their backward primitives (a mixin of
-    ``NumbaBackend``, which provides ``pool``)."""
+    """layer_norm, gelu, cross_entropy, their backward primitives and softmax_backward (a
+    mixin of ``NumbaBackend``, which provides ``pool``)."""
 
     pool: BufferPool
 
@@ -66,6 +66,15 @@ class FusedPrimitives:
         if x.dtype != np.float32:
             return _numpy_nn.gelu_backward(grad, x, approximate)
         return self._elementwise(_fk.gelu_backward_blocks, (grad, x), approximate == "tanh")
+
+    def softmax_backward(self, grad: Array, y: Array, axis: int) -> Array:
+        if axis != y.ndim - 1 or not y.size:
+            return _numpy_nn.softmax_backward(grad, y, axis)
+        rows = (-1, y.shape[-1])
+        g2, y2 = _dense(grad).reshape(rows), _dense(y).reshape(rows)
+        out = self.pool.empty(y.shape, y.dtype)
+        parallel_blocks(_fk.softmax_backward_rows, (g2, y2, out.reshape(rows)), g2.shape[0], y.size)
+        return out
 
     def cross_entropy(
         self, logits: Array, target: Array, ignore_index: int

@@ -270,3 +270,19 @@ def lstm_cell_backward_rows(grad_h, dh_next, dc, gates, c, c_prev, grad_gates, t
             out[2 * hidden + j] = d_cell * i * (one - g * g)
             out[3 * hidden + j] = dh * tanh_c * (o * (one - o))
             dc[n, j] = d_cell * f
+
+
+# --- softmax's gradient -------------------------------------------------------------------
+@njit(cache=True, error_model="numpy", nogil=True, fastmath=_FAST)
+def softmax_backward_rows(grad, y, out, t0, t1):  # type: ignore[no-untyped-def]
+    """out[i] = y[i] * (grad[i] - sum(grad[i] * y[i])) for rows [t0, t1) of 2-D arrays."""
+    k = y.shape[1]
+    for i in range(t0, t1):
+        g = grad[i]
+        s = y[i]
+        dot = y.dtype.type(0.0)
+        for j in range(k):
+            dot += g[j] * s[j]
+        dst = out[i]
+        for j in range(k):
+            dst[j] = s[j] * (g[j] - dot)

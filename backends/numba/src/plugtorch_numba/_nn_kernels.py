@@ -23,6 +23,8 @@ import numpy as np
 from numba import njit
 from numba import uint64 as u64
 
+from plugtorch_numba import _fastmath as _fm
+
 
 @njit(cache=True, error_model="numpy", nogil=True)
 def _window_offsets(ho, wo, sh, sw, wp):  # type: ignore[no-untyped-def]
@@ -262,31 +264,33 @@ def avg_pool2d_backward(gy, shape, kernel, stride, padding, out_hw, gx, t0, t1):
                         gx[base + a * wd + b] += g
 
 
-@njit(cache=True, error_model="numpy", nogil=True)
+@njit(cache=True, error_model="numpy", nogil=True, fastmath={"arcp", "contract", "reassoc"})
 def softmax_rows(x, out, log, t0, t1):  # type: ignore[no-untyped-def]
-    """Softmax (or log-softmax) of each row of a C-contiguous 2-D array, max-subtracted."""
+    """Softmax (or log-softmax) of each row of a C-contiguous 2-D array, max-subtracted.
+    exp is ``_fastmath.exp`` (vectorised for float32); the sum may be reassociated."""
     m, k = x.shape
     for i in range(t0, t1):
-        top = x[i, 0]
+        row = x[i]
+        top = row[0]
         for j in range(1, k):
-            v = x[i, j]
-            if v > top or v != v:  # noqa: PLR0124 (nan test)
-                top = v
+            v = row[j]
+            top = _fm.select((v > top) | (v != v), v, top)  # noqa: PLR0124 (nan wins)
         if math.isinf(top):  # all -inf, or +inf present: let the arithmetic give nan like numpy
             top = top - top if top < 0 else top
-        total = 0.0
+        total = x.dtype.type(0.0)
+        dst = out[i]
         for j in range(k):
-            e = np.exp(x[i, j] - top)
-            out[i, j] = e
+            e = _fm.exp(row[j] - top)
+            dst[j] = e
             total += e
         if log:
             lt = np.log(total)
             for j in range(k):
-                out[i, j] = x[i, j] - top - lt
+                dst[j] = row[j] - top - lt
         else:
-            inv = 1.0 / total
+            inv = x.dtype.type(1.0) / total
             for j in range(k):
-                out[i, j] = out[i, j] * inv
+                dst[j] = dst[j] * inv
 
 
 @njit(cache=True, error_model="numpy", nogil=True)

@@ -45,6 +45,7 @@ NATIVE_PRIMITIVES = frozenset(
         "cross_entropy_backward",
         "lstm_layer",
         "lstm_layer_backward",
+        "softmax_backward",
     }
 )
 
@@ -180,6 +181,7 @@ class NumpyBackend(ArrayAPIBackend):
     gelu_backward = staticmethod(_nn.gelu_backward)
     cross_entropy = staticmethod(_nn.cross_entropy)
     cross_entropy_backward = staticmethod(_nn.cross_entropy_backward)
+    softmax_backward = staticmethod(_nn.softmax_backward)
     lstm_layer = staticmethod(_recurrent.lstm_layer)
     lstm_layer_backward = staticmethod(_recurrent.lstm_layer_backward)
 

@@ -20,6 +20,7 @@ __all__ = [
     "gelu_backward",
     "cross_entropy",
     "cross_entropy_backward",
+    "softmax_backward",
 ]
 
 Array = np.ndarray
@@ -72,6 +73,16 @@ def layer_norm_backward(
         h *= rstd[:, None]
         grad_x = h
     return grad_x, grad_w, grad_b
+
+
+# --- softmax's gradient ------------------------------------------------------------------
+def softmax_backward(grad: Array, y: Array, axis: int) -> Array:
+    """``y * (grad - sum(grad * y, axis))`` (``y`` softmax's output)."""
+    out = grad * y
+    total = np.add.reduce(out, axis=axis, keepdims=True, dtype=out.dtype)
+    np.subtract(grad, total, out=out)
+    out *= y
+    return out
 
 
 # --- GELU ---------------------------------------------------------------------------------

@@ -200,9 +200,20 @@ def _(b: Any, x: Any, *, axis: int, dtype: dtypes.DType) -> Any:
 
 @softmax_op.derivative
 def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
-    s = ctx.output
     axis = ctx.params["axis"]
-    return (s * (g - (g * s).sum(axis, keepdim=True)),)
+    return (apply(softmax_backward_op, (g, ctx.output), g._dtype, axis=axis),)
+
+
+@op("softmax_backward", primitive="softmax_backward")
+def softmax_backward_op(b: Any, g: Any, s: Any, *, axis: int) -> Any:
+    """s * (g - sum(g * s, axis)) in one op (softmax's gradient, s its output), by the
+    backend's softmax_backward primitive. Gradients: through the decomposition."""
+    return b.softmax_backward(g, s, axis)
+
+
+@softmax_backward_op.decomposition
+def _(g: Tensor, s: Tensor, *, axis: int) -> Tensor:
+    return s * (g - (g * s).sum(axis, keepdim=True))
 
 
 @op("log_softmax", saves_output=True, needs=(), primitive="log_softmax")
