@@ -172,3 +172,32 @@ def test_softmax_backward(nb, ref, dtype, shape, axis):
     want = ref.softmax_backward(g.astype(np.float64), y.astype(np.float64), axis)
     tol = 1e-6 if dtype == np.float32 else 1e-14
     np.testing.assert_allclose(nb.softmax_backward(g, y, axis), want, rtol=tol * 10, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("causal", [True, False])
+@pytest.mark.parametrize("shape", [(2, 3, 5, 4, 6), (64, 64, 64, 32, 32)])
+def test_attention_forward_and_backward(nb, ref, dtype, causal, shape):
+    batch, length, source, width, value_width = shape
+    rng = np.random.default_rng(6)
+    q = rng.standard_normal((batch, length, width)).astype(dtype)
+    k = rng.standard_normal((batch, source, width)).astype(dtype)
+    v = rng.standard_normal((batch, source, value_width)).astype(dtype)
+    g = rng.standard_normal((batch, length, value_width)).astype(dtype)
+    scale = 1 / np.sqrt(width)
+    out, weights = nb.scaled_dot_product_attention(q, k, v, scale, causal)
+    wide = [a.astype(np.float64) for a in (q, k, v)]
+    want, want_weights = ref.scaled_dot_product_attention(*wide, scale, causal)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(out, want, rtol=tol, atol=tol)
+    np.testing.assert_allclose(weights, want_weights, rtol=tol, atol=tol)
+    grads = nb.scaled_dot_product_attention_backward(g, q, k, v, scale, causal, weights)
+    wanted = ref.scaled_dot_product_attention_backward(
+        g.astype(np.float64), *wide, scale, causal, want_weights
+    )
+    for got, want_grad in zip(grads, wanted):
+        np.testing.assert_allclose(got, want_grad, rtol=tol * 10, atol=tol * 10)
+    only_v = nb.scaled_dot_product_attention_backward(
+        g, q, k, v, scale, causal, weights, (False, False, True)
+    )
+    assert only_v[0] is None and only_v[1] is None and only_v[2] is not None

@@ -179,6 +179,15 @@ OPTIONAL_PRIMITIVES: dict[str, str] = {
         "softmax_backward(grad, y, axis: int) -> y * (grad - sum(grad * y, axis))  (y: what "
         "softmax returned)"
     ),
+    "scaled_dot_product_attention": (
+        "scaled_dot_product_attention(q[B,L,E], k[B,S,E], v[B,S,Ev], scale: float, causal: "
+        "bool) -> (out[B,L,Ev], state)  (softmax(q @ k^T * scale) @ v; causal: query i sees "
+        "keys j <= i; L, S >= 1; state: what the backward needs, e.g. the weights)"
+    ),
+    "scaled_dot_product_attention_backward": (
+        "scaled_dot_product_attention_backward(grad_out, q, k, v, scale, causal, state, "
+        "needs_input_grad: 3 bools) -> (grad_q, grad_k, grad_v)  (None where not asked)"
+    ),
     "conv2d": (
         "conv2d(x[N,C,H,W], w[O,C/g,kh,kw], stride: (int,int), padding: (int,int), "
         "dilation: (int,int), groups: int) -> y[N,O,Ho,Wo]  (no bias), or (y, state) to hand "

@@ -496,6 +496,16 @@ OPS += [
         extra={"shapes": [(3, 2, 8), (2, 2), (2, 2), (8, 2)], "edge_values": EDGE_VALUES[:7]},
     ),
     OpInfo(
+        "scaled_dot_product_attention",
+        lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True),
+        3,
+        shapes="fixed",
+        namespace="nn.functional",
+        ref=lambda q, k, v: _np_attention(q, k, v),
+        # finite extremes overflow the scores' sums in an order-dependent way
+        extra={"shapes": [(2, 3, 4), (2, 5, 4), (2, 5, 3)], "edge_values": EDGE_VALUES[:7]},
+    ),
+    OpInfo(
         "layer_norm",
         lambda x, w, b: F.layer_norm(x, (3, 4), w, b),
         3,
@@ -552,6 +562,13 @@ def _np_softmax(x: np.ndarray) -> np.ndarray:
 def _np_log_softmax(x: np.ndarray) -> np.ndarray:
     shifted = x - x.max(1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(1, keepdims=True))
+
+
+def _np_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray) -> np.ndarray:
+    scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    future = np.arange(k.shape[-2])[None, :] > np.arange(q.shape[-2])[:, None]
+    scores = np.where(future, -np.inf, scores)
+    return _np_softmax(scores) @ v
 
 
 def _np_layer_norm(x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:

@@ -69,6 +69,8 @@ OPTIONAL = frozenset(
         "cross_entropy_backward",
         "lstm_layer",
         "lstm_layer_backward",
+        "scaled_dot_product_attention",
+        "scaled_dot_product_attention_backward",
         "adam_step",
         "adam_step_inplace",
     }

@@ -1,5 +1,5 @@
-"""The fused nn primitives of ``NumbaBackend`` (layer norm, GELU, cross-entropy): one numba
-kernel pass where the core's decomposition runs a chain of ops. Kernels: ``_fused_kernels.py``.
+"""The fused nn primitives of ``NumbaBackend`` (layer norm, GELU, cross-entropy, attention):
+one numba kernel pass where the core's decomposition runs a chain of ops. Kernels: ``_fused_kernels.py``.
 
 Elementwise ones run their float32 kernel (vectorised exp/tanh from ``_fastmath.py``) and give
 float64 to the numpy backend's implementation: float64 is the accuracy path, where the
@@ -43,8 +43,9 @@ def row_tasks(rows: int, size: int) -> int:
 
 
 class FusedPrimitives:
-    """layer_norm, gelu, cross_entropy, their backward primitives and softmax_backward (a
-    mixin of ``NumbaBackend``, which provides ``pool``)."""
+    """layer_norm, gelu, cross_entropy, scaled_dot_product_attention, their backward
+    primitives and softmax_backward (a mixin of ``NumbaBackend``, which provides ``pool`` and
+    ``matmul``)."""
 
     pool: BufferPool
 
@@ -75,6 +76,42 @@ class FusedPrimitives:
         out = self.pool.empty(y.shape, y.dtype)
         parallel_blocks(_fk.softmax_backward_rows, (g2, y2, out.reshape(rows)), g2.shape[0], y.size)
         return out
+
+    def scaled_dot_product_attention(
+        self, q: Array, k: Array, v: Array, scale: float, causal: bool
+    ) -> tuple[Array, Array]:
+        """Batched GEMMs (``matmul``: the stack split over the cores) around one kernel for the
+        scaled, masked softmax, in place in the scores; the weights are the state."""
+        scores = self.matmul(q, np.swapaxes(k, -1, -2))  # type: ignore[attr-defined]
+        rows = scores.reshape(-1, scores.shape[-1])
+        args = (rows, q.shape[1], scores.dtype.type(scale), bool(causal))
+        parallel_blocks(_fk.attention_softmax_rows, args, rows.shape[0], rows.size)
+        return self.matmul(scores, v), scores  # type: ignore[attr-defined]
+
+    def scaled_dot_product_attention_backward(
+        self,
+        grad: Array,
+        q: Array,
+        k: Array,
+        v: Array,
+        scale: float,
+        causal: bool,
+        weights: Array,
+        needs_input_grad: tuple[bool, bool, bool] = (True, True, True),
+    ) -> tuple[Array | None, Array | None, Array | None]:
+        need_q, need_k, need_v = needs_input_grad
+        matmul = self.matmul  # type: ignore[attr-defined]
+        grad_v = matmul(np.swapaxes(weights, -1, -2), grad) if need_v else None
+        if not (need_q or need_k):
+            return None, None, grad_v
+        d_scores = matmul(grad, np.swapaxes(v, -1, -2))
+        rows = d_scores.reshape(-1, d_scores.shape[-1])
+        scale_typed = weights.dtype.type(scale)
+        args = (rows, weights.reshape(rows.shape), q.shape[1], scale_typed, bool(causal))
+        parallel_blocks(_fk.attention_softmax_backward_rows, args, rows.shape[0], rows.size)
+        grad_q = matmul(d_scores, k) if need_q else None
+        grad_k = matmul(np.swapaxes(d_scores, -1, -2), q) if need_k else None
+        return grad_q, grad_k, grad_v
 
     def cross_entropy(
         self, logits: Array, target: Array, ignore_index: int

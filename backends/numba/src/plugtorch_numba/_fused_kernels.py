@@ -286,3 +286,47 @@ def softmax_backward_rows(grad, y, out, t0, t1):  # type: ignore[no-untyped-def]
         dst = out[i]
         for j in range(k):
             dst[j] = s[j] * (g[j] - dot)
+
+
+# --- attention: the scaled, causally masked softmax of the scores, and its gradient ----------
+@njit(cache=True, error_model="numpy", nogil=True, fastmath=_FAST)
+def attention_softmax_rows(scores, length, scale, causal, t0, t1):  # type: ignore[no-untyped-def]
+    """In place, rows [t0, t1) of scores (B * L, S): softmax(row * scale) with the keys a
+    causal query may not see (key j > query i, i = row % L) at -inf, as the core's
+    masked_fill before its softmax (so a nan or -inf row gives what the core's gives)."""
+    source = scores.shape[1]
+    zero = scores.dtype.type(0.0)
+    hidden = scores.dtype.type(-np.inf)
+    for r in range(t0, t1):
+        row = scores[r]
+        seen = min(r % length + 1, source) if causal else source
+        top = hidden
+        for j in range(source):
+            v = _fm.select(j < seen, row[j] * scale, hidden)
+            top = _fm.select((v > top) | (v != v), v, top)  # noqa: PLR0124 (nan wins)
+        total = zero
+        for j in range(source):
+            e = _fm.exp(_fm.select(j < seen, row[j] * scale, hidden) - top)
+            row[j] = e
+            total += e
+        inv = scores.dtype.type(1.0) / total
+        for j in range(source):
+            row[j] = row[j] * inv
+
+
+@njit(cache=True, error_model="numpy", nogil=True, fastmath=_FAST)
+def attention_softmax_backward_rows(d_scores, weights, length, scale, causal, t0, t1):  # type: ignore[no-untyped-def]  # noqa: E501
+    """In place, rows [t0, t1): d_scores = weights * (d_scores - sum(d_scores * weights)) *
+    scale (the gradient of the scaled scores from that of the weights), exactly 0 where a
+    causal query may not see the key (the core's masked_fill passes no gradient there)."""
+    source = weights.shape[1]
+    zero = weights.dtype.type(0.0)
+    for r in range(t0, t1):
+        d = d_scores[r]
+        p = weights[r]
+        seen = min(r % length + 1, source) if causal else source
+        dot = zero
+        for j in range(source):
+            dot += d[j] * p[j]
+        for j in range(source):
+            d[j] = _fm.select(j < seen, (d[j] - dot) * p[j] * scale, zero)

@@ -15,6 +15,7 @@ import numpy as np
 
 from plugtorch.backend.array_api import ArrayAPIBackend, is_half, stable_argsort
 from plugtorch.dtypes import ALL_DTYPES
+from plugtorch_numpy import attention as _attention
 from plugtorch_numpy import conv as _conv
 from plugtorch_numpy import softmax as _softmax
 from plugtorch_numpy import nn as _nn
@@ -46,6 +47,8 @@ NATIVE_PRIMITIVES = frozenset(
         "lstm_layer",
         "lstm_layer_backward",
         "softmax_backward",
+        "scaled_dot_product_attention",
+        "scaled_dot_product_attention_backward",
     }
 )
 
@@ -182,6 +185,10 @@ class NumpyBackend(ArrayAPIBackend):
     cross_entropy = staticmethod(_nn.cross_entropy)
     cross_entropy_backward = staticmethod(_nn.cross_entropy_backward)
     softmax_backward = staticmethod(_nn.softmax_backward)
+    scaled_dot_product_attention = staticmethod(_attention.scaled_dot_product_attention)
+    scaled_dot_product_attention_backward = staticmethod(
+        _attention.scaled_dot_product_attention_backward
+    )
     lstm_layer = staticmethod(_recurrent.lstm_layer)
     lstm_layer_backward = staticmethod(_recurrent.lstm_layer_backward)
 

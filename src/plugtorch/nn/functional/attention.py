@@ -23,6 +23,7 @@ from plugtorch.ops._prepare import astype
 from plugtorch.ops.creation import arange, zeros, zeros_like
 from plugtorch.ops.elementwise import where
 from plugtorch.ops.indexing import masked_fill
+from plugtorch.ops.registry import apply, op
 from plugtorch.ops.shape import cat, pad
 from plugtorch.tensor import Tensor
 
@@ -45,6 +46,46 @@ def _repeat_heads(x: Tensor, groups: int) -> Tensor:
     return expanded.reshape(*shape[:-3], shape[-3] * groups, *shape[-2:])
 
 
+@op("scaled_dot_product_attention", primitive="scaled_dot_product_attention", state=True)
+def attention_op(b: Any, q: Any, k: Any, v: Any, *, scale: float, causal: bool) -> Any:
+    """softmax(q @ k^T * scale (causal: keys after the query masked out)) @ v over the last two
+    dimensions (leading dimensions equal), by the backend's fused primitive (which also returns
+    what its backward needs, e.g. the attention weights).
+
+    Gradient: the scaled_dot_product_attention_backward primitive, else the decomposition's
+    (with P the weights: dV = P^T dO, dS = P * (dO V^T - rowsum(...)) * scale, dQ = dS K,
+    dK = dS^T Q).
+    """
+    lead = q.shape[:-2]
+    out, state = b.scaled_dot_product_attention(
+        *(b.reshape(t, (-1, *t.shape[-2:])) for t in (q, k, v)), scale, causal
+    )
+    return b.reshape(out, (*lead, *out.shape[-2:])), state
+
+
+@attention_op.decomposition
+def _(q: Tensor, k: Tensor, v: Tensor, *, scale: float, causal: bool) -> Tensor:
+    scores = (q @ k.mT) * scale
+    if causal:
+        rows = arange(q.shape[-2], backend=q.backend).unsqueeze(-1)
+        allowed = rows >= arange(k.shape[-2], backend=q.backend)  # tril of an (L, S) ones
+        scores = masked_fill(scores, ~allowed, -math.inf)
+    return softmax(scores, -1) @ v
+
+
+@attention_op.backward_primitive("scaled_dot_product_attention_backward")
+def _(b: Any, ctx: Any, g: Tensor, needs: tuple[bool, ...]) -> tuple[Any, ...]:
+    arrays = [t._data for t in ctx.inputs] + [g._data]
+    flat = [b.reshape(a, (-1, *a.shape[-2:])) for a in arrays]
+    p = ctx.params
+    grads = b.scaled_dot_product_attention_backward(
+        flat[3], *flat[:3], p["scale"], p["causal"], ctx.state, needs
+    )
+    return tuple(
+        None if grad is None else b.reshape(grad, arrays[i].shape) for i, grad in enumerate(grads)
+    )
+
+
 @autocast_op(cpu=LOWER, cuda=None)
 def scaled_dot_product_attention(
     query: Tensor,
@@ -64,7 +105,8 @@ def scaled_dot_product_attention(
     and ``is_causal`` (a lower-triangular ``(L, S)`` mask; then ``attn_mask`` must be None).
     ``dropout_p`` drops attention weights (always, as PyTorch's function: pass 0 in
     evaluation). ``enable_gqa`` shares each key/value head among ``Hq / Hk`` query heads.
-    Gradients come from the composing ops.
+    Without a mask or dropout it is one op (the backend's fused attention primitive where it
+    has one); otherwise gradients come from the composing ops.
 
     >>> import plugtorch as pt
     >>> q = k = v = pt.eye(2).reshape(1, 2, 2)
@@ -100,6 +142,17 @@ def scaled_dot_product_attention(
         value = _repeat_heads(value, heads // value.shape[-3])
     length, source = query.shape[-2], key.shape[-2]
     factor = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    if (
+        attn_mask is None
+        and dropout_p == 0.0
+        and length
+        and source
+        and query.dtype is key.dtype is value.dtype
+        and query.dtype.is_floating_point
+        and query.shape[:-2] == key.shape[:-2] == value.shape[:-2]
+    ):  # one op: the backend's fused attention where it has one
+        inputs = (query, key, value)
+        return apply(attention_op, inputs, query.dtype, scale=float(factor), causal=is_causal)
     scores = (query @ key.mT) * factor
     if is_causal:
         rows = arange(length, backend=query.backend).unsqueeze(-1)
