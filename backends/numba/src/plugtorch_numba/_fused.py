@@ -1,5 +1,6 @@
 """The fused nn primitives of ``NumbaBackend`` (layer norm, GELU, cross-entropy, attention):
-one numba kernel pass where the core's decomposition runs a chain of ops. Kernels: ``_fused_kernels.py``.
+one numba kernel pass where the core's decomposition runs a chain of ops. Kernels:
+``_fused_kernels.py``.
 
 Elementwise ones run their float32 kernel (vectorised exp/tanh from ``_fastmath.py``) and give
 float64 to the numpy backend's implementation: float64 is the accuracy path, where the
