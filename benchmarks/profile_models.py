@@ -15,6 +15,11 @@ The profiler costs about 1-2 us per event, so the profiled step is slower than t
 the dispatch estimate below therefore subtracts the kernels from the *unprofiled* step.
 
     python benchmarks/profile_models.py [--backend numba] [--models gpt,lstm] [--steps 5]
+        [--threads 1] [--torch] [--bounds]
+
+``--bounds`` times the step's GEMMs alone (shapes recorded by the profiler) in numpy's BLAS and
+in PyTorch, so a model that misses PyTorch's time can be told GEMM-bound (BLAS alone is slower)
+or not (the rest of the step is).
 """
 
 from __future__ import annotations
@@ -170,6 +175,68 @@ def profile_model(
     return "\n".join(out)
 
 
+def _gemms(event: Any) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
+    """The (left, right) operand shapes of the GEMMs one primitive event ran."""
+    shapes = [tuple(shape) for shape in event.input_shapes]
+    name = event.name.split("::")[-1]
+    if name == "matmul":
+        return [(shapes[0], shapes[1])]
+    if name in ("lstm_layer", "lstm_layer_backward"):
+        x_proj = shapes[0] if name == "lstm_layer" else shapes[1]
+        steps, batch, gates = x_proj
+        hidden = gates // 4
+        per_step = [((batch, hidden), (hidden, gates))] * steps
+        if name == "lstm_layer":
+            return per_step
+        return [((batch, gates), (gates, hidden))] * steps + [
+            ((gates, steps * batch), (steps * batch, hidden))
+        ]
+    return []  # (convolutions are not counted here)
+
+
+def gemm_bound(spec: ModelSpec, backend: str, threads: int | None) -> str:
+    """Every GEMM of one step (shapes from a profile with ``record_shapes``), timed alone in
+    numpy (OpenBLAS: what the numpy and numba backends call) and in PyTorch: how much of the
+    step the GEMMs take, and how far BLAS alone is from PyTorch's."""
+    import time
+
+    lib = load_framework(backend, threads)
+    batch = spec.batch(np.random.default_rng(0), spec.batch_size)
+    trainer = make_trainer(spec, backend, lib, reference_state(spec), batch)
+    with trainer.scope():
+        trainer.step()
+        with profile(record_shapes=True) as prof:
+            trainer.step()
+    shapes = [pair for e in prof.events() if e.category == "primitive" for pair in _gemms(e)]
+    rng = np.random.default_rng(0)
+    operands = [(rng.random(a, np.float32), rng.random(b, np.float32)) for a, b in shapes]
+    flops = sum(2 * int(np.prod(x.shape)) * y.shape[-1] for x, y in operands)
+    clock = time.process_time if threads == 1 else time.perf_counter
+
+    def run_numpy() -> None:
+        for x, y in operands:
+            np.matmul(x, y)
+
+    times = {"OpenBLAS (numpy)": float(np.median(sample_ms(run_numpy, 9, clock=clock)))}
+    try:
+        torch = load_framework("torch", threads)
+        pairs = [(torch.from_numpy(x), torch.from_numpy(y)) for x, y in operands]
+
+        def run_torch() -> None:
+            for x, y in pairs:
+                torch.matmul(x, y)
+
+        times["PyTorch"] = float(np.median(sample_ms(run_torch, 9, clock=clock)))
+    except ImportError:
+        pass
+    what = "CPU" if threads == 1 else "wall"
+    parts = ", ".join(f"{k} {v:.2f} ms ({flops / v / 1e6:.0f} GFLOP/s)" for k, v in times.items())
+    return (
+        f"GEMMs of one {spec.name} step alone ({len(shapes)} calls, {flops / 1e9:.3f} GFLOP, "
+        f"{what} time, convolutions not included): {parts}.\n"
+    )
+
+
 def torch_profile(spec: ModelSpec, steps: int, top: int, threads: int | None) -> str:
     """PyTorch's own profile of the same step, through the same code: ``torch.profiler``
     and ``plugtorch.profiler`` share the interface."""
@@ -194,6 +261,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--top", type=int, default=10)
     parser.add_argument("--threads", type=int, default=None, help="default: as many as cores")
     parser.add_argument("--torch", action="store_true", help="also PyTorch's own profile")
+    parser.add_argument(
+        "--bounds", action="store_true", help="also the step's GEMMs alone, in BLAS and PyTorch"
+    )
     args = parser.parse_args(argv)
     threads = args.threads or "all"
     print(f"Profiles on {args.backend}, {threads} threads; {machine()}\n")
@@ -208,6 +278,8 @@ def main(argv: list[str] | None = None) -> None:
         print(report, flush=True)
         if args.torch:
             print(torch_profile(spec, args.steps, args.top, args.threads), flush=True)
+        if args.bounds:
+            print(gemm_bound(spec, args.backend, args.threads), flush=True)
 
 
 if __name__ == "__main__":

@@ -201,3 +201,16 @@ def test_attention_forward_and_backward(nb, ref, dtype, causal, shape):
         g, q, k, v, scale, causal, weights, (False, False, True)
     )
     assert only_v[0] is None and only_v[1] is None and only_v[2] is not None
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32])
+def test_relu_backward(nb, dtype):
+    rng = np.random.default_rng(7)
+    y = np.maximum(rng.standard_normal((700, 1000)) * 3, 0).astype(dtype)
+    g = rng.standard_normal((700, 1000)).astype(dtype)
+    if dtype != np.int32:
+        y[0, :3] = [np.nan, np.inf, -0.0]
+        g[1, :2] = [np.nan, -0.0]
+    got = nb.relu_backward(g, y.T.copy().T)  # a non-contiguous layout too
+    np.testing.assert_array_equal(got, np.where(y > 0, g, 0))
+    assert got.dtype == dtype

@@ -207,6 +207,7 @@ OPTIONAL_PRIMITIVES: dict[str, str] = {
     "max_pool2d_backward": ("max_pool2d_backward(grad_y, argmax, input_shape) -> grad_x"),
     "avg_pool2d": ("avg_pool2d(x, kernel, stride, padding) -> y  (count_include_pad=True)"),
     "avg_pool2d_backward": "avg_pool2d_backward(grad_y, input_shape, kernel, stride, padding)",
+    "relu_backward": "relu_backward(grad, y) -> grad where y > 0, else 0 (y: what relu returned)",
     "silu": "silu(x) -> array; x * sigmoid(x) in one pass",
     "gelu": (
         "gelu(x, approximate: 'none' | 'tanh') -> array; x * Phi(x) with the core's erf "

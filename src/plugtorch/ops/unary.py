@@ -460,7 +460,27 @@ def _(b: Any, x: Any, *, dtype: dtypes.DType) -> Any:
 
 @relu_op.derivative
 def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
-    return (g.where(ctx.output > 0, 0.0),)  # relu(x) > 0 exactly where x > 0
+    return (apply(relu_backward_op, (g, ctx.output), g._dtype, dtype=g._dtype),)
+
+
+@op("relu_backward", needs=((1,), ()), primitive="relu_backward")
+def relu_backward_op(b: Any, g: Any, y: Any, *, dtype: dtypes.DType) -> Any:
+    """g where y > 0, else 0 (relu's gradient from its output y: relu(x) > 0 exactly where
+    x > 0), in one op. Gradients: (gg where y > 0, zeros) (PyTorch's threshold_backward)."""
+    return b.relu_backward(g, y)
+
+
+@relu_backward_op.fallback
+def _(b: Any, g: Any, y: Any, *, dtype: dtypes.DType) -> Any:
+    zero = scalar_tensor(0, b, dtype, g.shape)._data
+    return b.where(b.greater(y, zero), g, zero)
+
+
+@relu_backward_op.derivative
+def _(ctx: Any, gg: Tensor) -> tuple[Tensor | None, Tensor | None]:
+    g, y = ctx.inputs
+    grad_g = gg.where(y > 0, 0.0) if g.requires_grad else None
+    return grad_g, (zeros_like_grad(y) if y.requires_grad else None)
 
 
 def relu(input: Tensor) -> Tensor:

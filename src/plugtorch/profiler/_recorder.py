@@ -97,11 +97,23 @@ def _conv_backward_flops(args: tuple[Any, ...], result: Any) -> int:
     return 4 * math.prod(grad_y.shape) * math.prod(weight.shape[1:])  # grad_x and grad_w
 
 
-# Floating-point operation counts (a multiply-add is 2) for with_flops=True.
+def _lstm_flops(args: tuple[Any, ...], result: Any) -> int:
+    x_proj, w_hh = args[0], args[3]  # one (N, H) @ (H, 4H) per step
+    return 2 * math.prod(x_proj.shape) * w_hh.shape[1]
+
+
+def _lstm_backward_flops(args: tuple[Any, ...], result: Any) -> int:
+    return 2 * _lstm_flops(args[1:], result)  # grad_h per step, and grad_w_hh
+
+
+# Floating-point operation counts (a multiply-add is 2) for with_flops=True: the GEMMs inside
+# a primitive (attention's run through the backend's own matmul and are counted there).
 FLOP_COUNTS: dict[str, Callable[[tuple[Any, ...], Any], int]] = {
     "matmul": _matmul_flops,
     "conv2d": _conv_flops,
     "conv2d_backward": _conv_backward_flops,
+    "lstm_layer": _lstm_flops,
+    "lstm_layer_backward": _lstm_backward_flops,
 }
 
 

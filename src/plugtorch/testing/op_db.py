@@ -423,6 +423,15 @@ OPS += [
         ),
     ),
     OpInfo(
+        "relu_backward",
+        lambda g, x: _activation_grad(pt.relu, g, x),
+        2,
+        shapes="same",
+        domain="away_from_zero",
+        ref=lambda g, x: np.where(x > 0, g, 0.0),
+        internal="the gradient of relu, one op instead of two",
+    ),
+    OpInfo(
         "softmax_backward",
         lambda g, x: _activation_grad(lambda t: F.softmax(t, dim=-1), g, x),
         2,

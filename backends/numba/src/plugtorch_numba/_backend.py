@@ -51,6 +51,7 @@ OPTIONAL = frozenset(
     {
         "sigmoid",
         "relu",
+        "relu_backward",
         "silu",
         "softmax",
         "log_softmax",

@@ -45,7 +45,7 @@ def row_tasks(rows: int, size: int) -> int:
 
 class FusedPrimitives:
     """layer_norm, gelu, cross_entropy, scaled_dot_product_attention, their backward
-    primitives and softmax_backward (a mixin of ``NumbaBackend``, which provides ``pool`` and
+    primitives, softmax_backward and relu_backward (a mixin of ``NumbaBackend``, which provides ``pool`` and
     ``matmul``)."""
 
     pool: BufferPool
@@ -68,6 +68,11 @@ class FusedPrimitives:
         if x.dtype != np.float32:
             return _numpy_nn.gelu_backward(grad, x, approximate)
         return self._elementwise(_fk.gelu_backward_blocks, (grad, x), approximate == "tanh")
+
+    def relu_backward(self, grad: Array, y: Array) -> Array:
+        if y.dtype.kind != "f" or grad.dtype != y.dtype:
+            return _numpy_nn.relu_backward(grad, y)
+        return self._elementwise(_fk.relu_backward_blocks, (grad, y))
 
     def softmax_backward(self, grad: Array, y: Array, axis: int) -> Array:
         if axis != y.ndim - 1 or not y.size:

@@ -330,3 +330,12 @@ def attention_softmax_backward_rows(d_scores, weights, length, scale, causal, t0
             dot += d[j] * p[j]
         for j in range(source):
             d[j] = _fm.select(j < seen, (d[j] - dot) * p[j] * scale, zero)
+
+
+# --- relu's gradient ------------------------------------------------------------------------
+@njit(cache=True, error_model="numpy", nogil=True)
+def relu_backward_blocks(grad, y, out, t0, t1):  # type: ignore[no-untyped-def]
+    """out = grad where y > 0, else 0, over flat arrays, elements [t0 * BLOCK, t1 * BLOCK)."""
+    zero = out.dtype.type(0.0)
+    for i in range(t0 * BLOCK, min(t1 * BLOCK, y.size)):
+        out[i] = _fm.select(y[i] > zero, grad[i], zero)

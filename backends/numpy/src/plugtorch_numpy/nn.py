@@ -21,6 +21,7 @@ __all__ = [
     "cross_entropy",
     "cross_entropy_backward",
     "softmax_backward",
+    "relu_backward",
 ]
 
 Array = np.ndarray
@@ -73,6 +74,12 @@ def layer_norm_backward(
         h *= rstd[:, None]
         grad_x = h
     return grad_x, grad_w, grad_b
+
+
+# --- relu's gradient ----------------------------------------------------------------------
+def relu_backward(grad: Array, y: Array) -> Array:
+    """``grad`` where ``y > 0``, else 0 (``y`` relu's output)."""
+    return np.where(y > 0, grad, grad.dtype.type(0))
 
 
 # --- softmax's gradient ------------------------------------------------------------------
