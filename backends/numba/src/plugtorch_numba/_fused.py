@@ -45,8 +45,8 @@ def row_tasks(rows: int, size: int) -> int:
 
 class FusedPrimitives:
     """layer_norm, gelu, cross_entropy, scaled_dot_product_attention, their backward
-    primitives, softmax_backward and relu_backward (a mixin of ``NumbaBackend``, which provides ``pool`` and
-    ``matmul``)."""
+    primitives, softmax_backward and relu_backward (a mixin of ``NumbaBackend``, which
+    provides ``pool`` and ``matmul``)."""
 
     pool: BufferPool
 
