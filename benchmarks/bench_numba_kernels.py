@@ -49,8 +49,8 @@ def conv_numpy_im2col(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 
 def conv_backend(b: NumbaBackend, x: np.ndarray, w: np.ndarray) -> Any:
-    y = b.conv2d(x, w, (1, 1), (0, 0), (1, 1), 1)
-    return b.conv2d_backward(y, x, w, (1, 1), (0, 0), (1, 1), 1)
+    y, cols = b.conv2d(x, w, (1, 1), (0, 0), (1, 1), 1)  # (the im2col columns: the state)
+    return b.conv2d_backward(y, x, w, (1, 1), (0, 0), (1, 1), 1, state=cols)
 
 
 _COMPILE_SNIPPET = """
@@ -62,7 +62,7 @@ x = np.ones((64, 1, 28, 28), np.float32); w = np.ones((6, 1, 5, 5), np.float32)
 t1 = time.perf_counter()
 b.add(x, x); t2 = time.perf_counter()
 b.sum(x.reshape(64, -1), (1,), False); t3 = time.perf_counter()
-b.conv2d_backward(b.conv2d(x, w, (1, 1), (0, 0), (1, 1), 1), x, w, (1, 1), (0, 0), (1, 1), 1)
+b.conv2d_backward(b.conv2d(x, w, (1, 1), (0, 0), (1, 1), 1)[0], x, w, (1, 1), (0, 0), (1, 1), 1)
 t4 = time.perf_counter()
 print(f"{t1 - t0:.3f} {t2 - t1:.3f} {t3 - t2:.3f} {t4 - t3:.3f}")
 """

@@ -81,15 +81,16 @@ def test_conv2d_forward_and_backward(nb, dtype, case):
     x = rng.standard_normal(xs).astype(dtype)
     w = rng.standard_normal(ws).astype(dtype)
     tol = 1e-4 if dtype == np.float32 else 1e-10
-    y = nb.conv2d(x, w, stride, padding, dilation, groups)
+    y, cols = nb.conv2d(x, w, stride, padding, dilation, groups)  # cols: the state
     want = conv_reference(x, w, stride, padding, dilation, groups)
     assert y.dtype == dtype and y.shape == want.shape
     np.testing.assert_allclose(y, want, rtol=tol, atol=tol)
     gy = rng.standard_normal(y.shape).astype(dtype)
-    gx, gw = nb.conv2d_backward(gy, x, w, stride, padding, dilation, groups)
     want_gx, want_gw = conv_backward_reference(gy, x, w, stride, padding, dilation, groups)
-    np.testing.assert_allclose(gx, want_gx, rtol=tol, atol=tol * 10)
-    np.testing.assert_allclose(gw, want_gw, rtol=tol, atol=tol * 100)
+    for state in (cols, None):  # with conv2d's columns, and building them again
+        gx, gw = nb.conv2d_backward(gy, x, w, stride, padding, dilation, groups, state=state)
+        np.testing.assert_allclose(gx, want_gx, rtol=tol, atol=tol * 10)
+        np.testing.assert_allclose(gw, want_gw, rtol=tol, atol=tol * 100)
 
 
 def test_conv_transposed_input(nb):
@@ -97,7 +98,7 @@ def test_conv_transposed_input(nb):
     w = np.ones((1, 3, 3, 3), np.float32)
     xt = np.ascontiguousarray(x.transpose(0, 1, 3, 2)).transpose(0, 1, 3, 2)
     np.testing.assert_allclose(
-        nb.conv2d(xt, w, (1, 1), (0, 0), (1, 1), 1),
+        nb.conv2d(xt, w, (1, 1), (0, 0), (1, 1), 1)[0],
         conv_reference(x, w, (1, 1), (0, 0), (1, 1), 1),
         rtol=1e-5,
     )

@@ -89,7 +89,8 @@ def _matmul_flops(args: tuple[Any, ...], result: Any) -> int:
 
 def _conv_flops(args: tuple[Any, ...], result: Any) -> int:
     weight = args[1]
-    return 2 * math.prod(result.shape) * math.prod(weight.shape[1:])
+    y = result[0] if isinstance(result, tuple) else result  # (y, state) or y
+    return 2 * math.prod(y.shape) * math.prod(weight.shape[1:])
 
 
 def _conv_backward_flops(args: tuple[Any, ...], result: Any) -> int:

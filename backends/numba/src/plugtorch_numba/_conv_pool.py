@@ -83,8 +83,10 @@ class ConvPoolPrimitives:
         padding: tuple[int, int],
         dilation: tuple[int, int],
         groups: int,
-    ) -> np.ndarray:
+    ) -> tuple[np.ndarray, np.ndarray]:
         # im2col (numba) + one OpenBLAS GEMM per group + an (O, N) -> (N, O) copy (numba).
+        # The im2col columns are the state handed to conv2d_backward (grad_w = grad_y @ cols^T),
+        # which then need not build them again.
         x = np.ascontiguousarray(x)
         w = np.ascontiguousarray(w)
         n = x.shape[0]
@@ -99,7 +101,7 @@ class ConvPoolPrimitives:
                 cols[g * kk : (g + 1) * kk],
                 out=y[g * og : (g + 1) * og],
             )
-        return self._swap_leading(y, o, n).reshape(n, o, *out_hw)
+        return self._swap_leading(y, o, n).reshape(n, o, *out_hw), cols
 
     def conv2d_backward(
         self,
@@ -114,8 +116,8 @@ class ConvPoolPrimitives:
         state: Any = None,
     ) -> tuple[np.ndarray | None, np.ndarray | None]:
         # grad_w = grad_y @ cols^T, grad_cols = w^T @ grad_y, grad_x = col2im(grad_cols);
-        # cols is recomputed (conv2d returns no state); a gradient nobody needs is skipped
-        # (the network's input: no w^T @ grad_y, no col2im).
+        # cols is conv2d's state (built again only without it); a gradient nobody needs is
+        # skipped (the network's input: no w^T @ grad_y, no col2im).
         grad_y = np.ascontiguousarray(grad_y)
         x = np.ascontiguousarray(x)
         w = np.ascontiguousarray(w)
@@ -125,7 +127,10 @@ class ConvPoolPrimitives:
         og, kk = o // groups, cg * kh * kw
         gy = self._swap_leading(grad_y, n, o).reshape(o, -1)
         want_x, want_w = needs_input_grad
-        cols = self._im2col(x, (kh, kw), stride, padding, dilation, out_hw) if want_w else None
+        cols = None
+        if want_w:
+            cols = state if state is not None else self._im2col(x, (kh, kw), stride, padding,
+                                                                  dilation, out_hw)  # fmt: skip
         grad_w = np.empty_like(w) if want_w else None
         grad_cols = self.pool.empty((groups * kk, gy.shape[1]), x.dtype) if want_x else None
         for g in range(groups):
