@@ -293,7 +293,7 @@ def softmax_rows(x, out, log, t0, t1):  # type: ignore[no-untyped-def]
                 dst[j] = dst[j] * inv
 
 
-@njit(cache=True, error_model="numpy", nogil=True)
+@njit(cache=True, error_model="numpy", nogil=True, fastmath={"contract"})
 def adam_update(
     param,
     grad,
@@ -312,20 +312,43 @@ def adam_update(
     t0,
     t1,
 ):  # type: ignore[no-untyped-def]
-    """torch.optim.Adam / AdamW (decoupled) in one pass, float64 scalars."""
+    """torch.optim.Adam / AdamW (decoupled) in one pass. The per-step scalars are computed in
+    float64, the update in the parameter's dtype (as the core's tensor ops do it: float32 math
+    vectorises twice as wide, and float32 sqrt and division are several times faster)."""
+    kind = param.dtype.type
     bias1 = 1.0 - beta1**step
-    bias2_sqrt = math.sqrt(1.0 - beta2**step)
-    step_size = lr / bias1
-    shrink = 1.0 - lr * weight_decay
-    for i in range(t0, t1):
-        p = param[i]
-        g = grad[i]
-        if decoupled:
-            p = p * shrink
-        elif weight_decay != 0.0:
-            g = g + weight_decay * p
-        mi = beta1 * m[i] + (1.0 - beta1) * g
-        vi = beta2 * v[i] + (1.0 - beta2) * g * g
-        new_m[i] = mi
-        new_v[i] = vi
-        new_param[i] = p - step_size * mi / (math.sqrt(vi) / bias2_sqrt + eps)
+    step_size = kind(lr / bias1)
+    bias2_sqrt = kind(math.sqrt(1.0 - beta2**step))
+    shrink = kind(1.0 - lr * weight_decay)
+    decay = kind(weight_decay)
+    b1, b2 = kind(beta1), kind(beta2)
+    c1, c2 = kind(1.0 - beta1), kind(1.0 - beta2)
+    epsilon = kind(eps)
+    if decoupled:
+        for i in range(t0, t1):
+            g = grad[i]
+            mi = b1 * m[i] + c1 * g
+            vi = b2 * v[i] + c2 * g * g
+            new_m[i] = mi
+            new_v[i] = vi
+            new_param[i] = param[i] * shrink - step_size * mi / (
+                math.sqrt(vi) / bias2_sqrt + epsilon
+            )
+    elif weight_decay != 0.0:
+        for i in range(t0, t1):
+            p = param[i]
+            g = grad[i] + decay * p
+            mi = b1 * m[i] + c1 * g
+            vi = b2 * v[i] + c2 * g * g
+            new_m[i] = mi
+            new_v[i] = vi
+            new_param[i] = p - step_size * mi / (math.sqrt(vi) / bias2_sqrt + epsilon)
+    else:
+        for i in range(t0, t1):
+            p = param[i]
+            g = grad[i]
+            mi = b1 * m[i] + c1 * g
+            vi = b2 * v[i] + c2 * g * g
+            new_m[i] = mi
+            new_v[i] = vi
+            new_param[i] = p - step_size * mi / (math.sqrt(vi) / bias2_sqrt + epsilon)
