@@ -29,6 +29,7 @@ try:  # numba is imported here, after the cache directory is configured
     import numba
 
     from plugtorch_numba import _elementwise_kernels as _ek
+    from plugtorch_numba import _fused_kernels as _fk
     from plugtorch_numba import _nn_kernels as _nn
     from plugtorch_numba import _reduce_kernels as _rk
     from plugtorch_numba._reduce import reduce_sum_max_min
@@ -36,7 +37,7 @@ try:  # numba is imported here, after the cache directory is configured
     _IMPORT_ERROR: str = ""
 except Exception as error:  # noqa: BLE001 (a broken numba install must not break import)
     numba = None  # type: ignore[assignment]
-    _ek = _nn = _rk = None  # type: ignore[assignment]
+    _ek = _fk = _nn = _rk = None  # type: ignore[assignment]
     _IMPORT_ERROR = f"numba could not be imported ({error!r}); install it: pip install numba"
 
 __all__ = ["NumbaBackend"]
@@ -333,9 +334,14 @@ class NumbaBackend(FusedPrimitives, RecurrentPrimitives, ConvPoolPrimitives, Num
         return self._chunked(lambda a, o: np.maximum(a.dtype.type(0), a, out=o), x)
 
     def sigmoid(self, x: np.ndarray) -> np.ndarray:
+        if x.dtype == np.float32:  # one pass with the vectorised exp (_fastmath.py)
+            return self._elementwise(_fk.sigmoid_blocks, (x,))
         return self._chunked(_sigmoid_into, x)
 
     def silu(self, x: np.ndarray) -> np.ndarray:
+        if x.dtype == np.float32:
+            return self._elementwise(_fk.silu_blocks, (x,))
+
         def silu_into(a: np.ndarray, o: np.ndarray) -> None:
             _sigmoid_into(a, o)
             np.multiply(o, a, out=o)

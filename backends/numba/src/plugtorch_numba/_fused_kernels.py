@@ -339,3 +339,19 @@ def relu_backward_blocks(grad, y, out, t0, t1):  # type: ignore[no-untyped-def]
     zero = out.dtype.type(0.0)
     for i in range(t0 * BLOCK, min(t1 * BLOCK, y.size)):
         out[i] = _fm.select(y[i] > zero, grad[i], zero)
+
+
+# --- sigmoid and silu (float32; float64 takes numpy's SIMD exp) -----------------------------
+@njit(cache=True, error_model="numpy", nogil=True, fastmath=_FAST)
+def sigmoid_blocks(x, out, t0, t1):  # type: ignore[no-untyped-def]
+    """out = 1 / (1 + exp(-x)), stable for large |x|, elements [t0 * BLOCK, t1 * BLOCK)."""
+    for i in range(t0 * BLOCK, min(t1 * BLOCK, x.size)):
+        out[i] = _fm.sigmoid(x[i])
+
+
+@njit(cache=True, error_model="numpy", nogil=True, fastmath=_FAST)
+def silu_blocks(x, out, t0, t1):  # type: ignore[no-untyped-def]
+    """out = x * sigmoid(x), elements [t0 * BLOCK, t1 * BLOCK)."""
+    for i in range(t0 * BLOCK, min(t1 * BLOCK, x.size)):
+        v = x[i]
+        out[i] = v * _fm.sigmoid(v)
