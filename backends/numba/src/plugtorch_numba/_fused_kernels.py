@@ -143,36 +143,39 @@ def _erf_and_gaussian(s):  # type: ignore[no-untyped-def]
 @njit(cache=True, error_model="numpy", nogil=True, fastmath=_FAST)
 def gelu_blocks(x, tanh_form, out, t0, t1):  # type: ignore[no-untyped-def]
     """out = gelu(x) over flat float32 arrays, elements [t0 * BLOCK, t1 * BLOCK)."""
-    start, stop = t0 * BLOCK, min(t1 * BLOCK, x.size)
+    # (slices, so the loop index starts at 0 and is known non-negative: with a signed start
+    # numba wraps negative indices, which kept LLVM from vectorising: 2x slower)
+    src, dst = x[t0 * BLOCK : t1 * BLOCK], out[t0 * BLOCK : t1 * BLOCK]
     if tanh_form:
-        for i in range(start, stop):
-            v = x[i]
+        for i in range(src.size):
+            v = src[i]
             th = _fm.tanh(_TANH_SCALE * (v + _CUBIC * v * v * v))
-            out[i] = _HALF * v * (_ONE + th)
+            dst[i] = _HALF * v * (_ONE + th)
     else:
-        for i in range(start, stop):
-            v = x[i]
+        for i in range(src.size):
+            v = src[i]
             erf, _ = _erf_and_gaussian(v * _RSQRT2)
-            out[i] = v * (_HALF * (_ONE + erf))
+            dst[i] = v * (_HALF * (_ONE + erf))
 
 
 @njit(cache=True, error_model="numpy", nogil=True, fastmath=_FAST)
 def gelu_backward_blocks(grad, x, tanh_form, out, t0, t1):  # type: ignore[no-untyped-def]
     """out = grad * gelu'(x) over flat float32 arrays, elements [t0 * BLOCK, t1 * BLOCK)."""
-    start, stop = t0 * BLOCK, min(t1 * BLOCK, x.size)
+    lo, hi = t0 * BLOCK, t1 * BLOCK
+    gs, src, dst = grad[lo:hi], x[lo:hi], out[lo:hi]
     if tanh_form:
-        for i in range(start, stop):
-            v = x[i]
+        for i in range(src.size):
+            v = src[i]
             th = _fm.tanh(_TANH_SCALE * (v + _CUBIC * v * v * v))
             slope = _TANH_SCALE * (_ONE + np.float32(3.0) * _CUBIC * v * v)
-            g = grad[i]
-            out[i] = g * (_HALF * (_ONE + th)) + g * (_HALF * v) * ((_ONE - th * th) * slope)
+            g = gs[i]
+            dst[i] = g * (_HALF * (_ONE + th)) + g * (_HALF * v) * ((_ONE - th * th) * slope)
     else:
-        for i in range(start, stop):
-            v = x[i]
+        for i in range(src.size):
+            v = src[i]
             erf, gaussian = _erf_and_gaussian(v * _RSQRT2)
-            g = grad[i]
-            out[i] = g * (_HALF * (_ONE + erf)) + g * v * (gaussian * _RSQRT_2PI)
+            g = gs[i]
+            dst[i] = g * (_HALF * (_ONE + erf)) + g * v * (gaussian * _RSQRT_2PI)
 
 
 # --- cross-entropy of logits and class indices -----------------------------------------------
@@ -337,21 +340,25 @@ def attention_softmax_backward_rows(d_scores, weights, length, scale, causal, t0
 def relu_backward_blocks(grad, y, out, t0, t1):  # type: ignore[no-untyped-def]
     """out = grad where y > 0, else 0, over flat arrays, elements [t0 * BLOCK, t1 * BLOCK)."""
     zero = out.dtype.type(0.0)
-    for i in range(t0 * BLOCK, min(t1 * BLOCK, y.size)):
-        out[i] = _fm.select(y[i] > zero, grad[i], zero)
+    lo, hi = t0 * BLOCK, t1 * BLOCK
+    gs, ys, dst = grad[lo:hi], y[lo:hi], out[lo:hi]
+    for i in range(ys.size):
+        dst[i] = _fm.select(ys[i] > zero, gs[i], zero)
 
 
 # --- sigmoid and silu (float32; float64 takes numpy's SIMD exp) -----------------------------
 @njit(cache=True, error_model="numpy", nogil=True, fastmath=_FAST)
 def sigmoid_blocks(x, out, t0, t1):  # type: ignore[no-untyped-def]
     """out = 1 / (1 + exp(-x)), stable for large |x|, elements [t0 * BLOCK, t1 * BLOCK)."""
-    for i in range(t0 * BLOCK, min(t1 * BLOCK, x.size)):
-        out[i] = _fm.sigmoid(x[i])
+    src, dst = x[t0 * BLOCK : t1 * BLOCK], out[t0 * BLOCK : t1 * BLOCK]
+    for i in range(src.size):
+        dst[i] = _fm.sigmoid(src[i])
 
 
 @njit(cache=True, error_model="numpy", nogil=True, fastmath=_FAST)
 def silu_blocks(x, out, t0, t1):  # type: ignore[no-untyped-def]
     """out = x * sigmoid(x), elements [t0 * BLOCK, t1 * BLOCK)."""
-    for i in range(t0 * BLOCK, min(t1 * BLOCK, x.size)):
-        v = x[i]
-        out[i] = v * _fm.sigmoid(v)
+    src, dst = x[t0 * BLOCK : t1 * BLOCK], out[t0 * BLOCK : t1 * BLOCK]
+    for i in range(src.size):
+        v = src[i]
+        dst[i] = v * _fm.sigmoid(v)
