@@ -1,5 +1,6 @@
 """Bad arguments for ``nn.functional``: ``softmax``, convolution, pooling, binary
-cross-entropy, and the gradient ops autograd reaches (``*_backward``)."""
+cross-entropy, the fused layers (layer norm, cross-entropy, attention, the LSTM layer), and the
+gradient ops autograd reaches (``*_backward``)."""
 
 from __future__ import annotations
 
@@ -184,3 +185,106 @@ case(
     ),
     lambda b, a: F.binary_cross_entropy(on(b, [0.5]), on(b, [1.0]), reduction=a["value"]),
 )
+
+
+# --- fused layers: layer_norm, cross_entropy, attention, the LSTM layer ------------------------
+
+
+@st.composite
+def _layer_norm_misfit(draw: Any) -> Args:
+    """An input and a normalized_shape it does not end in (or an affine weight of another
+    shape than normalized_shape)."""
+    shape = draw(array_shapes(min_dims=1, min_side=1))
+    normalized = tuple(shape[-draw(st.integers(1, len(shape))) :])
+    which = draw(st.sampled_from(["shape", "weight"]))
+    weight = normalized
+    if which == "shape":
+        normalized = normalized[:-1] + (normalized[-1] + draw(st.integers(1, 3)),)
+        weight = normalized
+    else:
+        weight = draw(array_shapes(min_dims=1, min_side=1).filter(lambda s: s != normalized))
+    return {"x": draw(floats(shape)), "normalized": normalized, "weight": weight}
+
+
+case(
+    "layer_norm",
+    "a normalized_shape or weight that does not fit the input",
+    ValueError,
+    _layer_norm_misfit,
+    lambda b, a: F.layer_norm(x_of(b, a), a["normalized"], on(b, np.ones(a["weight"]))),
+)
+
+
+@st.composite
+def _bad_targets(draw: Any, kind: str) -> Args:
+    rows, classes = draw(st.integers(1, 4)), draw(st.integers(1, 5))
+    target = draw(hnp.arrays(np.int64, (rows,), elements=st.integers(0, classes - 1)))
+    if kind == "range":  # a class index outside [0, C) that is not ignore_index
+        bad = draw(st.one_of(st.integers(classes, 2**62), st.integers(-(2**62), -101)))
+        target[draw(st.integers(0, rows - 1))] = bad
+    else:  # a target batch of another size
+        target = np.zeros(draw(st.integers(0, 5).filter(lambda n: n != rows)), np.int64)
+    return {"x": draw(floats((rows, classes))), "target": target}
+
+
+case(
+    "cross_entropy",
+    "a class index out of range",
+    IndexError,
+    lambda: _bad_targets("range"),
+    lambda b, a: F.cross_entropy(x_of(b, a), on(b, a["target"])),
+)
+case(
+    "cross_entropy",
+    "a target of another batch size",
+    ValueError,
+    lambda: _bad_targets("shape"),
+    lambda b, a: F.cross_entropy(x_of(b, a), on(b, a["target"])),
+)
+
+
+@st.composite
+def _attention_misfit(draw: Any) -> Args:
+    """Query and key of different widths, or key and value of different lengths."""
+    batch, length, source, width = (draw(st.integers(1, 3)) for _ in range(4))
+    q, k, v = (batch, length, width), (batch, source, width), (batch, source, width)
+    if draw(st.booleans()):
+        k = (batch, source, width + draw(st.integers(1, 3)))
+    else:
+        v = (batch, source + draw(st.integers(1, 3)), width)
+    return {"q": draw(floats(q)), "k": draw(floats(k)), "v": draw(floats(v))}
+
+
+case(
+    "scaled_dot_product_attention",
+    "query, key and value that do not fit (PyTorch's RuntimeError, kept)",
+    RuntimeError,
+    _attention_misfit,
+    lambda b, a: F.scaled_dot_product_attention(on(b, a["q"]), on(b, a["k"]), on(b, a["v"])),
+)
+
+
+@st.composite
+def _lstm_misfit(draw: Any) -> Args:
+    """The LSTM layer's operands with one shape off: x_proj not (L, N, 4H), or a state or
+    W_hh of another shape."""
+    length, batch, hidden = (
+        draw(st.integers(1, 3)),
+        draw(st.integers(1, 3)),
+        draw(st.integers(1, 3)),
+    )
+    shapes = {"x": (length, batch, 4 * hidden), "h": (batch, hidden), "c": (batch, hidden),
+              "w": (4 * hidden, hidden)}  # fmt: skip
+    which = draw(st.sampled_from(sorted(shapes)))
+    shapes[which] = draw(array_shapes(min_dims=len(shapes[which]), max_dims=len(shapes[which]))
+                         .filter(lambda s, old=shapes[which]: s != old))  # fmt: skip
+    return {name: draw(floats(shape)) for name, shape in shapes.items()}
+
+
+def _lstm_call(b: str, a: Args) -> Any:
+    from plugtorch.nn.functional.recurrent import lstm_layer
+
+    return lstm_layer(on(b, a["x"]), on(b, a["h"]), on(b, a["c"]), on(b, a["w"]))
+
+
+case("lstm_layer", "operands whose shapes do not fit", ValueError, _lstm_misfit, _lstm_call)

@@ -283,6 +283,8 @@ for _name, _function, _out in (
     ("getitem_backward", lambda x: x[..., ::2], (2, 2)),
     ("tanh_backward", pt.tanh, (2, 4)),
     ("sigmoid_backward", pt.sigmoid, (2, 4)),
+    ("relu_backward", pt.relu, (2, 4)),
+    ("softmax_backward", lambda x: pt.nn.functional.softmax(x, -1), (2, 4)),
 ):
 
     def _gradient(b: str, a: Args, f: Any = _function) -> Any:
