@@ -123,10 +123,12 @@ def build_mlp(lib: Any) -> Any:
 GPT_VOCAB, GPT_WIDTH, GPT_HEADS, GPT_LAYERS, GPT_CONTEXT, GPT_BATCH = 256, 128, 4, 4, 64, 16
 
 
-def build_gpt(lib: Any) -> Any:
+def build_gpt(lib: Any, fused_attention: bool = False) -> Any:
     """A nanoGPT-style decoder: token + position embeddings, pre-norm blocks of causal
     self-attention (one qkv projection, heads by reshape, masked softmax) and a GELU MLP,
-    a final layer norm and an untied head. Plain ops only (no MultiheadAttention)."""
+    a final layer norm and an untied head. Plain ops only (no MultiheadAttention); with
+    ``fused_attention`` the attention is ``F.scaled_dot_product_attention(is_causal=True)``, as
+    nanoGPT itself runs it where PyTorch has it."""
     nn, F = lib.nn, lib.nn.functional
     width, heads, context = GPT_WIDTH, GPT_HEADS, GPT_CONTEXT
 
@@ -144,6 +146,9 @@ def build_gpt(lib: Any) -> Any:
             q, k, v = self.qkv(x).split(width, dim=2)
             shape = (batch, steps, heads, channels // heads)
             q, k, v = (t.reshape(shape).transpose(1, 2) for t in (q, k, v))
+            if fused_attention:
+                y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+                return self.proj(y.transpose(1, 2).reshape(batch, steps, channels))
             scores = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(channels // heads))
             scores = scores.masked_fill(self.future[:steps, :steps], float("-inf"))
             y = F.softmax(scores, dim=-1) @ v
@@ -294,6 +299,15 @@ MODELS: tuple[ModelSpec, ...] = (
         "gpt",
         "GPT decoder: 4 layers, 4 heads, width 128, context 64, batch 16, AdamW",
         build_gpt,
+        lambda lib, params: lib.optim.AdamW(params, lr=3e-4, weight_decay=0.1),
+        GPT_BATCH,
+        _tokens(GPT_VOCAB, GPT_CONTEXT, time_axis=1),
+        _next_token_loss,
+    ),
+    ModelSpec(
+        "gpt_sdpa",
+        "the GPT decoder with F.scaled_dot_product_attention(is_causal=True) (nanoGPT's path)",
+        lambda lib: build_gpt(lib, fused_attention=True),
         lambda lib, params: lib.optim.AdamW(params, lr=3e-4, weight_decay=0.1),
         GPT_BATCH,
         _tokens(GPT_VOCAB, GPT_CONTEXT, time_axis=1),
