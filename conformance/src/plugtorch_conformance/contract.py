@@ -53,7 +53,8 @@ import numpy as np
 from plugtorch import dtypes
 from plugtorch.backend.protocol import MUTABLE_PRIMITIVES, OPTIONAL_PRIMITIVES, REQUIRED_PRIMITIVES
 from plugtorch.dtypes import LOW_PRECISION, DType
-from plugtorch_conformance._contract_rules import RULES, is_array, is_int
+from plugtorch_conformance._contract_fused import RULES
+from plugtorch_conformance._contract_rules import is_array, is_int
 from plugtorch_conformance.support import MUTABLE_VIEW_PRIMITIVES
 
 __all__ = ["CheckedBackend", "ContractViolation", "DOMAINS"]

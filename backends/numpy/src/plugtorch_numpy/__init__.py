@@ -4,7 +4,10 @@ Every other backend is compared with this one. It is :class:`ArrayAPIBackend` ov
 already does the primitives the array API standard lacks, ``scatter_add``, ``index_add`` and
 array-key ``setitem``, in numpy), with 0-d results kept as arrays, views where the protocol's
 mutable tier asks for them, and the accelerated nn primitives (convolution and pooling in
-:mod:`plugtorch_numpy.conv`, softmax in :mod:`plugtorch_numpy.softmax`) written with numpy.
+:mod:`plugtorch_numpy.conv`, softmax in :mod:`plugtorch_numpy.softmax`, the fused layers -- layer
+norm, GELU, cross-entropy, the activations' gradients -- in :mod:`plugtorch_numpy.nn`, attention
+in :mod:`plugtorch_numpy.attention`, the LSTM layer in :mod:`plugtorch_numpy.recurrent`)
+written with numpy.
 """
 
 from __future__ import annotations
@@ -17,9 +20,9 @@ from plugtorch.backend.array_api import ArrayAPIBackend, is_half, stable_argsort
 from plugtorch.dtypes import ALL_DTYPES
 from plugtorch_numpy import attention as _attention
 from plugtorch_numpy import conv as _conv
-from plugtorch_numpy import softmax as _softmax
 from plugtorch_numpy import nn as _nn
 from plugtorch_numpy import recurrent as _recurrent
+from plugtorch_numpy import softmax as _softmax
 
 __all__ = ["NumpyBackend", "create_backend", "as_array", "is_half"]
 __version__ = "0.1.0"

@@ -58,9 +58,17 @@ def attention_op(b: Any, q: Any, k: Any, v: Any, *, scale: float, causal: bool) 
     """
     lead = q.shape[:-2]
     out, state = b.scaled_dot_product_attention(
-        *(b.reshape(t, (-1, *t.shape[-2:])) for t in (q, k, v)), scale, causal
+        *(b.reshape(t, _stacked(t.shape)) for t in (q, k, v)), scale, causal
     )
     return b.reshape(out, (*lead, *out.shape[-2:])), state
+
+
+def _stacked(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """``(..., n, m)`` as ``(batch, n, m)``: the leading dimensions flattened."""
+    batch = 1
+    for side in shape[:-2]:
+        batch *= side
+    return (batch, *shape[-2:])
 
 
 @attention_op.decomposition
@@ -76,7 +84,7 @@ def _(q: Tensor, k: Tensor, v: Tensor, *, scale: float, causal: bool) -> Tensor:
 @attention_op.backward_primitive("scaled_dot_product_attention_backward")
 def _(b: Any, ctx: Any, g: Tensor, needs: tuple[bool, ...]) -> tuple[Any, ...]:
     arrays = [t._data for t in ctx.inputs] + [g._data]
-    flat = [b.reshape(a, (-1, *a.shape[-2:])) for a in arrays]
+    flat = [b.reshape(a, _stacked(a.shape)) for a in arrays]
     p = ctx.params
     grads = b.scaled_dot_product_attention_backward(
         flat[3], *flat[:3], p["scale"], p["causal"], ctx.state, needs

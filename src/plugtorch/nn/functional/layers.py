@@ -123,18 +123,22 @@ def layer_norm_op(b: Any, x: Any, *affine: Any, eps: float, parts: str, dims: in
     xhat * mean(h * xhat))``, ``grad_weight = sum(grad * xhat)`` and ``grad_bias = sum(grad)``
     over the leading dimensions.
     """
-    size = _trailing_size(x.shape, dims)
-    weight = b.reshape(affine[0], (size,)) if "w" in parts else None
-    bias = b.reshape(affine[-1], (size,)) if "b" in parts else None
-    y, state = b.layer_norm(b.reshape(x, (-1, size)), weight, bias, eps)
+    rows = _rows(x.shape, dims)
+    weight = b.reshape(affine[0], rows[1:]) if "w" in parts else None
+    bias = b.reshape(affine[-1], rows[1:]) if "b" in parts else None
+    y, state = b.layer_norm(b.reshape(x, rows), weight, bias, eps)
     return b.reshape(y, x.shape), state
 
 
-def _trailing_size(shape: tuple[int, ...], dims: int) -> int:
+def _rows(shape: tuple[int, ...], dims: int) -> tuple[int, int]:
+    """``shape`` as (rows, features): the last ``dims`` dimensions are the features."""
     size = 1
     for side in shape[len(shape) - dims :]:
         size *= side
-    return size
+    total = 1
+    for side in shape:
+        total *= side
+    return total // size, size
 
 
 @layer_norm_op.decomposition
@@ -155,11 +159,10 @@ def _(x: Tensor, *affine: Tensor, eps: float, parts: str, dims: int) -> Tensor:
 def _(b: Any, ctx: Any, g: Tensor, needs: tuple[bool, ...]) -> tuple[Any, ...]:
     parts = ctx.params["parts"]
     x = ctx.inputs[0]._data
-    size = _trailing_size(x.shape, ctx.params["dims"])
-    weight = b.reshape(ctx.inputs[1]._data, (size,)) if "w" in parts else None
+    rows = _rows(x.shape, ctx.params["dims"])
+    weight = b.reshape(ctx.inputs[1]._data, rows[1:]) if "w" in parts else None
     mean, rstd = ctx.state
     wanted = (needs[0], "w" in parts and needs[1], "b" in parts and needs[-1])
-    rows = (-1, size)
     gx, gw, gb = b.layer_norm_backward(
         b.reshape(g._data, rows), b.reshape(x, rows), weight, mean, rstd, wanted
     )
