@@ -44,7 +44,7 @@ def _with_state(c: Any, name: str, shape: tuple[int, ...], dtype: Any) -> Result
 
 def gelu(c: Any, name: str, args: Args, kwargs: dict[str, Any]) -> ResultCheck:
     *arrays, approximate = args
-    shape, dtype = _float_like(c, name, arrays, "grad and x")
+    shape, dtype = _float_like(c, name, tuple(arrays), "grad and x")
     c.require(approximate in ("none", "tanh"), name, f"approximate {approximate!r}")
     return lambda result: c.result_is(name, result, shape, dtype)
 

@@ -83,7 +83,7 @@ class ConvPoolPrimitives:
         padding: tuple[int, int],
         dilation: tuple[int, int],
         groups: int,
-    ) -> tuple[np.ndarray, np.ndarray]:
+    ) -> Any:  # (y, cols): the protocol's (y, state)
         # im2col (numba) + one OpenBLAS GEMM per group + an (O, N) -> (N, O) copy (numba).
         # The im2col columns are the state handed to conv2d_backward (grad_w = grad_y @ cols^T),
         # which then need not build them again.

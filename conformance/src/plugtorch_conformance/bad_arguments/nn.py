@@ -276,8 +276,10 @@ def _lstm_misfit(draw: Any) -> Args:
     shapes = {"x": (length, batch, 4 * hidden), "h": (batch, hidden), "c": (batch, hidden),
               "w": (4 * hidden, hidden)}  # fmt: skip
     which = draw(st.sampled_from(sorted(shapes)))
-    shapes[which] = draw(array_shapes(min_dims=len(shapes[which]), max_dims=len(shapes[which]))
-                         .filter(lambda s, old=shapes[which]: s != old))  # fmt: skip
+    old = shapes[which]
+    shapes[which] = draw(
+        array_shapes(min_dims=len(old), max_dims=len(old)).filter(lambda s: s != old)
+    )
     return {name: draw(floats(shape)) for name, shape in shapes.items()}
 
 

@@ -167,7 +167,7 @@ def _(b: Any, ctx: Any, g: Tensor, needs: tuple[bool, ...]) -> tuple[Any, ...]:
         b.reshape(g._data, rows), b.reshape(x, rows), weight, mean, rstd, wanted
     )
     shape = ctx.inputs[1]._data.shape if parts else ()
-    grads = (None if gx is None else b.reshape(gx, x.shape),)
+    grads: tuple[Any, ...] = (None if gx is None else b.reshape(gx, x.shape),)
     if "w" in parts:
         grads += (None if gw is None else b.reshape(gw, shape),)
     if "b" in parts:
@@ -210,7 +210,7 @@ def layer_norm(
     if not dtype.is_floating_point:
         dtype = dtypes.get_default_dtype()
     inputs = tuple(astype(t, dtype) for t in (input, *affine))
-    params = {
+    params: dict[str, Any] = {
         "eps": float(eps),
         "parts": ("w" if weight is not None else "") + ("b" if bias is not None else ""),
         "dims": len(shape),
