@@ -23,9 +23,12 @@ __all__ = ["linear", "embedding", "dropout", "layer_norm", "batch_norm", "flatte
 def linear_op(b: Any, x: Any, w: Any, bias: Any = None) -> Any:
     """x @ w^T (+ bias) in one op, x of shape (M, in). Gradients: (g @ w, g^T @ x, sum(g, 0))."""
     y = b.matmul(x, b.permute_dims(w, (1, 0)))
-    if bias is not None:
-        y = b.add(y, b.broadcast_to(bias, y.shape))
-    return y
+    if bias is None:
+        return y
+    if b.capabilities.mutable:  # y is the GEMM's fresh result: the bias goes in in place
+        b.binary_inplace("add", y, b.broadcast_to(bias, y.shape))
+        return y
+    return b.add(y, b.broadcast_to(bias, y.shape))
 
 
 @linear_op.derivative
