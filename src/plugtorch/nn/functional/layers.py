@@ -12,7 +12,7 @@ from plugtorch.ops._prepare import astype, normalize_dim
 from plugtorch.ops.creation import tensor
 from plugtorch.ops.elementwise import rsqrt, where
 from plugtorch.ops.indexing import index_select
-from plugtorch.ops.registry import op
+from plugtorch.ops.registry import apply, op
 from plugtorch.ops.shape import flatten, reshape
 from plugtorch.tensor import Tensor
 
