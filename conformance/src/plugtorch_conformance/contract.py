@@ -137,7 +137,10 @@ DOMAINS: dict[str, frozenset[str]] = {
 
 ACCUMULATING = frozenset(
     {"sum", "prod", "matmul", "cumulative_sum", "cumulative_prod", "conv2d", "conv2d_backward"}
-    | {"avg_pool2d", "avg_pool2d_backward", "softmax", "log_softmax"}
+    | {"avg_pool2d", "avg_pool2d_backward", "softmax", "log_softmax", "softmax_backward"}
+    | {"layer_norm", "layer_norm_backward", "cross_entropy", "cross_entropy_backward"}
+    | {"scaled_dot_product_attention", "scaled_dot_product_attention_backward"}
+    | {"lstm_layer", "lstm_layer_backward"}
 )
 """Primitives that never see float16/bfloat16: the core accumulates those in float32."""
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from plugtorch import dtypes
+from plugtorch.ops._autocast import LOWER, autocast_op
 from plugtorch.ops.linalg import matmul
 from plugtorch.ops.registry import mixed_backend_error
 from plugtorch.tensor import Tensor
@@ -78,6 +79,7 @@ def _combine(name: str, input: Tensor, product: Tensor, beta: Number, alpha: Num
     return scaled + (input if beta == 1 else input * beta)
 
 
+@autocast_op(cpu=LOWER, cuda=LOWER)
 def addmm(
     input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Number = 1, alpha: Number = 1
 ) -> Tensor:
@@ -97,6 +99,7 @@ def addmm(
     return _combine("addmm", input, matmul(mat1, mat2), beta, alpha)
 
 
+@autocast_op(cpu=None, cuda=LOWER)
 def addmv(
     input: Tensor, mat: Tensor, vec: Tensor, *, beta: Number = 1, alpha: Number = 1
 ) -> Tensor:
@@ -124,6 +127,7 @@ def _check_batches(name: str, batch1: Tensor, batch2: Tensor) -> None:
         )
 
 
+@autocast_op(cpu=LOWER, cuda=LOWER)
 def baddbmm(
     input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Number = 1, alpha: Number = 1
 ) -> Tensor:
@@ -140,6 +144,7 @@ def baddbmm(
     return _combine("baddbmm", input, matmul(batch1, batch2), beta, alpha)
 
 
+@autocast_op(cpu=LOWER, cuda=LOWER)
 def addbmm(
     input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Number = 1, alpha: Number = 1
 ) -> Tensor:

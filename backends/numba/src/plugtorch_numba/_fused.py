@@ -70,7 +70,7 @@ class FusedPrimitives:
         return self._elementwise(_fk.gelu_backward_blocks, (grad, x), approximate == "tanh")
 
     def relu_backward(self, grad: Array, y: Array) -> Array:
-        if y.dtype.kind != "f" or grad.dtype != y.dtype:
+        if y.dtype not in (np.float32, np.float64) or grad.dtype != y.dtype:
             return _numpy_nn.relu_backward(grad, y)
         return self._elementwise(_fk.relu_backward_blocks, (grad, y))
 

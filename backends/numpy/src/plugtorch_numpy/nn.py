@@ -13,6 +13,8 @@ import math
 
 import numpy as np
 
+from plugtorch.backend.array_api import is_half
+
 __all__ = [
     "layer_norm",
     "layer_norm_backward",
@@ -126,7 +128,10 @@ def _tanh_inner(x: Array) -> Array:
 
 
 def gelu(x: Array, approximate: str) -> Array:
-    """``x * Phi(x)`` with Phi through the core's erf, or the tanh form."""
+    """``x * Phi(x)`` with Phi through the core's erf, or the tanh form (16-bit inputs in
+    float32, rounded once: an elementwise primitive keeps its input's dtype)."""
+    if is_half(x):
+        return gelu(x.astype(np.float32), approximate).astype(x.dtype)
     if approximate == "tanh":
         th = np.tanh(_tanh_inner(x))
         th += 1.0
@@ -143,6 +148,9 @@ def gelu_backward(grad: Array, x: Array, approximate: str) -> Array:
     """``grad * Phi(x) + grad * x * phi(x)``; tanh form: ``grad * 0.5 (1 + th) + grad * 0.5 x
     (1 - th^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2)`` with ``th = tanh(sqrt(2/pi) (x + 0.044715
     x^3))``. (Two terms added last, as autograd adds them: zeros get the decomposition's sign.)"""
+    if is_half(x):
+        wide = gelu_backward(grad.astype(np.float32), x.astype(np.float32), approximate)
+        return wide.astype(x.dtype)
     if approximate == "tanh":
         th = np.tanh(_tanh_inner(x))
         slope = x * x

@@ -19,11 +19,12 @@ from plugtorch import dtypes
 from plugtorch.nn.functional.activation import softmax
 from plugtorch.nn.functional.layers import dropout, linear
 from plugtorch.ops._autocast import LOWER, autocast_op
+from plugtorch.ops._precision import apply_in_float32
 from plugtorch.ops._prepare import astype
 from plugtorch.ops.creation import arange, zeros, zeros_like
 from plugtorch.ops.elementwise import where
 from plugtorch.ops.indexing import masked_fill
-from plugtorch.ops.registry import apply, op
+from plugtorch.ops.registry import op
 from plugtorch.ops.shape import cat, pad
 from plugtorch.tensor import Tensor
 
@@ -160,7 +161,9 @@ def scaled_dot_product_attention(
         and query.shape[:-2] == key.shape[:-2] == value.shape[:-2]
     ):  # one op: the backend's fused attention where it has one
         inputs = (query, key, value)
-        return apply(attention_op, inputs, query.dtype, scale=float(factor), causal=is_causal)
+        return apply_in_float32(
+            attention_op, inputs, query.dtype, scale=float(factor), causal=is_causal
+        )
     scores = (query @ key.mT) * factor
     if is_causal:
         rows = arange(length, backend=query.backend).unsqueeze(-1)

@@ -16,6 +16,7 @@ from plugtorch import dtypes
 from plugtorch.nn.functional.activation import log_softmax
 from plugtorch.nn.functional.pointwise_loss import broadcast_for_loss, legacy_reduction, reduce_loss
 from plugtorch.ops._autocast import FLOAT32, REFUSE, autocast_op
+from plugtorch.ops._precision import apply_in_float32
 from plugtorch.ops._prepare import astype
 from plugtorch.ops.elementwise import abs as _abs
 from plugtorch.ops.elementwise import clamp, exp, log, log1p, relu, where
@@ -154,7 +155,9 @@ def _fused_cross_entropy(
                     f"cross_entropy: Target {value} is out of bounds: expected a class in "
                     f"[0, {classes - 1}] or ignore_index ({ignore_index})"
                 )
-    loss = apply(cross_entropy_op, (logits, target), logits._dtype, ignore_index=ignore_index)
+    loss = apply_in_float32(
+        cross_entropy_op, (logits, target), logits._dtype, ignore_index=ignore_index
+    )
     if reduction == "none":
         return loss
     if reduction == "sum":

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from plugtorch.ops.registry import apply, op
+from plugtorch.ops._precision import apply_in_float32
+from plugtorch.ops.registry import op
 from plugtorch.ops.shape import stack
 from plugtorch.tensor import Tensor
 
@@ -90,4 +91,4 @@ def lstm_layer(x_proj: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor) -> Tensor:
     for name, state in (("h0", h0), ("c0", c0)):
         if state.shape != (batch, hidden):
             raise ValueError(f"lstm_layer: {name} {state.shape}, expected {(batch, hidden)}")
-    return apply(lstm_layer_op, (x_proj, h0, c0, w_hh), x_proj._dtype)
+    return apply_in_float32(lstm_layer_op, (x_proj, h0, c0, w_hh), x_proj._dtype)
