@@ -92,8 +92,11 @@ def _exp_float32(x):  # type: ignore[no-untyped-def]
 
 
 def exp(x):  # type: ignore[no-untyped-def]
-    """e**x (float32: vectorisable, within 1.4 ulp; float64: libm)."""
-    return math.exp(x)
+    """e**x (float32: vectorisable, within 1.4 ulp; float64: libm). Run as Python
+    (``NUMBA_DISABLE_JIT=1``): numpy's exp, which overflows to inf as the compiled code does
+    (``math.exp`` would raise)."""
+    with np.errstate(over="ignore"):
+        return np.exp(x)
 
 
 @overload(exp, inline="always")
@@ -127,8 +130,9 @@ def _tanh(x):  # type: ignore[no-untyped-def]
 
 
 def sigmoid(x):  # type: ignore[no-untyped-def]
-    """1 / (1 + exp(-x)), stable for large |x|."""
-    return 1.0 / (1.0 + math.exp(-x))
+    """1 / (1 + exp(-x)), stable for large |x| (as Python: the compiled formula below)."""
+    e = np.exp(-abs(x))
+    return (1.0 if x >= 0 else e) / (1.0 + e)
 
 
 @overload(sigmoid, inline="always")
