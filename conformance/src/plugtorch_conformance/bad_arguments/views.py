@@ -99,10 +99,21 @@ case(
 )
 
 
+_INT64 = np.iinfo(np.int64)
+
+
 @st.composite
-def _index_out_of_range(draw: Any) -> Args:
+def _index_out_of_range(draw: Any, int64: bool = False) -> Args:
+    """An index past either end of the first dimension: any Python int, or (``int64``) one
+    that an int64 index tensor can hold (a larger one cannot become an index tensor at all)."""
     shape = draw(array_shapes(min_dims=1))
-    index = draw(st.one_of(st.integers(min_value=shape[0]), st.integers(max_value=-shape[0] - 1)))
+    low, high = (int(_INT64.min), int(_INT64.max)) if int64 else (None, None)
+    index = draw(
+        st.one_of(
+            st.integers(min_value=shape[0], max_value=high),
+            st.integers(min_value=low, max_value=-shape[0] - 1),
+        )
+    )
     return {"x": draw(floats(shape)), "index": index}
 
 
@@ -116,7 +127,9 @@ def _put_basic(b: str, a: Args) -> Any:
     x[a["index"]] = 1.0
 
 
-case("index_put", "an index out of range", IndexError, _index_out_of_range, _put)
+case(
+    "index_put", "an index out of range", IndexError, lambda: _index_out_of_range(int64=True), _put
+)
 case("view_scatter", "an index out of range", IndexError, _index_out_of_range, _put_basic)
 
 
