@@ -63,6 +63,7 @@ from plugtorch.ops import *  # noqa: F403
 
 if _TYPE_CHECKING:  # mypy does not follow ``__all__ += ops.__all__``: the same names, by module
     from plugtorch.ops import astype, clone, to_backend  # noqa: F401
+    from plugtorch.ops.activation import *  # noqa: F403
     from plugtorch.ops.binary import *  # noqa: F403
     from plugtorch.ops.blas import *  # noqa: F403
     from plugtorch.ops.contraction import *  # noqa: F403
@@ -112,7 +113,6 @@ from plugtorch import return_types
 from plugtorch import linalg
 from plugtorch.nn.functional.activation import erf
 from plugtorch.nn.functional.activation_more import erfc
-from plugtorch.nn.functional import log_softmax, softmax  # torch.softmax, torch.log_softmax
 from plugtorch import amp, cpu
 from plugtorch.amp import (
     GradScaler,
@@ -164,8 +164,6 @@ __all__ = [
     "utils",
     "load",
     "save",
-    "log_softmax",
-    "softmax",
     "are_deterministic_algorithms_enabled",
     "default_generator",
     "get_default_device",

@@ -3,6 +3,11 @@
 A tensor holds a backend array (``_data``), the backend, its plugtorch dtype, and for autograd
 ``requires_grad``, ``grad`` and the graph node that made it (``grad_fn``). Its methods are thin
 forwards to the functions in :mod:`plugtorch.ops`, where every op is declared once.
+
+The ops build tensors, so they import this module; this module does not import them. Its
+methods reach them at call time through the package root, ``plugtorch.ops.<name>``: the root
+package is always loaded before any of its modules, so the reference exists from the start and
+resolves once the ops are loaded (docs/architecture.md, "Layers").
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import numpy as np
 
+import plugtorch  # the layers above, at call time: plugtorch.ops (see the module docstring)
 from plugtorch import dtypes
 from plugtorch._array_api_methods import ArrayAPIMethods
 from plugtorch._sorting_methods import SortingMethods
@@ -20,9 +26,11 @@ from plugtorch._surface_methods import SurfaceMethods
 from plugtorch._tensor_methods import TensorMethods
 from plugtorch.autograd import grad_mode
 from plugtorch.autograd import hooks as _tensor_hooks
+from plugtorch.autograd.functional import backward as autograd_backward
 from plugtorch.autograd.graph import current_node
 from plugtorch.device import Device
 from plugtorch.device import resolve as resolve_device
+from plugtorch.formatting import tensor_repr
 from plugtorch.storage import VersionCounter, counter_of, share_memory
 
 if TYPE_CHECKING:
@@ -88,9 +96,7 @@ class Tensor(TensorMethods, SortingMethods, ArrayAPIMethods, SurfaceMethods):
     __array_priority__ = 1000  # numpy defers to our reflected operators
 
     def __init__(self, data: Any = None, *, dtype: Any = None, backend: Any = None) -> None:
-        from plugtorch.ops.creation import tensor as make_tensor
-
-        made = make_tensor(
+        made = plugtorch.ops.creation.tensor(
             [] if data is None else data, dtype=dtype or dtypes.get_default_dtype(), backend=backend
         )
         self._init_slots(made._data, made._backend, made._dtype)
@@ -208,8 +214,8 @@ class Tensor(TensorMethods, SortingMethods, ArrayAPIMethods, SurfaceMethods):
         >>> x.is_contiguous(), x.T.is_contiguous()
         (True, False)
         """
-        shape, strides, _ = _views.layout(self)
-        return _views.is_contiguous_layout(shape, strides)
+        shape, strides, _ = plugtorch.ops.views.layout(self)
+        return plugtorch.ops.views.is_contiguous_layout(shape, strides)
 
     def stride(self, dim: builtins.int | None = None) -> Any:
         """Steps in memory (in elements) between neighbours along each dimension.
@@ -218,23 +224,23 @@ class Tensor(TensorMethods, SortingMethods, ArrayAPIMethods, SurfaceMethods):
         >>> pt.zeros(2, 3).stride(), pt.zeros(2, 3).T.stride(0)
         ((3, 1), 1)
         """
-        _, strides, _ = _views.layout(self)
+        _, strides, _ = plugtorch.ops.views.layout(self)
         if dim is None:
             return strides
-        return strides[normalize_dim(dim, self.ndim)]
+        return strides[plugtorch.ops._prepare.normalize_dim(dim, self.ndim)]
 
     def storage_offset(self) -> builtins.int:
         """Where this tensor's first element sits in its memory, in elements."""
-        return _views.layout(self)[2]
+        return plugtorch.ops.views.layout(self)[2]
 
     def data_ptr(self) -> builtins.int:
         """The address of the first element: equal for tensors that start at the same place
         of the same memory (``a.data_ptr() == b.data_ptr()``)."""
-        return _views.data_ptr(self)
+        return plugtorch.ops.views.data_ptr(self)
 
-    def untyped_storage(self) -> _views.UntypedStorage:
+    def untyped_storage(self) -> plugtorch.ops.views.UntypedStorage:
         """The memory this tensor lives in: equal ``data_ptr()`` for every alias."""
-        return _views.untyped_storage(self)
+        return plugtorch.ops.views.untyped_storage(self)
 
     def element_size(self) -> builtins.int:
         """Bytes per element."""
@@ -305,8 +311,6 @@ class Tensor(TensorMethods, SortingMethods, ArrayAPIMethods, SurfaceMethods):
         return (self[i] for i in range(self.shape[0]))
 
     def __repr__(self) -> str:
-        from plugtorch.formatting import tensor_repr
-
         return tensor_repr(self)
 
     # --- autograd --------------------------------------------------------------------------
@@ -317,9 +321,7 @@ class Tensor(TensorMethods, SortingMethods, ArrayAPIMethods, SurfaceMethods):
         create_graph: builtins.bool = False,
     ) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad``. See ``autograd.backward``."""
-        from plugtorch.autograd.functional import backward
-
-        backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
+        autograd_backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
 
     def detach(self) -> Tensor:
         """The same memory, cut off from the graph: writes through either are seen by both,
@@ -428,15 +430,15 @@ class Tensor(TensorMethods, SortingMethods, ArrayAPIMethods, SurfaceMethods):
         ``same_kind`` refuses results that would need an unsafe cast (``int.add_(0.5)``), as
         PyTorch does for in-place arithmetic; copies and fills pass False.
         """
-        return _inplace.assign(self, value, same_kind=same_kind)
+        return plugtorch.ops.inplace.assign(self, value, same_kind=same_kind)
 
     def _update(self, name: str, op: Any, other: Any, alpha: Any = 1) -> Tensor:
         """In-place ``self = op(self, other)``: straight into memory when nothing records it."""
-        if _inplace.update(self, name, other, alpha) is not None:
+        if plugtorch.ops.inplace.update(self, name, other, alpha) is not None:
             return self
         if alpha != 1:
-            return _inplace.assign(self, op(self, other, alpha=alpha), same_kind=True)
-        return _inplace.assign(self, op(self, other), same_kind=True)
+            return plugtorch.ops.inplace.assign(self, op(self, other, alpha=alpha), same_kind=True)
+        return plugtorch.ops.inplace.assign(self, op(self, other), same_kind=True)
 
     # --- conversion between dtypes and backends ------------------------------------------------
     def to(
@@ -470,11 +472,11 @@ class Tensor(TensorMethods, SortingMethods, ArrayAPIMethods, SurfaceMethods):
         # on its host backend; "cuda" without a working CUDA backend raises, saying why).
         backend = resolve_device(backend, self._backend)
         if backend is not None:
-            result = _ops.to_backend(result, backend)
+            result = plugtorch.ops.to_backend(result, backend)
         if dtype is not None:
-            result = _ops.astype(result, dtypes.as_dtype(dtype))
+            result = plugtorch.ops.astype(result, dtypes.as_dtype(dtype))
         if copy and result is self:
-            result = _ops.clone(self)
+            result = plugtorch.ops.clone(self)
         return result
 
     def float(self) -> Tensor:
@@ -507,7 +509,7 @@ class Tensor(TensorMethods, SortingMethods, ArrayAPIMethods, SurfaceMethods):
         return self.to(other._dtype)
 
     def clone(self) -> Tensor:
-        return _ops.clone(self)
+        return plugtorch.ops.clone(self)
 
     def __deepcopy__(self, memo: dict[builtins.int, Any]) -> Tensor:
         """A copy with its own array, same type (a ``Parameter`` stays one), ``requires_grad``
@@ -521,7 +523,7 @@ class Tensor(TensorMethods, SortingMethods, ArrayAPIMethods, SurfaceMethods):
         copied = memo.get(id(self))
         if copied is None:
             with grad_mode.no_grad():
-                data = _ops.clone(self.detach())._data
+                data = plugtorch.ops.clone(self.detach())._data
             copied = type(self)._make(data, self._backend, self._dtype, self.requires_grad)
             memo[id(self)] = copied
             if self.grad is not None:
@@ -543,194 +545,194 @@ class Tensor(TensorMethods, SortingMethods, ArrayAPIMethods, SurfaceMethods):
 
     # --- arithmetic operators ------------------------------------------------------------------
     def __add__(self, other: Any) -> Tensor:
-        return _ops.add(self, other)
+        return plugtorch.ops.add(self, other)
 
     def __radd__(self, other: Any) -> Tensor:
-        return _ops.add(other, self)
+        return plugtorch.ops.add(other, self)
 
     def __sub__(self, other: Any) -> Tensor:
-        return _ops.sub(self, other)
+        return plugtorch.ops.sub(self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return _ops.sub(other, self)
+        return plugtorch.ops.sub(other, self)
 
     def __mul__(self, other: Any) -> Tensor:
-        return _ops.mul(self, other)
+        return plugtorch.ops.mul(self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
-        return _ops.mul(other, self)
+        return plugtorch.ops.mul(other, self)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return _ops.div(self, other)
+        return plugtorch.ops.div(self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return _ops.div(other, self)
+        return plugtorch.ops.div(other, self)
 
     def __floordiv__(self, other: Any) -> Tensor:
-        return _ops.floor_divide(self, other)
+        return plugtorch.ops.floor_divide(self, other)
 
     def __rfloordiv__(self, other: Any) -> Tensor:
-        return _ops.floor_divide(other, self)
+        return plugtorch.ops.floor_divide(other, self)
 
     def __mod__(self, other: Any) -> Tensor:
-        return _ops.remainder(self, other)
+        return plugtorch.ops.remainder(self, other)
 
     def __rmod__(self, other: Any) -> Tensor:
-        return _ops.remainder(other, self)
+        return plugtorch.ops.remainder(other, self)
 
     def __pow__(self, other: Any) -> Tensor:
-        return _ops.pow(self, other)
+        return plugtorch.ops.pow(self, other)
 
     def __rpow__(self, other: Any) -> Tensor:
-        return _ops.pow(other, self)
+        return plugtorch.ops.pow(other, self)
 
     def __matmul__(self, other: Tensor) -> Tensor:
-        return _ops.matmul(self, other)
+        return plugtorch.ops.matmul(self, other)
 
     def __rmatmul__(self, other: Tensor) -> Tensor:
-        return _ops.matmul(other, self)
+        return plugtorch.ops.matmul(other, self)
 
     def __neg__(self) -> Tensor:
-        return _ops.neg(self)
+        return plugtorch.ops.neg(self)
 
     def __pos__(self) -> Tensor:
         return self
 
     def __abs__(self) -> Tensor:
-        return _ops.abs(self)
+        return plugtorch.ops.abs(self)
 
     def __invert__(self) -> Tensor:
-        return _ops.bitwise_not(self)
+        return plugtorch.ops.bitwise_not(self)
 
     def __and__(self, other: Any) -> Tensor:
-        return _ops.bitwise_and(self, other)
+        return plugtorch.ops.bitwise_and(self, other)
 
     def __rand__(self, other: Any) -> Tensor:
-        return _ops.bitwise_and(other, self)
+        return plugtorch.ops.bitwise_and(other, self)
 
     def __or__(self, other: Any) -> Tensor:
-        return _ops.bitwise_or(self, other)
+        return plugtorch.ops.bitwise_or(self, other)
 
     def __ror__(self, other: Any) -> Tensor:
-        return _ops.bitwise_or(other, self)
+        return plugtorch.ops.bitwise_or(other, self)
 
     def __xor__(self, other: Any) -> Tensor:
-        return _ops.bitwise_xor(self, other)
+        return plugtorch.ops.bitwise_xor(self, other)
 
     def __rxor__(self, other: Any) -> Tensor:
-        return _ops.bitwise_xor(other, self)
+        return plugtorch.ops.bitwise_xor(other, self)
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _ops.eq(self, other)
+        return plugtorch.ops.eq(self, other)
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _ops.ne(self, other)
+        return plugtorch.ops.ne(self, other)
 
     def __lt__(self, other: Any) -> Tensor:
-        return _ops.lt(self, other)
+        return plugtorch.ops.lt(self, other)
 
     def __le__(self, other: Any) -> Tensor:
-        return _ops.le(self, other)
+        return plugtorch.ops.le(self, other)
 
     def __gt__(self, other: Any) -> Tensor:
-        return _ops.gt(self, other)
+        return plugtorch.ops.gt(self, other)
 
     def __ge__(self, other: Any) -> Tensor:
-        return _ops.ge(self, other)
+        return plugtorch.ops.ge(self, other)
 
     def __getitem__(self, key: Any) -> Tensor:
-        return _ops.getitem(self, key)
+        return plugtorch.ops.getitem(self, key)
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        _ops.setitem(self, key, value)
+        plugtorch.ops.setitem(self, key, value)
 
     # --- in-place updates (replace the array; for optimizers and initialisers) ----------------
     def __iadd__(self, other: Any) -> Tensor:
-        return self._update("add", _ops.add, other)
+        return self._update("add", plugtorch.ops.add, other)
 
     def __isub__(self, other: Any) -> Tensor:
-        return self._update("subtract", _ops.sub, other)
+        return self._update("subtract", plugtorch.ops.sub, other)
 
     def __imul__(self, other: Any) -> Tensor:
-        return self._update("multiply", _ops.mul, other)
+        return self._update("multiply", plugtorch.ops.mul, other)
 
     def __itruediv__(self, other: Any) -> Tensor:
-        return self._update("divide", _ops.div, other)
+        return self._update("divide", plugtorch.ops.div, other)
 
     def add_(self, other: Any, *, alpha: Any = 1) -> Tensor:
         """In place: ``self += alpha * other`` (every alias sees it)."""
-        return self._update("add", _ops.add, other, alpha)
+        return self._update("add", plugtorch.ops.add, other, alpha)
 
     def sub_(self, other: Any, *, alpha: Any = 1) -> Tensor:
         """In place: ``self -= alpha * other``."""
-        return self._update("subtract", _ops.sub, other, alpha)
+        return self._update("subtract", plugtorch.ops.sub, other, alpha)
 
     def mul_(self, other: Any) -> Tensor:
         """In place: ``self *= other``."""
-        return self._update("multiply", _ops.mul, other)
+        return self._update("multiply", plugtorch.ops.mul, other)
 
     def div_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
         """In place: ``self /= other`` (``rounding_mode`` as in :meth:`div`)."""
         if rounding_mode is not None:
-            return self._assign(_ops.div(self, other, rounding_mode=rounding_mode))
-        return self._update("divide", _ops.div, other)
+            return self._assign(plugtorch.ops.div(self, other, rounding_mode=rounding_mode))
+        return self._update("divide", plugtorch.ops.div, other)
 
     def pow_(self, other: Any) -> Tensor:
-        return self._assign(_ops.pow(self, other))
+        return self._assign(plugtorch.ops.pow(self, other))
 
     def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
-        return self._assign(_ops.clamp(self, min, max))
+        return self._assign(plugtorch.ops.clamp(self, min, max))
 
     clip_ = clamp_
 
     def addcmul_(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
         """In place: ``self += value * tensor1 * tensor2``."""
-        return self._update("add", _ops.add, tensor1 * tensor2, value)
+        return self._update("add", plugtorch.ops.add, tensor1 * tensor2, value)
 
     def addcdiv_(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
         """In place: ``self += value * tensor1 / tensor2``."""
-        return self._update("add", _ops.add, tensor1 / tensor2, value)
+        return self._update("add", plugtorch.ops.add, tensor1 / tensor2, value)
 
     def lerp_(self, end: Tensor, weight: Any) -> Tensor:
         """In place :func:`plugtorch.lerp`: ``self += weight * (end - self)``."""
         small = type(weight) is builtins.float and abs(weight) < 0.5
         if small and isinstance(end, Tensor) and end._dtype is self._dtype:
             # PyTorch's formula for small weights, without a temporary when nothing records
-            return self._update("add", _ops.add, (end - self) * weight)
-        return self._assign(_ops.lerp(self, end, weight))
+            return self._update("add", plugtorch.ops.add, (end - self) * weight)
+        return self._assign(plugtorch.ops.lerp(self, end, weight))
 
     def neg_(self) -> Tensor:
-        return self._assign(_ops.neg(self))
+        return self._assign(plugtorch.ops.neg(self))
 
     def abs_(self) -> Tensor:
-        return self._assign(_ops.abs(self))
+        return self._assign(plugtorch.ops.abs(self))
 
     def exp_(self) -> Tensor:
-        return self._assign(_ops.exp(self))
+        return self._assign(plugtorch.ops.exp(self))
 
     def log_(self) -> Tensor:
-        return self._assign(_ops.log(self))
+        return self._assign(plugtorch.ops.log(self))
 
     def sqrt_(self) -> Tensor:
-        return self._assign(_ops.sqrt(self))
+        return self._assign(plugtorch.ops.sqrt(self))
 
     def tanh_(self) -> Tensor:
-        return self._assign(_ops.tanh(self))
+        return self._assign(plugtorch.ops.tanh(self))
 
     def sigmoid_(self) -> Tensor:
-        return self._assign(_ops.sigmoid(self))
+        return self._assign(plugtorch.ops.sigmoid(self))
 
     def relu_(self) -> Tensor:
-        return self._assign(_ops.relu(self))
+        return self._assign(plugtorch.ops.relu(self))
 
     def floor_(self) -> Tensor:
-        return self._assign(_ops.floor(self))
+        return self._assign(plugtorch.ops.floor(self))
 
     def ceil_(self) -> Tensor:
-        return self._assign(_ops.ceil(self))
+        return self._assign(plugtorch.ops.ceil(self))
 
     def round_(self) -> Tensor:
-        return self._assign(_ops.round(self))
+        return self._assign(plugtorch.ops.round(self))
 
     def zero_(self) -> Tensor:
         """In place: every element becomes 0."""
@@ -745,12 +747,13 @@ class Tensor(TensorMethods, SortingMethods, ArrayAPIMethods, SurfaceMethods):
                     f"{value.ndim} dimensions."
                 )
             return self._assign(value, same_kind=False)
-        value = _inplace.check_number(value, "fill_")
+        value = plugtorch.ops.inplace.check_number(value, "fill_")
         if not (grad_mode.is_grad_enabled() and self.requires_grad):
-            constant = scalar_tensor(value, self._backend, self._dtype, self.shape)
-            _inplace.write(self, constant._data)
+            prepare = plugtorch.ops._prepare
+            constant = prepare.scalar_tensor(value, self._backend, self._dtype, self.shape)
+            plugtorch.ops.inplace.write(self, constant._data)
             return self
-        filled = _ops.full(self.shape, value, dtype=self._dtype, backend=self._backend)
+        filled = plugtorch.ops.full(self.shape, value, dtype=self._dtype, backend=self._backend)
         return self._assign(filled, same_kind=False)
 
     def copy_(self, src: Tensor, non_blocking: builtins.bool = False) -> Tensor:
@@ -759,163 +762,163 @@ class Tensor(TensorMethods, SortingMethods, ArrayAPIMethods, SurfaceMethods):
         if not isinstance(src, Tensor):
             raise TypeError(f"copy_(): src must be a Tensor, got {type(src).__name__}")
         if src._backend is not self._backend:
-            src = _ops.to_backend(src, self._backend)
+            src = plugtorch.ops.to_backend(src, self._backend)
         return self._assign(src, same_kind=False)
 
     def uniform_(self, a: builtins.float = 0.0, b: builtins.float = 1.0) -> Tensor:
         """In place: values drawn uniformly from ``[a, b)``."""
-        sample = _ops.rand(self.shape, dtype=self._dtype, backend=self._backend)
+        sample = plugtorch.ops.rand(self.shape, dtype=self._dtype, backend=self._backend)
         return self._assign(sample * (b - a) + a, same_kind=False)
 
     def normal_(self, mean: builtins.float = 0.0, std: builtins.float = 1.0) -> Tensor:
         """In place: values drawn from a normal distribution."""
-        sample = _ops.randn(self.shape, dtype=self._dtype, backend=self._backend)
+        sample = plugtorch.ops.randn(self.shape, dtype=self._dtype, backend=self._backend)
         return self._assign(sample * std + mean, same_kind=False)
 
     def masked_fill_(self, mask: Tensor, value: Any) -> Tensor:
-        return self._assign(_ops.masked_fill(self, mask, value), same_kind=False)
+        return self._assign(plugtorch.ops.masked_fill(self, mask, value), same_kind=False)
 
     # --- math methods ----------------------------------------------------------------------------
     def abs(self) -> Tensor:
-        return _ops.abs(self)
+        return plugtorch.ops.abs(self)
 
     def neg(self) -> Tensor:
-        return _ops.neg(self)
+        return plugtorch.ops.neg(self)
 
     def sign(self) -> Tensor:
-        return _ops.sign(self)
+        return plugtorch.ops.sign(self)
 
     def exp(self) -> Tensor:
-        return _ops.exp(self)
+        return plugtorch.ops.exp(self)
 
     def log(self) -> Tensor:
-        return _ops.log(self)
+        return plugtorch.ops.log(self)
 
     def log1p(self) -> Tensor:
-        return _ops.log1p(self)
+        return plugtorch.ops.log1p(self)
 
     def expm1(self) -> Tensor:
-        return _ops.expm1(self)
+        return plugtorch.ops.expm1(self)
 
     def sqrt(self) -> Tensor:
-        return _ops.sqrt(self)
+        return plugtorch.ops.sqrt(self)
 
     def rsqrt(self) -> Tensor:
-        return _ops.rsqrt(self)
+        return plugtorch.ops.rsqrt(self)
 
     def reciprocal(self) -> Tensor:
-        return _ops.reciprocal(self)
+        return plugtorch.ops.reciprocal(self)
 
     def square(self) -> Tensor:
-        return _ops.square(self)
+        return plugtorch.ops.square(self)
 
     def sin(self) -> Tensor:
-        return _ops.sin(self)
+        return plugtorch.ops.sin(self)
 
     def cos(self) -> Tensor:
-        return _ops.cos(self)
+        return plugtorch.ops.cos(self)
 
     def tanh(self) -> Tensor:
-        return _ops.tanh(self)
+        return plugtorch.ops.tanh(self)
 
     def sigmoid(self) -> Tensor:
-        return _ops.sigmoid(self)
+        return plugtorch.ops.sigmoid(self)
 
     def relu(self) -> Tensor:
-        return _ops.relu(self)
+        return plugtorch.ops.relu(self)
 
     def floor(self) -> Tensor:
-        return _ops.floor(self)
+        return plugtorch.ops.floor(self)
 
     def ceil(self) -> Tensor:
-        return _ops.ceil(self)
+        return plugtorch.ops.ceil(self)
 
     def round(self) -> Tensor:
-        return _ops.round(self)
+        return plugtorch.ops.round(self)
 
     def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
-        return _ops.clamp(self, min, max)
+        return plugtorch.ops.clamp(self, min, max)
 
     clip = clamp
 
     def pow(self, exponent: Any) -> Tensor:
-        return _ops.pow(self, exponent)
+        return plugtorch.ops.pow(self, exponent)
 
     def add(self, other: Any, *, alpha: Any = 1) -> Tensor:
-        return _ops.add(self, other, alpha=alpha)
+        return plugtorch.ops.add(self, other, alpha=alpha)
 
     def sub(self, other: Any, *, alpha: Any = 1) -> Tensor:
-        return _ops.sub(self, other, alpha=alpha)
+        return plugtorch.ops.sub(self, other, alpha=alpha)
 
     def mul(self, other: Any) -> Tensor:
-        return _ops.mul(self, other)
+        return plugtorch.ops.mul(self, other)
 
     def div(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
-        return _ops.div(self, other, rounding_mode=rounding_mode)
+        return plugtorch.ops.div(self, other, rounding_mode=rounding_mode)
 
     def maximum(self, other: Tensor) -> Tensor:
-        return _ops.maximum(self, other)
+        return plugtorch.ops.maximum(self, other)
 
     def minimum(self, other: Tensor) -> Tensor:
-        return _ops.minimum(self, other)
+        return plugtorch.ops.minimum(self, other)
 
     def eq(self, other: Any) -> Tensor:
-        return _ops.eq(self, other)
+        return plugtorch.ops.eq(self, other)
 
     def ne(self, other: Any) -> Tensor:
-        return _ops.ne(self, other)
+        return plugtorch.ops.ne(self, other)
 
     def lt(self, other: Any) -> Tensor:
-        return _ops.lt(self, other)
+        return plugtorch.ops.lt(self, other)
 
     def le(self, other: Any) -> Tensor:
-        return _ops.le(self, other)
+        return plugtorch.ops.le(self, other)
 
     def gt(self, other: Any) -> Tensor:
-        return _ops.gt(self, other)
+        return plugtorch.ops.gt(self, other)
 
     def ge(self, other: Any) -> Tensor:
-        return _ops.ge(self, other)
+        return plugtorch.ops.ge(self, other)
 
     def logical_and(self, other: Any) -> Tensor:
-        return _ops.logical_and(self, other)
+        return plugtorch.ops.logical_and(self, other)
 
     def logical_or(self, other: Any) -> Tensor:
-        return _ops.logical_or(self, other)
+        return plugtorch.ops.logical_or(self, other)
 
     def logical_not(self) -> Tensor:
-        return _ops.logical_not(self)
+        return plugtorch.ops.logical_not(self)
 
     def where(self, condition: Tensor, other: Any) -> Tensor:
-        return _ops.where(condition, self, other)
+        return plugtorch.ops.where(condition, self, other)
 
     # --- reductions ------------------------------------------------------------------------------
     def sum(self, dim: Any = None, keepdim: builtins.bool = False, *, dtype: Any = None) -> Tensor:
-        return _ops.sum(self, dim, keepdim, dtype=dtype)
+        return plugtorch.ops.sum(self, dim, keepdim, dtype=dtype)
 
     def mean(self, dim: Any = None, keepdim: builtins.bool = False, *, dtype: Any = None) -> Tensor:
-        return _ops.mean(self, dim, keepdim, dtype=dtype)
+        return plugtorch.ops.mean(self, dim, keepdim, dtype=dtype)
 
     def prod(self, dim: Any = None, keepdim: builtins.bool = False, *, dtype: Any = None) -> Tensor:
-        return _ops.prod(self, dim, keepdim, dtype=dtype)
+        return plugtorch.ops.prod(self, dim, keepdim, dtype=dtype)
 
     def max(self, dim: Any = None, keepdim: builtins.bool = False) -> Any:
-        return _ops.max(self, dim, keepdim)
+        return plugtorch.ops.max(self, dim, keepdim)
 
     def min(self, dim: Any = None, keepdim: builtins.bool = False) -> Any:
-        return _ops.min(self, dim, keepdim)
+        return plugtorch.ops.min(self, dim, keepdim)
 
     def amax(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
-        return _ops.amax(self, dim, keepdim)
+        return plugtorch.ops.amax(self, dim, keepdim)
 
     def amin(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
-        return _ops.amin(self, dim, keepdim)
+        return plugtorch.ops.amin(self, dim, keepdim)
 
     def argmax(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
-        return _ops.argmax(self, dim, keepdim)
+        return plugtorch.ops.argmax(self, dim, keepdim)
 
     def argmin(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
-        return _ops.argmin(self, dim, keepdim)
+        return plugtorch.ops.argmin(self, dim, keepdim)
 
     def std(
         self,
@@ -925,7 +928,7 @@ class Tensor(TensorMethods, SortingMethods, ArrayAPIMethods, SurfaceMethods):
         *,
         correction: Any = None,
     ) -> Tensor:
-        return _ops.std(self, dim, unbiased, keepdim, correction=correction)
+        return plugtorch.ops.std(self, dim, unbiased, keepdim, correction=correction)
 
     def var(
         self,
@@ -935,174 +938,165 @@ class Tensor(TensorMethods, SortingMethods, ArrayAPIMethods, SurfaceMethods):
         *,
         correction: Any = None,
     ) -> Tensor:
-        return _ops.var(self, dim, unbiased, keepdim, correction=correction)
+        return plugtorch.ops.var(self, dim, unbiased, keepdim, correction=correction)
 
     def logsumexp(self, dim: Any, keepdim: builtins.bool = False) -> Tensor:
-        return _ops.logsumexp(self, dim, keepdim)
+        return plugtorch.ops.logsumexp(self, dim, keepdim)
 
     def all(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
-        return _ops.all(self, dim, keepdim)
+        return plugtorch.ops.all(self, dim, keepdim)
 
     def any(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
-        return _ops.any(self, dim, keepdim)
+        return plugtorch.ops.any(self, dim, keepdim)
 
     def softmax(self, dim: builtins.int) -> Tensor:
-        from plugtorch.nn import functional
-
-        return functional.softmax(self, dim)
+        return plugtorch.ops.softmax(self, dim)
 
     def log_softmax(self, dim: builtins.int) -> Tensor:
-        from plugtorch.nn import functional
-
-        return functional.log_softmax(self, dim)
+        return plugtorch.ops.log_softmax(self, dim)
 
     # --- linear algebra ------------------------------------------------------------------------
     def matmul(self, other: Tensor) -> Tensor:
-        return _ops.matmul(self, other)
+        return plugtorch.ops.matmul(self, other)
 
     def mm(self, other: Tensor) -> Tensor:
-        return _ops.mm(self, other)
+        return plugtorch.ops.mm(self, other)
 
     def bmm(self, other: Tensor) -> Tensor:
-        return _ops.bmm(self, other)
+        return plugtorch.ops.bmm(self, other)
 
     def dot(self, other: Tensor) -> Tensor:
-        return _ops.dot(self, other)
+        return plugtorch.ops.dot(self, other)
 
     def outer(self, other: Tensor) -> Tensor:
-        return _ops.outer(self, other)
+        return plugtorch.ops.outer(self, other)
 
     # --- movement --------------------------------------------------------------------------------
     def reshape(self, *shape: Any) -> Tensor:
-        return _ops.reshape(self, *shape)
+        return plugtorch.ops.reshape(self, *shape)
 
     def view(self, *shape: Any) -> Tensor:
-        return _ops.view(self, *shape)
+        return plugtorch.ops.view(self, *shape)
 
     def view_as(self, other: Tensor) -> Tensor:
-        return _ops.view(self, other.shape)
+        return plugtorch.ops.view(self, other.shape)
 
     def reshape_as(self, other: Tensor) -> Tensor:
-        return _ops.reshape(self, other.shape)
+        return plugtorch.ops.reshape(self, other.shape)
 
     def contiguous(self, memory_format: Any = None) -> Tensor:
         """This tensor when its memory is row-major, else a row-major copy."""
-        return _ops.contiguous(self)
+        return plugtorch.ops.contiguous(self)
 
     def select(self, dim: builtins.int, index: builtins.int) -> Tensor:
-        return _ops.select(self, dim, index)
+        return plugtorch.ops.select(self, dim, index)
 
     def narrow(self, dim: builtins.int, start: Any, length: builtins.int) -> Tensor:
-        return _ops.narrow(self, dim, start, length)
+        return plugtorch.ops.narrow(self, dim, start, length)
 
     def unbind(self, dim: builtins.int = 0) -> tuple[Tensor, ...]:
-        return _ops.unbind(self, dim)
+        return plugtorch.ops.unbind(self, dim)
 
     def diagonal(
         self, offset: builtins.int = 0, dim1: builtins.int = 0, dim2: builtins.int = 1
     ) -> Tensor:
-        return _views.diagonal(self, offset, dim1, dim2)
+        return plugtorch.ops.views.diagonal(self, offset, dim1, dim2)
 
     def as_strided(
         self, size: Any, stride: Any, storage_offset: builtins.int | None = None
     ) -> Tensor:
-        return _views.as_strided(self, size, stride, storage_offset)
+        return plugtorch.ops.views.as_strided(self, size, stride, storage_offset)
 
     def movedim(self, source: Any, destination: Any) -> Tensor:
-        return _ops.movedim(self, source, destination)
+        return plugtorch.ops.movedim(self, source, destination)
 
     moveaxis = movedim
 
     def swapdims(self, dim0: builtins.int, dim1: builtins.int) -> Tensor:
-        return _ops.transpose(self, dim0, dim1)
+        return plugtorch.ops.transpose(self, dim0, dim1)
 
     swapaxes = swapdims
 
     def permute(self, *dims: Any) -> Tensor:
-        return _ops.permute(self, *dims)
+        return plugtorch.ops.permute(self, *dims)
 
     def transpose(self, dim0: builtins.int, dim1: builtins.int) -> Tensor:
-        return _ops.transpose(self, dim0, dim1)
+        return plugtorch.ops.transpose(self, dim0, dim1)
 
     def t(self) -> Tensor:
         if self.ndim > 2:
             raise ValueError("t() expects a tensor with <= 2 dimensions; use .mT or transpose")
-        return _ops.transpose(self, 0, -1) if self.ndim == 2 else self
+        return plugtorch.ops.transpose(self, 0, -1) if self.ndim == 2 else self
 
     @property
     def T(self) -> Tensor:
-        return _ops.permute(self, tuple(reversed(range(self.ndim))))
+        return plugtorch.ops.permute(self, tuple(reversed(range(self.ndim))))
 
     @property
     def mT(self) -> Tensor:
         if self.ndim < 2:
             raise ValueError("mT needs a tensor with at least 2 dimensions")
-        return _ops.transpose(self, -2, -1)
+        return plugtorch.ops.transpose(self, -2, -1)
 
     def flatten(self, start_dim: builtins.int = 0, end_dim: builtins.int = -1) -> Tensor:
-        return _ops.flatten(self, start_dim, end_dim)
+        return plugtorch.ops.flatten(self, start_dim, end_dim)
 
     def unflatten(self, dim: builtins.int, sizes: Any) -> Tensor:
-        return _ops.unflatten(self, dim, sizes)
+        return plugtorch.ops.unflatten(self, dim, sizes)
 
     def squeeze(self, dim: Any = None) -> Tensor:
-        return _ops.squeeze(self, dim)
+        return plugtorch.ops.squeeze(self, dim)
 
     def unsqueeze(self, dim: builtins.int) -> Tensor:
-        return _ops.unsqueeze(self, dim)
+        return plugtorch.ops.unsqueeze(self, dim)
 
     def expand(self, *sizes: Any) -> Tensor:
-        return _ops.expand(self, *sizes)
+        return plugtorch.ops.expand(self, *sizes)
 
     def expand_as(self, other: Tensor) -> Tensor:
-        return _ops.expand(self, other.shape)
+        return plugtorch.ops.expand(self, other.shape)
 
     def broadcast_to(self, shape: Any) -> Tensor:
-        return _ops.broadcast_to(self, shape)
+        return plugtorch.ops.broadcast_to(self, shape)
 
     def split(self, split_size: Any, dim: builtins.int = 0) -> tuple[Tensor, ...]:
-        return _ops.split(self, split_size, dim)
+        return plugtorch.ops.split(self, split_size, dim)
 
     def chunk(self, chunks: builtins.int, dim: builtins.int = 0) -> tuple[Tensor, ...]:
-        return _ops.chunk(self, chunks, dim)
+        return plugtorch.ops.chunk(self, chunks, dim)
 
     def flip(self, *dims: Any) -> Tensor:
         """The elements in reverse order along ``dims`` (``x.flip(0, 1)`` or ``x.flip((0, 1))``)."""
-        return _ops.flip(self, dims[0] if len(dims) == 1 else dims)
+        return plugtorch.ops.flip(self, dims[0] if len(dims) == 1 else dims)
 
     def roll(self, shifts: Any, dims: Any = None) -> Tensor:
-        return _ops.roll(self, shifts, dims)
+        return plugtorch.ops.roll(self, shifts, dims)
 
     def tril(self, diagonal: builtins.int = 0) -> Tensor:
-        return _ops.tril(self, diagonal)
+        return plugtorch.ops.tril(self, diagonal)
 
     def triu(self, diagonal: builtins.int = 0) -> Tensor:
-        return _ops.triu(self, diagonal)
+        return plugtorch.ops.triu(self, diagonal)
 
     def gather(
         self, dim: builtins.int, index: Tensor, *, sparse_grad: builtins.bool = False
     ) -> Tensor:
-        return _ops.gather(self, dim, index, sparse_grad=sparse_grad)
+        return plugtorch.ops.gather(self, dim, index, sparse_grad=sparse_grad)
 
     def scatter_add(self, dim: builtins.int, index: Tensor, src: Tensor) -> Tensor:
-        return _ops.scatter_add(self, dim, index, src)
+        return plugtorch.ops.scatter_add(self, dim, index, src)
 
     def index_select(self, dim: builtins.int, index: Tensor) -> Tensor:
-        return _ops.index_select(self, dim, index)
+        return plugtorch.ops.index_select(self, dim, index)
 
     def index_add(
         self, dim: builtins.int, index: Tensor, source: Tensor, *, alpha: Any = 1
     ) -> Tensor:
-        return _ops.index_add(self, dim, index, source, alpha=alpha)
+        return plugtorch.ops.index_add(self, dim, index, source, alpha=alpha)
 
     def masked_fill(self, mask: Tensor, value: Any) -> Tensor:
-        return _ops.masked_fill(self, mask, value)
+        return plugtorch.ops.masked_fill(self, mask, value)
 
     def nonzero(self, *, as_tuple: builtins.bool = False) -> Any:
-        return _ops.nonzero(self, as_tuple=as_tuple)
+        return plugtorch.ops.nonzero(self, as_tuple=as_tuple)
 
-
-from plugtorch import ops as _ops  # noqa: E402  (ops build on Tensor; methods call them)
-from plugtorch.ops import inplace as _inplace  # noqa: E402
-from plugtorch.ops import views as _views  # noqa: E402
-from plugtorch.ops._prepare import normalize_dim, scalar_tensor  # noqa: E402

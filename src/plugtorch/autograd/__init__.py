@@ -6,6 +6,11 @@
 (tensor([2., 4.]),)
 """
 
+from __future__ import annotations
+
+from typing import Any
+
+from plugtorch._lazy import LazyNames
 from plugtorch.autograd.function import Function, FunctionCtx
 from plugtorch.autograd.functional import backward, grad
 from plugtorch.autograd.grad_mode import (
@@ -33,3 +38,15 @@ __all__ = [
     "no_grad",
     "set_grad_enabled",
 ]
+
+# The older ``torch.autograd.profiler`` interface is built on ``plugtorch.profiler`` (a layer
+# above the ops), so it loads on first use (PEP 562).
+_LAZY = LazyNames(__name__, {"profiler": "plugtorch.autograd.profiler"})
+
+
+def __getattr__(name: str) -> Any:
+    return _LAZY.load(name)
+
+
+def __dir__() -> list[str]:
+    return _LAZY.dir()

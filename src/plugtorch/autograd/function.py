@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import plugtorch  # the layers above, at call time: Tensor (docs/architecture.md, "Layers")
 from plugtorch.autograd.grad_mode import is_grad_enabled, no_grad
 from plugtorch.autograd.graph import Node, current_node
 
@@ -76,8 +77,7 @@ class Function:
 
     @classmethod
     def apply(cls, *args: Any) -> Any:
-        from plugtorch.tensor import Tensor
-
+        Tensor = plugtorch.Tensor
         ctx = FunctionCtx()
         positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
         tensors = tuple(args[i] for i in positions)

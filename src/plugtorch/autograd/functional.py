@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Sequence
 
+import plugtorch  # the layers above, at call time: ones_like (docs/architecture.md, "Layers")
 from plugtorch.autograd.grad_mode import set_grad_enabled
 from plugtorch.autograd.graph import run_backward
 
@@ -36,8 +37,6 @@ def _default_grads(
 ) -> tuple[list[Tensor], list[bool]]:
     """The gradient of each output (``ones`` for a scalar output when none was given), and
     which of them were made here rather than passed by the user."""
-    from plugtorch.ops.creation import ones_like
-
     grads = []
     made = []
     for out, g in zip(outputs, grad_outputs):
@@ -49,7 +48,7 @@ def _default_grads(
                     f"grad can be implicitly created only for outputs with one element; this one "
                     f"has shape {out.shape}. Pass gradient= (e.g. ones_like(out)) or reduce first."
                 )
-            g = ones_like(out)
+            g = plugtorch.ones_like(out)
             made.append(True)
         elif g.shape != out.shape:
             raise ValueError(f"gradient has shape {g.shape} but the output has shape {out.shape}")

@@ -6,6 +6,10 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+import plugtorch  # the layers above, at call time: Tensor (docs/architecture.md, "Layers")
+from plugtorch import dtypes
+from plugtorch.autograd.functional import grad as autograd_grad
+
 __all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
 
 
@@ -21,12 +25,10 @@ def _numerical(
     func: Callable[..., Any], inputs: Sequence[Any], eps: float
 ) -> list[np.ndarray | None]:
     """d(sum of outputs weighted by fixed random cotangents)/d(input), by central differences."""
-    from plugtorch.tensor import Tensor
-
     results: list[np.ndarray | None] = []
     if True:  # functions may themselves call autograd (gradgradcheck), so grad stays enabled
         for tensor in inputs:
-            if not (isinstance(tensor, Tensor) and tensor.requires_grad):
+            if not (isinstance(tensor, plugtorch.Tensor) and tensor.requires_grad):
                 results.append(None)
                 continue
             original = tensor._data
@@ -82,12 +84,8 @@ def gradcheck(
     >>> pt.autograd.gradcheck(lambda t: (t * t).sum(), (x,))
     True
     """
-    from plugtorch import dtypes
-    from plugtorch.autograd.functional import grad as autograd_grad
-    from plugtorch.tensor import Tensor
-
     inputs = _as_tuple(inputs)
-    differentiable = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
+    differentiable = [t for t in inputs if isinstance(t, plugtorch.Tensor) and t.requires_grad]
     if not differentiable:
         raise ValueError("gradcheck: no input requires grad")
     for t in differentiable:
@@ -97,7 +95,7 @@ def gradcheck(
             )
     outputs = _as_tuple(func(*inputs))
     weights = [
-        Tensor._make(o._backend.asarray(w, o.dtype), o._backend, o.dtype)
+        plugtorch.Tensor._make(o._backend.asarray(w, o.dtype), o._backend, o.dtype)
         for o, w in zip(outputs, _cotangents(outputs))
     ]
     pairs = [(o, w) for o, w in zip(outputs, weights) if o.requires_grad]
@@ -134,8 +132,6 @@ def gradgradcheck(func: Callable[..., Any], inputs: Any, **kwargs: Any) -> bool:
     >>> pt.autograd.gradgradcheck(lambda t: (t ** 3).sum(), (x,))
     True
     """
-    from plugtorch.autograd.functional import grad as autograd_grad
-
     inputs = _as_tuple(inputs)
 
     def first_derivative(*args: Any) -> Any:

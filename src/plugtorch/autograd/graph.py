@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
+import plugtorch  # the layers above, at call time: Tensor, view replay (docs/architecture.md)
 from plugtorch.autograd import hooks as _hooks
 from plugtorch.autograd.grad_mode import set_grad_enabled
 
@@ -78,15 +79,13 @@ class Node:
     @property
     def output(self) -> Tensor:
         """The op's output as a tensor whose ``grad_fn`` is this node (for backward rules)."""
-        from plugtorch.tensor import Tensor
-
         if self.saved_output is None:
             raise RuntimeError(
                 f"the backward rule of {self.op.name!r} asked for ctx.output, but the op was "
                 "declared without saves_output=True"
             )
         backend, dtype = self.output_meta
-        out = Tensor._make(self.saved_output, backend, dtype, requires_grad=True)
+        out = plugtorch.Tensor._make(self.saved_output, backend, dtype, requires_grad=True)
         out._node = self
         return out
 
@@ -173,10 +172,8 @@ def current_node(tensor: Tensor) -> Node | None:
     view.version = current
     if view.no_grad or not base.requires_grad:
         return tensor._node
-    from plugtorch.ops.views import replay  # the rare path: only after an in-place write
-
-    with set_grad_enabled(True):
-        fresh = replay(base, view.chain)
+    with set_grad_enabled(True):  # the rare path: only after an in-place write
+        fresh = plugtorch.ops.views.replay(base, view.chain)
     tensor._node = fresh._node
     tensor._requires_grad = True
     return tensor._node

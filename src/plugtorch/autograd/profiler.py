@@ -2,8 +2,8 @@
 ``record_function``, recording through :mod:`plugtorch.profiler`.
 
 This module sits above the rest of ``plugtorch.autograd`` (it imports the profiler, which
-imports the ops); nothing in ``plugtorch.autograd`` imports it. ``import plugtorch`` loads it
-through :mod:`plugtorch.profiler`, so ``pt.autograd.profiler.profile`` resolves as in PyTorch.
+imports the ops); nothing in ``plugtorch.autograd`` imports it: the package loads it on first
+use of ``pt.autograd.profiler`` (PEP 562), which resolves as in PyTorch.
 
 >>> import plugtorch as pt
 >>> x = pt.ones(3, requires_grad=True)

@@ -4,7 +4,10 @@
 functions below are the public, PyTorch-named entry points that prepare arguments and call them.
 """
 
-from plugtorch.ops import (
+# Tensor methods reach inplace, views and _prepare as plugtorch.ops.<module> at call time.
+from plugtorch.ops import (  # noqa: F401
+    _prepare,
+    activation,
     binary,
     blas,
     contraction,
@@ -12,6 +15,7 @@ from plugtorch.ops import (
     creation,
     cumulative,
     indexing,
+    inplace,
     linalg,
     logic,
     norms,
@@ -24,8 +28,10 @@ from plugtorch.ops import (
     shape,
     sorting,
     unary,
+    views,
 )
 from plugtorch.ops._prepare import astype
+from plugtorch.ops.activation import *  # noqa: F403
 from plugtorch.ops.binary import *  # noqa: F403
 from plugtorch.ops.blas import *  # noqa: F403
 from plugtorch.ops.contraction import *  # noqa: F403
@@ -49,9 +55,6 @@ from plugtorch.ops.transfer import clone, to_backend
 from plugtorch.ops.unary import *  # noqa: F403
 from plugtorch.ops.views import as_strided, diagonal
 
-# isort: split
-from plugtorch.ops import inplace  # noqa: E402,F401  (declares view_scatter and overwritten)
-
 __all__ = [
     "REGISTRY", "Op", "apply", "op", "astype", "clone", "to_backend", "as_strided", "diagonal",
 ]  # fmt: skip
@@ -74,3 +77,4 @@ __all__ += contraction.__all__
 __all__ += numeric.__all__
 __all__ += repetition.__all__
 __all__ += scattering.__all__
+__all__ += activation.__all__

@@ -138,17 +138,14 @@ def _(current: Any, *, shape: tuple[int, ...]) -> Any:
 
 @expand_op.derivative
 def _(ctx: Any, grad: Tensor) -> tuple[Tensor]:
-    from plugtorch.ops.reduction import sum as sum_
-    from plugtorch.ops.shape import reshape
-
     source_shape = ctx.inputs[0].shape
     lead = grad.ndim - len(source_shape)
     dims = tuple(range(lead)) + tuple(
         lead + i for i, size in enumerate(source_shape) if size == 1 and grad.shape[lead + i] != 1
     )
     if dims:
-        grad = sum_(grad, dim=dims)
-    return (reshape(grad, source_shape),)
+        grad = grad.sum(dims)
+    return (grad.reshape(source_shape),)
 
 
 def expand_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:

@@ -194,9 +194,7 @@ def _check_integer_divisor(name: str, input: Any, other: Any) -> None:
             return
         if _common_dtype(input, other).is_floating_point:
             return
-        from plugtorch.ops.reduction import any as any_
-
-        if not any_(other == 0).item():
+        if not other.eq(0).any().item():
             return
     elif type(other) is float or other != 0:
         return

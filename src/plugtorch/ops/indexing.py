@@ -13,7 +13,11 @@ from typing import Any
 import numpy as np
 
 from plugtorch import dtypes
+from plugtorch.autograd.grad_mode import is_grad_enabled
 from plugtorch.ops._prepare import astype, expand_to, normalize_dim, scalar_tensor
+from plugtorch.ops.creation import zeros
+from plugtorch.ops.elementwise import where
+from plugtorch.ops.inplace import assign, check_autograd, check_number, write
 from plugtorch.ops.registry import apply, mixed_backend_error, op
 from plugtorch.tensor import Tensor
 
@@ -230,8 +234,6 @@ def getitem(input: Tensor, key: Any) -> Tensor:
     >>> x[x > 3]
     tensor([4, 5])
     """
-    from plugtorch.ops.shape import reshape
-
     if not isinstance(key, tuple):
         key = (key,)
     if _is_basic(key):
@@ -239,11 +241,11 @@ def getitem(input: Tensor, key: Any) -> Tensor:
         normalized = _normalize_basic(full_key, input.shape)
         return apply(getitem_op, (input,), input._dtype, key=normalized)
     positions = _flat_positions(key, input.shape)
-    flat = reshape(input, (-1,))
+    flat = input.reshape(-1)
     index = Tensor._make(
         input._backend.asarray(positions.reshape(-1), dtypes.int64), input._backend, dtypes.int64
     )
-    return reshape(_take_checked(flat, index, 0), positions.shape)
+    return _take_checked(flat, index, 0).reshape(positions.shape)
 
 
 def setitem(input: Tensor, key: Any, value: Any) -> None:
@@ -258,8 +260,6 @@ def setitem(input: Tensor, key: Any, value: Any) -> None:
     >>> row
     tensor([0., 5., 0.])
     """
-    from plugtorch.ops.inplace import assign, check_autograd, check_number, write
-
     if not isinstance(key, tuple):
         key = (key,)
     backend = input._backend
@@ -267,7 +267,7 @@ def setitem(input: Tensor, key: Any, value: Any) -> None:
         value = scalar_tensor(check_number(value, "setitem"), backend, input._dtype, ())
     elif value._backend is not backend:
         raise mixed_backend_error("setitem", backend, value._backend)
-    recording = _grad_enabled() and (input.requires_grad or value.requires_grad)
+    recording = is_grad_enabled() and (input.requires_grad or value.requires_grad)
     if recording:
         check_autograd(input)
     if _is_basic(key):
@@ -299,12 +299,10 @@ def _selection_shape(shape: tuple[int, ...], key: tuple[Any, ...]) -> tuple[int,
 def _strip_leading_ones(value: Tensor, ndim: int) -> Tensor:
     """``value`` without leading size-1 dimensions beyond ``ndim`` (numpy lets a (1, n) value
     fill an (n,) selection)."""
-    from plugtorch.ops.shape import reshape
-
     shape = value.shape
     while len(shape) > ndim and shape[0] == 1:
         shape = shape[1:]
-    return value if shape == value.shape else reshape(value, shape)
+    return value if shape == value.shape else value.reshape(shape)
 
 
 @op("index_put", needs=())
@@ -317,29 +315,20 @@ def index_put_op(b: Any, x: Any, values: Any, *, key: tuple[Any, ...], positions
 
 @index_put_op.derivative
 def _(ctx: Any, g: Tensor) -> tuple[Tensor, Tensor]:
-    from plugtorch.ops.creation import zeros
-    from plugtorch.ops.shape import reshape
-
     values = ctx.inputs[1]
     params = ctx.params
     zero = zeros(values.shape, dtype=g._dtype, backend=g._backend)
     flat_index = Tensor._make(params["positions"], g._backend, dtypes.int64)
-    taken = _take_checked(reshape(g, (-1,)), flat_index, 0)
+    taken = _take_checked(g.reshape(-1), flat_index, 0)
     return (
         apply(index_put_op, (g, zero), g._dtype, key=params["key"], positions=params["positions"]),
-        reshape(taken, values.shape),
+        taken.reshape(values.shape),
     )
 
 
 def _fit(v: Tensor, shape: tuple[int, ...], dtype: dtypes.DType) -> Tensor:
     """``v`` without autograd, cast to ``dtype`` and broadcast to ``shape``."""
     return expand_to(astype(_strip_leading_ones(v.detach(), len(shape)), dtype), shape)
-
-
-def _grad_enabled() -> bool:
-    from plugtorch.autograd.grad_mode import is_grad_enabled
-
-    return is_grad_enabled()
 
 
 def slice_dim(input: Tensor, dim: int, start: int, stop: int, step: int = 1) -> Tensor:
@@ -422,8 +411,6 @@ def _check_index(index: Tensor, size: int, name: str) -> Tensor:
     if index._dtype.is_floating_point or index._dtype is dtypes.bool_:
         raise TypeError(f"{name}: index must be an integer tensor, got {index._dtype}")
     if index._dtype is not dtypes.int64:
-        from plugtorch.ops._prepare import astype
-
         index = astype(index, dtypes.int64)
     if index.numel():
         b = index._backend
@@ -447,8 +434,6 @@ def take_op(b: Any, x: Any, indices: Any, *, axis: int) -> Any:
 
 @take_op.derivative
 def _(ctx: Any, g: Tensor) -> tuple[Tensor, None]:
-    from plugtorch.ops.creation import zeros
-
     x, index = ctx.inputs
     axis = ctx.params["axis"]
     base = zeros(x.shape, dtype=g._dtype, backend=g._backend)
@@ -535,8 +520,6 @@ def gather_op(b: Any, x: Any, indices: Any, *, axis: int) -> Any:
 
 @gather_op.derivative
 def _(ctx: Any, g: Tensor) -> tuple[Tensor, None]:
-    from plugtorch.ops.creation import zeros
-
     x, index = ctx.inputs
     base = zeros(x.shape, dtype=g._dtype, backend=g._backend)
     return scatter_add(base, ctx.params["axis"], index, g, _checked=True), None
@@ -560,20 +543,15 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
         )
     del sparse_grad  # plugtorch has no sparse tensors: the dense gradient has the values
     if not input.ndim:  # 0-d: dims 0 and -1 index the one element, as PyTorch
-        from plugtorch.ops.shape import reshape
-
-        return reshape(gather(reshape(input, (1,)), 0, reshape(index, (1,))), ())
+        return gather(input.reshape(1), 0, index.reshape(1)).reshape(())
     index = _check_index(index, input.shape[axis], "gather")
     if any(index.shape[d] != input.shape[d] for d in range(input.ndim) if d != axis):
-        from plugtorch.ops.shape import expand
-
         if any(index.shape[d] > input.shape[d] for d in range(input.ndim) if d != axis):
             raise ValueError(f"gather: index shape {index.shape} exceeds input shape {input.shape}")
         key = tuple(
             slice(0, index.shape[d]) if d != axis else slice(None) for d in range(input.ndim)
         )
         input = getitem(input, key)
-        del expand
     return apply(gather_op, (input, index), input._dtype, axis=axis)
 
 
@@ -623,8 +601,6 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
     >>> pt.masked_fill(pt.zeros(3), pt.tensor([True, False, True]), 1.0)
     tensor([1., 0., 1.])
     """
-    from plugtorch.ops.elementwise import where
-
     if not isinstance(mask, Tensor) or mask._dtype is not dtypes.bool_:
         raise TypeError("masked_fill: mask must be a bool tensor")
     if isinstance(value, Tensor):

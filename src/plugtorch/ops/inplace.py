@@ -32,8 +32,9 @@ from plugtorch.ops._prepare import (
     scalar_dtype,
     scalar_tensor,
 )
+from plugtorch.ops.creation import zeros_like
 from plugtorch.ops.registry import apply, mixed_backend_error, op
-from plugtorch.ops.views import layout, replay, scatter_through
+from plugtorch.ops.views import layout, replay, scatter_through, view_scatter_op
 from plugtorch.storage import counter_of
 from plugtorch.tensor import Tensor
 
@@ -41,7 +42,6 @@ __all__ = [
     "assign",
     "write",
     "update",
-    "view_scatter",
     "can_cast",
     "check_writable",
     "check_autograd",
@@ -218,40 +218,7 @@ def overwritten_op(b: Any, old: Any, new: Any) -> Any:
 
 @overwritten_op.derivative
 def _(ctx: Any, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
-    from plugtorch.ops.creation import zeros_like
-
     return zeros_like(g), g
-
-
-@op("view_scatter", needs=())
-def view_scatter_op(b: Any, base: Any, value: Any, *, chain: tuple[Any, ...]) -> Any:
-    """``base`` with the elements that the view steps ``chain`` select replaced by ``value``
-    (PyTorch's ``CopySlices``: the gradient of a write through a view). Gradient: ``grad`` with
-    those elements zeroed for ``base``; the same view of ``grad`` for ``value``."""
-    return scatter_through(b, base, chain, value)
-
-
-@view_scatter_op.derivative
-def _(ctx: Any, g: Tensor) -> tuple[Tensor, Tensor]:
-    from plugtorch.ops.creation import zeros
-
-    chain = ctx.params["chain"]
-    value = ctx.inputs[1]
-    zero = zeros(value.shape, dtype=g._dtype, backend=g._backend)
-    return view_scatter(g, zero, chain), replay(g, chain)
-
-
-def view_scatter(base: Tensor, value: Tensor, chain: tuple[Any, ...]) -> Tensor:
-    """``base`` (out of place) with the view ``chain`` of it replaced by ``value``.
-
-    >>> import plugtorch as pt
-    >>> x = pt.zeros(2, 3)
-    >>> step = x[0]._view.chain
-    >>> view_scatter(x, pt.ones(3), step)
-    tensor([[1., 1., 1.],
-            [0., 0., 0.]])
-    """
-    return apply(view_scatter_op, (base, value), base._dtype, chain=chain)
 
 
 def _rebase(target: Tensor, fitted: Tensor) -> None:

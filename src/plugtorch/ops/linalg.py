@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from plugtorch import dtypes
 from plugtorch.ops._autocast import LOWER, PROMOTE, autocast_op
 from plugtorch.ops._precision import apply_in_float32
 from plugtorch.ops._prepare import astype, broadcast_shapes, expand_to
 from plugtorch.ops.registry import apply, mixed_backend_error, op
+from plugtorch.ops.shape import reshape, unsqueeze
 from plugtorch.tensor import Tensor
 
 __all__ = ["matmul", "mm", "bmm", "outer", "dot"]
@@ -48,9 +50,6 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
 def unmarked_matmul(input: Tensor, other: Tensor) -> Tensor:
     """:func:`matmul` without autocast's mark: for the ops PyTorch computes natively in their
     inputs' dtype (``dot``, ``adaptive_avg_pool2d``), which autocast leaves alone."""
-    from plugtorch import dtypes
-    from plugtorch.ops.shape import reshape, unsqueeze
-
     if not isinstance(input, Tensor) or not isinstance(other, Tensor):
         raise TypeError("matmul expects two tensors")
     if input._backend is not other._backend:

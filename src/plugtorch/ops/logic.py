@@ -8,7 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 from plugtorch import dtypes
-from plugtorch.ops._prepare import astype, prepare_elementwise
+from plugtorch.ops._prepare import (
+    astype,
+    broadcast_shapes,
+    expand_to,
+    prepare_elementwise,
+    scalar_tensor,
+)
 from plugtorch.ops.binary import maximum, minimum
 from plugtorch.ops.registry import Op, apply, op
 from plugtorch.tensor import Tensor
@@ -282,13 +288,9 @@ def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
     if not isinstance(condition, Tensor) or condition._dtype is not dtypes.bool_:
         raise TypeError("where(): condition must be a bool tensor (e.g. x > 0)")
     if input is None and other is None:
-        from plugtorch.ops.indexing import nonzero
-
-        return nonzero(condition, as_tuple=True)
+        return condition.nonzero(as_tuple=True)
     if input is None or other is None:
         raise TypeError("where(): give both input and other, or neither (where(condition))")
-    from plugtorch.ops._prepare import broadcast_shapes, expand_to
-
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         input, other = _numbers_on(condition._backend, input, other)
     (x, y), common = prepare_elementwise("where", (input, other))
@@ -301,8 +303,6 @@ def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
 def _numbers_on(backend: Any, input: Any, other: Any) -> tuple[Tensor, Tensor]:
     """Two Python numbers as 0-d tensors of PyTorch's dtype for them (``where(c, 1.0, 0)``
     is float32, ``where(c, 1, 0)`` int64), on the condition's backend."""
-    from plugtorch.ops._prepare import scalar_tensor
-
     for value in (input, other):
         if type(value) not in (bool, int, float):
             raise TypeError(

@@ -13,8 +13,10 @@ from plugtorch import dtypes
 from plugtorch.ops._autocast import FLOAT32, autocast_op
 from plugtorch.ops._precision import apply_in_float32, computes_in_float32
 from plugtorch.ops._prepare import astype, expand_to, normalize_dim, normalize_dims, reduced_shape
-from plugtorch.ops.elementwise import log, sqrt, where
+from plugtorch.ops.elementwise import exp, log, maximum, minimum, ne, sqrt, where
+from plugtorch.ops.indexing import gather
 from plugtorch.ops.registry import apply, op
+from plugtorch.ops.shape import reshape, squeeze
 from plugtorch.tensor import Tensor
 
 __all__ = [
@@ -28,8 +30,6 @@ MaxMin = namedtuple("MaxMin", ["values", "indices"])
 
 def _restore(grad: Tensor, shape: tuple[int, ...], dims: tuple[int, ...], keepdim: bool) -> Tensor:
     """A reduced gradient broadcast back to the input's shape."""
-    from plugtorch.ops.shape import reshape
-
     if not keepdim:
         grad = reshape(grad, reduced_shape(shape, dims, True))
     return expand_to(grad, shape)
@@ -194,8 +194,6 @@ def amin(input: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
 
 
 def _arg(name: str, primitive: str, input: Tensor, dim: int | None, keepdim: bool) -> Tensor:
-    from plugtorch.ops.shape import reshape
-
     if input._dtype is dtypes.bool_:  # the array API orders numbers only: bools as 0 and 1
         input = astype(input, dtypes.uint8)
     if dim is None:
@@ -239,10 +237,6 @@ def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tens
 
 
 def _max_min(name: str, input: Tensor, dim: Any, keepdim: bool, other: Any) -> Any:
-    from plugtorch.ops.elementwise import maximum, minimum
-    from plugtorch.ops.indexing import gather
-    from plugtorch.ops.shape import squeeze
-
     if isinstance(dim, Tensor):
         other, dim = dim, None
     if other is not None:
@@ -332,8 +326,6 @@ def logsumexp(input: Tensor, dim: Dim, keepdim: bool = False) -> Tensor:
     >>> pt.logsumexp(pt.tensor([1000.0, 1000.0], dtype=pt.float64), dim=0)
     tensor(1000.6931, dtype=plugtorch.float64)
     """
-    from plugtorch.ops.elementwise import exp
-
     if not input._dtype.is_floating_point:
         input = astype(input, dtypes.get_default_dtype())
     dims = normalize_dims(dim, input.ndim)
@@ -341,15 +333,11 @@ def logsumexp(input: Tensor, dim: Dim, keepdim: bool = False) -> Tensor:
     shift = where(shift.abs() == float("inf"), 0.0, shift)
     total = log(sum(exp(input - shift), dims, keepdim=True)) + shift
     if not keepdim:
-        from plugtorch.ops.shape import reshape
-
         total = reshape(total, reduced_shape(input.shape, dims, False))
     return total
 
 
 def _logic_reduce(primitive: str, input: Tensor, dim: Dim, keepdim: bool) -> Tensor:
-    from plugtorch.ops.elementwise import ne
-
     if input._dtype is not dtypes.bool_:
         input = ne(input, 0)
     dims = normalize_dims(dim, input.ndim)
@@ -384,6 +372,4 @@ def count_nonzero(input: Tensor, dim: Dim = None) -> Tensor:
     >>> pt.count_nonzero(pt.tensor([0, 1, 2]))
     tensor(2)
     """
-    from plugtorch.ops.elementwise import ne
-
     return sum(ne(input, 0), dim)

@@ -21,14 +21,12 @@ functions in ``plugtorch.ops`` make them agree) and records a graph node when ne
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from plugtorch.autograd import grad_mode
-from plugtorch.autograd.graph import Node, current_node
+from plugtorch.autograd.graph import Node, current_node, run_backward
 from plugtorch.storage import VersionCounter, register_view
-
-if TYPE_CHECKING:
-    from plugtorch.tensor import Tensor
+from plugtorch.tensor import Tensor
 
 __all__ = [
     "Op",
@@ -336,8 +334,6 @@ def gradient_through(
     holding the inputs' values. With one (``create_graph``), on identity steps of the inputs
     where the inner backward stops, so the gradient stays a function of the inputs.
     """
-    from plugtorch.autograd.graph import run_backward  # (the rare path: avoids a cycle)
-
     building = grad_mode._state.enabled
     proxies: list[Tensor] = []
     for tensor in inputs:
@@ -392,6 +388,3 @@ def _saved(
         chosen = [inputs[i] for i in sorted(wanted)]
     return tuple((t, 0 if t._counter is None else t._counter.value) for t in chosen)
 
-
-# Ops are imported by tensor.py's last line, after Tensor exists; so this import is safe here.
-from plugtorch.tensor import Tensor  # noqa: E402

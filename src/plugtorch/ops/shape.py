@@ -8,8 +8,18 @@ import numpy as np
 
 from plugtorch import dtypes
 from plugtorch.ops._autocast import PROMOTE, autocast_op
-from plugtorch.ops._prepare import astype, expand_to, normalize_dim
+from plugtorch.ops import creation
+from plugtorch.ops._prepare import (
+    astype,
+    broadcast_shapes,
+    expand_to,
+    normalize_dim,
+    normalize_dims,
+)
+from plugtorch.ops.elementwise import where
+from plugtorch.ops.indexing import mark_multi_output, slice_dim
 from plugtorch.ops.registry import apply, mixed_backend_error, op
+from plugtorch.ops.views import is_contiguous_layout, layout, view_strides
 from plugtorch.tensor import Tensor
 
 __all__ = [
@@ -71,8 +81,6 @@ def _(b: Any, base: Any, value: Any, *, shape: tuple[int, ...]) -> Any:
 
 @view_op.layout_rule
 def _(current: Any, *, shape: tuple[int, ...]) -> Any:
-    from plugtorch.ops.views import view_strides
-
     old_shape, strides, offset = current
     new_strides = view_strides(old_shape, strides, shape)
     if new_strides is None:
@@ -95,8 +103,6 @@ def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
 def _viewable(input: Tensor, shape: tuple[int, ...]) -> bool:
     """On an immutable backend: whether PyTorch's stride rule allows a view (mutable backends
     answer by trying: their ``reshape(copy=False)`` raises when it cannot)."""
-    from plugtorch.ops.views import layout, view_strides
-
     old_shape, strides, _ = layout(input)
     return view_strides(old_shape, strides, shape) is not None
 
@@ -159,8 +165,6 @@ def contiguous(input: Tensor) -> Tensor:
     >>> x.contiguous() is x, x.T.contiguous().is_contiguous()
     (True, True)
     """
-    from plugtorch.ops.views import is_contiguous_layout, layout
-
     shape, strides, _ = layout(input)
     if is_contiguous_layout(shape, strides):
         return input
@@ -277,8 +281,6 @@ def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
     >>> [t.shape for t in pt.broadcast_tensors(pt.zeros(2, 1), pt.zeros(3))]
     [(2, 3), (2, 3)]
     """
-    from plugtorch.ops._prepare import broadcast_shapes
-
     shape = broadcast_shapes(*(t.shape for t in tensors))
     return tuple(expand_to(t, shape) for t in tensors)
 
@@ -349,8 +351,6 @@ def cat_op(b: Any, *arrays: Any, axis: int) -> Any:
 
 @cat_op.derivative
 def _(ctx: Any, g: Tensor) -> tuple[Tensor | None, ...]:
-    from plugtorch.ops.indexing import slice_dim
-
     axis = ctx.params["axis"]
     grads: list[Tensor | None] = []
     start = 0
@@ -369,8 +369,6 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     >>> pt.cat([pt.zeros(2), pt.ones(1)])
     tensor([0., 0., 1.])
     """
-    from plugtorch import dtypes
-
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat() needs at least one tensor")
@@ -433,8 +431,6 @@ def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Te
     >>> [t.shape for t in pt.split(pt.arange(5), 2)]
     [(2,), (2,), (1,)]
     """
-    from plugtorch.ops.indexing import slice_dim
-
     axis = normalize_dim(dim, tensor.ndim)
     if not tensor.ndim:
         raise ValueError("split expects at least a 1-dimensional tensor, got a 0-d one")
@@ -448,8 +444,6 @@ def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Te
         sizes = list(split_size_or_sections)
         if sum(sizes) != length:
             raise ValueError(f"split sizes {sizes} do not add up to dimension size {length}")
-    from plugtorch.ops.indexing import mark_multi_output
-
     pieces, start = [], 0
     for size in sizes:
         pieces.append(slice_dim(tensor, axis, start, start + size))
@@ -492,8 +486,6 @@ def flip(input: Tensor, dims: int | Sequence[int]) -> Tensor:
     >>> pt.flip(pt.arange(3), 0)
     tensor([2, 1, 0])
     """
-    from plugtorch.ops._prepare import normalize_dims
-
     axes = normalize_dims(dims, input.ndim)
     if not axes:
         return input
@@ -509,8 +501,6 @@ def roll(
     >>> pt.roll(pt.arange(4), 1)
     tensor([3, 0, 1, 2])
     """
-    from plugtorch.ops.indexing import slice_dim
-
     if dims is None or not input.ndim:  # a 0-d tensor rolls as one element (dims 0 or -1)
         return reshape(roll(flatten(input), shifts, 0), input.shape)
     shift_list = [shifts] if isinstance(shifts, int) else list(shifts)
@@ -544,9 +534,6 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
     >>> pt.pad(pt.ones(2), (1, 2))
     tensor([0., 1., 1., 0., 0.])
     """
-    from plugtorch.ops.creation import full
-    from plugtorch.ops.indexing import slice_dim
-
     if mode != "constant":
         raise NotImplementedError(f"pad mode {mode!r}: only 'constant' is supported")
     if len(pad) % 2 or len(pad) // 2 > input.ndim:
@@ -561,21 +548,19 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
         for amount in (before, after):
             shape = list(result.shape)
             shape[axis] = max(amount, 0)
-            parts.append(full(tuple(shape), value, dtype=input._dtype, backend=input._backend))
+            fill = creation.full(tuple(shape), value, dtype=input._dtype, backend=input._backend)
+            parts.append(fill)
         if before > 0 or after > 0:
             result = cat([parts[0], result, parts[1]], axis)
     return result
 
 
 def _triangle(input: Tensor, diagonal: int, lower: bool) -> Tensor:
-    from plugtorch.ops.creation import tensor
-    from plugtorch.ops.elementwise import where
-
     if input.ndim < 2:
         raise ValueError("tril/triu need a tensor with at least 2 dimensions")
     rows, cols = input.shape[-2:]
     mask = np.tri(rows, cols, k=diagonal if lower else diagonal - 1, dtype=bool)
-    keep = tensor(mask if lower else ~mask, backend=input._backend)
+    keep = creation.tensor(mask if lower else ~mask, backend=input._backend)
     zero = False if input._dtype is dtypes.bool_ else 0  # a zero that keeps the dtype
     return where(keep, input, zero)
 

@@ -20,6 +20,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from plugtorch import dtypes
+from plugtorch.ops._prepare import normalize_dim
+from plugtorch.ops.creation import zeros
 from plugtorch.ops.registry import apply, op
 from plugtorch.storage import Step
 from plugtorch.tensor import Tensor
@@ -30,6 +32,7 @@ __all__ = [
     "untyped_storage",
     "replay",
     "scatter_through",
+    "view_scatter",
     "layout",
     "contiguous_strides",
     "is_contiguous_layout",
@@ -63,6 +66,35 @@ def scatter_through(backend: Any, root: Any, chain: Sequence[Step], value: Any) 
             raise RuntimeError(f"internal error: view op {view_op.name!r} has no inverse")
         value = view_op.scatter(backend, source, value, **params)
     return value
+
+
+@op("view_scatter", needs=())
+def view_scatter_op(b: Any, base: Any, value: Any, *, chain: tuple[Any, ...]) -> Any:
+    """``base`` with the elements that the view steps ``chain`` select replaced by ``value``
+    (PyTorch's ``CopySlices``: the gradient of a write through a view). Gradient: ``grad`` with
+    those elements zeroed for ``base``; the same view of ``grad`` for ``value``."""
+    return scatter_through(b, base, chain, value)
+
+
+@view_scatter_op.derivative
+def _(ctx: Any, g: Tensor) -> tuple[Tensor, Tensor]:
+    chain = ctx.params["chain"]
+    value = ctx.inputs[1]
+    zero = zeros(value.shape, dtype=g._dtype, backend=g._backend)
+    return view_scatter(g, zero, chain), replay(g, chain)
+
+
+def view_scatter(base: Tensor, value: Tensor, chain: tuple[Any, ...]) -> Tensor:
+    """``base`` (out of place) with the view ``chain`` of it replaced by ``value``.
+
+    >>> import plugtorch as pt
+    >>> x = pt.zeros(2, 3)
+    >>> step = x[0]._view.chain
+    >>> view_scatter(x, pt.ones(3), step)
+    tensor([[1., 1., 1.],
+            [0., 0., 0.]])
+    """
+    return apply(view_scatter_op, (base, value), base._dtype, chain=chain)
 
 
 # --- strides ------------------------------------------------------------------------------
@@ -297,9 +329,6 @@ diagonal_op.layout_rule(_diagonal_layout)
 
 @diagonal_op.derivative
 def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
-    from plugtorch.ops.creation import zeros
-    from plugtorch.ops.inplace import view_scatter
-
     source = ctx.inputs[0]
     base = zeros(source.shape, dtype=g._dtype, backend=g._backend)
     return (view_scatter(base, g, ((diagonal_op, ctx.params),)),)
@@ -322,8 +351,6 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
     >>> x.diagonal(1)
     tensor([1., 5.])
     """
-    from plugtorch.ops._prepare import normalize_dim
-
     d1, d2 = normalize_dim(dim1, input.ndim, "dim1"), normalize_dim(dim2, input.ndim, "dim2")
     if d1 == d2:
         raise ValueError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
@@ -369,9 +396,6 @@ def _(
 
 @as_strided_op.derivative
 def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
-    from plugtorch.ops.creation import zeros
-    from plugtorch.ops.indexing import index_add
-
     source = ctx.inputs[0]
     params = ctx.params
     start, nbytes = source._backend.storage_info(source._data)
@@ -385,7 +409,7 @@ def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
     index = Tensor._make(
         g._backend.asarray(out_positions.reshape(-1), dtypes.int64), g._backend, dtypes.int64
     )
-    memory = index_add(memory, 0, index, g.reshape(-1))
+    memory = memory.index_add(0, index, g.reshape(-1))
     taken = Tensor._make(
         g._backend.asarray(in_positions.reshape(-1), dtypes.int64), g._backend, dtypes.int64
     )

@@ -18,8 +18,6 @@ when no profile records: ``apply`` checks one list, and the wrappers exist only 
 records. ``docs/profiling.md`` shows how to read a profile.
 """
 
-# The older torch.autograd.profiler interface, so `pt.autograd.profiler` resolves as in PyTorch.
-from plugtorch.autograd import profiler as _autograd_profiler  # noqa: F401
 from plugtorch.profiler._events import EventList, FunctionEvent, FunctionEventAvg, Interval
 from plugtorch.profiler._profile import (
     ProfilerAction,
