@@ -8,39 +8,15 @@
 tensor([2., 4., 6.])
 
 Importing plugtorch imports no backend; the first tensor made loads the chosen one (see
-``plugtorch.use_backend``).
+``plugtorch.use_backend``). It loads the core (tensors, autograd, ops, backend registry) and
+leaves the rest (``nn``, ``optim``, ``utils.data``, ``save``/``load``, ...) to first use
+(PEP 562): ``plugtorch.nn`` and ``from plugtorch import nn`` work as before.
 """
 
-# ruff: noqa: I001 (order matters: Tensor exists before the ops that attach to it)
 from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
-from plugtorch import dtypes
-from plugtorch.dtypes import (
-    DType,
-    bfloat16,
-    bool_ as bool,  # noqa: A001 (PyTorch's name: plugtorch.bool)
-    can_cast,
-    finfo,
-    float16,
-    float32,
-    float64,
-    get_default_dtype,
-    iinfo,
-    promote_types,
-    result_type_of as result_type,
-    int8,
-    int16,
-    int32,
-    int64,
-    set_default_dtype,
-    uint8,
-    uint16,
-    uint32,
-    uint64,
-)
-from plugtorch.device import Device, device, get_default_device, set_default_device
-from plugtorch.tensor import Tensor
-from plugtorch import autograd
+from plugtorch import autograd, dtypes, ops
 from plugtorch.autograd import (
     enable_grad,
     inference_mode,
@@ -58,8 +34,36 @@ from plugtorch.backend import (
     set_backend,
     use_backend,
 )
-from plugtorch import ops
+from plugtorch.device import Device, device, get_default_device, set_default_device
+from plugtorch.dtypes import (
+    DType,
+    bfloat16,
+    can_cast,
+    finfo,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    iinfo,
+    promote_types,
+    int8,
+    int16,
+    int32,
+    int64,
+    set_default_dtype,
+    uint8,
+    uint16,
+    uint32,
+    uint64,
+)
+from plugtorch.dtypes import (
+    bool_ as bool,  # noqa: A001 (PyTorch's name: plugtorch.bool)
+)
+from plugtorch.dtypes import (
+    result_type_of as result_type,
+)
 from plugtorch.ops import *  # noqa: F403
+from plugtorch.tensor import Tensor
 
 if _TYPE_CHECKING:  # mypy does not follow ``__all__ += ops.__all__``: the same names, by module
     from plugtorch.ops import astype, clone, to_backend  # noqa: F401
@@ -84,15 +88,8 @@ if _TYPE_CHECKING:  # mypy does not follow ``__all__ += ops.__all__``: the same 
     from plugtorch.ops.sorting import *  # noqa: F403
     from plugtorch.ops.unary import *  # noqa: F403
     from plugtorch.ops.views import as_strided, diagonal  # noqa: F401
-from plugtorch.random import (
-    Generator,
-    default_generator,
-    get_rng_state,
-    initial_seed,
-    manual_seed,
-    seed,
-    set_rng_state,
-)
+from plugtorch import return_types
+from plugtorch._lazy import LazyNames
 from plugtorch._settings import (
     are_deterministic_algorithms_enabled,
     get_deterministic_debug_mode,
@@ -106,25 +103,51 @@ from plugtorch._settings import (
     set_num_threads,
     use_deterministic_algorithms,
 )
-from plugtorch.compiler import compile  # noqa: A004 (PyTorch's name: plugtorch.compile)
-from plugtorch.serialization import load, save
-from plugtorch import accelerator, backends, compiler, cuda, data, nn, onnx, optim, profiler, utils
-from plugtorch import return_types
-from plugtorch import linalg
-from plugtorch.nn.functional.activation import erf
-from plugtorch.nn.functional.activation_more import erfc
-from plugtorch import amp, cpu
-from plugtorch.amp import (
-    GradScaler,
-    autocast,
-    clear_autocast_cache,
-    get_autocast_dtype,
-    is_autocast_cache_enabled,
-    is_autocast_enabled,
-    set_autocast_cache_enabled,
-    set_autocast_dtype,
-    set_autocast_enabled,
+from plugtorch.random import (
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
 )
+
+if _TYPE_CHECKING:  # what __getattr__ below loads, for type checkers
+    from plugtorch import (  # noqa: F401
+        accelerator,
+        amp,
+        array_api,
+        backends,
+        compiler,
+        cpu,
+        cuda,
+        data,
+        distributed,
+        linalg,
+        nn,
+        onnx,
+        optim,
+        profiler,
+        serialization,
+        testing,
+        utils,
+    )
+    from plugtorch.amp import (
+        GradScaler,
+        autocast,
+        clear_autocast_cache,
+        get_autocast_dtype,
+        is_autocast_cache_enabled,
+        is_autocast_enabled,
+        set_autocast_cache_enabled,
+        set_autocast_dtype,
+        set_autocast_enabled,
+    )
+    from plugtorch.compiler import compile  # noqa: A004 (PyTorch's name: plugtorch.compile)
+    from plugtorch.nn.functional.activation import erf
+    from plugtorch.nn.functional.activation_more import erfc
+    from plugtorch.serialization import load, save
 
 float = float32  # noqa: A001 (PyTorch aliases)
 double = float64
@@ -229,3 +252,50 @@ __all__ = [
     "use_backend",
 ]
 __all__ += ops.__all__
+
+# Loaded on first use: name -> the module that provides it.
+_LAZY = LazyNames(
+    __name__,
+    {
+        "accelerator": "plugtorch.accelerator",
+        "amp": "plugtorch.amp",
+        "array_api": "plugtorch.array_api",
+        "backends": "plugtorch.backends",
+        "compiler": "plugtorch.compiler",
+        "cpu": "plugtorch.cpu",
+        "cuda": "plugtorch.cuda",
+        "data": "plugtorch.data",
+        "distributed": "plugtorch.distributed",
+        "linalg": "plugtorch.linalg",
+        "nn": "plugtorch.nn",
+        "onnx": "plugtorch.onnx",
+        "optim": "plugtorch.optim",
+        "profiler": "plugtorch.profiler",
+        "serialization": "plugtorch.serialization",
+        "testing": "plugtorch.testing",
+        "utils": "plugtorch.utils",
+        "compile": "plugtorch.compiler",
+        "GradScaler": "plugtorch.amp",
+        "autocast": "plugtorch.amp",
+        "clear_autocast_cache": "plugtorch.amp",
+        "get_autocast_dtype": "plugtorch.amp",
+        "is_autocast_cache_enabled": "plugtorch.amp",
+        "is_autocast_enabled": "plugtorch.amp",
+        "set_autocast_cache_enabled": "plugtorch.amp",
+        "set_autocast_dtype": "plugtorch.amp",
+        "set_autocast_enabled": "plugtorch.amp",
+        "erf": "plugtorch.nn.functional.activation",
+        "erfc": "plugtorch.nn.functional.activation_more",
+        "load": "plugtorch.serialization",
+        "save": "plugtorch.serialization",
+    },
+)
+
+
+def __getattr__(name: str) -> _Any:
+    return _LAZY.load(name)
+
+
+def __dir__() -> list[str]:
+    return _LAZY.dir()
+

@@ -1,12 +1,15 @@
 """Array-object methods the array API standard requires and PyTorch's Tensor lacks.
 
 :class:`Tensor` inherits :class:`ArrayAPIMethods`, so ``tensor.py`` stays about PyTorch
-semantics. Imports happen inside the methods: ``plugtorch.array_api`` builds on ``Tensor``.
+semantics. ``plugtorch.array_api`` builds on ``Tensor``, so the methods reach it at call time
+through the package root (docs/architecture.md, "Layers").
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
+
+import plugtorch  # the layers above, at call time: plugtorch.array_api
 
 if TYPE_CHECKING:
     from plugtorch.tensor import Tensor
@@ -29,9 +32,7 @@ class ArrayAPIMethods:
                 f"unsupported array API version {api_version!r}; plugtorch.array_api follows "
                 f"{SUPPORTED_API_VERSIONS[-1]} (and accepts {', '.join(SUPPORTED_API_VERSIONS)})"
             )
-        from plugtorch import array_api
-
-        return array_api
+        return plugtorch.array_api
 
     def to_device(self, device: Any, /, *, stream: Any = None) -> Any:
         """This tensor on ``device`` (``x.device`` of another tensor, or a backend's device).
@@ -40,10 +41,8 @@ class ArrayAPIMethods:
         """
         if stream is not None:
             raise ValueError("to_device(): streams are not supported")
-        from plugtorch.array_api._creation import backend_for_device
-        from plugtorch.ops.transfer import to_backend
-
-        return to_backend(self, backend_for_device(device))  # type: ignore[arg-type]
+        backend = plugtorch.array_api._creation.backend_for_device(device)
+        return plugtorch.ops.to_backend(self, backend)  # type: ignore[arg-type]
 
     def __dlpack__(
         self,
@@ -83,24 +82,16 @@ class ArrayAPIMethods:
 
     # --- bit shifts (the standard's operators; no PyTorch-style method exists) ---------------
     def __lshift__(self, other: Any, /) -> Any:
-        from plugtorch.array_api import bitwise_left_shift
-
-        return bitwise_left_shift(cast("Tensor", self), other)
+        return plugtorch.array_api.bitwise_left_shift(cast("Tensor", self), other)
 
     def __rlshift__(self, other: Any, /) -> Any:
-        from plugtorch.array_api import bitwise_left_shift
-
-        return bitwise_left_shift(other, cast("Tensor", self))
+        return plugtorch.array_api.bitwise_left_shift(other, cast("Tensor", self))
 
     def __rshift__(self, other: Any, /) -> Any:
-        from plugtorch.array_api import bitwise_right_shift
-
-        return bitwise_right_shift(cast("Tensor", self), other)
+        return plugtorch.array_api.bitwise_right_shift(cast("Tensor", self), other)
 
     def __rrshift__(self, other: Any, /) -> Any:
-        from plugtorch.array_api import bitwise_right_shift
-
-        return bitwise_right_shift(other, cast("Tensor", self))
+        return plugtorch.array_api.bitwise_right_shift(other, cast("Tensor", self))
 
     # --- in-place operators tensor.py does not define (replace the array, keep the dtype) ----
     def __ifloordiv__(self, other: Any, /) -> Any:

@@ -12,6 +12,8 @@ import importlib
 import sys
 from typing import Callable, Sequence
 
+from plugtorch.backend.registry import BackendError
+
 __all__ = ["main"]
 
 # subcommand -> (module, help). Each module has add_arguments(parser) and run(args) -> int.
@@ -51,7 +53,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     add_arguments(command_parser)
     args = command_parser.parse_args(argv[1:])
-    from plugtorch.backend.registry import BackendError
 
     try:
         return int(run(args) or 0)

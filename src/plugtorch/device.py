@@ -11,12 +11,15 @@ backends:
 * any other name is a backend name (``"numba"``).
 
 ``set_default_device`` makes a device's backend the one new tensors use;
-``with plugtorch.device(...):`` does so inside a block.
+``with plugtorch.device(...):`` does so inside a block. Which backend serves a CUDA device is
+decided here too (``plugtorch.cuda`` builds on it).
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from plugtorch.backend import registry
 
 __all__ = ["Device", "device", "resolve", "get_default_device", "set_default_device"]
 
@@ -52,8 +55,6 @@ class Device:
 
     def __enter__(self) -> Device:
         """Inside ``with device:``, new tensors are made on this device's backend."""
-        from plugtorch.backend import registry
-
         context = registry.use_backend(self.backend)
         context.__enter__()
         self._contexts.append(context)
@@ -61,6 +62,81 @@ class Device:
 
     def __exit__(self, *exc: object) -> None:
         self._contexts.pop().__exit__(*exc)
+
+
+# --- CUDA devices: the backend that offers them --------------------------------------------
+
+
+CUDA_INSTALL_HINT = (
+    "plugtorch reaches NVIDIA GPUs through the cupy backend: install it with "
+    "`pip install 'plugtorch-cupy[cuda12]'` on a machine with an NVIDIA GPU and driver; "
+    "`plugtorch.cuda.is_available()` says whether it works here and `plugtorch backends` why not"
+)
+
+
+class CudaUnavailableError(registry.BackendError):
+    """A CUDA device was asked for where no backend offers one (PyTorch: "Torch not compiled
+    with CUDA enabled" / "Found no NVIDIA driver"). The message names the reason."""
+
+
+def find_cuda_backend() -> tuple[Any, str]:
+    """``(the first working CUDA backend, "")`` or ``(None, why there is none)``."""
+    reasons = []
+    for info in registry.list_backends():
+        if info.available and any(d.startswith("cuda") for d in info.devices):
+            backend = registry.get_backend(info.name)
+            if getattr(backend, "cuda_runtime", None) is not None:
+                return backend, ""
+        elif not info.available and (info.name == "cupy" or "cuda" in info.reason.lower()):
+            reasons.append(f"backend {info.name!r}: {info.reason}")
+    if not reasons:
+        reasons.append("no CUDA backend is installed (plugtorch-cupy)")
+    return None, "; ".join(reasons)
+
+
+def cuda_unavailable(what: str, why: str) -> CudaUnavailableError:
+    """The error for ``what`` needing CUDA where there is none, saying ``why``."""
+    return CudaUnavailableError(
+        f"{what}: CUDA is not available here, no backend offers a usable CUDA device ({why}). "
+        f"{CUDA_INSTALL_HINT}"
+    )
+
+
+def cuda_runtime(what: str) -> Any:
+    """The CUDA backend's ``cuda_runtime``, or the error saying why there is none."""
+    backend, why = find_cuda_backend()
+    if backend is None:
+        raise cuda_unavailable(what, why)
+    return backend.cuda_runtime
+
+
+def checked_cuda_index(runtime: Any, index: int | None, what: str) -> int:
+    """``index`` checked against the CUDA devices there are (None: the current device)."""
+    if index is None:
+        return int(runtime.current_device())
+    count = runtime.device_count()
+    if not 0 <= index < count:
+        raise RuntimeError(
+            f"{what}: invalid device ordinal {index}: this machine has {count} CUDA "
+            f"device(s), cuda:0 to cuda:{count - 1}"
+        )
+    return index
+
+
+def backend_for_device(index: int | None = None) -> Any:
+    """The backend whose arrays live on CUDA device ``index`` (None: the current device);
+    raises :class:`CudaUnavailableError` without CUDA. On machines with several GPUs each
+    device other than 0 is its own backend (``cupy:1``), registered under that name."""
+    runtime = cuda_runtime(f"device cuda:{index}" if index is not None else "device 'cuda'")
+    position = checked_cuda_index(runtime, index, "device")
+    backend = runtime.backend_for(position)
+    try:
+        known = registry.get_backend(backend.name)
+    except registry.BackendError:
+        known = None
+    if known is not backend:
+        registry.register_backend(backend.name, backend)
+    return backend
 
 
 def _cuda_index(spec: str, index: int | None) -> int | None:
@@ -88,9 +164,6 @@ def device(spec: str | int | Device, index: int | None = None) -> Device:
     >>> pt.device("cuda" if pt.cuda.is_available() else "cpu").type in ("cuda", "cpu")
     True
     """
-    from plugtorch import cuda
-    from plugtorch.backend import registry
-
     if isinstance(spec, Device):
         return spec
     if isinstance(spec, int) and not isinstance(spec, bool):
@@ -100,7 +173,7 @@ def device(spec: str | int | Device, index: int | None = None) -> Device:
     kind = spec.split(":")[0]
     if kind == "cuda":
         position = _cuda_index(spec, index)
-        backend = cuda.backend_for_device(position)
+        backend = backend_for_device(position)
         return Device(backend.name, backend.capabilities.devices[0])
     if index is not None:
         raise ValueError(f"device({spec!r}, {index}): only 'cuda' devices take an index")
@@ -112,8 +185,6 @@ def device(spec: str | int | Device, index: int | None = None) -> Device:
 
 def _host_backend(current: Any) -> Any:
     """The backend ``"cpu"`` means next to ``current`` (None: for a new tensor)."""
-    from plugtorch.backend import registry
-
     if current is not None and current.capabilities.host_memory:
         return current
     chosen = registry.get_backend()
@@ -126,16 +197,13 @@ def resolve(spec: Any, current: Any = None) -> Any:
     ``spec`` is a backend object, a :class:`Device`, ``"cpu"``, ``"cuda"``, ``"cuda:N"``, an int
     (CUDA device N) or a backend name. ``"cpu"`` keeps a tensor on its host backend.
     """
-    from plugtorch import cuda
-    from plugtorch.backend import registry
-
     if spec is None or hasattr(spec, "capabilities"):
         return spec
     if isinstance(spec, int) and not isinstance(spec, bool):
-        return cuda.backend_for_device(spec)
+        return backend_for_device(spec)
     if isinstance(spec, Device):
         if spec.type == "cuda":
-            return cuda.backend_for_device(spec.index)
+            return backend_for_device(spec.index)
         if spec.type == "cpu" and current is not None and current.capabilities.host_memory:
             return current
         return registry.get_backend(spec.backend)
@@ -143,7 +211,7 @@ def resolve(spec: Any, current: Any = None) -> Any:
         raise TypeError(f"expected a device or backend name, got {type(spec).__name__}")
     kind = spec.split(":")[0]
     if kind == "cuda":
-        return cuda.backend_for_device(_cuda_index(spec, None))
+        return backend_for_device(_cuda_index(spec, None))
     if kind == "cpu":
         if spec != "cpu":
             raise ValueError(f"invalid device {spec!r}: the host is just 'cpu'")
@@ -158,8 +226,6 @@ def get_default_device() -> Device:
     >>> pt.get_default_device()
     device(backend='numpy', type='cpu')
     """
-    from plugtorch.backend import registry
-
     backend = registry.get_backend()
     return Device(backend.name, backend.capabilities.devices[0])
 
@@ -178,8 +244,6 @@ def set_default_device(spec: str | Device | None) -> None:
     'cpu'
     >>> pt.set_default_device(None)
     """
-    from plugtorch.backend import registry
-
     if spec is None:
         registry.set_backend(None)
         return

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+import plugtorch  # the layers above, at call time: get_state builds a tensor
+
 __all__ = [
     "Generator",
     "default_generator",
@@ -69,7 +71,14 @@ class Generator:
     def __init__(self, device: Any = "cpu") -> None:
         self.device = device
         self._seed = _DEFAULT_SEED
-        self._numpy = np.random.Generator(np.random.PCG64(_DEFAULT_SEED))
+        # Made on first draw: numpy.random takes a while to import, and `import plugtorch`
+        # should not pay for it.
+        self._numpy: np.random.Generator | None = None
+
+    def _stream(self) -> np.random.Generator:
+        if self._numpy is None:
+            self._numpy = np.random.Generator(np.random.PCG64(self._seed))
+        return self._numpy
 
     def __repr__(self) -> str:
         return f"<plugtorch.Generator initial_seed={self._seed}>"
@@ -77,7 +86,7 @@ class Generator:
     def manual_seed(self, seed: int) -> Generator:
         """Restart the stream from ``seed``; returns the generator (so calls chain)."""
         self._seed = _as_seed(seed)
-        self._numpy = np.random.Generator(np.random.PCG64(self._seed))
+        self._numpy = None  # the stream restarts from the seed on the next draw
         return self
 
     def seed(self) -> int:
@@ -92,13 +101,11 @@ class Generator:
 
     def numpy(self) -> np.random.Generator:
         """The numpy ``Generator`` that draws this stream's numbers (shared, not a copy)."""
-        return self._numpy
+        return self._stream()
 
     def get_state(self) -> Any:
         """The stream's position as a uint8 tensor of 40 bytes (give it to :meth:`set_state`)."""
-        from plugtorch.ops.creation import tensor
-
-        state = self._numpy.bit_generator.state
+        state = self._stream().bit_generator.state
         words = (
             state["state"]["state"],
             state["state"]["inc"],
@@ -108,7 +115,7 @@ class Generator:
         raw = b"".join(
             int(word).to_bytes(size, "little") for word, size in zip(words, (16, 16, 4, 4))
         )
-        return tensor(list(raw), dtype="uint8")
+        return plugtorch.ops.creation.tensor(list(raw), dtype="uint8")
 
     def set_state(self, new_state: Any) -> Generator:
         """Restore a position from :meth:`get_state`; returns the generator."""
@@ -122,7 +129,7 @@ class Generator:
         state_word, increment, has_uint32, uinteger = (
             int.from_bytes(field, "little") for field in fields
         )
-        self._numpy.bit_generator.state = {
+        self._stream().bit_generator.state = {
             "bit_generator": "PCG64",
             "state": {"state": state_word, "inc": increment},
             "has_uint32": has_uint32,

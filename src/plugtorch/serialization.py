@@ -40,6 +40,8 @@ from plugtorch._checkpoint.errors import (
 from plugtorch._checkpoint.reader import Contents, dtype_name, numpy_dtype, read_checkpoint
 from plugtorch._checkpoint.structure import Decoder, Encoder
 from plugtorch._checkpoint.writer import write_atomically
+from plugtorch.device import Device, device
+from plugtorch.nn.parameter import Parameter
 from plugtorch.ops.creation import as_tensor
 from plugtorch.tensor import Tensor
 
@@ -257,8 +259,6 @@ class _Placer:
         if node.get("requires_grad") and result._dtype.is_floating_point:
             result = result.detach().requires_grad_(True)
         if node.get("parameter"):
-            from plugtorch.nn.parameter import Parameter
-
             result = Parameter(result, requires_grad=bool(node.get("requires_grad")))
         self.made[name] = result
         return result
@@ -278,8 +278,6 @@ class _Placer:
         return self.arrays[name]
 
     def _place(self, array: np.ndarray, location: str) -> Any:
-        from plugtorch.device import Device
-
         target = self.map_location
         if callable(target) and not isinstance(target, (str, dict, Device)):
             on_cpu = as_tensor(array, backend=self._backend_for("cpu", saved=False))
@@ -308,8 +306,6 @@ class _Placer:
 
 
 def _backend_of(target: Any) -> Any:
-    from plugtorch.device import Device, device
-
     if hasattr(target, "capabilities"):  # a backend object
         return target
     if isinstance(target, Device):

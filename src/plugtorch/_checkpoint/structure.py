@@ -34,6 +34,8 @@ import numpy as np
 
 from plugtorch import dtypes
 from plugtorch._checkpoint.errors import CheckpointError
+from plugtorch.nn.module import Module
+from plugtorch.nn.parameter import Parameter
 from plugtorch.tensor import Tensor
 
 __all__ = ["MAX_DEPTH", "Decoder", "Encoder"]
@@ -54,14 +56,10 @@ _WHOLE_OBJECT = (
 
 
 def _is_parameter(value: Tensor) -> bool:
-    from plugtorch.nn.parameter import Parameter
-
     return isinstance(value, Parameter)
 
 
 def _whole_object_error(value: Any, path: str) -> CheckpointError:
-    from plugtorch.nn.module import Module
-
     is_module = isinstance(value, Module)
     return CheckpointError(
         _WHOLE_OBJECT.format(

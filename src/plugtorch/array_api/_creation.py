@@ -16,6 +16,7 @@ from plugtorch import dtypes
 from plugtorch.array_api._helpers import check_array, from_host, to_host
 from plugtorch.backend import registry
 from plugtorch.device import Device
+from plugtorch.device import device as make_device
 from plugtorch.tensor import Tensor
 
 __all__ = [
@@ -34,8 +35,6 @@ def backend_for_device(device: Any) -> Any:
     if isinstance(device, Device):
         return registry.get_backend(device.backend)
     if isinstance(device, str):
-        from plugtorch.device import device as make_device
-
         return registry.get_backend(make_device(device).backend)
     if hasattr(device, "capabilities"):
         return device

@@ -15,6 +15,7 @@ import numpy as np
 
 import plugtorch.ops as _ops
 from plugtorch import dtypes
+from plugtorch.array_api._creation import backend_for_device
 from plugtorch.array_api._helpers import check_array, standard_result_type
 from plugtorch.dtypes import (
     bool_ as bool,  # noqa: A001 (the standard's name)
@@ -57,8 +58,6 @@ def astype(x: Tensor, dtype: Any, /, *, copy: builtins.bool = True, device: Any 
     target = dtypes.as_dtype(dtype)
     out = x
     if device is not None:
-        from plugtorch.array_api._creation import backend_for_device
-
         out = _ops.to_backend(out, backend_for_device(device))
     if target is not out._dtype:
         return _ops.astype(out, target)

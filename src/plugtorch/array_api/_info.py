@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from plugtorch import dtypes
+from plugtorch.array_api._creation import backend_for_device
 from plugtorch.array_api._data_types import isdtype
 from plugtorch.backend import registry
 from plugtorch.device import Device
@@ -59,8 +60,6 @@ class Info:
         }
 
     def _check_device(self, device: Any) -> Any:
-        from plugtorch.array_api._creation import backend_for_device
-
         return backend_for_device(device)
 
 

@@ -27,6 +27,7 @@ from plugtorch.array_api._helpers import (
     to_host,
 )
 from plugtorch.array_api._linear_algebra import matmul, matrix_transpose, tensordot, vecdot
+from plugtorch.array_api._statistical import sum as sum_
 from plugtorch.tensor import Tensor
 
 __all__ = [
@@ -213,8 +214,6 @@ def diagonal(x: Tensor, /, *, offset: int = 0) -> Tensor:
 
 def trace(x: Tensor, /, *, offset: int = 0, dtype: Any = None) -> Tensor:
     """Sum of the ``offset`` diagonal of the last two axes."""
-    from plugtorch.array_api._statistical import sum as sum_
-
     return sum_(diagonal(x, offset=offset), axis=-1, dtype=dtype)
 
 

@@ -16,13 +16,11 @@ Which backend a new tensor lands on, first match wins:
 from __future__ import annotations
 
 import contextvars
-import difflib
 import os
 import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass
-from importlib import metadata
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from plugtorch.backend.protocol import (
     API_VERSION,
@@ -30,6 +28,9 @@ from plugtorch.backend.protocol import (
     REQUIRED_PRIMITIVES,
     Backend,
 )
+
+if TYPE_CHECKING:
+    from importlib import metadata
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -85,6 +86,10 @@ _context_choice: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 
 
 def _entry_points() -> dict[str, metadata.EntryPoint]:
+    # Read when a backend is first needed, not when plugtorch is imported: importlib.metadata
+    # takes longer to import than the rest of the core.
+    from importlib import metadata
+
     found: dict[str, metadata.EntryPoint] = {}
     for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
         found.setdefault(ep.name, ep)
@@ -155,6 +160,8 @@ def _unknown(name: str, origin: str) -> BackendError:
     parts = [f"unknown plugtorch backend {name!r} (from {_origin_text(origin)})."]
     parts.append("Installed backends: " + (", ".join(installed) if installed else "none") + ".")
     candidates = list(dict.fromkeys(installed + list(_KNOWN_PACKAGES)))  # each name once
+    import difflib  # only for this error message
+
     close = difflib.get_close_matches(name, candidates, n=3)
     if close:
         parts.append("Did you mean " + " or ".join(repr(c) for c in close) + "?")

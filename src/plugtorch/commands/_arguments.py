@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import math
 
+from plugtorch.backend.registry import BackendError, get_backend
+
 __all__ = ["positive_int", "non_negative_int", "positive_float", "backend_name"]
 
 
@@ -61,8 +63,6 @@ def positive_float(text: str) -> float:
 
 def backend_name(text: str) -> str:
     """The name of a backend that is installed and available here."""
-    from plugtorch.backend.registry import BackendError, get_backend
-
     try:
         get_backend(text)
     except BackendError as error:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+import plugtorch as pt
 from plugtorch.commands._arguments import (
     backend_name,
     non_negative_int,
@@ -24,8 +25,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import plugtorch as pt
-
     pt.manual_seed(args.seed)
     backend = args.backend
     # y = 3x - 2 + noise, fitted by gradient descent on w and b.

@@ -7,6 +7,8 @@ import argparse
 import json
 import sys
 
+from plugtorch.serialization import CheckpointError
+
 __all__ = ["add_arguments", "run"]
 
 
@@ -17,7 +19,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from plugtorch.serialization import CheckpointError
     from plugtorch.training.digits import evaluate_checkpoint
 
     try:

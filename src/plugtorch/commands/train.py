@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
 from typing import Any
 
+import plugtorch.distributed as dist
+from plugtorch import cli
 from plugtorch.commands._arguments import (
     backend_name,
     non_negative_int,
@@ -70,9 +74,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _launch(args: argparse.Namespace) -> int:
     """Start this same command on ``args.nproc`` ranks through the launcher."""
-    import sys
-
-    from plugtorch import cli
     from plugtorch.distributed.run import run as launch
 
     script_args = ["train", *sys.argv[sys.argv.index("train") + 1 :]]
@@ -85,8 +86,6 @@ def _launch(args: argparse.Namespace) -> int:
 
 
 def _digits(args: argparse.Namespace, out: str) -> int:
-    import os
-
     from plugtorch.training.data_parallel import DataParallel
     from plugtorch.training.digits import DEFAULTS, DigitsConfig, train_digits
 
@@ -98,8 +97,6 @@ def _digits(args: argparse.Namespace, out: str) -> int:
         return _launch(args)
     parallel = None
     if args.nproc > 1:
-        import plugtorch.distributed as dist
-
         dist.init_process_group("mpi")
         parallel = DataParallel(True)
 

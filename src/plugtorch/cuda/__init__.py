@@ -24,8 +24,14 @@ from __future__ import annotations
 from typing import Any
 
 from plugtorch import random as _random
-from plugtorch.backend import registry
-from plugtorch.device import Device
+from plugtorch.device import (
+    CudaUnavailableError,
+    Device,
+    backend_for_device,
+    checked_cuda_index,
+    cuda_runtime,
+    find_cuda_backend,
+)
 
 __all__ = [
     "CudaUnavailableError",
@@ -47,47 +53,6 @@ __all__ = [
     "amp",
 ]
 
-INSTALL_HINT = (
-    "plugtorch reaches NVIDIA GPUs through the cupy backend: install it with "
-    "`pip install 'plugtorch-cupy[cuda12]'` on a machine with an NVIDIA GPU and driver; "
-    "`plugtorch.cuda.is_available()` says whether it works here and `plugtorch backends` why not"
-)
-
-
-class CudaUnavailableError(registry.BackendError):
-    """A CUDA device was asked for where no backend offers one (PyTorch: "Torch not compiled
-    with CUDA enabled" / "Found no NVIDIA driver"). The message names the reason."""
-
-
-def _find() -> tuple[Any, str]:
-    """``(the first working CUDA backend, "")`` or ``(None, why there is none)``."""
-    reasons = []
-    for info in registry.list_backends():
-        if info.available and any(d.startswith("cuda") for d in info.devices):
-            backend = registry.get_backend(info.name)
-            if getattr(backend, "cuda_runtime", None) is not None:
-                return backend, ""
-        elif not info.available and (info.name == "cupy" or "cuda" in info.reason.lower()):
-            reasons.append(f"backend {info.name!r}: {info.reason}")
-    if not reasons:
-        reasons.append("no CUDA backend is installed (plugtorch-cupy)")
-    return None, "; ".join(reasons)
-
-
-def _unavailable(what: str, why: str) -> CudaUnavailableError:
-    return CudaUnavailableError(
-        f"{what}: CUDA is not available here, no backend offers a usable CUDA device ({why}). "
-        f"{INSTALL_HINT}"
-    )
-
-
-def _runtime(what: str) -> Any:
-    backend, why = _find()
-    if backend is None:
-        raise _unavailable(what, why)
-    return backend.cuda_runtime
-
-
 def _index(runtime: Any, device: Any, what: str) -> int:
     """A device index from None (the current device), an int, ``"cuda:N"`` or a Device."""
     if device is None:
@@ -105,15 +70,7 @@ def _index(runtime: Any, device: Any, what: str) -> int:
         index = device
     else:
         raise TypeError(f"{what}: expected an int, 'cuda:N' or a device, got {device!r}")
-    if index is None:
-        return int(runtime.current_device())
-    count = runtime.device_count()
-    if not 0 <= index < count:
-        raise RuntimeError(
-            f"{what}: invalid device ordinal {index}: this machine has {count} CUDA "
-            f"device(s), cuda:0 to cuda:{count - 1}"
-        )
-    return index
+    return checked_cuda_index(runtime, index, what)
 
 
 def is_available() -> bool:
@@ -123,40 +80,24 @@ def is_available() -> bool:
     >>> isinstance(pt.cuda.is_available(), bool)
     True
     """
-    return _find()[0] is not None
+    return find_cuda_backend()[0] is not None
 
 
 def device_count() -> int:
     """Number of CUDA devices (0 without a working CUDA backend)."""
-    backend, _ = _find()
+    backend, _ = find_cuda_backend()
     return 0 if backend is None else int(backend.cuda_runtime.device_count())
 
 
 def backend_name() -> str | None:
     """The name of the working CUDA backend (e.g. ``"cupy"``), or None."""
-    backend, _ = _find()
+    backend, _ = find_cuda_backend()
     return None if backend is None else backend.name
-
-
-def backend_for_device(index: int | None = None) -> Any:
-    """The backend whose arrays live on CUDA device ``index`` (None: the current device);
-    raises :class:`CudaUnavailableError` without CUDA. On machines with several GPUs each
-    device other than 0 is its own backend (``cupy:1``), registered under that name."""
-    runtime = _runtime(f"device cuda:{index}" if index is not None else "device 'cuda'")
-    position = _index(runtime, index, "device")
-    backend = runtime.backend_for(position)
-    try:
-        known = registry.get_backend(backend.name)
-    except registry.BackendError:
-        known = None
-    if known is not backend:
-        registry.register_backend(backend.name, backend)
-    return backend
 
 
 def current_device() -> int:
     """Index of the current CUDA device (the one ``"cuda"`` means)."""
-    return int(_runtime("current_device()").current_device())
+    return int(cuda_runtime("current_device()").current_device())
 
 
 def set_device(device: Any) -> None:
@@ -164,13 +105,13 @@ def set_device(device: Any) -> None:
     index does nothing, as in PyTorch."""
     if isinstance(device, int) and not isinstance(device, bool) and device < 0:
         return
-    runtime = _runtime("set_device()")
+    runtime = cuda_runtime("set_device()")
     runtime.set_device(_index(runtime, device, "set_device()"))
 
 
 def synchronize(device: Any = None) -> None:
     """Wait until every kernel queued on ``device`` (default: the current one) has finished."""
-    runtime = _runtime("synchronize()")
+    runtime = cuda_runtime("synchronize()")
     runtime.synchronize(_index(runtime, device, "synchronize()"))
 
 
@@ -192,7 +133,7 @@ def manual_seed_all(seed: int) -> None:
 
 def _memory_figure(name: str, device: Any) -> int:
     """The runtime's ``name`` figure for ``device``; 0 without CUDA, as in PyTorch."""
-    backend, _ = _find()
+    backend, _ = find_cuda_backend()
     if backend is None:
         return 0
     runtime = backend.cuda_runtime
@@ -212,21 +153,21 @@ def max_memory_allocated(device: Any = None) -> int:
 
 def reset_peak_memory_stats(device: Any = None) -> None:
     """Start the peak of :func:`max_memory_allocated` again from the current use."""
-    runtime = _runtime("reset_peak_memory_stats()")
+    runtime = cuda_runtime("reset_peak_memory_stats()")
     runtime.reset_peak_memory_stats(_index(runtime, device, "reset_peak_memory_stats()"))
 
 
 def empty_cache() -> None:
     """Return the memory the backend's pool keeps for reuse to the driver (nothing to do
     without CUDA)."""
-    backend, _ = _find()
+    backend, _ = find_cuda_backend()
     if backend is not None:
         backend.cuda_runtime.empty_cache()
 
 
 def get_device_name(device: Any = None) -> str:
     """The name of a CUDA device, e.g. ``"NVIDIA H200"``."""
-    runtime = _runtime("get_device_name()")
+    runtime = cuda_runtime("get_device_name()")
     return str(runtime.get_device_name(_index(runtime, device, "get_device_name()")))
 
 

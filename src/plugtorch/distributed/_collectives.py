@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from plugtorch.distributed._init import default_group
 from plugtorch.distributed._types import ReduceOp
 from plugtorch.distributed._work import Work
+from plugtorch.tensor import Tensor
 
 if TYPE_CHECKING:
     from plugtorch.distributed._group import ProcessGroup
@@ -45,8 +46,6 @@ __all__ = [
 
 
 def check_tensor(group: ProcessGroup, tensor: Any, argument: str) -> None:
-    from plugtorch.tensor import Tensor
-
     if not isinstance(tensor, Tensor):
         raise TypeError(f"{argument} must be a plugtorch Tensor, got {type(tensor).__name__}")
     group.check_tensor(tensor, argument)

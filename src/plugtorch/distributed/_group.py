@@ -11,11 +11,12 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING, Any
 
+from plugtorch.autograd.grad_mode import no_grad
 from plugtorch.distributed._types import DistBackendError, ReduceOp
+from plugtorch.tensor import Tensor
 
 if TYPE_CHECKING:
     from plugtorch.distributed._work import Work
-    from plugtorch.tensor import Tensor
 
 __all__ = ["OP_CODES", "ProcessGroup", "not_initialized"]
 
@@ -133,9 +134,6 @@ class ProcessGroup:
 
     def write(self, tensor: Tensor, buffer: Any) -> None:
         """Store ``buffer``'s values into ``tensor`` in place (``Tensor._assign``)."""
-        from plugtorch.autograd.grad_mode import no_grad
-        from plugtorch.tensor import Tensor
-
         made = Tensor._make(
             tensor._backend.asarray(buffer, tensor._dtype), tensor._backend, tensor._dtype
         )

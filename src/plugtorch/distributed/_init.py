@@ -23,6 +23,8 @@ import numpy as np
 
 from plugtorch.distributed._group import ProcessGroup, not_initialized
 from plugtorch.distributed._mpi import launcher_rank, load_mpi
+from plugtorch.distributed._mpi_group import MPIProcessGroup
+from plugtorch.distributed._nccl_group import NCCLProcessGroup
 from plugtorch.distributed._types import Backend, DistError
 from plugtorch.distributed._work import poll_until
 
@@ -244,14 +246,10 @@ def init_process_group(
         environment["LOCAL_RANK"] = launched[2] if launched is not None else 0
     _environment.clear()
     _environment.update(environment)
-    from plugtorch.distributed._mpi_group import MPIProcessGroup
-
     mpi_group = MPIProcessGroup(world.Dup(), timeout)
     group: ProcessGroup = mpi_group
     if name == Backend.NCCL:
-        from plugtorch.distributed._nccl_group import NCCLProcessGroup
-
-        group = NCCLProcessGroup(mpi_group, device_id=device_id)
+        group = NCCLProcessGroup(mpi_group, device_id=device_id, local_rank=local_rank())
     _default = group
     if size > 1:
         _abort_on_uncaught_error(MPI)

@@ -7,7 +7,9 @@ bindings) and ``mpich`` (the MPI library and its ``mpiexec``), both pinned in
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import shutil
 import sys
 from typing import Any
 
@@ -30,15 +32,11 @@ def load_mpi() -> Any:
 
 def is_available() -> bool:
     """Whether ``mpi4py`` can be imported (without initialising MPI)."""
-    import importlib.util
-
     return importlib.util.find_spec("mpi4py") is not None
 
 
 def mpiexec_path() -> str:
     """The ``mpiexec`` of the MPI wheel installed next to this Python, else the one on PATH."""
-    import shutil
-
     beside = os.path.join(os.path.dirname(sys.executable), "mpiexec")
     if os.path.exists(beside):
         return beside

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import pickle
+import time
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -48,8 +49,6 @@ class MPIProcessGroup(ProcessGroup):
         self._position[1] = code
 
     def peer_positions(self) -> dict[int, tuple[int, int] | None]:
-        import time
-
         MPI = self.MPI
         peers = [peer for peer in range(self.size) if peer != self.rank]
         results = {peer: np.zeros(2, dtype=np.int64) for peer in peers}

@@ -58,12 +58,16 @@ class NCCLProcessGroup(ProcessGroup):
     backend_name = "nccl"
 
     def __init__(
-        self, mpi_group: MPIProcessGroup, device_id: Any = None, modules: Any = None
+        self,
+        mpi_group: MPIProcessGroup,
+        device_id: Any = None,
+        modules: Any = None,
+        local_rank: int = 0,
     ) -> None:
         super().__init__(mpi_group.rank, mpi_group.size, mpi_group.timeout)
         self.cupy, self.nccl = modules if modules is not None else load_nccl()
         self.mpi = mpi_group
-        self.device = self.cupy.cuda.Device(self._device_index(device_id))
+        self.device = self.cupy.cuda.Device(self._device_index(device_id, local_rank))
         self.device.use()
         unique_id = self.nccl.get_unique_id() if self.rank == 0 else None
         unique_id = mpi_group.broadcast_object(mpi_group.begin("init_process_group"), unique_id, 0)
@@ -71,15 +75,14 @@ class NCCLProcessGroup(ProcessGroup):
         self.stream = self.cupy.cuda.Stream(non_blocking=True)
         self.sequence = mpi_group.sequence
 
-    def _device_index(self, device_id: Any) -> int:
+    def _device_index(self, device_id: Any, local_rank: int) -> int:
+        """The GPU of ``device_id``, else the one of this process's rank on its machine."""
         if device_id is not None:
             return int(getattr(device_id, "index", device_id))
-        from plugtorch.distributed._init import local_rank
-
         count = self.cupy.cuda.runtime.getDeviceCount()
         if count == 0:
             raise RuntimeError(f"init_process_group('nccl'): no GPU visible; {NCCL_HINT}")
-        return local_rank() % count
+        return local_rank % count
 
     # --- bookkeeping: the MPI group holds the diagnosis window --------------------------------
     def publish(self, sequence: int, code: int) -> None:

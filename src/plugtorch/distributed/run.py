@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -129,8 +130,6 @@ def _summary(run_dir: str, nproc: int, killed: list[tuple[int, int]]) -> tuple[s
 
 
 def _describe(code: int) -> str:
-    import signal
-
     try:
         return f"signal {code}, {signal.Signals(code).name}"
     except ValueError:

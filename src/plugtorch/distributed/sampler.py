@@ -24,6 +24,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from plugtorch.distributed._init import default_group
+
 __all__ = ["DistributedSampler"]
 
 
@@ -45,8 +47,6 @@ class DistributedSampler:
         drop_last: bool = False,
     ) -> None:
         if num_replicas is None or rank is None:
-            from plugtorch.distributed._init import default_group
-
             group = default_group()
             num_replicas = group.size if num_replicas is None else num_replicas
             rank = group.rank if rank is None else rank

@@ -7,6 +7,9 @@
 (3, 1)
 """
 
+from typing import Any
+
+from plugtorch._lazy import LazyNames
 from plugtorch.nn import functional, init, utils
 from plugtorch.nn.module import Module
 from plugtorch.nn.modules import *  # noqa: F403
@@ -18,11 +21,14 @@ __all__ = ["Buffer", "Module", "Parameter", "functional", "init", "parallel", "u
 __all__ += _layers
 
 
-def __getattr__(name: str) -> object:
-    """``nn.parallel`` (DistributedDataParallel) is imported on first use, as is
-    ``plugtorch.distributed`` under it: ``import plugtorch`` stays as light as before."""
-    if name == "parallel":
-        import importlib
+# ``nn.parallel`` (DistributedDataParallel) is imported on first use (PEP 562), as is
+# ``plugtorch.distributed`` under it.
+_LAZY = LazyNames(__name__, {"parallel": "plugtorch.nn.parallel"})
 
-        return importlib.import_module("plugtorch.nn.parallel")
-    raise AttributeError(f"module 'plugtorch.nn' has no attribute {name!r}")
+
+def __getattr__(name: str) -> Any:
+    return _LAZY.load(name)
+
+
+def __dir__() -> list[str]:
+    return _LAZY.dir()

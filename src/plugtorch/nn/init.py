@@ -15,7 +15,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from plugtorch import random as _random
 from plugtorch.autograd import no_grad
+from plugtorch.ops.creation import tensor as make_tensor
 from plugtorch.tensor import Tensor
 
 __all__ = [
@@ -87,9 +89,6 @@ def trunc_normal_(
     tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0
 ) -> Tensor:
     """Normal values redrawn until they lie in ``[a, b]``."""
-    from plugtorch import random as _random
-    from plugtorch.ops.creation import tensor as make_tensor
-
     rng = _random.generator()
     values = rng.normal(mean, std, size=tensor.shape)
     outside = (values < a) | (values > b)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from plugtorch.ops.creation import tensor, zeros
 from plugtorch.tensor import Tensor
 
 __all__ = ["Parameter", "Buffer"]
@@ -24,12 +25,8 @@ class Parameter(Tensor):
 
     def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
         if data is None:
-            from plugtorch.ops.creation import zeros
-
             data = zeros(0)
         elif not isinstance(data, Tensor):
-            from plugtorch.ops.creation import tensor
-
             data = tensor(data)
         self._init_alias(data)
         if requires_grad:

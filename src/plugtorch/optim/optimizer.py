@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any, Callable, Iterable
 
+from plugtorch.autograd import enable_grad
 from plugtorch.ops.inplace import zero_grad_of
 from plugtorch.tensor import Tensor
 
@@ -79,7 +80,6 @@ class Optimizer:
     def _closure_loss(self, closure: Callable[[], Any] | None) -> Any:
         if closure is None:
             return None
-        from plugtorch.autograd import enable_grad
 
         with enable_grad():
             return closure()

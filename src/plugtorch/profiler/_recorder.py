@@ -26,6 +26,7 @@ import numpy as np
 
 from plugtorch.backend.protocol import OPTIONAL_PRIMITIVES, REQUIRED_PRIMITIVES
 from plugtorch.backend.registry import get_backend
+from plugtorch.nn import functional as _declares_nn_ops  # noqa: F401 (before REGISTRY is walked)
 from plugtorch.ops.registry import PROFILE_HOOKS, REGISTRY, Op, apply
 from plugtorch.profiler._events import FunctionEvent
 

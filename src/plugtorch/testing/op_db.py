@@ -9,6 +9,7 @@ values with a seeded numpy generator, then check forward values and gradients (`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from math import erf
 from typing import Any, Callable
 
 import numpy as np
@@ -595,8 +596,6 @@ def _sig(x: np.ndarray) -> np.ndarray:
 
 
 def _np_erf(x: np.ndarray) -> np.ndarray:
-    from math import erf
-
     return np.vectorize(erf, otypes=[np.float64])(x)
 
 

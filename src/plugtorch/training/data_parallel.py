@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import plugtorch as pt
+import plugtorch.distributed as dist
 from plugtorch.data import DataLoader, Subset
+from plugtorch.distributed import DistributedSampler
+from plugtorch.nn.parallel import DistributedDataParallel
 
 __all__ = ["DataParallel", "single_process"]
 
@@ -22,8 +26,6 @@ class DataParallel:
     def __init__(self, active: bool) -> None:
         self.active = active
         if active:
-            import plugtorch.distributed as dist
-
             self.rank, self.size = dist.get_rank(), dist.get_world_size()
         else:
             self.rank, self.size = 0, 1
@@ -35,7 +37,6 @@ class DataParallel:
     def wrap(self, model: Any) -> Any:
         if not self.active:
             return model
-        from plugtorch.nn.parallel import DistributedDataParallel
 
         return DistributedDataParallel(model)
 
@@ -48,7 +49,6 @@ class DataParallel:
             loader: DataLoader[Any] = DataLoader(dataset, batch_size, shuffle=True, seed=seed)
             loader.set_epoch(epoch - 1)
             return loader
-        from plugtorch.distributed import DistributedSampler
 
         if batch_size % self.size:
             raise ValueError(
@@ -63,8 +63,6 @@ class DataParallel:
         """``value`` averaged over the ranks (a float on every rank)."""
         if not self.active:
             return value
-        import plugtorch as pt
-        import plugtorch.distributed as dist
 
         total = pt.tensor([value], dtype=pt.float64)
         dist.all_reduce(total, op=dist.ReduceOp.AVG)

@@ -3,6 +3,7 @@ circle, spiral) with binary cross-entropy and plain SGD, full batch."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from plugtorch import nn, optim
@@ -58,8 +59,6 @@ def train_toy(
         "seconds": timer.seconds,
     }
     if out is not None:
-        import os
-
         plot = os.path.join(out, f"{name}.png")
         problem = plot_history(history, plot, f"{name}: seed network on {target.name}")
         report["plot"] = plot if problem is None else None

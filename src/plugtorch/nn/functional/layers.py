@@ -6,6 +6,7 @@ from typing import Any, Sequence
 
 from plugtorch import dtypes
 from plugtorch import random as _random
+from plugtorch.autograd import no_grad
 from plugtorch.ops._autocast import FLOAT32, LOWER, autocast_op
 from plugtorch.ops._precision import apply_in_float32, computes_in_float32
 from plugtorch.ops._prepare import astype, normalize_dim
@@ -260,8 +261,6 @@ def batch_norm(
         centered = input - mean
         var = (centered * centered).mean(dims, keepdim=True)
         if training and running_mean is not None and running_var is not None:
-            from plugtorch.autograd import no_grad
-
             with no_grad():
                 unbiased = reshape(var.detach(), (-1,)) * (count / max(count - 1, 1))
                 running_mean.mul_(1 - momentum).add_(reshape(mean.detach(), (-1,)) * momentum)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from plugtorch import dtypes
+from plugtorch.autograd import no_grad
 from plugtorch.nn import functional as F
 from plugtorch.nn import init
 from plugtorch.nn.module import Module
@@ -140,8 +141,6 @@ class Embedding(Module):
     def reset_parameters(self) -> None:
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            from plugtorch.autograd import no_grad
-
             with no_grad():
                 self.weight[self.padding_idx] = 0.0
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from plugtorch.distributed._types import ReduceOp
+from plugtorch.tensor import Tensor
 
 if TYPE_CHECKING:
     from plugtorch.autograd.hooks import RemovableHandle
@@ -182,8 +183,6 @@ class Reducer:
 
 
 def _store_grad(param: Parameter, group: ProcessGroup, values: Any) -> None:
-    from plugtorch.tensor import Tensor
-
     backend, dtype = param._backend, param._dtype
     made = Tensor._make(backend.asarray(values, dtype), backend, dtype).reshape(param.shape)
     if param.grad is None:
@@ -194,8 +193,6 @@ def _store_grad(param: Parameter, group: ProcessGroup, values: Any) -> None:
 
 def _reachable_leaves(outputs: Any) -> set[int]:
     """ids of the leaf tensors the autograd graph of ``outputs`` reaches."""
-    from plugtorch.tensor import Tensor
-
     stack: list[Any] = [outputs]
     tensors: list[Tensor] = []
     while stack:

@@ -15,6 +15,9 @@ import contextlib
 from typing import Any, Iterator
 
 from plugtorch.autograd.grad_mode import no_grad
+from plugtorch.distributed._collectives import broadcast
+from plugtorch.distributed._init import default_group
+from plugtorch.distributed._p2p import all_gather_object
 from plugtorch.nn.module import Module
 from plugtorch.nn.parallel._reducer import Reducer
 
@@ -57,8 +60,6 @@ class DistributedDataParallel(Module):
         gradient_as_bucket_view: bool = False,
         static_graph: bool = False,
     ) -> None:
-        from plugtorch.distributed._init import default_group
-
         super().__init__()
         if not isinstance(module, Module):
             raise TypeError(f"module must be a plugtorch.nn.Module, got {type(module).__name__}")
@@ -87,8 +88,6 @@ class DistributedDataParallel(Module):
     @staticmethod
     def _verify_same_parameters(group: Any, module: Module) -> None:
         """Every rank must wrap a model with the same parameters (names, shapes, dtypes)."""
-        from plugtorch.distributed._p2p import all_gather_object
-
         mine = [(n, tuple(p.shape), p.dtype.name) for n, p in module.named_parameters()]
         everyone: list[Any] = [None] * group.size
         all_gather_object(everyone, mine, group=group)
@@ -105,16 +104,12 @@ class DistributedDataParallel(Module):
 
     @staticmethod
     def _sync_module_states(group: Any, module: Module) -> None:
-        from plugtorch.distributed._collectives import broadcast
-
         with no_grad():
             for tensor in [*module.parameters(), *module.buffers()]:
                 broadcast(tensor, src=0, group=group)
 
     def forward(self, *inputs: Any, **kwargs: Any) -> Any:
         if self.broadcast_buffers and self.require_backward_grad_sync:
-            from plugtorch.distributed._collectives import broadcast
-
             with no_grad():
                 for buffer in self.module.buffers():
                     broadcast(buffer, src=0, group=self.process_group)

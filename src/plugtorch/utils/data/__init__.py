@@ -14,6 +14,7 @@ Example:
 
 from typing import Any
 
+from plugtorch._lazy import LazyNames
 from plugtorch.utils.data._collate import default_collate, default_convert
 from plugtorch.utils.data._worker import WorkerInfo, get_worker_info
 from plugtorch.utils.data.dataloader import DataLoader
@@ -58,10 +59,13 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    # DistributedSampler is imported on first use: it brings in plugtorch.distributed.
-    if name == "DistributedSampler":
-        from plugtorch.utils.data.distributed import DistributedSampler
+# DistributedSampler is imported on first use (PEP 562): it brings in plugtorch.distributed.
+_LAZY = LazyNames(__name__, {"DistributedSampler": "plugtorch.utils.data.distributed"})
 
-        return DistributedSampler
-    raise AttributeError(f"module 'plugtorch.utils.data' has no attribute {name!r}")
+
+def __getattr__(name: str) -> Any:
+    return _LAZY.load(name)
+
+
+def __dir__() -> list[str]:
+    return _LAZY.dir()

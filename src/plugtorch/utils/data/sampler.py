@@ -22,6 +22,7 @@ from typing import Any, Generic, TypeVar
 
 import numpy as np
 
+from plugtorch.ops.creation import tensor
 from plugtorch.random import numpy_generator
 from plugtorch.tensor import Tensor
 from plugtorch.utils.data._seeding import draw_seed
@@ -201,8 +202,6 @@ class WeightedRandomSampler(Sampler[int]):
     @property
     def weights(self) -> Tensor:
         """The weights as a float64 tensor, as PyTorch keeps them."""
-        from plugtorch.ops.creation import tensor
-
         return tensor(self._values, dtype="float64")
 
     def _probabilities(self) -> np.ndarray:
