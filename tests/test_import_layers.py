@@ -29,8 +29,13 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SOURCE = Path(__file__).resolve().parents[1] / "src"
+REPOSITORY = Path(__file__).resolve().parents[1]
+SOURCE = REPOSITORY / "src"
 ROOT = "plugtorch"
+# Backend packages: they build on the foundations and the backend protocol only.
+BACKEND_SOURCES = sorted(REPOSITORY.glob("backends/*/src")) + [
+    REPOSITORY / "examples" / "third_party_backend" / "src"
+]
 
 # Bottom first. A name stands for the module and everything under it; the longest match wins.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
@@ -316,6 +321,25 @@ def test_only_the_listed_modules_below_the_library_call_up_through_the_root() ->
     )
     stale = sorted(n for n in CALLS_UP_THROUGH_ROOT if not GRAPH.modules[n].root_imports)
     assert not stale, f"listed in CALLS_UP_THROUGH_ROOT but no longer importing plugtorch: {stale}"
+
+
+def test_backends_import_only_the_foundations_and_the_protocol() -> None:
+    """A backend never imports the tensor, the ops or anything above (STYLE.md, rule 3)."""
+    highest = [name for name, _ in LAYERS].index("backends")
+    problems = []
+    for source in BACKEND_SOURCES:
+        for path in sorted(source.rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                names = []
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                    names = [f"{node.module}.{alias.name}" for alias in node.names]
+                for name in names:
+                    target = GRAPH._internal(name)
+                    if target is not None and (target == ROOT or layer_of(target) > highest):
+                        problems.append(f"{path.relative_to(REPOSITORY)}:{node.lineno}: {target}")
+    assert not problems, "backends importing above plugtorch.backend:\n" + "\n".join(problems)
 
 
 def _first_use_reason(target: str) -> str | None:
