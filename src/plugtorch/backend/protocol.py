@@ -61,11 +61,18 @@ __all__ = [
     "Backend",
     "Capabilities",
     "REQUIRED_PRIMITIVES",
+    "PRIMITIVE_GROUPS",
     "OPTIONAL_PRIMITIVES",
+    "CREATION_PRIMITIVES",
     "UNARY_PRIMITIVES",
     "BINARY_PRIMITIVES",
     "COMPARISON_PRIMITIVES",
+    "SELECTION_PRIMITIVES",
     "REDUCTION_PRIMITIVES",
+    "ARG_REDUCTION_PRIMITIVES",
+    "MOVEMENT_PRIMITIVES",
+    "INDEXING_PRIMITIVES",
+    "LINALG_PRIMITIVES",
     "MUTABLE_PRIMITIVES",
     "require_dtype",
 ]
@@ -75,6 +82,12 @@ API_VERSION: tuple[int, int] = (1, 1)
 Array = Any  # a backend's own array type
 Shape = tuple[int, ...]
 
+# The required primitives, in groups of one signature each (the conformance suite has one test
+# area per group, and derives its tables from these).
+
+# Transfer and creation: asarray(obj, dtype), to_numpy(x), astype(x, dtype),
+# full(shape, value, dtype), arange(start, stop, step, dtype).
+CREATION_PRIMITIVES: tuple[str, ...] = ("asarray", "to_numpy", "astype", "full", "arange")
 # Elementwise, one input, same dtype out (floating functions only see floating inputs).
 UNARY_PRIMITIVES: tuple[str, ...] = (
     "negative",
@@ -121,26 +134,15 @@ COMPARISON_PRIMITIVES: tuple[str, ...] = (
     "greater",
     "greater_equal",
 )
+# where(condition: bool array, x, y) -> array; all three of one shape, x and y of one dtype.
+SELECTION_PRIMITIVES: tuple[str, ...] = ("where",)
 # f(x, axis: tuple[int, ...], keepdims: bool) -> array
 REDUCTION_PRIMITIVES: tuple[str, ...] = ("sum", "prod", "max", "min", "all", "any")
-
-REQUIRED_PRIMITIVES: tuple[str, ...] = (
-    # transfer and creation
-    "asarray",
-    "to_numpy",
-    "astype",
-    "full",
-    "arange",
-    # elementwise
-    *UNARY_PRIMITIVES,
-    *BINARY_PRIMITIVES,
-    *COMPARISON_PRIMITIVES,
-    "where",
-    # reductions
-    *REDUCTION_PRIMITIVES,
-    "argmax",
-    "argmin",
-    # movement and indexing
+# f(x, axis: int, keepdims: bool) -> int64 array
+ARG_REDUCTION_PRIMITIVES: tuple[str, ...] = ("argmax", "argmin")
+# Shape and layout changes, slicing and writes through basic keys (new arrays, except the
+# views of a mutable backend).
+MOVEMENT_PRIMITIVES: tuple[str, ...] = (
     "reshape",
     "permute_dims",
     "broadcast_to",
@@ -148,12 +150,27 @@ REQUIRED_PRIMITIVES: tuple[str, ...] = (
     "getitem",
     "setitem",
     "flip",
-    "take",
-    "take_along_axis",
-    "index_add",
-    "scatter_add",
-    # linear algebra
-    "matmul",
+)
+# Integer-array indexing along one axis: the index arrays are int64, in range.
+INDEXING_PRIMITIVES: tuple[str, ...] = ("take", "take_along_axis", "index_add", "scatter_add")
+# matmul(x, y): equal batch shapes, ndim >= 2.
+LINALG_PRIMITIVES: tuple[str, ...] = ("matmul",)
+
+PRIMITIVE_GROUPS: dict[str, tuple[str, ...]] = {
+    "creation": CREATION_PRIMITIVES,
+    "unary": UNARY_PRIMITIVES,
+    "binary": BINARY_PRIMITIVES,
+    "comparison": COMPARISON_PRIMITIVES,
+    "selection": SELECTION_PRIMITIVES,
+    "reduction": REDUCTION_PRIMITIVES,
+    "arg_reduction": ARG_REDUCTION_PRIMITIVES,
+    "movement": MOVEMENT_PRIMITIVES,
+    "indexing": INDEXING_PRIMITIVES,
+    "linalg": LINALG_PRIMITIVES,
+}
+
+REQUIRED_PRIMITIVES: tuple[str, ...] = tuple(
+    name for group in PRIMITIVE_GROUPS.values() for name in group
 )
 
 # What a backend with ``Capabilities(mutable=True)`` provides on top of the required primitives

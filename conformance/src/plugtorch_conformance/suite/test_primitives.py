@@ -1,5 +1,8 @@
 """Area "primitives": every required protocol primitive against numpy, computed in float64.
 
+The primitives come from the protocol's groups (``PRIMITIVE_GROUPS``): one test per group, its
+cases parametrized over the group's names, each with its numpy reference in a table here.
+
 Shapes come from Hypothesis (0-d, empty, size 1 and sizes that cross kernel block sizes),
 inputs arrive in every layout (contiguous, transposed, strided, broadcast), floating inputs are
 salted with special values, and every call is checked for mutation and aliasing.
@@ -15,7 +18,14 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from plugtorch import dtypes
-from plugtorch.backend.protocol import REQUIRED_PRIMITIVES
+from plugtorch.backend.protocol import (
+    ARG_REDUCTION_PRIMITIVES,
+    BINARY_PRIMITIVES,
+    COMPARISON_PRIMITIVES,
+    PRIMITIVE_GROUPS,
+    REDUCTION_PRIMITIVES,
+    UNARY_PRIMITIVES,
+)
 from plugtorch_conformance.contract import DOMAINS
 from plugtorch_conformance.plugin import target
 from plugtorch_conformance.support import (
@@ -51,12 +61,13 @@ def _backend() -> Any:
     return target().backend
 
 
-def _params(table: dict[str, tuple]) -> list[Any]:
-    """(primitive, dtype) pairs for the dtypes the backend declares; ids like ``exp-float32``."""
+def _params(group: tuple[str, ...], table: dict[str, tuple]) -> list[Any]:
+    """(primitive, dtype) pairs of a protocol group, for the dtypes the backend declares; ids
+    like ``exp-float32``. A primitive missing from ``table`` fails the table test below."""
     backend = _backend()
     cases = []
-    for name, spec in table.items():
-        for dtype in spec[1]:
+    for name in group:
+        for dtype in table[name][1] if name in table else ():
             if dtype in backend.capabilities.dtypes:
                 cases.append(pytest.param(name, dtype, id=f"{name}-{dtype.name}"))
     return cases
@@ -98,7 +109,7 @@ UNARY: dict[str, tuple] = {
 }
 
 
-@pytest.mark.parametrize("name, dtype", _params(UNARY))
+@pytest.mark.parametrize("name, dtype", _params(UNARY_PRIMITIVES, UNARY))
 def test_unary(name: str, dtype: dtypes.DType) -> None:
     function, _, domain, kind, specials = UNARY[name]
     backend = _backend()
@@ -148,10 +159,10 @@ BINARY: dict[str, tuple] = {
     "greater": (np.greater, NUMERIC, "real", "exact", True),
     "greater_equal": (np.greater_equal, NUMERIC, "real", "exact", True),
 }
-COMPARISONS = {"equal", "not_equal", "less", "less_equal", "greater", "greater_equal"}
+COMPARISONS = set(COMPARISON_PRIMITIVES)
 
 
-@pytest.mark.parametrize("name, dtype", _params(BINARY))
+@pytest.mark.parametrize("name, dtype", _params(BINARY_PRIMITIVES + COMPARISON_PRIMITIVES, BINARY))
 def test_binary(name: str, dtype: dtypes.DType) -> None:
     function, _, domain, kind, specials = BINARY[name]
     backend = _backend()
@@ -209,7 +220,7 @@ def reduction_case(draw: st.DrawFn) -> tuple[tuple[int, ...], tuple[int, ...], b
     return shape, axes, draw(st.booleans())
 
 
-@pytest.mark.parametrize("name, dtype", _params(REDUCTIONS))
+@pytest.mark.parametrize("name, dtype", _params(REDUCTION_PRIMITIVES, REDUCTIONS))
 def test_reduction(name: str, dtype: dtypes.DType) -> None:
     function, _, domain, kind, specials = REDUCTIONS[name]
     backend = _backend()
@@ -258,7 +269,7 @@ def test_reduction(name: str, dtype: dtypes.DType) -> None:
     check()
 
 
-@pytest.mark.parametrize("name", ["argmax", "argmin"])
+@pytest.mark.parametrize("name", ARG_REDUCTION_PRIMITIVES)
 @pytest.mark.parametrize("dtype", [pytest.param(d, id=d.name) for d in NUMERIC])
 def test_arg_reduction(name: str, dtype: dtypes.DType) -> None:
     backend = _backend()
@@ -591,36 +602,42 @@ def test_matmul_large_blocks() -> None:
         )
 
 
-COVERED = {
-    *UNARY,
-    *BINARY,
-    *REDUCTIONS,
-    "argmax",
-    "argmin",
-    "asarray",
-    "to_numpy",
-    "full",
-    "arange",
-    "astype",
-    "where",
-    "reshape",
-    "permute_dims",
-    "broadcast_to",
-    "concat",
-    "flip",
-    "getitem",
-    "setitem",
-    "take",
-    "take_along_axis",
-    "index_add",
-    "scatter_add",
-    "matmul",
+# Each group of the protocol's required primitives and the tests that cover it.
+AREAS = {
+    "creation": (test_asarray_to_numpy_full_roundtrip, test_arange, test_astype),
+    "unary": (test_unary,),
+    "binary": (test_binary,),
+    "comparison": (test_binary,),
+    "selection": (test_where,),
+    "reduction": (test_reduction,),
+    "arg_reduction": (test_arg_reduction,),
+    "movement": (test_movement,),
+    "indexing": (test_take_and_scatter,),
+    "linalg": (test_matmul, test_matmul_large_blocks),
 }
 
 
-def test_every_required_primitive_is_covered() -> None:
-    missing = sorted(set(REQUIRED_PRIMITIVES) - COVERED)
-    assert not missing, f"primitives without a conformance test: {missing}"
+def test_every_group_of_required_primitives_has_a_test_area() -> None:
+    missing = sorted(set(PRIMITIVE_GROUPS) - set(AREAS))
+    assert not missing, f"groups of required primitives without a conformance test: {missing}"
+
+
+@pytest.mark.parametrize(
+    "group, table",
+    [
+        ("unary", UNARY),
+        ("binary", {n: s for n, s in BINARY.items() if n not in COMPARISONS}),
+        ("comparison", {n: s for n, s in BINARY.items() if n in COMPARISONS}),
+        ("reduction", REDUCTIONS),
+    ],
+)
+def test_reference_tables_follow_the_protocol_groups(group: str, table: dict[str, tuple]) -> None:
+    names = PRIMITIVE_GROUPS[group]
+    missing, unknown = sorted(set(names) - set(table)), sorted(set(table) - set(names))
+    assert not missing and not unknown, (
+        f"the {group} table needs a numpy reference for {missing} and names primitives "
+        f"outside the protocol's {group} group: {unknown}"
+    )
 
 
 def test_tables_test_only_dtypes_the_core_may_send() -> None:
