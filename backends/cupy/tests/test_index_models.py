@@ -15,6 +15,8 @@ from plugtorch_cupy import _fused, _kernels, _nn, _reduce
 from plugtorch_cupy._strides import contiguous_strides, extent, nocopy_reshape_strides
 from plugtorch_numpy import NumpyBackend
 
+from plugtorch.backend.geometry import output_size
+
 REF = NumpyBackend()
 RNG = np.random.default_rng(0)
 IDENTITY = {"sum": 0, "max": -np.inf, "min": np.inf}
@@ -250,8 +252,8 @@ def model_conv(x, w, stride, padding, dilation, groups):  # type: ignore[no-unty
     n_count, c_count, h, wd = x.shape
     o_count, cg, kh, kw = w.shape
     og = o_count // groups
-    ho = _nn.conv_output_size(h, kh, stride[0], padding[0], dilation[0])
-    wo = _nn.conv_output_size(wd, kw, stride[1], padding[1], dilation[1])
+    ho = output_size(h, kh, stride[0], padding[0], dilation[0])
+    wo = output_size(wd, kw, stride[1], padding[1], dilation[1])
     y = np.zeros((n_count, o_count, ho, wo))
     for n in range(n_count):
         for o in range(o_count):

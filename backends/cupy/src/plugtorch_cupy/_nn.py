@@ -10,12 +10,12 @@ from typing import Any
 
 import numpy as np
 
+from plugtorch.backend.geometry import output_size
 from plugtorch_cupy._kernels import BLOCK, KernelCache
 
 __all__ = [
     "TILE_M",
     "TILE_N",
-    "conv_output_size",
     "conv2d",
     "conv2d_backward",
     "max_pool2d",
@@ -37,11 +37,6 @@ TILE_N = 128
 Pair = tuple[int, int]
 
 
-def conv_output_size(size: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
-    """Output length along one axis: floor((size + 2p - d (k - 1) - 1) / s) + 1."""
-    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
-
-
 def _rows(cupy: Any, x: Any, axis: int) -> tuple[Any, tuple[int, ...] | None]:
     """``x`` as C-contiguous rows over ``axis`` (moved last), and the permutation to undo."""
     if axis == x.ndim - 1:
@@ -57,8 +52,8 @@ def conv2d(
 ) -> Any:  # fmt: skip
     n, c, h, wd = x.shape
     o, _, kh, kw = w.shape
-    ho = conv_output_size(h, kh, stride[0], padding[0], dilation[0])
-    wo = conv_output_size(wd, kw, stride[1], padding[1], dilation[1])
+    ho = output_size(h, kh, stride[0], padding[0], dilation[0])
+    wo = output_size(wd, kw, stride[1], padding[1], dilation[1])
     dims = k.ints((n, c, h, wd, o, kh, kw, ho, wo, *stride, *padding, *dilation, groups))
     y = cupy.empty((n, o, ho, wo), dtype=x.dtype)
     name = f"conv2d_forward_{x.dtype.name}"
@@ -97,8 +92,8 @@ def _pool_dims(k: KernelCache, x_shape: tuple[int, ...], y_hw: Pair, kernel: Pai
 def _pool_out(x_shape: tuple[int, ...], kernel: Pair, stride: Pair, padding: Pair) -> Pair:
     h, w = x_shape[2:]
     return (
-        conv_output_size(h, kernel[0], stride[0], padding[0], 1),
-        conv_output_size(w, kernel[1], stride[1], padding[1], 1),
+        output_size(h, kernel[0], stride[0], padding[0], 1),
+        output_size(w, kernel[1], stride[1], padding[1], 1),
     )
 
 

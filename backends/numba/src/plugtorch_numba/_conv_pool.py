@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from plugtorch.backend.geometry import output_size_2d
 from plugtorch_numba._buffers import BufferPool
 from plugtorch_numba._threads import parallel_blocks
 
@@ -91,7 +92,7 @@ class ConvPoolPrimitives:
         w = np.ascontiguousarray(w)
         n = x.shape[0]
         o, cg, kh, kw = w.shape
-        out_hw = _conv_out_size(x.shape, w.shape, stride, padding, dilation)
+        out_hw = output_size_2d(x.shape[2:], w.shape[2:], stride, padding, dilation)
         cols = self._im2col(x, (kh, kw), stride, padding, dilation, out_hw)
         og, kk = o // groups, cg * kh * kw
         y = self.pool.empty((o, cols.shape[1]), x.dtype)
@@ -154,7 +155,7 @@ class ConvPoolPrimitives:
         padding: tuple[int, int],
     ) -> tuple[np.ndarray, np.ndarray]:
         x = np.ascontiguousarray(x)
-        out_hw = _pool_out_size(x.shape, kernel, stride, padding)
+        out_hw = output_size_2d(x.shape[2:], kernel, stride, padding)
         out = np.empty((*x.shape[:2], *out_hw), dtype=x.dtype)
         argmax = np.empty((*x.shape[:2], *out_hw), dtype=np.int64)
         flat = (x.reshape(-1), out.reshape(-1), argmax.reshape(-1))
@@ -200,7 +201,7 @@ class ConvPoolPrimitives:
         padding: tuple[int, int],
     ) -> np.ndarray:
         x = np.ascontiguousarray(x)
-        out_hw = _pool_out_size(x.shape, kernel, stride, padding)
+        out_hw = output_size_2d(x.shape[2:], kernel, stride, padding)
         out = np.empty((*x.shape[:2], *out_hw), dtype=x.dtype)
         parallel_blocks(
             _nn.avg_pool2d_forward,
@@ -234,29 +235,3 @@ class ConvPoolPrimitives:
 # parallel_blocks decides from an element count calibrated on vectorised streaming loops; the
 # pooling windows' scalar, branchy loops cost about this many times more per element.
 _BRANCHY = 4
-
-
-def _conv_out_size(
-    x_shape: tuple[int, ...],
-    w_shape: tuple[int, ...],
-    stride: tuple[int, int],
-    padding: tuple[int, int],
-    dilation: tuple[int, int],
-) -> tuple[int, int]:
-    sizes = []
-    for d in range(2):
-        span = dilation[d] * (w_shape[2 + d] - 1) + 1
-        sizes.append((x_shape[2 + d] + 2 * padding[d] - span) // stride[d] + 1)
-    return sizes[0], sizes[1]
-
-
-def _pool_out_size(
-    x_shape: tuple[int, ...],
-    kernel: tuple[int, int],
-    stride: tuple[int, int],
-    padding: tuple[int, int],
-) -> tuple[int, int]:
-    return (
-        (x_shape[2] + 2 * padding[0] - kernel[0]) // stride[0] + 1,
-        (x_shape[3] + 2 * padding[1] - kernel[1]) // stride[1] + 1,
-    )

@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from plugtorch.backend.geometry import output_size_2d
+
 __all__ = [
     "conv2d",
     "conv2d_backward",
@@ -42,13 +44,6 @@ def _windows(xp: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair, out: Pa
     span = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)
     view = sliding_window_view(xp, span, axis=(2, 3))
     return view[:, :, : sh * (out[0] - 1) + 1 : sh, : sw * (out[1] - 1) + 1 : sw, ::dh, ::dw]
-
-
-def _out_size(size: Pair, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair) -> Pair:
-    return (
-        (size[0] + 2 * padding[0] - dilation[0] * (kernel[0] - 1) - 1) // stride[0] + 1,
-        (size[1] + 2 * padding[1] - dilation[1] * (kernel[1] - 1) - 1) // stride[1] + 1,
-    )
 
 
 def _col2im(
@@ -78,7 +73,7 @@ def conv2d(
 ) -> np.ndarray:
     """Cross-correlation ``(N, C, H, W) * (O, C/groups, kh, kw) -> (N, O, Ho, Wo)``, no bias."""
     kernel = (w.shape[2], w.shape[3])
-    out = _out_size(x.shape[2:], kernel, stride, padding, dilation)
+    out = output_size_2d(x.shape[2:], kernel, stride, padding, dilation)
     windows = _windows(_pad(x, padding), kernel, stride, dilation, out)
     if groups == 1:
         y = np.tensordot(windows, w, axes=([1, 4, 5], [1, 2, 3]))  # (N, Ho, Wo, O)
@@ -149,7 +144,7 @@ def max_pool2d(
     Arguments are checked by the core (kernel, stride >= 1; 0 <= padding <= kernel // 2).
     """
     n, c, h, w = x.shape
-    out = _out_size((h, w), kernel, stride, padding, (1, 1))
+    out = output_size_2d((h, w), kernel, stride, padding, (1, 1))
     windows = _windows(_pad(x, padding, _lowest(x.dtype)), kernel, stride, (1, 1), out)
     flat = windows.reshape(n, c, out[0], out[1], kernel[0] * kernel[1])
     winner = np.argmax(flat, axis=-1)
@@ -179,7 +174,7 @@ def max_pool2d_backward(
 
 def avg_pool2d(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair) -> np.ndarray:
     """Window means, padding counted as zeros (``count_include_pad=True``)."""
-    out = _out_size(x.shape[2:], kernel, stride, padding, (1, 1))
+    out = output_size_2d(x.shape[2:], kernel, stride, padding, (1, 1))
     windows = _windows(_pad(x, padding), kernel, stride, (1, 1), out)
     total = windows.sum(axis=(-2, -1))
     return (total / (kernel[0] * kernel[1])).astype(x.dtype, copy=False)

@@ -15,12 +15,13 @@ from __future__ import annotations
 import operator
 from typing import Any, Sequence
 
+from plugtorch.backend.geometry import output_size_2d
+
 __all__ = [
     "Pair",
     "INT64_MAX",
     "int_single",
     "int_pair",
-    "conv_output_size",
     "conv2d_geometry",
     "pool2d_geometry",
     "window_geometry",
@@ -81,16 +82,6 @@ def int_single(value: Any, name: str, function: str) -> int:
             )
         return items[0]
     return _as_int(value, name, function)
-
-
-def conv_output_size(
-    size: Sequence[int], kernel: Pair, stride: Pair, padding: Pair, dilation: Pair
-) -> Pair:
-    """``(size + 2 padding - dilation (kernel - 1) - 1) // stride + 1`` per spatial dimension."""
-    return (
-        (size[0] + 2 * padding[0] - dilation[0] * (kernel[0] - 1) - 1) // stride[0] + 1,
-        (size[1] + 2 * padding[1] - dilation[1] * (kernel[1] - 1) - 1) // stride[1] + 1,
-    )
 
 
 def _shape(shape: Sequence[int]) -> str:
@@ -156,7 +147,7 @@ def conv2d_geometry(
             f"Kernel size: ({span[0]} x {span[1]}). Kernel size can't be greater than actual "
             "input size"
         )
-    return conv_output_size(input_shape[2:], kernel, stride, padding, dilation)
+    return output_size_2d(input_shape[2:], kernel, stride, padding, dilation)
 
 
 def pool2d_geometry(
@@ -187,7 +178,7 @@ def pool2d_geometry(
             f"{function}: pad should be smaller than or equal to half of kernel size, but got "
             f"padW = {padding[1]}, padH = {padding[0]}, kW = {kernel[1]}, kH = {kernel[0]}"
         )
-    out = conv_output_size(input_shape[2:], kernel, stride, padding, dilation)
+    out = output_size_2d(input_shape[2:], kernel, stride, padding, dilation)
     if out[0] < 1 or out[1] < 1:
         planes, height, width = input_shape[1:]
         raise ValueError(
@@ -211,7 +202,7 @@ def window_geometry(
     _check_positive(dilation, "dilation", function)
     if padding[0] < 0 or padding[1] < 0:
         raise ValueError(f"{function}: padding should be non-negative, but got {padding}")
-    out = conv_output_size(size, kernel, stride, padding, dilation)
+    out = output_size_2d(size, kernel, stride, padding, dilation)
     if out[0] < 1 or out[1] < 1:
         raise ValueError(
             f"{function}: given input with spatial size ({size[0]}, {size[1]}), kernel_size="

@@ -24,10 +24,10 @@ from typing import Any, Sequence
 import numpy as np
 
 from plugtorch import dtypes
+from plugtorch.backend.geometry import output_size_2d
 from plugtorch.nn.functional._geometry import (
     Pair,
     conv2d_geometry,
-    conv_output_size,
     int_pair,
     int_single,
     pool2d_geometry,
@@ -54,13 +54,6 @@ __all__ = [
 ]
 
 
-def _out_size(
-    size: Sequence[int], kernel: Sequence[int], stride: Pair, padding: Pair, dilation: Pair
-) -> Pair:
-    # Arguments were checked by the public function (see _geometry): the output is >= 1.
-    return conv_output_size(size, (kernel[0], kernel[1]), stride, padding, dilation)
-
-
 # --- the unfold index: one int64 array per geometry ---------------------------------------
 
 _INDEX_CACHE: dict[tuple[Any, ...], Tensor] = {}
@@ -71,7 +64,7 @@ def _window_rows_cols(
     size: Pair, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair
 ) -> tuple[np.ndarray, np.ndarray, Pair]:
     """Row and column ``(kh, kw, Ho, Wo)`` of every window position (may lie in the padding)."""
-    out = _out_size(size, kernel, stride, padding, dilation)
+    out = output_size_2d(size, kernel, stride, padding, dilation)
     (kh, kw) = kernel
     rows = (
         np.arange(kh).reshape(kh, 1, 1, 1) * dilation[0]
@@ -106,7 +99,7 @@ def _unfold_index(
     key = (id(backend), size, kernel, stride, padding, dilation, padding_to)
     cached = _INDEX_CACHE.get(key)
     if cached is not None:
-        return cached, _out_size(size, kernel, stride, padding, dilation)
+        return cached, output_size_2d(size, kernel, stride, padding, dilation)
     rows, cols, out = _window_rows_cols(size, kernel, stride, padding, dilation)
     h, w = size
     inside = (rows >= 0) & (rows < h) & (cols >= 0) & (cols < w)
@@ -254,7 +247,7 @@ def _(
     # unfold (one take) and one batched, grouped matmul
     n, _, h, w = x.shape
     o, cg, kh, kw = weight.shape
-    out = _out_size((h, w), (kh, kw), stride, padding, dilation)
+    out = output_size_2d((h, w), (kh, kw), stride, padding, dilation)
     cols = _unfold(x, (kh, kw), dilation, padding, stride)  # (N, C*kh*kw, L)
     cols = reshape(cols, (n, groups, cg * kh * kw, cols.shape[2]))
     kernel = reshape(weight, (groups, o // groups, cg * kh * kw))
@@ -535,7 +528,7 @@ def _(x: Tensor, *, kernel: Pair, stride: Pair, padding: Pair) -> Tensor:
     n, c = x.shape[:2]
     cols = _unfold(x, kernel, (1, 1), padding, stride)  # (N, C*kk, L)
     cols = reshape(cols, (n, c, kernel[0] * kernel[1], cols.shape[2]))
-    out = _out_size(x.shape[2:], kernel, stride, padding, (1, 1))
+    out = output_size_2d(x.shape[2:], kernel, stride, padding, (1, 1))
     return reshape(cols.mean(2), (n, c, out[0], out[1]))
 
 
