@@ -78,6 +78,30 @@ def stable_argsort(values: np.ndarray, axis: int, descending: bool) -> np.ndarra
     return np.flip(last - reversed_order, axis)
 
 
+class _Forward:
+    """A primitive that is the namespace's function of the same name, called with the same
+    arguments: ``exp = _Forward()`` in the class makes ``backend.exp(x)`` call ``xp.exp(x)``.
+
+    The first access looks the function up on ``backend.xp`` and keeps it on the backend (as
+    ``functools.cached_property`` does), so a call costs no more than ``xp.exp(x)`` itself. A
+    subclass replaces a forward with a method of the same name (and ``super().exp`` from it
+    reaches the namespace's function without keeping it, which would hide the method).
+    """
+
+    __slots__ = ("name",)
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, backend: Any, owner: type | None = None) -> Any:
+        if backend is None:
+            return self
+        function = getattr(backend.xp, self.name)
+        if getattr(type(backend), self.name, None) is self:
+            backend.__dict__[self.name] = function
+        return function
+
+
 class ArrayAPIBackend:
     """A backend over the array-API namespace ``xp``.
 
@@ -152,119 +176,44 @@ class ArrayAPIBackend:
         return self.xp.arange(start, stop, step, dtype=self.native_dtype(dtype))
 
     # --- elementwise ---------------------------------------------------------------------
-    def negative(self, x: Any) -> Any:
-        return self.xp.negative(x)
-
-    def abs(self, x: Any) -> Any:
-        return self.xp.abs(x)
-
-    def sign(self, x: Any) -> Any:
-        return self.xp.sign(x)
-
-    def exp(self, x: Any) -> Any:
-        return self.xp.exp(x)
-
-    def log(self, x: Any) -> Any:
-        return self.xp.log(x)
-
-    def log1p(self, x: Any) -> Any:
-        return self.xp.log1p(x)
-
-    def expm1(self, x: Any) -> Any:
-        return self.xp.expm1(x)
-
-    def sqrt(self, x: Any) -> Any:
-        return self.xp.sqrt(x)
-
-    def sin(self, x: Any) -> Any:
-        return self.xp.sin(x)
-
-    def cos(self, x: Any) -> Any:
-        return self.xp.cos(x)
-
-    def tanh(self, x: Any) -> Any:
-        return self.xp.tanh(x)
-
-    def floor(self, x: Any) -> Any:
-        return self.xp.floor(x)
-
-    def ceil(self, x: Any) -> Any:
-        return self.xp.ceil(x)
-
-    def round(self, x: Any) -> Any:
-        return self.xp.round(x)
-
-    def logical_not(self, x: Any) -> Any:
-        return self.xp.logical_not(x)
-
-    def bitwise_invert(self, x: Any) -> Any:
-        return self.xp.bitwise_invert(x)
-
-    def add(self, x: Any, y: Any) -> Any:
-        return self.xp.add(x, y)
-
-    def subtract(self, x: Any, y: Any) -> Any:
-        return self.xp.subtract(x, y)
-
-    def multiply(self, x: Any, y: Any) -> Any:
-        return self.xp.multiply(x, y)
-
-    def divide(self, x: Any, y: Any) -> Any:
-        return self.xp.divide(x, y)
-
-    def floor_divide(self, x: Any, y: Any) -> Any:
-        return self.xp.floor_divide(x, y)
-
-    def remainder(self, x: Any, y: Any) -> Any:
-        return self.xp.remainder(x, y)
-
-    def pow(self, x: Any, y: Any) -> Any:
-        return self.xp.pow(x, y)
-
-    def maximum(self, x: Any, y: Any) -> Any:
-        return self.xp.maximum(x, y)
-
-    def minimum(self, x: Any, y: Any) -> Any:
-        return self.xp.minimum(x, y)
-
-    def logical_and(self, x: Any, y: Any) -> Any:
-        return self.xp.logical_and(x, y)
-
-    def logical_or(self, x: Any, y: Any) -> Any:
-        return self.xp.logical_or(x, y)
-
-    def logical_xor(self, x: Any, y: Any) -> Any:
-        return self.xp.logical_xor(x, y)
-
-    def bitwise_and(self, x: Any, y: Any) -> Any:
-        return self.xp.bitwise_and(x, y)
-
-    def bitwise_or(self, x: Any, y: Any) -> Any:
-        return self.xp.bitwise_or(x, y)
-
-    def bitwise_xor(self, x: Any, y: Any) -> Any:
-        return self.xp.bitwise_xor(x, y)
-
-    def equal(self, x: Any, y: Any) -> Any:
-        return self.xp.equal(x, y)
-
-    def not_equal(self, x: Any, y: Any) -> Any:
-        return self.xp.not_equal(x, y)
-
-    def less(self, x: Any, y: Any) -> Any:
-        return self.xp.less(x, y)
-
-    def less_equal(self, x: Any, y: Any) -> Any:
-        return self.xp.less_equal(x, y)
-
-    def greater(self, x: Any, y: Any) -> Any:
-        return self.xp.greater(x, y)
-
-    def greater_equal(self, x: Any, y: Any) -> Any:
-        return self.xp.greater_equal(x, y)
-
-    def where(self, condition: Any, x: Any, y: Any) -> Any:
-        return self.xp.where(condition, x, y)
+    negative = _Forward()
+    abs = _Forward()
+    sign = _Forward()
+    exp = _Forward()
+    log = _Forward()
+    log1p = _Forward()
+    expm1 = _Forward()
+    sqrt = _Forward()
+    sin = _Forward()
+    cos = _Forward()
+    tanh = _Forward()
+    floor = _Forward()
+    ceil = _Forward()
+    round = _Forward()
+    logical_not = _Forward()
+    bitwise_invert = _Forward()
+    add = _Forward()
+    subtract = _Forward()
+    multiply = _Forward()
+    divide = _Forward()
+    floor_divide = _Forward()
+    remainder = _Forward()
+    pow = _Forward()
+    maximum = _Forward()
+    minimum = _Forward()
+    logical_and = _Forward()
+    logical_or = _Forward()
+    logical_xor = _Forward()
+    bitwise_and = _Forward()
+    bitwise_or = _Forward()
+    bitwise_xor = _Forward()
+    equal = _Forward()
+    not_equal = _Forward()
+    less = _Forward()
+    less_equal = _Forward()
+    greater = _Forward()
+    greater_equal = _Forward()
+    where = _Forward()
 
     # --- reductions ----------------------------------------------------------------------
     def sum(self, x: Any, axis: tuple[int, ...], keepdims: bool) -> Any:
@@ -297,11 +246,8 @@ class ArrayAPIBackend:
             return self.xp.reshape(x, shape)
         return self.xp.reshape(x, shape, copy=copy)
 
-    def permute_dims(self, x: Any, axes: tuple[int, ...]) -> Any:
-        return self.xp.permute_dims(x, axes)
-
-    def broadcast_to(self, x: Any, shape: tuple[int, ...]) -> Any:
-        return self.xp.broadcast_to(x, shape)
+    permute_dims = _Forward()
+    broadcast_to = _Forward()
 
     def concat(self, arrays: Sequence[Any], axis: int) -> Any:
         return self.xp.concat(list(arrays), axis=axis)
@@ -350,8 +296,7 @@ class ArrayAPIBackend:
         return self.xp.asarray(host)
 
     # --- linear algebra --------------------------------------------------------------------
-    def matmul(self, x: Any, y: Any) -> Any:
-        return self.xp.matmul(x, y)
+    matmul = _Forward()
 
     # --- optional primitives in the standard's own functions ---------------------------------
     # Used only when declared in ``primitives=`` (a namespace may order nan differently from
