@@ -15,7 +15,6 @@ import sys
 from typing import Any
 
 import plugtorch.distributed as dist
-from plugtorch import cli
 from plugtorch.commands._arguments import (
     backend_name,
     non_negative_int,
@@ -80,7 +79,7 @@ def _launch(args: argparse.Namespace) -> int:
     return launch(
         argparse.Namespace(
             nproc_per_node=args.nproc, hostfile=None, master_addr="127.0.0.1",
-            master_port=29500, script=cli.__file__, script_args=script_args,
+            master_port=29500, module=True, script="plugtorch.cli", script_args=script_args,
         )
     )  # fmt: skip
 

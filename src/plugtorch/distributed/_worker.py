@@ -18,6 +18,7 @@ on to the child, and the child dies with its parent (``PR_SET_PDEATHSIG``) if MP
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import runpy
@@ -121,8 +122,14 @@ def _print_script_traceback(error: BaseException, script: str) -> None:
 
 
 def main(argv: list[str]) -> int:
+    module = bool(argv) and argv[0] == "--module"
+    if module:
+        argv = argv[1:]
     if not argv:
-        print("usage: python -m plugtorch.distributed._worker script.py [args...]", file=sys.stderr)
+        print(
+            "usage: python -m plugtorch.distributed._worker [--module] script.py [args...]",
+            file=sys.stderr,
+        )
         return 2
     launched = launcher_rank()
     rank, size, local = launched if launched is not None else (0, 1, 0)
@@ -148,11 +155,19 @@ def main(argv: list[str]) -> int:
     MPI = load_mpi()  # MPI is up before the script runs, so a failure can always abort the job
     script, *arguments = argv
     sys.argv = [script, *arguments]
-    sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
+    if module:  # as `python -m`: the working directory is already first on sys.path
+        spec = importlib.util.find_spec(script)
+        script_file = spec.origin if spec is not None and spec.origin else script
+    else:  # as `python script.py`: the script's directory comes first
+        sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
+        script_file = script
     code = 0
     failure: dict[str, Any] | None = None
     try:
-        runpy.run_path(script, run_name="__main__")
+        if module:
+            runpy.run_module(script, run_name="__main__", alter_sys=True)
+        else:
+            runpy.run_path(script, run_name="__main__")
     except SystemExit as stop:
         code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
         if stop.code is not None and not isinstance(stop.code, int):
@@ -160,7 +175,7 @@ def main(argv: list[str]) -> int:
         if code:
             failure = {"error": f"exited with code {code}"}
     except BaseException as error:  # noqa: BLE001 (every failure must end the whole job)
-        _print_script_traceback(error, script)
+        _print_script_traceback(error, script_file)
         code = 1
         failure = {"error": f"{type(error).__name__}: {error}"}
     sys.stdout.flush()

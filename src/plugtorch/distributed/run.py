@@ -4,6 +4,7 @@
 
     plugtorch run --nproc-per-node 2 train.py --epochs 3
     plugtorch run --nproc-per-node 4 --hostfile hosts train.py   # several machines
+    plugtorch run --nproc-per-node 2 -m mypackage.train          # a module, as python -m
 
 Every process runs ``script`` with ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``,
 ``LOCAL_WORLD_SIZE``, ``MASTER_ADDR`` and ``MASTER_PORT`` set; its output lines come out
@@ -54,6 +55,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--master-port", "--master_port", dest="master_port", type=int, default=29500
     )
+    parser.add_argument(
+        "-m", "--module", action="store_true",
+        help="run script as a Python module, as `python -m` does (torchrun's -m)",
+    )  # fmt: skip
     parser.add_argument("script", help="the Python script every rank runs")
     parser.add_argument("script_args", nargs=argparse.REMAINDER, help="its arguments")
 
@@ -142,7 +147,8 @@ def run(args: argparse.Namespace) -> int:
     if nproc < 1:
         print("plugtorch run: --nproc-per-node must be at least 1", file=sys.stderr)
         return 2
-    if not os.path.exists(args.script):
+    module = bool(getattr(args, "module", False))
+    if not module and not os.path.exists(args.script):
         print(f"plugtorch run: no such script: {args.script}", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="plugtorch-run-") as run_dir:
@@ -157,7 +163,8 @@ def run(args: argparse.Namespace) -> int:
         command = [mpiexec_path(), "-n", str(nproc)]
         if args.hostfile:
             command += ["-f", args.hostfile]
-        command += [sys.executable, "-m", "plugtorch.distributed._worker", args.script]
+        command += [sys.executable, "-m", "plugtorch.distributed._worker"]
+        command += ["--module", args.script] if module else [args.script]
         command += list(args.script_args)
         process = subprocess.Popen(
             command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=None
