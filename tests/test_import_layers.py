@@ -39,11 +39,14 @@ BACKEND_SOURCES = sorted(REPOSITORY.glob("backends/*/src")) + [
 
 # Bottom first. A name stands for the module and everything under it; the longest match wins.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("foundations", ("plugtorch.dtypes", "plugtorch._settings", "plugtorch._lazy")),
+    (
+        "foundations",
+        ("plugtorch.dtypes", "plugtorch._settings", "plugtorch._lazy", "plugtorch.return_types"),
+    ),
     ("backends", ("plugtorch.backend",)),
     ("runtime", ("plugtorch.device", "plugtorch.random", "plugtorch.formatting")),
     ("autograd and storage", ("plugtorch.autograd", "plugtorch.storage")),
-    ("tensor", ("plugtorch.tensor", "plugtorch._array_api_methods")),
+    ("tensor", ("plugtorch.tensor", "plugtorch._array_api_methods", "plugtorch._sorting_methods")),
     ("ops", ("plugtorch.ops",)),
     (
         "library",
@@ -74,6 +77,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
 CALLS_UP_THROUGH_ROOT = {
     "plugtorch.tensor": "Tensor's methods run the ops, which build tensors",
     "plugtorch._array_api_methods": "Tensor's array-API methods answer with plugtorch.array_api",
+    "plugtorch._sorting_methods": "Tensor's sorting, counting and sampling methods run ops",
     "plugtorch.autograd.graph": "a node gives its output as a Tensor; a stale view replays ops",
     "plugtorch.autograd.function": "Function.apply wraps its forward's Tensor in a node",
     "plugtorch.autograd.functional": "backward() seeds a scalar output with ones_like",
