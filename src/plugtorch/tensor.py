@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import builtins
 import weakref
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
 
 import numpy as np
 
@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from plugtorch.storage import Storage, ViewInfo
 
 __all__ = ["Tensor", "Device"]
+
+_T = TypeVar("_T", bound="Tensor")
 
 
 class _Size(int):
@@ -95,39 +97,33 @@ class Tensor(TensorMethods, SortingMethods, ArrayAPIMethods, SurfaceMethods):
     """Set on immutable backends once the tensor has aliases (see ``plugtorch.storage``)."""
     __array_priority__ = 1000  # numpy defers to our reflected operators
 
-    def __init__(self, data: Any = None, *, dtype: Any = None, backend: Any = None) -> None:
+    # Every way to build a tensor ends in _make, the one place that sets every slot:
+    # Tensor(data) and the subclasses' constructors (Parameter, Buffer) work in __new__.
+    def __new__(
+        cls: type[_T], data: Any = None, *, dtype: Any = None, backend: Any = None
+    ) -> _T:
         made = plugtorch.ops.creation.tensor(
             [] if data is None else data, dtype=dtype or dtypes.get_default_dtype(), backend=backend
         )
-        self._init_slots(made._data, made._backend, made._dtype)
+        return cls._make(made._data, made._backend, made._dtype)
 
-    def _init_slots(
-        self, data: Any, backend: Any, dtype: dtypes.DType, requires_grad: builtins.bool = False
-    ) -> None:
-        """Set every slot of a tensor being constructed (``_make`` inlines the same for speed)."""
-        self._data = data
-        self._backend = backend
-        self._dtype = dtype
-        self._requires_grad = requires_grad
-        self.grad = None
-        self._node = None
-        self._nondiff = None
-        self._hooks = None
-        self._counter = None
-        self._view = None
-        self._storage = None
-
-    def _init_alias(self, source: Tensor) -> None:
-        """Construct this tensor as an alias of ``source`` (``Parameter(t)``, ``Buffer(t)``):
-        the same memory and version counter, no autograd history."""
-        self._init_slots(source._data, source._backend, source._dtype)
+    @classmethod
+    def _alias(cls: type[_T], source: Tensor) -> _T:
+        """A new tensor aliasing ``source`` (``Parameter(t)``, ``Buffer(t)``): the same memory
+        and version counter, no autograd history."""
+        self = cls._make(source._data, source._backend, source._dtype)
         self._counter = counter_of(source)
         share_memory(self, source)
+        return self
 
     @classmethod
     def _make(
-        cls, data: Any, backend: Any, dtype: dtypes.DType, requires_grad: builtins.bool = False
-    ) -> Tensor:
+        cls: type[_T],
+        data: Any,
+        backend: Any,
+        dtype: dtypes.DType,
+        requires_grad: builtins.bool = False,
+    ) -> _T:
         """Wrap a backend array (no copy, no checks): the constructor ops use."""
         self = object.__new__(cls)
         self._data = data

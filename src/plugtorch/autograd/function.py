@@ -95,7 +95,7 @@ class Function:
             # backward returns one grad per forward argument; keep those of tensor arguments.
             params["positions"] = positions
             result._node = Node(
-                op,  # type: ignore[arg-type]
+                op,
                 tensors,
                 params,
                 None,

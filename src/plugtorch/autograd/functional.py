@@ -48,7 +48,7 @@ def _default_grads(
                     f"grad can be implicitly created only for outputs with one element; this one "
                     f"has shape {out.shape}. Pass gradient= (e.g. ones_like(out)) or reduce first."
                 )
-            g = plugtorch.ones_like(out)
+            g = plugtorch.ops.ones_like(out)
             made.append(True)
         elif g.shape != out.shape:
             raise ValueError(f"gradient has shape {g.shape} but the output has shape {out.shape}")

@@ -13,18 +13,32 @@ of 100,000 ops needs no recursion.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Protocol, Sequence
 
 import plugtorch  # the layers above, at call time: Tensor, view replay (docs/architecture.md)
 from plugtorch.autograd import hooks as _hooks
 from plugtorch.autograd.grad_mode import set_grad_enabled
 
 if TYPE_CHECKING:
-    from plugtorch.ops.registry import Op
     from plugtorch.storage import VersionCounter
     from plugtorch.tensor import Tensor
 
-__all__ = ["Node", "run_backward", "current_node"]
+__all__ = ["Node", "NodeOp", "run_backward", "current_node"]
+
+
+class NodeOp(Protocol):
+    """What a node needs of the operation it records: a name (``MulBackward0`` is made from
+    it) and the backward rule, ``backward(node, grad) -> one gradient (or None) per input``.
+
+    Registered ops (``plugtorch.ops.Op``) are node ops; so are a custom ``Function`` (through
+    its adapter), the move between backends, and the identity step where a gradient through
+    a decomposition stops.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    def backward(self, node: Node, grad: Tensor, /) -> tuple[Tensor | None, ...]: ...
 
 
 class Node:
@@ -53,7 +67,7 @@ class Node:
 
     def __init__(
         self,
-        op: Op,
+        op: NodeOp,
         inputs: tuple[Tensor, ...],
         params: dict[str, Any] | None,
         saved_output: Any,

@@ -23,14 +23,15 @@ class Parameter(Tensor):
 
     __slots__ = ()
 
-    def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
+    def __new__(cls, data: Any = None, requires_grad: bool = True) -> Parameter:
         if data is None:
             data = zeros(0)
         elif not isinstance(data, Tensor):
             data = tensor(data)
-        self._init_alias(data)
+        self = cls._alias(data)
         if requires_grad:
             self.requires_grad_(True)
+        return self
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
@@ -49,10 +50,12 @@ class Buffer(Tensor):
     """
 
     __slots__ = ("persistent",)
+    persistent: bool
 
-    def __init__(self, data: Tensor, *, persistent: bool = True) -> None:
-        self._init_alias(data)
+    def __new__(cls, data: Tensor, *, persistent: bool = True) -> Buffer:
+        self = cls._alias(data)
         self.persistent = persistent
+        return self
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Buffer:
         copied = super().__deepcopy__(memo)

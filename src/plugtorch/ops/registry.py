@@ -293,7 +293,7 @@ def _gradient_of_primitive_op(ctx: Node, grad: Tensor) -> tuple[Tensor | None, .
     and no graph of the gradient is being built, else autograd through the decomposition."""
     op = ctx.op
     inputs = ctx.inputs
-    assert inputs is not None and op.decompose is not None
+    assert isinstance(op, Op) and inputs is not None and op.decompose is not None
     backend = grad._backend
     needs = tuple(t.requires_grad for t in inputs)
     name = op.backward_primitive_name
@@ -342,7 +342,7 @@ def gradient_through(
         elif building:
             proxy = Tensor._make(tensor._data, tensor._backend, tensor._dtype, True)
             proxy._node = Node(
-                _IDENTITY,  # type: ignore[arg-type]
+                _IDENTITY,
                 (tensor,),
                 None,
                 None,

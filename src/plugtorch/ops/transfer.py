@@ -50,7 +50,7 @@ def to_backend(x: Tensor, backend: Any) -> Tensor:
     if x.requires_grad and grad_mode.is_grad_enabled():
         out = Tensor._make(data, target, x._dtype, requires_grad=True)
         out._node = Node(
-            _MOVE,  # type: ignore[arg-type]
+            _MOVE,
             (x,),
             None,
             None,
