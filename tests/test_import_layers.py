@@ -46,7 +46,15 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("backends", ("plugtorch.backend",)),
     ("runtime", ("plugtorch.device", "plugtorch.random", "plugtorch.formatting")),
     ("autograd and storage", ("plugtorch.autograd", "plugtorch.storage")),
-    ("tensor", ("plugtorch.tensor", "plugtorch._array_api_methods", "plugtorch._sorting_methods")),
+    (
+        "tensor",
+        (
+            "plugtorch.tensor",
+            "plugtorch._array_api_methods",
+            "plugtorch._sorting_methods",
+            "plugtorch._surface_methods",
+        ),
+    ),
     ("ops", ("plugtorch.ops",)),
     (
         "library",
@@ -58,6 +66,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "plugtorch.serialization",
             "plugtorch._checkpoint",
             "plugtorch.array_api",
+            "plugtorch.linalg",
             "plugtorch.distributed",
             "plugtorch.profiler",
             "plugtorch.autograd.profiler",
@@ -78,6 +87,7 @@ CALLS_UP_THROUGH_ROOT = {
     "plugtorch.tensor": "Tensor's methods run the ops, which build tensors",
     "plugtorch._array_api_methods": "Tensor's array-API methods answer with plugtorch.array_api",
     "plugtorch._sorting_methods": "Tensor's sorting, counting and sampling methods run ops",
+    "plugtorch._surface_methods": "Tensor's value tests, erf, norms and diag run ops",
     "plugtorch.autograd.graph": "a node gives its output as a Tensor; a stale view replays ops",
     "plugtorch.autograd.function": "Function.apply wraps its forward's Tensor in a node",
     "plugtorch.autograd.functional": "backward() seeds a scalar output with ones_like",

@@ -86,6 +86,7 @@ if _TYPE_CHECKING:  # mypy does not follow ``__all__ += ops.__all__``: the same 
     from plugtorch.ops.scattering import *  # noqa: F403
     from plugtorch.ops.shape import *  # noqa: F403
     from plugtorch.ops.sorting import *  # noqa: F403
+    from plugtorch.ops.special import *  # noqa: F403
     from plugtorch.ops.unary import *  # noqa: F403
     from plugtorch.ops.views import as_strided, diagonal  # noqa: F401
 from plugtorch import return_types
@@ -145,8 +146,6 @@ if _TYPE_CHECKING:  # what __getattr__ below loads, for type checkers
         set_autocast_enabled,
     )
     from plugtorch.compiler import compile  # noqa: A004 (PyTorch's name: plugtorch.compile)
-    from plugtorch.nn.functional.activation import erf
-    from plugtorch.nn.functional.activation_more import erfc
     from plugtorch.serialization import load, save
 
 float = float32  # noqa: A001 (PyTorch aliases)
@@ -182,8 +181,6 @@ __all__ = [
     "profiler",
     "return_types",
     "linalg",
-    "erf",
-    "erfc",
     "utils",
     "load",
     "save",
@@ -284,8 +281,6 @@ _LAZY = LazyNames(
         "set_autocast_cache_enabled": "plugtorch.amp",
         "set_autocast_dtype": "plugtorch.amp",
         "set_autocast_enabled": "plugtorch.amp",
-        "erf": "plugtorch.nn.functional.activation",
-        "erfc": "plugtorch.nn.functional.activation_more",
         "load": "plugtorch.serialization",
         "save": "plugtorch.serialization",
     },

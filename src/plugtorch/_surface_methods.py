@@ -1,7 +1,7 @@
 """PyTorch's ``Tensor`` methods for value tests, the error function, norms and diagonals.
 
 :class:`Tensor` inherits :class:`SurfaceMethods`. Every method forwards to the public function
-(``plugtorch.ops.predicates``, ``plugtorch.ops.norms``, ``plugtorch.nn.functional``), where it
+(``plugtorch.ops.predicates``, ``plugtorch.ops.norms``, ``plugtorch.ops.special``), where it
 is declared and documented once. Those modules are reached through the package at call time:
 they are built on top of ``Tensor``.
 """
@@ -51,11 +51,11 @@ class SurfaceMethods:
 
     def erf(self: Any) -> Tensor:
         """See :func:`plugtorch.erf`."""
-        return plugtorch.nn.functional.erf(self)
+        return plugtorch.ops.erf(self)
 
     def erfc(self: Any) -> Tensor:
         """See :func:`plugtorch.erfc`."""
-        return plugtorch.nn.functional.erfc(self)
+        return plugtorch.ops.erfc(self)
 
     def nelement(self: Any) -> int:
         """The number of elements (an alias of ``numel``).

@@ -27,6 +27,7 @@ from plugtorch.ops import (  # noqa: F401
     scattering,
     shape,
     sorting,
+    special,
     unary,
     views,
 )
@@ -51,6 +52,7 @@ from plugtorch.ops.sampling import *  # noqa: F403
 from plugtorch.ops.scattering import *  # noqa: F403
 from plugtorch.ops.shape import *  # noqa: F403
 from plugtorch.ops.sorting import *  # noqa: F403
+from plugtorch.ops.special import *  # noqa: F403
 from plugtorch.ops.transfer import clone, to_backend
 from plugtorch.ops.unary import *  # noqa: F403
 from plugtorch.ops.views import as_strided, diagonal
@@ -78,3 +80,4 @@ __all__ += numeric.__all__
 __all__ += repetition.__all__
 __all__ += scattering.__all__
 __all__ += activation.__all__
+__all__ += special.__all__

@@ -9,7 +9,7 @@ values with a seeded numpy generator, then check forward values and gradients (`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from math import erf
+from math import erf, erfc
 from typing import Any, Callable
 
 import numpy as np
@@ -600,8 +600,6 @@ def _np_erf(x: np.ndarray) -> np.ndarray:
 
 
 def _np_erfc(x: np.ndarray) -> np.ndarray:
-    from math import erfc
-
     return np.vectorize(erfc, otypes=[np.float64])(x)
 
 

@@ -1,7 +1,8 @@
 """Activations: ``relu gelu sigmoid tanh silu softmax log_softmax``, numerically stable.
 
-``softmax`` and ``log_softmax`` are declared with the ops (``plugtorch.ops.activation``: tensors
-have them as methods, and PyTorch has them at top level too) and exported here as well.
+``softmax`` and ``log_softmax`` (``plugtorch.ops.activation``) and ``erf``
+(``plugtorch.ops.special``) are declared with the ops: tensors have them as methods, and PyTorch
+has them at top level too. They are exported here as well.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from plugtorch.ops import elementwise as _elementwise
 from plugtorch.ops._prepare import astype
 from plugtorch.ops.activation import log_softmax, softmax
 from plugtorch.ops.registry import apply, op
+from plugtorch.ops.special import erf
 from plugtorch.ops.unary import _dtype_of
 from plugtorch.tensor import Tensor
 
@@ -76,58 +78,7 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
     return input.copy_(out) if inplace else out
 
 
-# --- erf and gelu ---------------------------------------------------------------------------
-# erf is no primitive (the array API has none); W. J. Cody's rational approximations are
-# accurate to float64 rounding, but a short one suffices here: Abramowitz & Stegun 7.1.26 has
-# an absolute error below 1.5e-7 (float32 rounding is 6e-8), and the gradient below uses the
-# exact derivative 2/sqrt(pi) exp(-x^2).
-_A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
-_P = 0.3275911
-
-
-def erfc_tail(b: Any, ax: Any, dtype: dtypes.DType) -> Any:
-    """``erfc(ax) = 1 - erf(ax)`` for ``ax >= 0`` (the same approximation, on arrays)."""
-
-    def const(value: float) -> Any:
-        return b.broadcast_to(b.full((), value, dtype), ax.shape)
-
-    t = b.divide(const(1.0), b.add(const(1.0), b.multiply(const(_P), ax)))
-    poly = const(_A[4])
-    for coefficient in reversed(_A[:4]):
-        poly = b.add(b.multiply(poly, t), const(coefficient))
-    return b.multiply(b.multiply(poly, t), b.exp(b.negative(b.multiply(ax, ax))))
-
-
-def _erf_array(b: Any, x: Any, dtype: dtypes.DType) -> Any:
-    def const(value: float) -> Any:
-        return b.broadcast_to(b.full((), value, dtype), x.shape)
-
-    tail = erfc_tail(b, b.abs(x), dtype)
-    value = b.multiply(b.sign(x), b.subtract(const(1.0), tail))
-    return b.where(b.equal(x, const(0.0)), x, value)  # erf(+-0) = +-0 exactly
-
-
-@op("erf", needs=((0,),))
-def erf_op(b: Any, x: Any, *, dtype: dtypes.DType) -> Any:
-    """Error function (|error| < 1.5e-7). Gradient: grad * 2/sqrt(pi) * exp(-x^2)."""
-    return _erf_array(b, x, dtype)
-
-
-@erf_op.derivative
-def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
-    x = ctx.inputs[0]
-    return (g * (2.0 / math.sqrt(math.pi)) * _elementwise.exp(-(x * x)),)
-
-
-def erf(input: Tensor) -> Tensor:
-    """The error function ``2/sqrt(pi) * integral_0^x exp(-t^2) dt`` (absolute error < 1.5e-7).
-
-    >>> import plugtorch as pt
-    >>> erf(pt.tensor([0.0, 10.0]))
-    tensor([0., 1.])
-    """
-    x = input if _dtype_of(input, "erf").is_floating_point else astype(input, _default())
-    return apply(erf_op, (x,), x._dtype, dtype=x._dtype)
+# --- gelu ----------------------------------------------------------------------------------
 
 
 _TANH_SCALE = math.sqrt(2 / math.pi)

@@ -8,16 +8,15 @@ Edge values follow PyTorch: ``nan`` stays ``nan``, ``-0.0`` stays ``-0.0`` (it i
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from plugtorch import dtypes
-from plugtorch.nn.functional.activation import erfc_tail
 from plugtorch.ops import elementwise as _elementwise
 from plugtorch.ops import logic
 from plugtorch.ops._autocast import FLOAT32, autocast_op
 from plugtorch.ops._prepare import astype
 from plugtorch.ops.registry import apply, op
+from plugtorch.ops.special import erfc
 from plugtorch.ops.unary import _dtype_of
 from plugtorch.tensor import Tensor
 
@@ -37,34 +36,6 @@ def _scalar(value: Any, name: str, argument: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{name}(): {argument} must be a number, got {value!r}")
     return float(value)
-
-
-@op("erfc", needs=((0,),))
-def erfc_op(b: Any, x: Any, *, dtype: dtypes.DType) -> Any:
-    """Complementary error function 1 - erf(x) (|error| < 1.5e-7), without cancellation for
-    large x. Gradient: -grad * 2/sqrt(pi) * exp(-x^2)."""
-    tail = erfc_tail(b, b.abs(x), dtype)
-    zero = _const(b, 0.0, x, dtype)
-    value = b.where(b.less(x, zero), b.subtract(_const(b, 2.0, x, dtype), tail), tail)
-    return b.where(b.equal(x, zero), _const(b, 1.0, x, dtype), value)  # erfc(+-0) = 1 exactly
-
-
-@erfc_op.derivative
-def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
-    x = ctx.inputs[0]
-    return (g * (-2.0 / math.sqrt(math.pi)) * _elementwise.exp(-(x * x)),)
-
-
-def erfc(input: Tensor) -> Tensor:
-    """The complementary error function ``1 - erf(x)`` (absolute error < 1.5e-7);
-    ``erfc(-inf) = 2``, ``erfc(inf) = 0``. Integer inputs give the default float dtype.
-
-    >>> import plugtorch as pt
-    >>> pt.erfc(pt.tensor([0.0, float("inf"), -float("inf")]))
-    tensor([1., 0., 2.])
-    """
-    x = _floating(input, "erfc")
-    return apply(erfc_op, (x,), x._dtype, dtype=x._dtype)
 
 
 @op("leaky_relu", needs=((0,),))
