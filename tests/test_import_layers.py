@@ -420,8 +420,7 @@ def report(graph: Graph) -> None:
     found = cycles(graph.edges())
     print(f"modules: {len(graph.modules)}")
     print(
-        f"modules in import cycles (module level): {sum(map(len, found))} "
-        f"in {len(found)} cycle(s)"
+        f"modules in import cycles (module level): {sum(map(len, found))} in {len(found)} cycle(s)"
     )
     for component in found:
         print("  " + " ".join(component))

@@ -293,4 +293,3 @@ def __getattr__(name: str) -> _Any:
 
 def __dir__() -> list[str]:
     return _LAZY.dir()
-

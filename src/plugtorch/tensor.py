@@ -99,9 +99,7 @@ class Tensor(TensorMethods, SortingMethods, ArrayAPIMethods, SurfaceMethods):
 
     # Every way to build a tensor ends in _make, the one place that sets every slot:
     # Tensor(data) and the subclasses' constructors (Parameter, Buffer) work in __new__.
-    def __new__(
-        cls: type[_T], data: Any = None, *, dtype: Any = None, backend: Any = None
-    ) -> _T:
+    def __new__(cls: type[_T], data: Any = None, *, dtype: Any = None, backend: Any = None) -> _T:
         made = plugtorch.ops.creation.tensor(
             [] if data is None else data, dtype=dtype or dtypes.get_default_dtype(), backend=backend
         )
@@ -1095,4 +1093,3 @@ class Tensor(TensorMethods, SortingMethods, ArrayAPIMethods, SurfaceMethods):
 
     def nonzero(self, *, as_tuple: builtins.bool = False) -> Any:
         return plugtorch.ops.nonzero(self, as_tuple=as_tuple)
-

@@ -53,6 +53,7 @@ __all__ = [
     "amp",
 ]
 
+
 def _index(runtime: Any, device: Any, what: str) -> int:
     """A device index from None (the current device), an int, ``"cuda:N"`` or a Device."""
     if device is None:

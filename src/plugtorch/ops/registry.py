@@ -387,4 +387,3 @@ def _saved(
                 wanted.update(needs[index])
         chosen = [inputs[i] for i in sorted(wanted)]
     return tuple((t, 0 if t._counter is None else t._counter.value) for t in chosen)
-
