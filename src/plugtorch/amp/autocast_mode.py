@@ -16,8 +16,10 @@ import warnings
 from types import TracebackType
 from typing import Any, Callable, TypeVar
 
-from plugtorch import dtypes
+from plugtorch import cuda, dtypes
 from plugtorch.ops._autocast import DEVICE_TYPES, STATE
+from plugtorch.ops._autocast import device_type as device_of
+from plugtorch.tensor import Tensor
 
 __all__ = [
     "autocast",
@@ -119,8 +121,6 @@ def clear_autocast_cache() -> None:
 
 
 def _cuda_available() -> bool:
-    from plugtorch import cuda
-
     return cuda.is_available()
 
 
@@ -170,8 +170,6 @@ class autocast:  # noqa: N801 (PyTorch's name)
             )
             enabled = False
         if enabled and self.device == "cuda" and self.fast_dtype is dtypes.bfloat16:
-            from plugtorch import cuda
-
             if not cuda.is_bf16_supported():
                 raise RuntimeError(
                     "Current CUDA Device does not support bfloat16. Please switch dtype to float16."
@@ -215,9 +213,6 @@ class autocast:  # noqa: N801 (PyTorch's name)
 def _cast(value: Any, device_type: str, dtype: dtypes.DType) -> Any:
     """``value`` with its floating tensors (not float64) of ``device_type`` cast to ``dtype``,
     through lists, tuples and dicts."""
-    from plugtorch.ops._autocast import device_type as device_of
-    from plugtorch.tensor import Tensor
-
     if isinstance(value, Tensor):
         eligible = (
             value.dtype.is_floating_point

@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from plugtorch import dtypes
+from plugtorch import cuda, dtypes
 from plugtorch.autograd import grad_mode
+from plugtorch.ops.creation import full, zeros
 from plugtorch.tensor import Tensor
 
 __all__ = ["GradScaler", "OptState"]
@@ -71,8 +72,6 @@ class GradScaler:
     ) -> None:
         self._device = str(device).split(":")[0]
         if enabled and self._device == "cuda":
-            from plugtorch import cuda
-
             if not cuda.is_available():
                 warnings.warn(
                     "GradScaler('cuda') is enabled, but CUDA is not available.  Disabling "
@@ -112,8 +111,6 @@ class GradScaler:
 
     def _scale_on(self, like: Tensor) -> Tensor:
         if self._scale is None:
-            from plugtorch.ops.creation import full
-
             backend = like._backend
             self._scale = full((), self._init_scale, dtype=dtypes.float32, backend=backend)
             self._growth_tracker = full(
@@ -151,8 +148,6 @@ class GradScaler:
         state["stage"] = OptState.UNSCALED
 
     def _unscale_grads(self, optimizer: Any, inverse: float) -> dict[str, Tensor]:
-        from plugtorch.ops.creation import zeros
-
         found: dict[str, Tensor] = {}
         with grad_mode.no_grad():
             for group in optimizer.param_groups:

@@ -21,9 +21,11 @@ as ``plugtorch.manual_seed`` does; without one they are silently ignored, as in 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from plugtorch import random as _random
+from plugtorch._lazy import LazyNames
+from plugtorch.backend import registry
 from plugtorch.device import (
     CudaUnavailableError,
     Device,
@@ -32,6 +34,10 @@ from plugtorch.device import (
     cuda_runtime,
     find_cuda_backend,
 )
+from plugtorch.dtypes import bfloat16
+
+if TYPE_CHECKING:
+    from plugtorch.cuda import amp
 
 __all__ = [
     "CudaUnavailableError",
@@ -179,10 +185,18 @@ def is_bf16_supported(including_emulation: bool = True) -> bool:
     >>> isinstance(is_bf16_supported(), bool)
     True
     """
-    from plugtorch.dtypes import bfloat16
-
     name = backend_name()
     return name is not None and bfloat16 in registry.get_backend(name).capabilities.dtypes
 
 
-from plugtorch.cuda import amp  # noqa: E402 (torch.cuda.amp; it needs the functions above)
+# torch.cuda.amp, loaded on first use: it builds on plugtorch.amp, which asks this package
+# whether CUDA is there (PEP 562, as the package root's lazy names).
+_LAZY = LazyNames(__name__, {"amp": "plugtorch.cuda.amp"})
+
+
+def __getattr__(name: str) -> Any:
+    return _LAZY.load(name)
+
+
+def __dir__() -> list[str]:
+    return _LAZY.dir()

@@ -18,6 +18,7 @@ on to the child, and the child dies with its parent (``PR_SET_PDEATHSIG``) if MP
 
 from __future__ import annotations
 
+import ctypes
 import importlib.util
 import json
 import os
@@ -79,8 +80,6 @@ def _die_with_parent(parent: int) -> None:
     """Linux: have the kernel kill this process when ``parent`` dies (else it could hang on)."""
     if not sys.platform.startswith("linux"):
         return
-    import ctypes
-
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     if os.getppid() != parent:  # the parent died before the call above took effect

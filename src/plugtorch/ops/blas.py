@@ -13,7 +13,11 @@ from typing import Any
 
 from plugtorch import dtypes
 from plugtorch.ops._autocast import LOWER, autocast_op
+from plugtorch.ops._prepare import broadcast_shapes
+from plugtorch.ops.creation import zeros
+from plugtorch.ops.elementwise import where
 from plugtorch.ops.linalg import matmul
+from plugtorch.ops.reduction import sum as sum_
 from plugtorch.ops.registry import mixed_backend_error
 from plugtorch.tensor import Tensor
 
@@ -60,10 +64,6 @@ def _check_ndim(name: str, label: str, tensor: Tensor, ndim: int, kind: str) -> 
 def _combine(name: str, input: Tensor, product: Tensor, beta: Number, alpha: Number) -> Tensor:
     """``beta * input + alpha * product`` with ``input`` broadcast to the product's shape;
     ``beta == 0`` ignores ``input``'s values (its gradient is then zero, as PyTorch)."""
-    from plugtorch.ops._prepare import broadcast_shapes
-    from plugtorch.ops.creation import zeros
-    from plugtorch.ops.elementwise import where
-
     shape = tuple(product.shape)
     if broadcast_shapes(input.shape, shape) != shape:
         raise ValueError(
@@ -156,8 +156,6 @@ def addbmm(
     tensor([[3., 3.],
             [3., 3.]])
     """
-    from plugtorch.ops.reduction import sum as sum_
-
     _check_tensors("addbmm", input=input, batch1=batch1, batch2=batch2)
     _check_batches("addbmm", batch1, batch2)
     _check_scalars("addbmm", batch1._dtype, beta, alpha)

@@ -10,6 +10,7 @@ from typing import Any
 
 from plugtorch import dtypes
 from plugtorch.ops._prepare import prepare_elementwise
+from plugtorch.ops.elementwise import where
 from plugtorch.ops.registry import apply, mixed_backend_error, op
 from plugtorch.tensor import Tensor
 
@@ -95,8 +96,6 @@ def nan_to_num(
     >>> pt.nan_to_num(x, nan=2.0, posinf=1.0)
     tensor([ 2.0000e+00,  1.0000e+00, -3.4028e+38,  3.1400e+00])
     """
-    from plugtorch.ops.elementwise import where
-
     if not isinstance(input, Tensor):
         raise TypeError(f"nan_to_num(): input must be a Tensor, got {type(input).__name__}")
     for label, value in (("nan", nan), ("posinf", posinf), ("neginf", neginf)):

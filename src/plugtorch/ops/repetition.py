@@ -15,8 +15,9 @@ import numpy as np
 
 from plugtorch import dtypes
 from plugtorch.ops._prepare import normalize_dim
-from plugtorch.ops.creation import size_argument
+from plugtorch.ops.creation import arange, size_argument
 from plugtorch.ops.indexing import index_select
+from plugtorch.ops.registry import mixed_backend_error
 from plugtorch.ops.shape import expand, reshape
 from plugtorch.tensor import Tensor
 
@@ -124,8 +125,6 @@ def repeat_interleave(
     if not isinstance(input, Tensor):
         raise TypeError(f"repeat_interleave(): input must be a Tensor, got {type(input)}")
     if repeats is None:  # the one-argument form: input holds the counts
-        from plugtorch.ops.creation import arange
-
         positions = arange(input.numel(), dtype=dtypes.int64, backend=input._backend)
         return repeat_interleave(positions, input, 0, output_size=output_size)
     if dim is None:
@@ -137,8 +136,6 @@ def repeat_interleave(
     size = input.shape[axis]
     if isinstance(repeats, Tensor):
         if repeats._backend is not input._backend:
-            from plugtorch.ops.registry import mixed_backend_error
-
             raise mixed_backend_error("repeat_interleave", input._backend, repeats._backend)
         counts = _repeat_counts(repeats, size)
     else:

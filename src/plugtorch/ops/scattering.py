@@ -17,9 +17,13 @@ import numpy as np
 
 from plugtorch import dtypes
 from plugtorch.ops._prepare import normalize_dim
+from plugtorch.ops.binary import div, floor_divide
+from plugtorch.ops.creation import arange, full, ones, zeros
+from plugtorch.ops.elementwise import where
 from plugtorch.ops.indexing import _check_index, gather, getitem, index_put_op, scatter_add
 from plugtorch.ops.inplace import check_number
 from plugtorch.ops.registry import apply, mixed_backend_error, op
+from plugtorch.ops.shape import expand, reshape
 from plugtorch.tensor import Tensor
 
 __all__ = ["scatter", "scatter_reduce"]
@@ -78,9 +82,6 @@ def _fit_src(src: Tensor, index: Tensor) -> Tensor:
 def _targets(index: Tensor, axis: int, shape: tuple[int, ...]) -> tuple[tuple[Any, ...], Any]:
     """Per-dimension int64 coordinate arrays of the places ``index`` writes to (index's shape)
     and the same places as flat element numbers of ``shape`` (1-D), both backend arrays."""
-    from plugtorch.ops.creation import arange
-    from plugtorch.ops.shape import expand, reshape
-
     backend = index._backend
     coordinates = []
     flat = None
@@ -140,8 +141,6 @@ def scatter(
         return _scatter_0d(input, dim, index, src, value, reduce)
     axis, index = _checked("scatter", input, dim, index, src)
     if src is None:
-        from plugtorch.ops.creation import full
-
         number = check_number(value, "scatter")
         values = full(index.shape, number, dtype=input._dtype, backend=input._backend)
     else:
@@ -168,8 +167,6 @@ def _scatter_0d(
     input: Tensor, dim: int, index: Tensor, src: Any, value: Any, reduce: str | None
 ) -> Tensor:
     """A 0-d ``input`` scatters as its one-element 1-D view (dims 0 and -1, as PyTorch)."""
-    from plugtorch.ops.shape import reshape
-
     normalize_dim(dim, 0)
     if isinstance(index, Tensor) and index.ndim == 0:
         index = reshape(index, (1,))
@@ -220,8 +217,6 @@ def _dtype_of(host: np.ndarray) -> dtypes.DType:
 
 def _scattered(input: Tensor, axis: int, index: Tensor) -> Tensor:
     """Bool mask of the places of ``input`` that ``index`` sends something to."""
-    from plugtorch.ops.creation import ones, zeros
-
     hits = zeros(input.shape, dtype=dtypes.int64, backend=input._backend)
     one = ones(index.shape, dtype=dtypes.int64, backend=input._backend)
     return scatter_add(hits, axis, index, one, _checked=True) > 0
@@ -229,9 +224,6 @@ def _scattered(input: Tensor, axis: int, index: Tensor) -> Tensor:
 
 @scatter_reduce_op.derivative
 def _(ctx: Any, g: Tensor) -> tuple[Tensor | None, None, Tensor | None]:
-    from plugtorch.ops.creation import zeros
-    from plugtorch.ops.elementwise import where
-
     x, index, src = ctx.inputs
     params = ctx.params
     axis, reduce, include_self = params["axis"], params["reduce"], params["include_self"]
@@ -281,10 +273,6 @@ def _reduce(
             reduce=reduce,
             include_self=include_self,
         )
-    from plugtorch.ops.binary import div, floor_divide
-    from plugtorch.ops.creation import full, ones
-    from plugtorch.ops.elementwise import where
-
     if reduce == "mean" and input._dtype is dtypes.bool_:
         raise TypeError(
             "scatter_reduce(): reduce='mean' is not defined for bool tensors; convert to an "
@@ -337,8 +325,6 @@ def scatter_reduce(
     if not isinstance(src, Tensor):
         raise TypeError(f"scatter_reduce(): src must be a Tensor, got {type(src).__name__}")
     if input.ndim == 0:
-        from plugtorch.ops.shape import reshape
-
         normalize_dim(dim, 0)
         flat_index = reshape(index, (1,)) if index.ndim == 0 else index
         flat_src = reshape(src, (1,)) if src.ndim == 0 else src

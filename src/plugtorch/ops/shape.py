@@ -7,8 +7,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from plugtorch import dtypes
-from plugtorch.ops._autocast import PROMOTE, autocast_op
 from plugtorch.ops import creation
+from plugtorch.ops._autocast import PROMOTE, autocast_op
 from plugtorch.ops._prepare import (
     astype,
     broadcast_shapes,

@@ -15,6 +15,7 @@ from typing import Any, Callable
 import numpy as np
 
 import plugtorch as pt
+from plugtorch.nn.functional.recurrent import lstm_layer
 
 
 @dataclass(frozen=True)
@@ -496,7 +497,7 @@ OPS += [
     ),
     OpInfo(
         "lstm_layer",
-        lambda x, h, c, w: _lstm_layer(x, h, c, w),
+        lambda x, h, c, w: lstm_layer(x, h, c, w),
         4,
         shapes="fixed",
         namespace="nn.functional",
@@ -549,12 +550,6 @@ OPS += [
 
 
 _CLASSES: Any = pt.tensor([3, 0, 4, 3])  # the class targets of cross_entropy's sample
-
-
-def _lstm_layer(*tensors: Any) -> Any:
-    from plugtorch.nn.functional.recurrent import lstm_layer
-
-    return lstm_layer(*tensors)
 
 
 def _np_lstm_layer(x: np.ndarray, h: np.ndarray, c: np.ndarray, w: np.ndarray) -> np.ndarray:

@@ -121,4 +121,3 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     dtype = _dtype_of(input, "gelu")
     x = input if dtype.is_floating_point else astype(input, _default())
     return apply(gelu_op, (x,), x._dtype, approximate=approximate)
-
