@@ -395,6 +395,7 @@ missing = [name for name in plugtorch.__all__ if not hasattr(plugtorch, name)]
 assert not missing, missing
 assert plugtorch.autograd.profiler.profile and plugtorch.utils.data.DistributedSampler
 assert plugtorch.nn.parallel.DistributedDataParallel
+assert plugtorch.GradScaler is plugtorch.amp.GradScaler and plugtorch.cuda.amp.autocast
 print("ok")
 """
 LOADED_ON_FIRST_USE = [
@@ -407,6 +408,9 @@ LOADED_ON_FIRST_USE = [
     "plugtorch.profiler",
     "plugtorch.autograd.profiler",
     "plugtorch.array_api",
+    "plugtorch.amp",
+    "plugtorch.cpu",
+    "plugtorch.cuda",
     "importlib.metadata",
     "numpy.random",
 ]
