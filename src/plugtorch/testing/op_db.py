@@ -440,7 +440,16 @@ OPS += [
         shapes="same",
         ref=lambda g, x: _np_softmax(x) * (g - (g * _np_softmax(x)).sum(-1, keepdims=True)),
         internal="the gradient of softmax, one op instead of four",
-        extra={"min_dims": 1},
+        # g - sum(g * y) may nearly cancel: errors are allowed relative to its terms' sizes,
+        # and a zero result's sign follows the summation order (y = 0 times a cancelled sum)
+        extra={
+            "min_dims": 1,
+            "signed_zeros": False,
+            "magnitudes": lambda g, x: (
+                _np_softmax(x) * (np.abs(g) + (np.abs(g) * _np_softmax(x)).sum(-1, keepdims=True))
+            ),
+            "edge_values": EDGE_VALUES,
+        },
     ),
     OpInfo(
         "log_softmax",
