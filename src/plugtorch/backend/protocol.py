@@ -51,14 +51,16 @@ a 1.0 backend keeps working unchanged (as an immutable one).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Sequence, runtime_checkable
+from typing import Any, Protocol, Sequence, TypeGuard, runtime_checkable
 
 from plugtorch.dtypes import DType
 
 __all__ = [
     "API_VERSION",
+    "AcceleratedBackend",
     "Array",
     "Backend",
+    "MutableBackend",
     "Capabilities",
     "REQUIRED_PRIMITIVES",
     "PRIMITIVE_GROUPS",
@@ -74,6 +76,7 @@ __all__ = [
     "INDEXING_PRIMITIVES",
     "LINALG_PRIMITIVES",
     "MUTABLE_PRIMITIVES",
+    "is_mutable",
     "require_dtype",
 ]
 
@@ -421,7 +424,9 @@ class Backend(Protocol):
 
 
 class MutableBackend(Backend, Protocol):
-    """What a backend with ``capabilities.mutable`` adds (protocol 1.1)."""
+    """What a backend with ``capabilities.mutable`` adds (protocol 1.1): ``MUTABLE_PRIMITIVES``
+    and ``reshape``'s ``copy`` keyword. The core calls these only after testing
+    ``capabilities.mutable`` (:func:`is_mutable` says so to a type checker)."""
 
     def reshape(self, x: Array, shape: Shape, copy: bool | None = None) -> Array:  # type: ignore[override]
         """As the array API: ``copy=False`` gives a view or raises ``ValueError``; ``copy=True``
@@ -461,6 +466,167 @@ class MutableBackend(Backend, Protocol):
         """A view of the allocation x belongs to (strides and offset in elements, the offset
         from the allocation's start; the core has checked the bounds)."""
         ...
+
+
+Pair = tuple[int, int]
+
+
+class AcceleratedBackend(Backend, Protocol):
+    """The optional primitives (``OPTIONAL_PRIMITIVES``), typed.
+
+    A backend provides the ones it lists in ``capabilities.primitives``, no others. The core
+    calls one only when it is declared: an op declared with ``primitive=`` (``ops.registry``)
+    runs its forward, typed with this protocol, only on a backend that declares the primitive,
+    and its backward primitive likewise; code that is not an op asks ``primitive_of``. Arrays
+    (``Array``) are the backend's own; the descriptions of ``OPTIONAL_PRIMITIVES`` give the
+    shapes and what each returns.
+    """
+
+    # --- activations and their gradients ------------------------------------------------
+    def sigmoid(self, x: Array) -> Array: ...
+    def relu(self, x: Array) -> Array: ...
+    def relu_backward(self, grad: Array, y: Array) -> Array: ...
+    def silu(self, x: Array) -> Array: ...
+    def gelu(self, x: Array, approximate: str) -> Array:
+        """``approximate`` is ``"none"`` or ``"tanh"``."""
+        ...
+
+    def gelu_backward(self, grad: Array, x: Array, approximate: str) -> Array: ...
+    def softmax(self, x: Array, axis: int) -> Array: ...
+    def log_softmax(self, x: Array, axis: int) -> Array: ...
+    def softmax_backward(self, grad: Array, y: Array, axis: int) -> Array: ...
+
+    # --- fused layers: each returns ``(output, state)`` for its backward ---------------------
+    def layer_norm(
+        self, x: Array, weight: Array | None, bias: Array | None, eps: float
+    ) -> tuple[Array, tuple[Array, Array]]:
+        """``(y, (mean, rstd))`` of ``x[M, N]`` normalised over its rows."""
+        ...
+
+    def layer_norm_backward(
+        self,
+        grad: Array,
+        x: Array,
+        weight: Array | None,
+        mean: Array,
+        rstd: Array,
+        needs_input_grad: tuple[bool, bool, bool] = (True, True, True),
+    ) -> tuple[Array | None, Array | None, Array | None]: ...
+
+    def cross_entropy(self, logits: Array, target: Array, ignore_index: int) -> tuple[Array, Any]:
+        """``(loss[M], state)`` of ``logits[M, C]`` and int64 ``target[M]``."""
+        ...
+
+    def cross_entropy_backward(
+        self, grad: Array, logits: Array, target: Array, ignore_index: int, state: Any
+    ) -> Array: ...
+
+    def lstm_layer(self, x_proj: Array, h0: Array, c0: Array, w_hh: Array) -> tuple[Array, Any]:
+        """``(y[L+1, N, H], state)``: every step's h, then the last c."""
+        ...
+
+    def lstm_layer_backward(
+        self,
+        grad_y: Array,
+        x_proj: Array,
+        h0: Array,
+        c0: Array,
+        w_hh: Array,
+        y: Array,
+        state: Any,
+        needs_input_grad: tuple[bool, bool, bool, bool] = (True, True, True, True),
+    ) -> tuple[Array | None, Array | None, Array | None, Array | None]: ...
+
+    def scaled_dot_product_attention(
+        self, q: Array, k: Array, v: Array, scale: float, causal: bool
+    ) -> tuple[Array, Any]: ...
+
+    def scaled_dot_product_attention_backward(
+        self,
+        grad: Array,
+        q: Array,
+        k: Array,
+        v: Array,
+        scale: float,
+        causal: bool,
+        state: Any,
+        needs_input_grad: tuple[bool, bool, bool] = (True, True, True),
+    ) -> tuple[Array | None, Array | None, Array | None]: ...
+
+    # --- convolution and pooling (geometry checked by the core) -----------------------------
+    def conv2d(
+        self, x: Array, w: Array, stride: Pair, padding: Pair, dilation: Pair, groups: int
+    ) -> Any:
+        """``y[N, O, Ho, Wo]`` (no bias), or ``(y, state)`` for ``conv2d_backward``."""
+        ...
+
+    def conv2d_backward(
+        self,
+        grad_y: Array,
+        x: Array,
+        w: Array,
+        stride: Pair,
+        padding: Pair,
+        dilation: Pair,
+        groups: int,
+        needs_input_grad: tuple[bool, bool] = (True, True),
+        state: Any = None,
+    ) -> tuple[Array | None, Array | None]:
+        """``(grad_x, grad_w)``; 1.0 backends get the first seven arguments only."""
+        ...
+
+    def max_pool2d(
+        self, x: Array, kernel: Pair, stride: Pair, padding: Pair
+    ) -> tuple[Array, Array]:
+        """``(y, argmax)``: argmax is the int64 flat index of each winner in its H*W plane."""
+        ...
+
+    def max_pool2d_backward(self, grad_y: Array, argmax: Array, input_shape: Shape) -> Array: ...
+    def avg_pool2d(self, x: Array, kernel: Pair, stride: Pair, padding: Pair) -> Array: ...
+    def avg_pool2d_backward(
+        self, grad_y: Array, input_shape: Shape, kernel: Pair, stride: Pair, padding: Pair
+    ) -> Array: ...
+
+    # --- optimizers ------------------------------------------------------------------------
+    def adam_step(
+        self,
+        param: Array,
+        grad: Array,
+        exp_avg: Array,
+        exp_avg_sq: Array,
+        lr: float,
+        beta1: float,
+        beta2: float,
+        eps: float,
+        weight_decay: float,
+        step: int,
+        decoupled: bool,
+    ) -> tuple[Array, Array, Array]: ...
+
+    def adam_step_inplace(
+        self,
+        param: Array,
+        grad: Array,
+        exp_avg: Array,
+        exp_avg_sq: Array,
+        lr: float,
+        beta1: float,
+        beta2: float,
+        eps: float,
+        weight_decay: float,
+        step: int,
+        decoupled: bool,
+    ) -> None: ...
+
+    # --- sorting and scans -----------------------------------------------------------------
+    def argsort(self, x: Array, axis: int, descending: bool) -> Array: ...
+    def cumulative_sum(self, x: Array, axis: int) -> Array: ...
+    def cumulative_prod(self, x: Array, axis: int) -> Array: ...
+
+
+def is_mutable(backend: Backend) -> TypeGuard[MutableBackend]:
+    """``backend.capabilities.mutable``, telling a type checker the mutable tier is there."""
+    return backend.capabilities.mutable
 
 
 def require_dtype(backend: Any, dtype: DType) -> None:

@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 from plugtorch import dtypes
 from plugtorch.backend import registry
-from plugtorch.backend.protocol import require_dtype
+from plugtorch.backend.protocol import Backend, require_dtype
 from plugtorch.ops.registry import apply, mixed_backend_error, op
 from plugtorch.storage import CONSTANT_COUNTER
 from plugtorch.tensor import Tensor
@@ -91,7 +91,7 @@ def reduced_shape(shape: tuple[int, ...], dims: tuple[int, ...], keepdim: bool) 
 
 
 @op("astype", needs=())
-def astype_op(backend: Any, x: Any, *, dtype: dtypes.DType) -> Any:
+def astype_op(backend: Backend, x: Any, *, dtype: dtypes.DType) -> Any:
     """Convert to another dtype. Gradient: cast back (only floating dtypes carry gradients)."""
     return backend.astype(x, dtype)
 
@@ -112,13 +112,13 @@ def astype(x: Tensor, dtype: dtypes.DType) -> Tensor:
 
 
 @op("expand", needs=(), view=True)
-def expand_op(backend: Any, x: Any, *, shape: tuple[int, ...]) -> Any:
+def expand_op(backend: Backend, x: Any, *, shape: tuple[int, ...]) -> Any:
     """Broadcast to a larger shape (a view). Gradient: sum over the broadcast dimensions."""
     return backend.broadcast_to(x, shape)
 
 
 @expand_op.inverse
-def _(backend: Any, base: Any, value: Any, *, shape: tuple[int, ...]) -> Any:
+def _(backend: Backend, base: Any, value: Any, *, shape: tuple[int, ...]) -> Any:
     raise RuntimeError(
         "unsupported operation: more than one element of the written-to tensor refers to a "
         "single memory location. Please clone() the tensor before performing the operation."

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from plugtorch import dtypes
+from plugtorch.backend.protocol import AcceleratedBackend, Backend
 from plugtorch.ops._autocast import FLOAT32, autocast_op
 from plugtorch.ops._precision import computes_in_float32
 from plugtorch.ops._prepare import astype, normalize_dim
@@ -23,7 +24,7 @@ from plugtorch.tensor import Tensor
 __all__ = ["softmax", "log_softmax"]
 
 
-def _shifted(b: Any, x: Any, axis: int) -> Any:
+def _shifted(b: Backend, x: Any, axis: int) -> Any:
     """``x - max(x)`` along ``axis``. Like PyTorch, the max is subtracted even when it is
     +-inf or nan, so a row holding +inf (or only -inf, or a nan) gives nan everywhere:
     ``softmax([1, inf])`` is ``[nan, nan]``."""
@@ -32,13 +33,13 @@ def _shifted(b: Any, x: Any, axis: int) -> Any:
 
 
 @op("softmax", saves_output=True, needs=(), primitive="softmax")
-def softmax_op(b: Any, x: Any, *, axis: int, dtype: dtypes.DType) -> Any:
+def softmax_op(b: AcceleratedBackend, x: Any, *, axis: int, dtype: dtypes.DType) -> Any:
     """exp(x) / sum(exp(x)) along axis, max-subtracted. Gradient: s * (g - sum(g * s))."""
     return b.softmax(x, axis)
 
 
 @softmax_op.fallback
-def _(b: Any, x: Any, *, axis: int, dtype: dtypes.DType) -> Any:
+def _(b: Backend, x: Any, *, axis: int, dtype: dtypes.DType) -> Any:
     e = b.exp(_shifted(b, x, axis))
     return b.divide(e, b.broadcast_to(b.sum(e, (axis,), True), e.shape))
 
@@ -50,7 +51,7 @@ def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
 
 
 @op("softmax_backward", primitive="softmax_backward")
-def softmax_backward_op(b: Any, g: Any, s: Any, *, axis: int) -> Any:
+def softmax_backward_op(b: AcceleratedBackend, g: Any, s: Any, *, axis: int) -> Any:
     """s * (g - sum(g * s, axis)) in one op (softmax's gradient, s its output), by the
     backend's softmax_backward primitive. Gradients: through the decomposition."""
     return b.softmax_backward(g, s, axis)
@@ -62,13 +63,13 @@ def _(g: Tensor, s: Tensor, *, axis: int) -> Tensor:
 
 
 @op("log_softmax", saves_output=True, needs=(), primitive="log_softmax")
-def log_softmax_op(b: Any, x: Any, *, axis: int, dtype: dtypes.DType) -> Any:
+def log_softmax_op(b: AcceleratedBackend, x: Any, *, axis: int, dtype: dtypes.DType) -> Any:
     """x - logsumexp(x) along axis, max-subtracted. Gradient: g - softmax(x) * sum(g)."""
     return b.log_softmax(x, axis)
 
 
 @log_softmax_op.fallback
-def _(b: Any, x: Any, *, axis: int, dtype: dtypes.DType) -> Any:
+def _(b: Backend, x: Any, *, axis: int, dtype: dtypes.DType) -> Any:
     z = _shifted(b, x, axis)
     total = b.log(b.sum(b.exp(z), (axis,), True))
     return b.subtract(z, b.broadcast_to(total, z.shape))

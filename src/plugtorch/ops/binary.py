@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from plugtorch import dtypes
+from plugtorch.backend.protocol import Backend
 from plugtorch.ops._prepare import astype, prepare_elementwise
 from plugtorch.ops.registry import Op, apply, op
 from plugtorch.ops.unary import _float_input, ceil, floor, log, sqrt
@@ -63,7 +64,7 @@ def _on_bools(o: Op, x: Tensor, y: Tensor) -> Tensor:
 
 
 @op("add", needs=())
-def add_op(b: Any, x: Any, y: Any) -> Any:
+def add_op(b: Backend, x: Any, y: Any) -> Any:
     """x + y. Gradient: (grad, grad)."""
     return b.add(x, y)
 
@@ -86,7 +87,7 @@ def add(input: Any, other: Any, *, alpha: Number = 1) -> Tensor:
 
 
 @op("sub", needs=())
-def sub_op(b: Any, x: Any, y: Any) -> Any:
+def sub_op(b: Backend, x: Any, y: Any) -> Any:
     """x - y. Gradient: (grad, -grad)."""
     return b.subtract(x, y)
 
@@ -109,7 +110,7 @@ def sub(input: Any, other: Any, *, alpha: Number = 1) -> Tensor:
 
 
 @op("mul", needs=((1,), (0,)))
-def mul_op(b: Any, x: Any, y: Any) -> Any:
+def mul_op(b: Backend, x: Any, y: Any) -> Any:
     """x * y. Gradient: (grad * y, grad * x)."""
     return b.multiply(x, y)
 
@@ -131,7 +132,7 @@ def mul(input: Any, other: Any) -> Tensor:
 
 
 @op("div", needs=((1,), (0, 1)))
-def div_op(b: Any, x: Any, y: Any) -> Any:
+def div_op(b: Backend, x: Any, y: Any) -> Any:
     """x / y (true division). Gradient: (grad / y, -grad * x / y**2)."""
     return b.divide(x, y)
 
@@ -181,7 +182,7 @@ def _common_dtype(a: Any, b: Any) -> dtypes.DType:
 
 
 @op("floor_divide", differentiable=False, needs=())
-def floor_divide_op(b: Any, x: Any, y: Any) -> Any:
+def floor_divide_op(b: Backend, x: Any, y: Any) -> Any:
     """floor(x / y). Not differentiable."""
     return b.floor_divide(x, y)
 
@@ -220,7 +221,7 @@ def floor_divide(input: Any, other: Any) -> Tensor:
 
 
 @op("remainder", needs=((), (0, 1)))
-def remainder_op(b: Any, x: Any, y: Any) -> Any:
+def remainder_op(b: Backend, x: Any, y: Any) -> Any:
     """x - floor(x / y) * y (sign of y, like Python). Gradient: (grad, -grad * floor(x/y))."""
     return b.remainder(x, y)
 
@@ -272,7 +273,7 @@ def _fast_exponent(exponent: Any, dtype: dtypes.DType) -> float | None:
     return None
 
 
-def _power_by_multiplication(b: Any, x: Any, exponent: float, dtype: Any) -> Any:
+def _power_by_multiplication(b: Backend, x: Any, exponent: float, dtype: Any) -> Any:
     """``x ** exponent`` for an exponent of _BY_MULTIPLICATION, always in new memory."""
     if exponent == 0:
         return b.full(x.shape, 1, dtype)  # x ** 0 is 1, even for nan
@@ -291,7 +292,7 @@ def _power_by_multiplication(b: Any, x: Any, exponent: float, dtype: Any) -> Any
     return b.divide(one, result) if exponent == -2 else result
 
 
-def _power_of_magnitude(b: Any, x: Any, exponent: float, dtype: Any) -> Any:
+def _power_of_magnitude(b: Backend, x: Any, exponent: float, dtype: Any) -> Any:
     """``x ** exponent`` for a whole exponent outside _BY_MULTIPLICATION from the power of
     ``|x|``: ``|x| ** n`` for even n, ``x * |x| ** (n - 1)`` for odd n > 0 and
     ``|x| ** (n + 1) / x`` for odd n < 0, so the base's sign (of -0.0 and -inf too) reaches
@@ -308,7 +309,7 @@ def _power_of_magnitude(b: Any, x: Any, exponent: float, dtype: Any) -> Any:
 
 
 @op("pow", saves_output=True, needs=((0, 1), (0, 1)))
-def pow_op(b: Any, x: Any, y: Any, *, exponent: float | None = None, dtype: Any = None) -> Any:
+def pow_op(b: Backend, x: Any, y: Any, *, exponent: float | None = None, dtype: Any = None) -> Any:
     """x ** y. Gradient: (grad * y * x**(y-1), grad * x**y * log(x)); for a Python-number
     exponent 0 the gradient is 0 (PyTorch)."""
     if exponent is None:
@@ -369,7 +370,7 @@ def _tie_split(g: Tensor, x: Tensor, y: Tensor, x_wins: Tensor) -> tuple[Tensor,
 
 
 @op("maximum", needs=((0, 1), (0, 1)))
-def maximum_op(b: Any, x: Any, y: Any) -> Any:
+def maximum_op(b: Backend, x: Any, y: Any) -> Any:
     """max(x, y), nan if either is nan. Gradient: to the larger; split equally on ties."""
     return b.maximum(x, y)
 
@@ -391,7 +392,7 @@ def maximum(input: Any, other: Any) -> Tensor:
 
 
 @op("minimum", needs=((0, 1), (0, 1)))
-def minimum_op(b: Any, x: Any, y: Any) -> Any:
+def minimum_op(b: Backend, x: Any, y: Any) -> Any:
     """min(x, y), nan if either is nan. Gradient: to the smaller; split equally on ties."""
     return b.minimum(x, y)
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from plugtorch import dtypes
 from plugtorch.autograd import grad_mode
+from plugtorch.backend.protocol import AcceleratedBackend, Backend
 from plugtorch.ops._precision import apply_in_float32
 from plugtorch.ops._prepare import astype, normalize_dim
 from plugtorch.ops.creation import arange
@@ -29,7 +30,7 @@ from plugtorch.tensor import Tensor
 __all__ = ["cumsum", "cumprod"]
 
 
-def _host_scan(b: Any, x: Any, axis: int, scan: Any) -> Any:
+def _host_scan(b: Backend, x: Any, axis: int, scan: Any) -> Any:
     """The fallback of a backend without the primitive: numpy's scan on the host."""
     host = np.asarray(b.to_numpy(x))
     return b.asarray(scan(host, axis=axis, dtype=host.dtype), dtypes.from_numpy_dtype(host.dtype))
@@ -41,13 +42,13 @@ def _reversed_cumsum(t: Tensor, axis: int) -> Tensor:
 
 
 @op("cumsum", needs=(), primitive="cumulative_sum")
-def cumsum_op(b: Any, x: Any, *, axis: int) -> Any:
+def cumsum_op(b: AcceleratedBackend, x: Any, *, axis: int) -> Any:
     """Running sum along ``axis``. Gradient: the running sum of grad from the end."""
     return b.cumulative_sum(x, axis)
 
 
 @cumsum_op.fallback
-def _(b: Any, x: Any, *, axis: int) -> Any:
+def _(b: Backend, x: Any, *, axis: int) -> Any:
     return _host_scan(b, x, axis, np.cumsum)
 
 
@@ -58,13 +59,13 @@ def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
 
 
 @op("cumprod", saves_output=True, needs=((0,),), primitive="cumulative_prod")
-def cumprod_op(b: Any, x: Any, *, axis: int) -> Any:
+def cumprod_op(b: AcceleratedBackend, x: Any, *, axis: int) -> Any:
     """Running product along ``axis``. Gradient: exact with zeros in the input (below)."""
     return b.cumulative_prod(x, axis)
 
 
 @cumprod_op.fallback
-def _(b: Any, x: Any, *, axis: int) -> Any:
+def _(b: Backend, x: Any, *, axis: int) -> Any:
     return _host_scan(b, x, axis, np.cumprod)
 
 

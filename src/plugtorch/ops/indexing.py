@@ -14,6 +14,7 @@ import numpy as np
 
 from plugtorch import dtypes
 from plugtorch.autograd.grad_mode import is_grad_enabled
+from plugtorch.backend.protocol import Backend
 from plugtorch.ops._prepare import astype, expand_to, normalize_dim, scalar_tensor
 from plugtorch.ops.creation import zeros
 from plugtorch.ops.elementwise import where
@@ -98,13 +99,13 @@ def _normalize_basic(key: tuple[Any, ...], shape: tuple[int, ...]) -> tuple[Any,
 
 
 @op("getitem", needs=(), view=True)
-def getitem_op(b: Any, x: Any, *, key: tuple[Any, ...]) -> Any:
+def getitem_op(b: Backend, x: Any, *, key: tuple[Any, ...]) -> Any:
     """Basic indexing (ints, slices, None): a view. Gradient: grad placed into zeros at ``key``."""
     return b.getitem(x, key)
 
 
 @getitem_op.inverse
-def _(b: Any, base: Any, value: Any, *, key: tuple[Any, ...]) -> Any:
+def _(b: Backend, base: Any, value: Any, *, key: tuple[Any, ...]) -> Any:
     if any(k is None for k in key):  # new axes select nothing: drop them from key and value
         key = tuple(k for k in key if k is not None)
         value = b.reshape(value, _selection_shape(tuple(base.shape), key))
@@ -161,7 +162,7 @@ def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
 
 @op("getitem_backward", needs=())
 def getitem_backward_op(
-    b: Any, g: Any, *, key: tuple[Any, ...], shape: tuple[int, ...], dtype: dtypes.DType
+    b: Backend, g: Any, *, key: tuple[Any, ...], shape: tuple[int, ...], dtype: dtypes.DType
 ) -> Any:
     """Zeros of ``shape`` with ``g`` written at ``key`` (getitem's gradient). Gradient: getitem."""
     return b.setitem(b.full(shape, 0, dtype), key, g)
@@ -306,7 +307,7 @@ def _strip_leading_ones(value: Tensor, ndim: int) -> Tensor:
 
 
 @op("index_put", needs=())
-def index_put_op(b: Any, x: Any, values: Any, *, key: tuple[Any, ...], positions: Any) -> Any:
+def index_put_op(b: Backend, x: Any, values: Any, *, key: tuple[Any, ...], positions: Any) -> Any:
     """``x`` with ``values`` written at the int64 index arrays ``key`` (one per dimension, of
     values' shape; ``positions`` are the same places as flat indices). Gradient: ``grad`` with
     those places zeroed for ``x``; ``grad`` at those places for ``values``."""
@@ -427,7 +428,7 @@ def _check_index(index: Tensor, size: int, name: str) -> Tensor:
 
 
 @op("take", needs=((1,), ()))
-def take_op(b: Any, x: Any, indices: Any, *, axis: int) -> Any:
+def take_op(b: Backend, x: Any, indices: Any, *, axis: int) -> Any:
     """Select entries along an axis by 1-D indices. Gradient: index_add into zeros."""
     return b.take(x, indices, axis)
 
@@ -471,7 +472,7 @@ def take(input: Tensor, index: Tensor) -> Tensor:
 
 
 @op("index_add", needs=((), (), (1,)))
-def index_add_op(b: Any, x: Any, indices: Any, values: Any, *, axis: int) -> Any:
+def index_add_op(b: Backend, x: Any, indices: Any, values: Any, *, axis: int) -> Any:
     """x with values added at indices along axis. Gradient: (grad, None, take(grad))."""
     return b.index_add(x, indices, values, axis)
 
@@ -513,7 +514,7 @@ def index_add(
 
 
 @op("gather", needs=((1,), ()))
-def gather_op(b: Any, x: Any, indices: Any, *, axis: int) -> Any:
+def gather_op(b: Backend, x: Any, indices: Any, *, axis: int) -> Any:
     """out[i][j] = x[i][index[i][j]] along axis. Gradient: scatter_add into zeros."""
     return b.take_along_axis(x, indices, axis)
 
@@ -556,7 +557,7 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
 
 
 @op("scatter_add", needs=((), (), (1,)))
-def scatter_add_op(b: Any, x: Any, indices: Any, values: Any, *, axis: int) -> Any:
+def scatter_add_op(b: Backend, x: Any, indices: Any, values: Any, *, axis: int) -> Any:
     """x with values added at index along axis. Gradient: (grad, None, gather(grad))."""
     return b.scatter_add(x, indices, values, axis)
 

@@ -25,6 +25,7 @@ from typing import Any
 from plugtorch import dtypes
 from plugtorch.autograd import grad_mode
 from plugtorch.autograd.graph import Node, current_node
+from plugtorch.backend.protocol import Backend
 from plugtorch.ops._prepare import (
     astype,
     broadcast_shapes,
@@ -210,7 +211,7 @@ def _tie_output(node: Node | None, target: Tensor) -> None:
 
 
 @op("overwritten", needs=())
-def overwritten_op(b: Any, old: Any, new: Any) -> Any:
+def overwritten_op(b: Backend, old: Any, new: Any) -> Any:
     """``new``, recorded as replacing ``old`` (``y.zero_()`` on a ``y`` that requires grad).
     Gradient: none reaches ``old`` (its values were overwritten), ``grad`` reaches ``new``."""
     return new

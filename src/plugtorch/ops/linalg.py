@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from plugtorch import dtypes
+from plugtorch.backend.protocol import Backend
 from plugtorch.ops._autocast import LOWER, PROMOTE, autocast_op
 from plugtorch.ops._precision import apply_in_float32
 from plugtorch.ops._prepare import astype, broadcast_shapes, expand_to
@@ -16,7 +17,7 @@ __all__ = ["matmul", "mm", "bmm", "outer", "dot"]
 
 
 @op("matmul", needs=((1,), (0,)))
-def matmul_op(b: Any, x: Any, y: Any) -> Any:
+def matmul_op(b: Backend, x: Any, y: Any) -> Any:
     """(..., n, k) @ (..., k, m) with equal batch shapes.
 
     Gradient: (grad @ y^T, x^T @ grad).

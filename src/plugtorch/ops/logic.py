@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from plugtorch import dtypes
+from plugtorch.backend.protocol import Backend
 from plugtorch.ops._prepare import (
     astype,
     broadcast_shapes,
@@ -54,7 +55,7 @@ _ORDERINGS = frozenset({"lt", "le", "gt", "ge"})
 
 
 def _declare_predicate(name: str, primitive: str, doc: str) -> Op:
-    def forward(b: Any, x: Any, y: Any) -> Any:
+    def forward(b: Backend, x: Any, y: Any) -> Any:
         return getattr(b, primitive)(x, y)
 
     forward.__doc__ = doc
@@ -184,7 +185,7 @@ def _truth(x: Any) -> Any:
 
 
 @op("logical_not", differentiable=False)
-def logical_not_op(b: Any, x: Any) -> Any:
+def logical_not_op(b: Backend, x: Any) -> Any:
     """not x (bool)."""
     return b.logical_not(x)
 
@@ -239,7 +240,7 @@ def bitwise_xor(input: Any, other: Any) -> Tensor:
 
 
 @op("bitwise_not", differentiable=False)
-def bitwise_not_op(b: Any, x: Any) -> Any:
+def bitwise_not_op(b: Backend, x: Any) -> Any:
     """~x: bit inversion of integers, logical NOT of bools."""
     return b.logical_not(x) if x.dtype == bool else b.bitwise_invert(x)
 
@@ -261,7 +262,7 @@ def bitwise_not(input: Tensor) -> Tensor:
 
 
 @op("where", needs=((), (0,), (0,)))
-def where_op(b: Any, condition: Any, x: Any, y: Any) -> Any:
+def where_op(b: Backend, condition: Any, x: Any, y: Any) -> Any:
     """condition ? x : y. Gradient: grad to x where condition, to y elsewhere."""
     return b.where(condition, x, y)
 
@@ -314,7 +315,7 @@ def _numbers_on(backend: Any, input: Any, other: Any) -> tuple[Tensor, Tensor]:
 
 
 @op("clamp")
-def clamp_op(b: Any, x: Any, low: Any, high: Any) -> Any:
+def clamp_op(b: Backend, x: Any, low: Any, high: Any) -> Any:
     """min(max(x, low), high). Gradient: grad where low <= x <= high, else 0."""
     return b.minimum(b.maximum(x, low), high)
 

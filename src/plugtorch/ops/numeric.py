@@ -9,6 +9,7 @@ import math
 from typing import Any
 
 from plugtorch import dtypes
+from plugtorch.backend.protocol import Backend
 from plugtorch.ops._prepare import prepare_elementwise
 from plugtorch.ops.elementwise import where
 from plugtorch.ops.registry import apply, mixed_backend_error, op
@@ -21,7 +22,7 @@ __all__ = ["lerp", "nan_to_num", "isclose", "allclose", "equal"]
 
 
 @op("lerp", needs=((2,), (2,), (0, 1)))
-def lerp_op(b: Any, start: Any, end: Any, weight: Any, *, dtype: dtypes.DType) -> Any:
+def lerp_op(b: Backend, start: Any, end: Any, weight: Any, *, dtype: dtypes.DType) -> Any:
     """start + weight * (end - start), computed as PyTorch does: for |weight| >= 0.5 as
     end - (end - start) * (1 - weight), so weight 1 gives end exactly. Gradient:
     (grad * (1 - weight), grad * weight, grad * (end - start))."""

@@ -10,6 +10,7 @@ from collections import namedtuple
 from typing import Any, Sequence
 
 from plugtorch import dtypes
+from plugtorch.backend.protocol import Backend
 from plugtorch.ops._autocast import FLOAT32, autocast_op
 from plugtorch.ops._precision import apply_in_float32, computes_in_float32
 from plugtorch.ops._prepare import astype, expand_to, normalize_dim, normalize_dims, reduced_shape
@@ -36,7 +37,7 @@ def _restore(grad: Tensor, shape: tuple[int, ...], dims: tuple[int, ...], keepdi
 
 
 @op("sum", needs=())
-def sum_op(b: Any, x: Any, *, dims: tuple[int, ...], keepdim: bool) -> Any:
+def sum_op(b: Backend, x: Any, *, dims: tuple[int, ...], keepdim: bool) -> Any:
     """Sum over dims. Gradient: grad broadcast back over the reduced dimensions."""
     return b.sum(x, dims, keepdim)
 
@@ -94,7 +95,7 @@ def mean(input: Tensor, dim: Dim = None, keepdim: bool = False, *, dtype: Any = 
 
 
 @op("prod", saves_output=True, needs=((0,),))
-def prod_op(b: Any, x: Any, *, dims: tuple[int, ...], keepdim: bool) -> Any:
+def prod_op(b: Backend, x: Any, *, dims: tuple[int, ...], keepdim: bool) -> Any:
     """Product over dims. Gradient: grad * (product of the other elements), zeros handled."""
     return b.prod(x, dims, keepdim)
 
@@ -140,7 +141,7 @@ def _extreme_backward(ctx: Any, g: Tensor) -> tuple[Tensor]:
 
 
 @op("amax", saves_output=True, needs=((0,),))
-def amax_op(b: Any, x: Any, *, dims: tuple[int, ...], keepdim: bool) -> Any:
+def amax_op(b: Backend, x: Any, *, dims: tuple[int, ...], keepdim: bool) -> Any:
     """Largest element over dims. Gradient: shared equally by the elements that are the max."""
     return b.max(x, dims, keepdim)
 
@@ -149,7 +150,7 @@ amax_op.derivative(_extreme_backward)
 
 
 @op("amin", saves_output=True, needs=((0,),))
-def amin_op(b: Any, x: Any, *, dims: tuple[int, ...], keepdim: bool) -> Any:
+def amin_op(b: Backend, x: Any, *, dims: tuple[int, ...], keepdim: bool) -> Any:
     """Smallest element over dims. Gradient: shared equally by the elements that are the min."""
     return b.min(x, dims, keepdim)
 

@@ -21,10 +21,11 @@ functions in ``plugtorch.ops`` make them agree) and records a graph node when ne
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Concatenate, overload
 
 from plugtorch.autograd import grad_mode
 from plugtorch.autograd.graph import Node, current_node, run_backward
+from plugtorch.backend.protocol import AcceleratedBackend, Backend
 from plugtorch.storage import VersionCounter, register_view
 from plugtorch.tensor import Tensor
 
@@ -40,7 +41,14 @@ __all__ = [
     "mixed_backend_error",
 ]
 
-Forward = Callable[..., Any]
+# A forward takes the backend first, typed with the protocol, so that a type checker checks every
+# primitive call against it: the required primitives (``Backend``), or for an op declared with
+# ``primitive=`` also the optional ones (``AcceleratedBackend``: ``apply`` runs that forward only
+# on a backend that declares the primitive). A forward of required primitives is an
+# ``AcceleratedForward`` too (it asks less of the backend).
+Forward = Callable[Concatenate[Backend, ...], Any]
+AcceleratedForward = Callable[Concatenate[AcceleratedBackend, ...], Any]
+BackwardPrimitiveCall = Callable[[AcceleratedBackend, Node, Tensor, tuple[bool, ...]], Any]
 Backward = Callable[[Node, "Tensor"], tuple["Tensor | None", ...]]
 
 REGISTRY: dict[str, "Op"] = {}
@@ -87,7 +95,7 @@ class Op:
     def __init__(
         self,
         name: str,
-        forward: Forward,
+        forward: AcceleratedForward,
         saves_output: bool,
         differentiable: bool,
         needs: tuple[tuple[int, ...], ...] | None = None,
@@ -103,7 +111,7 @@ class Op:
         self.backward: Backward = _no_backward(name)
         self.needs = needs
         self.view = view
-        self.scatter: Callable[..., Any] | None = None
+        self.scatter: Forward | None = None
         self.layout: Callable[..., Any] | None = None
         self.primitive = primitive
         """The optional backend primitive computing the forward (``OPTIONAL_PRIMITIVES``)."""
@@ -112,7 +120,7 @@ class Op:
         self.fallback_forward: Forward | None = None
         self.decompose: Callable[..., Tensor] | None = None
         self.backward_primitive_name: str | None = None
-        self.backward_primitive_call: Callable[..., Any] | None = None
+        self.backward_primitive_call: BackwardPrimitiveCall | None = None
 
     def fallback(self, forward: Forward) -> Forward:
         """Decorator: the forward in required primitives, for backends without the primitive
@@ -129,11 +137,13 @@ class Op:
         self.backward = _gradient_of_primitive_op
         return composite
 
-    def backward_primitive(self, name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def backward_primitive(
+        self, name: str
+    ) -> Callable[[BackwardPrimitiveCall], BackwardPrimitiveCall]:
         """Decorator: how to call the backend's backward primitive ``name``:
         ``call(backend, ctx, grad, needs_input_grad) -> tuple of arrays (or None)``."""
 
-        def attach(call: Callable[..., Any]) -> Callable[..., Any]:
+        def attach(call: BackwardPrimitiveCall) -> BackwardPrimitiveCall:
             self.backward_primitive_name = name
             self.backward_primitive_call = call
             return call
@@ -145,7 +155,7 @@ class Op:
         self.backward = rule
         return rule
 
-    def inverse(self, scatter: Callable[..., Any]) -> Callable[..., Any]:
+    def inverse(self, scatter: Forward) -> Forward:
         """Decorator for a view op: attach ``scatter(backend, base, value, **params)``."""
         self.scatter = scatter
         return scatter
@@ -167,6 +177,32 @@ def _no_backward(name: str) -> Backward:
     return rule
 
 
+@overload
+def op(
+    name: str,
+    *,
+    saves_output: bool = False,
+    differentiable: bool = True,
+    needs: tuple[tuple[int, ...], ...] | None = None,
+    view: bool = False,
+    primitive: None = None,
+    state: bool = False,
+) -> Callable[[Forward], Op]: ...
+
+
+@overload
+def op(
+    name: str,
+    *,
+    saves_output: bool = False,
+    differentiable: bool = True,
+    needs: tuple[tuple[int, ...], ...] | None = None,
+    view: bool = False,
+    primitive: str,
+    state: bool = False,
+) -> Callable[[AcceleratedForward], Op]: ...
+
+
 def op(
     name: str,
     *,
@@ -176,11 +212,12 @@ def op(
     view: bool = False,
     primitive: str | None = None,
     state: bool = False,
-) -> Callable[[Forward], Op]:
+) -> Callable[[AcceleratedForward], Op]:
     """Declare an op from its forward ``f(backend, *arrays, **params) -> array`` (for an
-    accelerated op: the call of its optional ``primitive``)."""
+    accelerated op: the call of its optional ``primitive``; the forward's backend is then typed
+    ``AcceleratedBackend``, every other one ``Backend``)."""
 
-    def register(forward: Forward) -> Op:
+    def register(forward: AcceleratedForward) -> Op:
         if name in REGISTRY:
             raise ValueError(f"op {name!r} is declared twice")
         declared = Op(name, forward, saves_output, differentiable, needs, view, primitive, state)
@@ -217,12 +254,17 @@ def apply(
         profiled = PROFILE_HOOKS[0](op, inputs, dtype, params)
         if profiled is not None:
             return profiled
-    backend = inputs[0]._backend
+    # The one place the optional protocol is assumed: ``op.forward`` calls ``op.primitive``
+    # only when the backend declares it (tested here), else the fallback (required primitives)
+    # or the decomposition runs.
+    backend: AcceleratedBackend = inputs[0]._backend
     forward = op.forward
     if op.primitive is not None and op.primitive not in backend.capabilities.primitives:
         if op.decompose is not None:
             return op.decompose(*inputs, **params)
-        forward = op.fallback_forward  # type: ignore[assignment]
+        if op.fallback_forward is None:
+            raise RuntimeError(f"op {op.name!r} has neither a decomposition nor a fallback")
+        forward = op.fallback_forward
     if len(inputs) == 1:
         arrays: Any = (inputs[0]._data,)
     else:
@@ -282,7 +324,7 @@ def apply_with_state(
     return out, (box[0] if box else None)
 
 
-def primitive_of(backend: Any, name: str) -> Callable[..., Any] | None:
+def primitive_of(backend: Backend, name: str) -> Callable[..., Any] | None:
     """The backend's optional primitive ``name`` when it declares it, else None (for code that
     is not an op: the optimizers' fused updates)."""
     return getattr(backend, name) if name in backend.capabilities.primitives else None
@@ -294,15 +336,17 @@ def _gradient_of_primitive_op(ctx: Node, grad: Tensor) -> tuple[Tensor | None, .
     op = ctx.op
     inputs = ctx.inputs
     assert isinstance(op, Op) and inputs is not None and op.decompose is not None
-    backend = grad._backend
+    backend: AcceleratedBackend = grad._backend  # its backward primitive: called if declared
     needs = tuple(t.requires_grad for t in inputs)
     name = op.backward_primitive_name
+    call = op.backward_primitive_call
     if (
         name is not None
+        and call is not None
         and name in backend.capabilities.primitives
         and not grad_mode._state.enabled
     ):
-        arrays = op.backward_primitive_call(backend, ctx, grad, needs)  # type: ignore[misc]
+        arrays = call(backend, ctx, grad, needs)
         return tuple(
             Tensor._make(a, backend, grad._dtype) if a is not None and need else None
             for a, need in zip(arrays, needs)

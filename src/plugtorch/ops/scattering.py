@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from plugtorch import dtypes
+from plugtorch.backend.protocol import Backend
 from plugtorch.ops._prepare import normalize_dim
 from plugtorch.ops.binary import div, floor_divide
 from plugtorch.ops.creation import arange, full, ones, zeros
@@ -196,7 +197,7 @@ _UFUNCS = {"prod": np.multiply, "amax": np.maximum, "amin": np.minimum}
 
 @op("scatter_reduce", saves_output=True, needs=((0, 1, 2), (), (0, 1, 2)))
 def scatter_reduce_op(
-    b: Any, x: Any, indices: Any, values: Any, *, axis: int, reduce: str, include_self: bool
+    b: Backend, x: Any, indices: Any, values: Any, *, axis: int, reduce: str, include_self: bool
 ) -> Any:
     """x with values combined into index along axis by prod, amax or amin (nan propagates),
     computed on the host with numpy's ufunc.at. Gradient: PyTorch's (prod: the product of the

@@ -7,6 +7,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from plugtorch import dtypes
+from plugtorch.backend.protocol import Backend, is_mutable
 from plugtorch.ops import creation
 from plugtorch.ops._autocast import PROMOTE, autocast_op
 from plugtorch.ops._prepare import (
@@ -55,16 +56,16 @@ def _infer_shape(shape: tuple[int, ...], numel: int) -> tuple[int, ...]:
     return shape
 
 
-def _reshape_array(b: Any, x: Any, shape: tuple[int, ...], copy: bool | None) -> Any:
+def _reshape_array(b: Backend, x: Any, shape: tuple[int, ...], copy: bool | None) -> Any:
     """Reshape a backend array: on mutable backends ``copy=False`` must give a view (or raise
     ValueError) and ``copy=True`` a fresh array; arrays of immutable backends are values."""
-    if b.capabilities.mutable:
+    if is_mutable(b):
         return b.reshape(x, shape, copy=copy)
     return b.reshape(x, shape)
 
 
 @op("view", needs=(), view=True)
-def view_op(b: Any, x: Any, *, shape: tuple[int, ...]) -> Any:
+def view_op(b: Backend, x: Any, *, shape: tuple[int, ...]) -> Any:
     """Same memory, new shape (a view). Gradient: reshape back."""
     return _reshape_array(b, x, shape, False)
 
@@ -75,7 +76,7 @@ def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
 
 
 @view_op.inverse
-def _(b: Any, base: Any, value: Any, *, shape: tuple[int, ...]) -> Any:
+def _(b: Backend, base: Any, value: Any, *, shape: tuple[int, ...]) -> Any:
     return _reshape_array(b, value, tuple(base.shape), None)
 
 
@@ -89,7 +90,7 @@ def _(current: Any, *, shape: tuple[int, ...]) -> Any:
 
 
 @op("reshape", needs=())
-def reshape_op(b: Any, x: Any, *, shape: tuple[int, ...]) -> Any:
+def reshape_op(b: Backend, x: Any, *, shape: tuple[int, ...]) -> Any:
     """Same elements, new shape, new memory (when a view is impossible). Gradient: reshape
     back."""
     return _reshape_array(b, x, shape, True)
@@ -172,7 +173,7 @@ def contiguous(input: Tensor) -> Tensor:
 
 
 @op("permute", needs=(), view=True)
-def permute_op(b: Any, x: Any, *, dims: tuple[int, ...]) -> Any:
+def permute_op(b: Backend, x: Any, *, dims: tuple[int, ...]) -> Any:
     """Reorder dimensions (a view). Gradient: the inverse permutation."""
     return b.permute_dims(x, dims)
 
@@ -185,7 +186,7 @@ def _inverse_permutation(dims: tuple[int, ...]) -> tuple[int, ...]:
 
 
 @permute_op.inverse
-def _(b: Any, base: Any, value: Any, *, dims: tuple[int, ...]) -> Any:
+def _(b: Backend, base: Any, value: Any, *, dims: tuple[int, ...]) -> Any:
     return b.permute_dims(value, _inverse_permutation(dims))
 
 
@@ -344,7 +345,7 @@ def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
 
 
 @op("cat", needs=())
-def cat_op(b: Any, *arrays: Any, axis: int) -> Any:
+def cat_op(b: Backend, *arrays: Any, axis: int) -> Any:
     """Join along an existing axis. Gradient: the matching slice of grad for each input."""
     return b.concat(arrays, axis)
 
@@ -469,7 +470,7 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
 
 
 @op("flip", needs=())
-def flip_op(b: Any, x: Any, *, dims: tuple[int, ...]) -> Any:
+def flip_op(b: Backend, x: Any, *, dims: tuple[int, ...]) -> Any:
     """Reverse the order along dims. Gradient: flip back."""
     return b.flip(x, dims)
 

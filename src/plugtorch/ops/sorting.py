@@ -24,6 +24,7 @@ import numpy as np
 
 from plugtorch import dtypes, return_types
 from plugtorch.backend.array_api import stable_argsort
+from plugtorch.backend.protocol import AcceleratedBackend, Backend
 from plugtorch.ops._prepare import astype, normalize_dim, scalar_tensor
 from plugtorch.ops.creation import full
 from plugtorch.ops.indexing import gather_op, slice_dim
@@ -67,13 +68,13 @@ def check_int(value: Any, name: str, what: str) -> int:
 
 
 @op("argsort", differentiable=False, needs=(), primitive="argsort")
-def argsort_op(b: Any, x: Any, *, axis: int, descending: bool) -> Any:
+def argsort_op(b: AcceleratedBackend, x: Any, *, axis: int, descending: bool) -> Any:
     """Indices that sort ``x`` along ``axis``: stable, nan largest. No gradient (indices)."""
     return b.argsort(x, axis, descending)
 
 
 @argsort_op.fallback
-def _(b: Any, x: Any, *, axis: int, descending: bool) -> Any:
+def _(b: Backend, x: Any, *, axis: int, descending: bool) -> Any:
     # numpy's stable sort on the host: to_numpy and asarray are required primitives
     order = stable_argsort(np.asarray(b.to_numpy(x)), axis, descending)
     return b.asarray(order, dtypes.int64)
@@ -232,7 +233,7 @@ def kthvalue(
 
 
 @op("searchsorted", differentiable=False, needs=())
-def searchsorted_op(b: Any, boundaries: Any, values: Any, *sorter: Any, right: bool) -> Any:
+def searchsorted_op(b: Backend, boundaries: Any, values: Any, *sorter: Any, right: bool) -> Any:
     """For each row of ``values`` (R, m), the insertion points into the same row of
     ``boundaries`` (R, n): PyTorch's binary search (a value that compares false with every
     boundary, such as nan, goes to the end). ``sorter`` (R, n) orders an unsorted row."""

@@ -10,6 +10,7 @@ import math
 from typing import Any
 
 from plugtorch import dtypes
+from plugtorch.backend.protocol import Backend
 from plugtorch.ops._prepare import astype
 from plugtorch.ops.registry import apply, op
 from plugtorch.ops.unary import _dtype_of, exp
@@ -20,7 +21,7 @@ __all__ = ["erf", "erfc"]
 _default = dtypes.get_default_dtype
 
 
-def _const(b: Any, value: float, like: Any, dtype: dtypes.DType) -> Any:
+def _const(b: Backend, value: float, like: Any, dtype: dtypes.DType) -> Any:
     return b.broadcast_to(b.full((), value, dtype), like.shape)
 
 
@@ -32,7 +33,7 @@ _A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
 _P = 0.3275911
 
 
-def erfc_tail(b: Any, ax: Any, dtype: dtypes.DType) -> Any:
+def erfc_tail(b: Backend, ax: Any, dtype: dtypes.DType) -> Any:
     """``erfc(ax) = 1 - erf(ax)`` for ``ax >= 0`` (the same approximation, on arrays)."""
 
     def const(value: float) -> Any:
@@ -45,7 +46,7 @@ def erfc_tail(b: Any, ax: Any, dtype: dtypes.DType) -> Any:
     return b.multiply(b.multiply(poly, t), b.exp(b.negative(b.multiply(ax, ax))))
 
 
-def erf_array(b: Any, x: Any, dtype: dtypes.DType) -> Any:
+def erf_array(b: Backend, x: Any, dtype: dtypes.DType) -> Any:
     """``erf(x)`` on arrays, in required primitives (``gelu`` computes with it too)."""
 
     def const(value: float) -> Any:
@@ -57,7 +58,7 @@ def erf_array(b: Any, x: Any, dtype: dtypes.DType) -> Any:
 
 
 @op("erf", needs=((0,),))
-def erf_op(b: Any, x: Any, *, dtype: dtypes.DType) -> Any:
+def erf_op(b: Backend, x: Any, *, dtype: dtypes.DType) -> Any:
     """Error function (|error| < 1.5e-7). Gradient: grad * 2/sqrt(pi) * exp(-x^2)."""
     return erf_array(b, x, dtype)
 
@@ -80,7 +81,7 @@ def erf(input: Tensor) -> Tensor:
 
 
 @op("erfc", needs=((0,),))
-def erfc_op(b: Any, x: Any, *, dtype: dtypes.DType) -> Any:
+def erfc_op(b: Backend, x: Any, *, dtype: dtypes.DType) -> Any:
     """Complementary error function 1 - erf(x) (|error| < 1.5e-7), without cancellation for
     large x. Gradient: -grad * 2/sqrt(pi) * exp(-x^2)."""
     tail = erfc_tail(b, b.abs(x), dtype)

@@ -9,7 +9,7 @@ import numpy as np
 from plugtorch.autograd import grad_mode
 from plugtorch.autograd.graph import Node, current_node
 from plugtorch.backend import registry
-from plugtorch.backend.protocol import require_dtype
+from plugtorch.backend.protocol import Backend, require_dtype
 from plugtorch.ops.registry import apply, op
 from plugtorch.tensor import Tensor
 
@@ -62,7 +62,7 @@ def to_backend(x: Tensor, backend: Any) -> Tensor:
 
 
 @op("clone", needs=())
-def clone_op(b: Any, x: Any, *, dtype: Any) -> Any:
+def clone_op(b: Backend, x: Any, *, dtype: Any) -> Any:
     """A copy with its own memory (``astype`` always returns a new array). Gradient: grad."""
     return b.astype(x, dtype)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from plugtorch import dtypes
+from plugtorch.backend.protocol import AcceleratedBackend, Backend
 from plugtorch.ops._prepare import astype, scalar_tensor
 from plugtorch.ops.registry import Op, apply, op
 from plugtorch.tensor import Tensor
@@ -78,7 +79,7 @@ def _unary_same(o: Op, x: Tensor) -> Tensor:
 
 
 @op("neg", needs=())
-def neg_op(b: Any, x: Any) -> Any:
+def neg_op(b: Backend, x: Any) -> Any:
     """-x. Gradient: -grad."""
     return b.negative(x)
 
@@ -104,7 +105,7 @@ def neg(input: Tensor) -> Tensor:
 
 
 @op("abs", needs=((0,),))
-def abs_op(b: Any, x: Any) -> Any:
+def abs_op(b: Backend, x: Any) -> Any:
     """|x|. Gradient: grad * sign(x)."""
     return b.abs(x)
 
@@ -129,7 +130,7 @@ def _zero_derivative(ctx: Any, g: Tensor) -> tuple[Tensor]:
 
 
 @op("sign", needs=())
-def sign_op(b: Any, x: Any) -> Any:
+def sign_op(b: Backend, x: Any) -> Any:
     """sign(x) in {-1, 0, 1}. Gradient: 0."""
     return b.sign(x)
 
@@ -148,7 +149,7 @@ def sign(input: Tensor) -> Tensor:
 
 
 @op("floor", needs=())
-def floor_op(b: Any, x: Any) -> Any:
+def floor_op(b: Backend, x: Any) -> Any:
     """Round down. Gradient: 0."""
     return b.floor(x)
 
@@ -169,7 +170,7 @@ def floor(input: Tensor) -> Tensor:
 
 
 @op("ceil", needs=())
-def ceil_op(b: Any, x: Any) -> Any:
+def ceil_op(b: Backend, x: Any) -> Any:
     """Round up. Gradient: 0."""
     return b.ceil(x)
 
@@ -190,7 +191,7 @@ def ceil(input: Tensor) -> Tensor:
 
 
 @op("round", needs=())
-def round_op(b: Any, x: Any) -> Any:
+def round_op(b: Backend, x: Any) -> Any:
     """Round half to even. Gradient: 0."""
     return b.round(x)
 
@@ -211,7 +212,7 @@ def round(input: Tensor) -> Tensor:  # noqa: A001 (PyTorch's name)
 
 
 @op("exp", saves_output=True, needs=())
-def exp_op(b: Any, x: Any) -> Any:
+def exp_op(b: Backend, x: Any) -> Any:
     """e**x. Gradient: grad * e**x."""
     return b.exp(x)
 
@@ -232,7 +233,7 @@ def exp(input: Tensor) -> Tensor:
 
 
 @op("log", needs=((0,),))
-def log_op(b: Any, x: Any) -> Any:
+def log_op(b: Backend, x: Any) -> Any:
     """Natural logarithm. Gradient: grad / x."""
     return b.log(x)
 
@@ -253,7 +254,7 @@ def log(input: Tensor) -> Tensor:
 
 
 @op("log1p", needs=((0,),))
-def log1p_op(b: Any, x: Any) -> Any:
+def log1p_op(b: Backend, x: Any) -> Any:
     """log(1 + x), accurate near 0. Gradient: grad / (1 + x)."""
     return b.log1p(x)
 
@@ -274,7 +275,7 @@ def log1p(input: Tensor) -> Tensor:
 
 
 @op("expm1", saves_output=True, needs=())
-def expm1_op(b: Any, x: Any) -> Any:
+def expm1_op(b: Backend, x: Any) -> Any:
     """e**x - 1, accurate near 0. Gradient: grad * e**x."""
     return b.expm1(x)
 
@@ -295,7 +296,7 @@ def expm1(input: Tensor) -> Tensor:
 
 
 @op("sqrt", saves_output=True, needs=())
-def sqrt_op(b: Any, x: Any) -> Any:
+def sqrt_op(b: Backend, x: Any) -> Any:
     """Square root. Gradient: grad / (2 sqrt(x))."""
     return b.sqrt(x)
 
@@ -316,7 +317,7 @@ def sqrt(input: Tensor) -> Tensor:
 
 
 @op("sin", needs=((0,),))
-def sin_op(b: Any, x: Any) -> Any:
+def sin_op(b: Backend, x: Any) -> Any:
     """Sine. Gradient: grad * cos(x)."""
     return b.sin(x)
 
@@ -337,7 +338,7 @@ def sin(input: Tensor) -> Tensor:
 
 
 @op("cos", needs=((0,),))
-def cos_op(b: Any, x: Any) -> Any:
+def cos_op(b: Backend, x: Any) -> Any:
     """Cosine. Gradient: -grad * sin(x)."""
     return b.cos(x)
 
@@ -358,7 +359,7 @@ def cos(input: Tensor) -> Tensor:
 
 
 @op("tanh", saves_output=True, needs=())
-def tanh_op(b: Any, x: Any) -> Any:
+def tanh_op(b: Backend, x: Any) -> Any:
     """Hyperbolic tangent. Gradient: grad * (1 - tanh(x)**2)."""
     return b.tanh(x)
 
@@ -369,7 +370,7 @@ def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
 
 
 @op("tanh_backward")
-def tanh_backward_op(b: Any, g: Any, out: Any, *, dtype: dtypes.DType) -> Any:
+def tanh_backward_op(b: Backend, g: Any, out: Any, *, dtype: dtypes.DType) -> Any:
     """g * (1 - out**2) in one op (tanh's gradient), PyTorch's formula (so an infinite g gives
     +-inf, not inf - inf). Gradients: (1 - out**2, -2 g out)."""
     one = scalar_tensor(1, b, dtype, g.shape)._data
@@ -395,13 +396,13 @@ def tanh(input: Tensor) -> Tensor:
 
 
 @op("sigmoid", saves_output=True, needs=(), primitive="sigmoid")
-def sigmoid_op(b: Any, x: Any, *, dtype: dtypes.DType) -> Any:
+def sigmoid_op(b: AcceleratedBackend, x: Any, *, dtype: dtypes.DType) -> Any:
     """1 / (1 + e**-x), stable for large |x|. Gradient: grad * s * (1 - s)."""
     return b.sigmoid(x)
 
 
 @sigmoid_op.fallback
-def _(b: Any, x: Any, *, dtype: dtypes.DType) -> Any:
+def _(b: Backend, x: Any, *, dtype: dtypes.DType) -> Any:
     # e = exp(-|x|) never overflows; pick the form that divides by a number >= 1.
     one = b.broadcast_to(b.full((), 1, dtype), x.shape)
     e = b.exp(b.negative(b.abs(x)))
@@ -418,7 +419,7 @@ def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
 
 
 @op("sigmoid_backward")
-def sigmoid_backward_op(b: Any, g: Any, out: Any, *, dtype: dtypes.DType) -> Any:
+def sigmoid_backward_op(b: Backend, g: Any, out: Any, *, dtype: dtypes.DType) -> Any:
     """g * (1 - s) * s in one op (sigmoid's gradient), PyTorch's formula (so an infinite g
     gives +-inf, not inf - inf). Gradients: (s(1-s), g(1-2s))."""
     one = scalar_tensor(1, b, dtype, g.shape)._data
@@ -447,13 +448,13 @@ def sigmoid(input: Tensor) -> Tensor:
 
 
 @op("relu", saves_output=True, needs=(), primitive="relu")
-def relu_op(b: Any, x: Any, *, dtype: dtypes.DType) -> Any:
+def relu_op(b: AcceleratedBackend, x: Any, *, dtype: dtypes.DType) -> Any:
     """x < 0 ? 0 : x (nan stays nan, -0.0 stays -0.0, as PyTorch). Gradient: grad where x > 0."""
     return b.relu(x)
 
 
 @relu_op.fallback
-def _(b: Any, x: Any, *, dtype: dtypes.DType) -> Any:
+def _(b: Backend, x: Any, *, dtype: dtypes.DType) -> Any:
     zero = b.broadcast_to(b.full((), 0, dtype), x.shape)
     return b.where(b.less(x, zero), zero, x)
 
@@ -464,14 +465,14 @@ def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
 
 
 @op("relu_backward", needs=((1,), ()), primitive="relu_backward")
-def relu_backward_op(b: Any, g: Any, y: Any, *, dtype: dtypes.DType) -> Any:
+def relu_backward_op(b: AcceleratedBackend, g: Any, y: Any, *, dtype: dtypes.DType) -> Any:
     """g where y > 0, else 0 (relu's gradient from its output y: relu(x) > 0 exactly where
     x > 0), in one op. Gradients: (gg where y > 0, zeros) (PyTorch's threshold_backward)."""
     return b.relu_backward(g, y)
 
 
 @relu_backward_op.fallback
-def _(b: Any, g: Any, y: Any, *, dtype: dtypes.DType) -> Any:
+def _(b: Backend, g: Any, y: Any, *, dtype: dtypes.DType) -> Any:
     zero = scalar_tensor(0, b, dtype, g.shape)._data
     return b.where(b.greater(y, zero), g, zero)
 

@@ -20,6 +20,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from plugtorch import dtypes
+from plugtorch.backend.protocol import Backend, MutableBackend, is_mutable
 from plugtorch.ops._prepare import normalize_dim
 from plugtorch.ops.creation import zeros
 from plugtorch.ops.registry import apply, op
@@ -52,7 +53,7 @@ def replay(base: Tensor, chain: Sequence[Step]) -> Tensor:
     return out
 
 
-def scatter_through(backend: Any, root: Any, chain: Sequence[Step], value: Any) -> Any:
+def scatter_through(backend: Backend, root: Any, chain: Sequence[Step], value: Any) -> Any:
     """``root`` with the elements that ``chain`` selects replaced by ``value`` (functional).
 
     Forward through the chain to get every intermediate array, then back: each step's
@@ -69,7 +70,7 @@ def scatter_through(backend: Any, root: Any, chain: Sequence[Step], value: Any) 
 
 
 @op("view_scatter", needs=())
-def view_scatter_op(b: Any, base: Any, value: Any, *, chain: tuple[Any, ...]) -> Any:
+def view_scatter_op(b: Backend, base: Any, value: Any, *, chain: tuple[Any, ...]) -> Any:
     """``base`` with the elements that the view steps ``chain`` select replaced by ``value``
     (PyTorch's ``CopySlices``: the gradient of a write through a view). Gradient: ``grad`` with
     those elements zeroed for ``base``; the same view of ``grad`` for ``value``."""
@@ -274,11 +275,11 @@ def _diagonal_positions(
 
 
 @op("diagonal", needs=(), view=True)
-def diagonal_op(b: Any, x: Any, *, offset: int, dim1: int, dim2: int) -> Any:
+def diagonal_op(b: Backend, x: Any, *, offset: int, dim1: int, dim2: int) -> Any:
     """The diagonal of two dimensions, as a new last dimension (a view). Gradient: grad placed
     on the diagonal of zeros."""
     shape = tuple(x.shape)
-    if b.capabilities.mutable:
+    if is_mutable(b):
         (_, strides, start) = _strided_layout(b, x, shape)
         new_shape, new_strides, new_offset = _diagonal_layout(
             (shape, strides, start), offset=offset, dim1=dim1, dim2=dim2
@@ -292,7 +293,7 @@ def diagonal_op(b: Any, x: Any, *, offset: int, dim1: int, dim2: int) -> Any:
 
 
 @diagonal_op.inverse
-def _(b: Any, base: Any, value: Any, *, offset: int, dim1: int, dim2: int) -> Any:
+def _(b: Backend, base: Any, value: Any, *, offset: int, dim1: int, dim2: int) -> Any:
     shape = tuple(base.shape)
     order, positions, permuted = _diagonal_positions(shape, offset, dim1, dim2)
     moved = b.permute_dims(base, order)
@@ -334,7 +335,7 @@ def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
     return (view_scatter(base, g, ((diagonal_op, ctx.params),)),)
 
 
-def _strided_layout(b: Any, x: Any, shape: tuple[int, ...]) -> Layout:
+def _strided_layout(b: MutableBackend, x: Any, shape: tuple[int, ...]) -> Layout:
     start, _ = b.storage_info(x)
     itemsize = x.dtype.itemsize
     return shape, tuple(b.strides(x)), (b.data_ptr(x) - start) // itemsize
@@ -362,10 +363,11 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
 
 @op("as_strided", needs=(), view=True)
 def as_strided_op(
-    b: Any, x: Any, *, size: tuple[int, ...], stride: tuple[int, ...], storage_offset: int
+    b: Backend, x: Any, *, size: tuple[int, ...], stride: tuple[int, ...], storage_offset: int
 ) -> Any:
     """A view of the input's memory with the given sizes, strides and offset (all in elements,
     the offset from the start of the memory). Gradient: summed back into the memory."""
+    assert is_mutable(b)  # the public function refuses immutable backends
     return b.as_strided(x, size, stride, storage_offset)
 
 
@@ -380,7 +382,7 @@ as_strided_op.layout_rule(_as_strided_layout)
 
 @as_strided_op.inverse
 def _(
-    b: Any,
+    b: Backend,
     base: Any,
     value: Any,
     *,
@@ -389,6 +391,7 @@ def _(
     storage_offset: int,
 ) -> Any:
     # Only reached for a fresh row-major array (a gradient): write into a copy of it.
+    assert is_mutable(b)  # as_strided exists only on mutable backends
     out = b.reshape(base, tuple(base.shape), copy=True)
     b.setitem_inplace(b.as_strided(out, size, stride, storage_offset), (), value)
     return out

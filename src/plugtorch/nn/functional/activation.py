@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 from plugtorch import dtypes
+from plugtorch.backend.protocol import AcceleratedBackend
 from plugtorch.ops import elementwise as _elementwise
 from plugtorch.ops._prepare import astype
 from plugtorch.ops.activation import log_softmax, softmax
@@ -55,7 +56,7 @@ def tanh(input: Tensor) -> Tensor:
 
 
 @op("silu", needs=((0,),), primitive="silu")
-def silu_op(b: Any, x: Any) -> Any:
+def silu_op(b: AcceleratedBackend, x: Any) -> Any:
     """x * sigmoid(x) in one pass, by the backend's silu primitive. Gradient: through the
     decomposition, s * (1 + x * (1 - s))."""
     return b.silu(x)
@@ -85,7 +86,7 @@ _TANH_SCALE = math.sqrt(2 / math.pi)
 
 
 @op("gelu", needs=((0,),), primitive="gelu")
-def gelu_op(b: Any, x: Any, *, approximate: str) -> Any:
+def gelu_op(b: AcceleratedBackend, x: Any, *, approximate: str) -> Any:
     """x * Phi(x) (Phi the normal CDF; ``approximate="tanh"``: its tanh form), by the
     backend's gelu primitive. Gradient: the gelu_backward primitive, else the decomposition's,
     grad * (Phi(x) + x * phi(x)) (tanh form: its derivative)."""
@@ -101,7 +102,7 @@ def _(x: Tensor, *, approximate: str) -> Tensor:
 
 
 @gelu_op.backward_primitive("gelu_backward")
-def _(b: Any, ctx: Any, g: Tensor, needs: tuple[bool, ...]) -> tuple[Any]:
+def _(b: AcceleratedBackend, ctx: Any, g: Tensor, needs: tuple[bool, ...]) -> tuple[Any]:
     return (b.gelu_backward(g._data, ctx.inputs[0]._data, ctx.params["approximate"]),)
 
 

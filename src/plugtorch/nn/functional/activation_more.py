@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from plugtorch import dtypes
+from plugtorch.backend.protocol import Backend
 from plugtorch.ops import elementwise as _elementwise
 from plugtorch.ops import logic
 from plugtorch.ops._autocast import FLOAT32, autocast_op
@@ -23,7 +24,7 @@ from plugtorch.tensor import Tensor
 __all__ = ["erfc", "leaky_relu", "elu", "softplus"]
 
 
-def _const(b: Any, value: float, like: Any, dtype: dtypes.DType) -> Any:
+def _const(b: Backend, value: float, like: Any, dtype: dtypes.DType) -> Any:
     return b.broadcast_to(b.full((), value, dtype), like.shape)
 
 
@@ -39,7 +40,7 @@ def _scalar(value: Any, name: str, argument: str) -> float:
 
 
 @op("leaky_relu", needs=((0,),))
-def leaky_relu_op(b: Any, x: Any, *, negative_slope: float, dtype: dtypes.DType) -> Any:
+def leaky_relu_op(b: Backend, x: Any, *, negative_slope: float, dtype: dtypes.DType) -> Any:
     """x where x > 0, else negative_slope * x. Gradient: grad where x > 0, else
     negative_slope * grad."""
     scaled = b.multiply(x, _const(b, negative_slope, x, dtype))
@@ -68,7 +69,7 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
 
 
 @op("elu", needs=((0,),))
-def elu_op(b: Any, x: Any, *, alpha: float, dtype: dtypes.DType) -> Any:
+def elu_op(b: Backend, x: Any, *, alpha: float, dtype: dtypes.DType) -> Any:
     """x where x > 0, else alpha * (exp(x) - 1). Gradient: grad where x > 0, else
     grad * alpha * exp(x)."""
     zero = _const(b, 0.0, x, dtype)
@@ -99,7 +100,7 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 
 
 @op("softplus", needs=((0,),))
-def softplus_op(b: Any, x: Any, *, beta: float, threshold: float, dtype: dtypes.DType) -> Any:
+def softplus_op(b: Backend, x: Any, *, beta: float, threshold: float, dtype: dtypes.DType) -> Any:
     """log(1 + exp(beta x)) / beta, and x where beta x > threshold. Gradient: grad *
     sigmoid(beta x), and grad where beta x > threshold."""
     scaled = b.multiply(x, _const(b, beta, x, dtype))

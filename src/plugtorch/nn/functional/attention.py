@@ -16,6 +16,7 @@ import warnings
 from typing import Any
 
 from plugtorch import dtypes
+from plugtorch.backend.protocol import AcceleratedBackend
 from plugtorch.nn.functional.activation import softmax
 from plugtorch.nn.functional.layers import dropout, linear
 from plugtorch.ops._autocast import LOWER, autocast_op
@@ -48,7 +49,9 @@ def _repeat_heads(x: Tensor, groups: int) -> Tensor:
 
 
 @op("scaled_dot_product_attention", primitive="scaled_dot_product_attention", state=True)
-def attention_op(b: Any, q: Any, k: Any, v: Any, *, scale: float, causal: bool) -> Any:
+def attention_op(
+    b: AcceleratedBackend, q: Any, k: Any, v: Any, *, scale: float, causal: bool
+) -> Any:
     """softmax(q @ k^T * scale (causal: keys after the query masked out)) @ v over the last two
     dimensions (leading dimensions equal), by the backend's fused primitive (which also returns
     what its backward needs, e.g. the attention weights).
@@ -58,9 +61,8 @@ def attention_op(b: Any, q: Any, k: Any, v: Any, *, scale: float, causal: bool) 
     dK = dS^T Q).
     """
     lead = q.shape[:-2]
-    out, state = b.scaled_dot_product_attention(
-        *(b.reshape(t, _stacked(t.shape)) for t in (q, k, v)), scale, causal
-    )
+    q3, k3, v3 = (b.reshape(t, _stacked(t.shape)) for t in (q, k, v))
+    out, state = b.scaled_dot_product_attention(q3, k3, v3, scale, causal)
     return b.reshape(out, (*lead, *out.shape[-2:])), state
 
 
@@ -83,12 +85,14 @@ def _(q: Tensor, k: Tensor, v: Tensor, *, scale: float, causal: bool) -> Tensor:
 
 
 @attention_op.backward_primitive("scaled_dot_product_attention_backward")
-def _(b: Any, ctx: Any, g: Tensor, needs: tuple[bool, ...]) -> tuple[Any, ...]:
+def _(b: AcceleratedBackend, ctx: Any, g: Tensor, needs: tuple[bool, ...]) -> tuple[Any, ...]:
     arrays = [t._data for t in ctx.inputs] + [g._data]
     flat = [b.reshape(a, _stacked(a.shape)) for a in arrays]
     p = ctx.params
+    q, k, v, grad = flat
+    need_q, need_k, need_v = needs
     grads = b.scaled_dot_product_attention_backward(
-        flat[3], *flat[:3], p["scale"], p["causal"], ctx.state, needs
+        grad, q, k, v, p["scale"], p["causal"], ctx.state, (need_q, need_k, need_v)
     )
     return tuple(
         None if grad is None else b.reshape(grad, arrays[i].shape) for i, grad in enumerate(grads)

@@ -25,6 +25,7 @@ import numpy as np
 
 from plugtorch import dtypes
 from plugtorch.backend.geometry import output_size_2d
+from plugtorch.backend.protocol import AcceleratedBackend
 from plugtorch.nn.functional._geometry import (
     Pair,
     conv2d_geometry,
@@ -230,7 +231,14 @@ def fold(
 
 @op("conv2d", needs=((0, 1), (0, 1)), primitive="conv2d", state=True)
 def conv2d_op(
-    b: Any, x: Any, w: Any, *, stride: Pair, padding: Pair, dilation: Pair, groups: int
+    b: AcceleratedBackend,
+    x: Any,
+    w: Any,
+    *,
+    stride: Pair,
+    padding: Pair,
+    dilation: Pair,
+    groups: int,
 ) -> Any:
     """Cross-correlation by the backend's conv2d primitive.
 
@@ -256,14 +264,15 @@ def _(
 
 
 @conv2d_op.backward_primitive("conv2d_backward")
-def _(b: Any, ctx: Any, g: Tensor, needs: tuple[bool, ...]) -> Any:
+def _(b: AcceleratedBackend, ctx: Any, g: Tensor, needs: tuple[bool, ...]) -> Any:
     x, w = ctx.inputs
     p = ctx.params
     geometry = (p["stride"], p["padding"], p["dilation"], p["groups"])
     if tuple(b.api_version) < (1, 1):  # protocol 1.0: both gradients, no state
         return b.conv2d_backward(g._data, x._data, w._data, *geometry)
+    need_x, need_w = needs
     return b.conv2d_backward(
-        g._data, x._data, w._data, *geometry, needs_input_grad=needs, state=ctx.state
+        g._data, x._data, w._data, *geometry, needs_input_grad=(need_x, need_w), state=ctx.state
     )
 
 
@@ -444,7 +453,9 @@ def _argmax_decomposed(x: Tensor, kernel: Pair, stride: Pair, padding: Pair) -> 
 
 
 @op("max_pool2d", needs=((0,),), primitive="max_pool2d", state=True)
-def max_pool2d_op(b: Any, x: Any, *, kernel: Pair, stride: Pair, padding: Pair) -> Any:
+def max_pool2d_op(
+    b: AcceleratedBackend, x: Any, *, kernel: Pair, stride: Pair, padding: Pair
+) -> Any:
     """Window maxima by the backend's max_pool2d primitive, which also returns each window's
     argmax (the state its backward reads; ``return_indices`` returns it).
 
@@ -469,7 +480,7 @@ def _gather_winners(x: Tensor, argmax: Tensor) -> Tensor:
 
 
 @max_pool2d_op.backward_primitive("max_pool2d_backward")
-def _(b: Any, ctx: Any, g: Tensor, needs: tuple[bool, ...]) -> Any:
+def _(b: AcceleratedBackend, ctx: Any, g: Tensor, needs: tuple[bool, ...]) -> Any:
     return (b.max_pool2d_backward(g._data, ctx.state, ctx.inputs[0].shape),)
 
 
@@ -514,7 +525,9 @@ def max_pool2d(
 
 
 @op("avg_pool2d", needs=((0,),), primitive="avg_pool2d")
-def avg_pool2d_op(b: Any, x: Any, *, kernel: Pair, stride: Pair, padding: Pair) -> Any:
+def avg_pool2d_op(
+    b: AcceleratedBackend, x: Any, *, kernel: Pair, stride: Pair, padding: Pair
+) -> Any:
     """Window means by the backend's avg_pool2d primitive (padding counts as zeros).
 
     Gradient: avg_pool2d_backward (each output's gradient shared by its window), else the
@@ -533,7 +546,7 @@ def _(x: Tensor, *, kernel: Pair, stride: Pair, padding: Pair) -> Tensor:
 
 
 @avg_pool2d_op.backward_primitive("avg_pool2d_backward")
-def _(b: Any, ctx: Any, g: Tensor, needs: tuple[bool, ...]) -> Any:
+def _(b: AcceleratedBackend, ctx: Any, g: Tensor, needs: tuple[bool, ...]) -> Any:
     p = ctx.params
     shape = ctx.inputs[0].shape
     return (b.avg_pool2d_backward(g._data, shape, p["kernel"], p["stride"], p["padding"]),)

@@ -7,6 +7,7 @@ from typing import Any, Sequence
 from plugtorch import dtypes
 from plugtorch import random as _random
 from plugtorch.autograd import no_grad
+from plugtorch.backend.protocol import AcceleratedBackend, Backend, is_mutable
 from plugtorch.ops._autocast import FLOAT32, LOWER, autocast_op
 from plugtorch.ops._precision import apply_in_float32, computes_in_float32
 from plugtorch.ops._prepare import astype, normalize_dim
@@ -21,12 +22,12 @@ __all__ = ["linear", "embedding", "dropout", "layer_norm", "batch_norm", "flatte
 
 
 @op("linear", needs=((1,), (0,), ()))
-def linear_op(b: Any, x: Any, w: Any, bias: Any = None) -> Any:
+def linear_op(b: Backend, x: Any, w: Any, bias: Any = None) -> Any:
     """x @ w^T (+ bias) in one op, x of shape (M, in). Gradients: (g @ w, g^T @ x, sum(g, 0))."""
     y = b.matmul(x, b.permute_dims(w, (1, 0)))
     if bias is None:
         return y
-    if b.capabilities.mutable:  # y is the GEMM's fresh result: the bias goes in in place
+    if is_mutable(b):  # y is the GEMM's fresh result: the bias goes in in place
         b.binary_inplace("add", y, b.broadcast_to(bias, y.shape))
         return y
     return b.add(y, b.broadcast_to(bias, y.shape))
@@ -117,7 +118,9 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
 
 
 @op("layer_norm", primitive="layer_norm", state=True)
-def layer_norm_op(b: Any, x: Any, *affine: Any, eps: float, parts: str, dims: int) -> Any:
+def layer_norm_op(
+    b: AcceleratedBackend, x: Any, *affine: Any, eps: float, parts: str, dims: int
+) -> Any:
     """The last ``dims`` dimensions of x to mean 0 and variance 1, then * weight + bias, by
     the backend's layer_norm primitive on x as (rows, features) (it also returns each row's
     mean and 1/std, for the backward).
@@ -160,7 +163,7 @@ def _(x: Tensor, *affine: Tensor, eps: float, parts: str, dims: int) -> Tensor:
 
 
 @layer_norm_op.backward_primitive("layer_norm_backward")
-def _(b: Any, ctx: Any, g: Tensor, needs: tuple[bool, ...]) -> tuple[Any, ...]:
+def _(b: AcceleratedBackend, ctx: Any, g: Tensor, needs: tuple[bool, ...]) -> tuple[Any, ...]:
     parts = ctx.params["parts"]
     x = ctx.inputs[0]._data
     rows = _rows(x.shape, ctx.params["dims"])

@@ -13,6 +13,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from plugtorch import dtypes
+from plugtorch.backend.protocol import AcceleratedBackend, Backend
 from plugtorch.nn.functional.activation import log_softmax
 from plugtorch.nn.functional.pointwise_loss import broadcast_for_loss, legacy_reduction, reduce_loss
 from plugtorch.ops._autocast import FLOAT32, REFUSE, autocast_op
@@ -100,7 +101,7 @@ def _weighted_nll(
 
 
 @op("cross_entropy", needs=((0, 1), ()), primitive="cross_entropy", state=True)
-def cross_entropy_op(b: Any, logits: Any, target: Any, *, ignore_index: int) -> Any:
+def cross_entropy_op(b: AcceleratedBackend, logits: Any, target: Any, *, ignore_index: int) -> Any:
     """Per-row ``logsumexp(logits) - logits[target]`` of (M, C) logits and (M,) int64 class
     indices (0 where ``target == ignore_index``), by the backend's fused cross_entropy
     primitive (which also returns each row's logsumexp, for the backward).
@@ -122,7 +123,7 @@ def _(logits: Tensor, target: Tensor, *, ignore_index: int) -> Tensor:
 
 
 @cross_entropy_op.backward_primitive("cross_entropy_backward")
-def _(b: Any, ctx: Any, g: Tensor, needs: tuple[bool, ...]) -> tuple[Any, None]:
+def _(b: AcceleratedBackend, ctx: Any, g: Tensor, needs: tuple[bool, ...]) -> tuple[Any, None]:
     logits, target = ctx.inputs
     ignore_index = ctx.params["ignore_index"]
     grad = b.cross_entropy_backward(g._data, logits._data, target._data, ignore_index, ctx.state)
@@ -309,7 +310,7 @@ def l1_loss(
 
 
 @op("binary_cross_entropy")
-def binary_cross_entropy_op(b: Any, p: Any, y: Any, *, dtype: dtypes.DType) -> Any:
+def binary_cross_entropy_op(b: Backend, p: Any, y: Any, *, dtype: dtypes.DType) -> Any:
     """-(y log p + (1 - y) log(1 - p)), each log clamped at -100 (PyTorch).
 
     Gradients (direct, so p = 0 or 1 gives finite ones): (p - y) / max(p (1 - p), 1e-12) for
@@ -320,7 +321,7 @@ def binary_cross_entropy_op(b: Any, p: Any, y: Any, *, dtype: dtypes.DType) -> A
     return b.negative(b.add(b.multiply(y, log_p), b.multiply(b.subtract(one, y), log_q)))
 
 
-def _clamped_logs(b: Any, p: Any, dtype: dtypes.DType) -> tuple[Any, Any]:
+def _clamped_logs(b: Backend, p: Any, dtype: dtypes.DType) -> tuple[Any, Any]:
     one = b.broadcast_to(b.full((), 1, dtype), p.shape)
     floor = b.broadcast_to(b.full((), -100, dtype), p.shape)
     return b.maximum(b.log(p), floor), b.maximum(b.log(b.subtract(one, p)), floor)

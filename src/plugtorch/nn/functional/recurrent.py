@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from plugtorch.backend.protocol import AcceleratedBackend
 from plugtorch.ops._precision import apply_in_float32
 from plugtorch.ops.registry import op
 from plugtorch.ops.shape import stack
@@ -27,7 +28,7 @@ __all__ = ["lstm_layer", "unbind_steps"]
 
 
 @op("lstm_layer", saves_output=True, primitive="lstm_layer", state=True)
-def lstm_layer_op(b: Any, x_proj: Any, h0: Any, c0: Any, w_hh: Any) -> Any:
+def lstm_layer_op(b: AcceleratedBackend, x_proj: Any, h0: Any, c0: Any, w_hh: Any) -> Any:
     """The LSTM recurrence over x_proj (L, N, 4H) from h0, c0 (N, H) with W_hh (4H, H), by the
     backend's lstm_layer primitive: y (L + 1, N, H) = every h_t, then the last c.
 
@@ -65,10 +66,12 @@ def _(x_proj: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor) -> Tensor:
 
 
 @lstm_layer_op.backward_primitive("lstm_layer_backward")
-def _(b: Any, ctx: Any, g: Tensor, needs: tuple[bool, ...]) -> tuple[Any, ...]:
+def _(b: AcceleratedBackend, ctx: Any, g: Tensor, needs: tuple[bool, ...]) -> tuple[Any, ...]:
     x_proj, h0, c0, w_hh = (t._data for t in ctx.inputs)
     y = ctx.saved_output
-    return b.lstm_layer_backward(g._data, x_proj, h0, c0, w_hh, y, ctx.state, needs)
+    need_x, need_h0, need_c0, need_w = needs
+    wanted = (need_x, need_h0, need_c0, need_w)
+    return b.lstm_layer_backward(g._data, x_proj, h0, c0, w_hh, y, ctx.state, wanted)
 
 
 def lstm_layer(x_proj: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor) -> Tensor:
