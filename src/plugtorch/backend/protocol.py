@@ -43,6 +43,12 @@ so those primitives receive float32; elementwise primitives, comparisons, ``wher
 and return the same dtype (each element computed as at least float32 and rounded once, as
 numpy's and ml_dtypes' loops do).
 
+Types. :class:`Backend` types the required primitives, :class:`AcceleratedBackend` adds the
+optional ones (a backend provides those it declares; the core's op forwards are typed with it
+only where ``ops.registry`` runs them after checking the declaration) and
+:class:`MutableBackend` the mutable tier (narrow to it with :func:`is_mutable`). The core's op
+forwards take their backend typed with these, so mypy checks every primitive call it makes.
+
 Versioning: ``API_VERSION = (major, minor)``. A backend built for another *major* version is
 refused when loaded; a newer *minor* only adds optional parts: 1.1 added the mutable tier, and
 a 1.0 backend keeps working unchanged (as an immutable one).
