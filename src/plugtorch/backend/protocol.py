@@ -434,7 +434,7 @@ class MutableBackend(Backend, Protocol):
     and ``reshape``'s ``copy`` keyword. The core calls these only after testing
     ``capabilities.mutable`` (:func:`is_mutable` says so to a type checker)."""
 
-    def reshape(self, x: Array, shape: Shape, copy: bool | None = None) -> Array:  # type: ignore[override]
+    def reshape(self, x: Array, shape: Shape, copy: bool | None = None) -> Array:
         """As the array API: ``copy=False`` gives a view or raises ``ValueError``; ``copy=True``
         always gives new memory; ``None`` a view when possible."""
         ...
