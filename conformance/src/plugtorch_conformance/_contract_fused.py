@@ -1,14 +1,14 @@
 """Contract rules for the fused optional primitives (layer norm, GELU, cross-entropy, attention,
-the LSTM layer, the activations' gradients), and ``RULES``: these with the protocol's others
-from :mod:`plugtorch_conformance._contract_rules` (same form: ``rule(c, name, args, kwargs)``
-checks the arguments and returns the check of the result)."""
+the LSTM layer, the activations' gradients, the SGD step), and ``RULES``: these with the
+protocol's others from :mod:`plugtorch_conformance._contract_rules` (same form: ``rule(c, name,
+args, kwargs)`` checks the arguments and returns the check of the result)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from plugtorch_conformance._contract_rules import RULES as PROTOCOL_RULES
-from plugtorch_conformance._contract_rules import ResultCheck, Rule, is_int
+from plugtorch_conformance._contract_rules import ResultCheck, Rule, is_array, is_int
 
 __all__ = ["RULES", "FUSED_RULES"]
 
@@ -179,6 +179,33 @@ def attention_backward(c: Any, name: str, args: Args, kwargs: dict[str, Any]) ->
     )
 
 
+def sgd_step(c: Any, name: str, args: Args, kwargs: dict[str, Any]) -> ResultCheck:
+    shape, dtype = c.same(name, args[:3], "param, grad, momentum_buffer")
+    c.in_domain(name, dtype, FLOATS)
+    scalars = args[3:]
+    c.require(
+        len(scalars) == 7 and not any(is_array(s) for s in scalars),
+        name,
+        "expects seven Python scalars after the arrays",
+    )
+    if len(scalars) == 7:
+        c.require(
+            all(isinstance(flag, bool) for flag in scalars[4:]),
+            name,
+            "nesterov, maximize and first_step must be bools",
+        )
+        c.require(scalars[1] != 0, name, "is SGD with momentum: momentum must not be 0")
+    if name == "sgd_step_inplace":
+        return lambda result: c.require(result is None, name, "returned a value")
+
+    def check(result: Any) -> None:
+        c.require(isinstance(result, tuple) and len(result) == 2, name, "not two arrays")
+        for array in result:
+            c.result_is(name, array, shape, dtype)
+
+    return check
+
+
 FUSED_RULES: dict[str, Rule] = {
     "gelu": gelu,
     "gelu_backward": gelu,
@@ -192,6 +219,8 @@ FUSED_RULES: dict[str, Rule] = {
     "lstm_layer_backward": lstm_layer_backward,
     "scaled_dot_product_attention": attention,
     "scaled_dot_product_attention_backward": attention_backward,
+    "sgd_step": sgd_step,
+    "sgd_step_inplace": sgd_step,
 }
 
 RULES: dict[str, Rule] = {**PROTOCOL_RULES, **FUSED_RULES}

@@ -152,6 +152,7 @@ _WRITES: dict[str, tuple[int, ...]] = {
     "binary_inplace": (1,),
     "add_scaled_inplace": (0,),
     "adam_step_inplace": (0, 2, 3),
+    "sgd_step_inplace": (0, 2),
 }
 # Attributes a backend may have beyond the protocol that the core may use.
 _EXTRAS = frozenset({"cuda_runtime"})

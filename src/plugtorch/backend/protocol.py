@@ -279,6 +279,17 @@ OPTIONAL_PRIMITIVES: dict[str, str] = {
         "weight_decay, step, decoupled: bool) -> None  (mutable backends: adam_step written "
         "into param, exp_avg and exp_avg_sq)"
     ),
+    "sgd_step": (
+        "sgd_step(param, grad, momentum_buffer, lr, momentum, dampening, weight_decay, "
+        "nesterov: bool, maximize: bool, first_step: bool) -> (param, momentum_buffer)  "
+        "(torch.optim.SGD with momentum != 0; on the first step the buffer becomes the "
+        "gradient and its input values are not read; new arrays: inputs are never mutated)"
+    ),
+    "sgd_step_inplace": (
+        "sgd_step_inplace(param, grad, momentum_buffer, lr, momentum, dampening, "
+        "weight_decay, nesterov: bool, maximize: bool, first_step: bool) -> None  (mutable "
+        "backends: sgd_step written into param and momentum_buffer)"
+    ),
     "argsort": (
         "argsort(x, axis: int, descending: bool) -> int64 indices that sort x along axis; "
         "stable (ties keep their order), nan sorts as the largest value, -0.0 equals 0.0; "
@@ -622,6 +633,34 @@ class AcceleratedBackend(Backend, Protocol):
         weight_decay: float,
         step: int,
         decoupled: bool,
+    ) -> None: ...
+
+    def sgd_step(
+        self,
+        param: Array,
+        grad: Array,
+        momentum_buffer: Array,
+        lr: float,
+        momentum: float,
+        dampening: float,
+        weight_decay: float,
+        nesterov: bool,
+        maximize: bool,
+        first_step: bool,
+    ) -> tuple[Array, Array]: ...
+
+    def sgd_step_inplace(
+        self,
+        param: Array,
+        grad: Array,
+        momentum_buffer: Array,
+        lr: float,
+        momentum: float,
+        dampening: float,
+        weight_decay: float,
+        nesterov: bool,
+        maximize: bool,
+        first_step: bool,
     ) -> None: ...
 
     # --- sorting and scans -----------------------------------------------------------------

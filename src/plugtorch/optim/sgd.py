@@ -1,11 +1,17 @@
-"""``SGD``: stochastic gradient descent with momentum, Nesterov momentum and weight decay."""
+"""``SGD``: stochastic gradient descent with momentum, Nesterov momentum and weight decay; a
+backend's fused ``sgd_step_inplace`` (or ``sgd_step``) primitive runs the momentum update in
+one pass when it declares one."""
 
 from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
 from plugtorch.autograd import no_grad
+from plugtorch.ops.creation import zeros_like
+from plugtorch.ops.inplace import bump_version, check_writable, write
+from plugtorch.ops.registry import primitive_of
 from plugtorch.optim.optimizer import Optimizer, check_hyper
+from plugtorch.tensor import Tensor
 
 __all__ = ["SGD"]
 
@@ -66,23 +72,60 @@ class SGD(Optimizer):
         loss = self._closure_loss(closure)
         with no_grad():
             for group in self.param_groups:
-                lr, momentum = group["lr"], group["momentum"]
-                dampening, decay = group["dampening"], group["weight_decay"]
                 for param in group["params"]:
-                    if param.grad is None:
-                        continue
-                    grad = param.grad.detach()
-                    if group["maximize"]:
-                        grad = -grad
-                    if decay:
-                        grad = grad.add(param, alpha=decay)
-                    if momentum:
-                        state = self.state.setdefault(param, {})
-                        buffer = state.get("momentum_buffer")
-                        if buffer is None:
-                            buffer = state["momentum_buffer"] = grad.clone()
-                        else:
-                            buffer.mul_(momentum).add_(grad, alpha=1 - dampening)
-                        grad = grad.add(buffer, alpha=momentum) if group["nesterov"] else buffer
-                    param.add_(grad, alpha=-lr)  # in place: no copy of the parameter
+                    if param.grad is not None:
+                        self._update(param, group)
         return loss
+
+    def _update(self, param: Tensor, group: dict[str, Any]) -> None:
+        lr, momentum = group["lr"], group["momentum"]
+        dampening, decay = group["dampening"], group["weight_decay"]
+        grad = param.grad.detach()  # type: ignore[union-attr]
+        if momentum and self._fused(param, grad, group):
+            return
+        if group["maximize"]:
+            grad = -grad
+        if decay:
+            grad = grad.add(param, alpha=decay)
+        if momentum:
+            state = self.state.setdefault(param, {})
+            buffer = state.get("momentum_buffer")
+            if buffer is None:
+                buffer = state["momentum_buffer"] = grad.clone()
+            else:
+                buffer.mul_(momentum).add_(grad, alpha=1 - dampening)
+            grad = grad.add(buffer, alpha=momentum) if group["nesterov"] else buffer
+        param.add_(grad, alpha=-lr)  # in place: no copy of the parameter
+
+    def _fused(self, param: Tensor, grad: Tensor, group: dict[str, Any]) -> bool:
+        """The momentum update in one pass by the backend's ``sgd_step_inplace`` (or
+        ``sgd_step``) when it declares one; False (nothing done) when it declares neither."""
+        backend = param._backend
+        if grad._backend is not backend or grad._dtype is not param._dtype:
+            return False  # the decomposition promotes (or refuses) as the ops do
+        if grad.shape != param.shape:
+            return False
+        fused_inplace = primitive_of(backend, "sgd_step_inplace")
+        if fused_inplace is None or not backend.capabilities.mutable:
+            fused_inplace = None
+            if primitive_of(backend, "sgd_step") is None:
+                return False
+        state = self.state.setdefault(param, {})
+        buffer = state.get("momentum_buffer")
+        first_step = buffer is None
+        if buffer is None:  # its values are not read: the first step writes the gradient there
+            buffer = state["momentum_buffer"] = zeros_like(param)
+        arrays = (param._data, grad._data, buffer._data)
+        scalars = (group["lr"], group["momentum"], group["dampening"], group["weight_decay"])
+        flags = (bool(group["nesterov"]), bool(group["maximize"]), first_step)
+        if fused_inplace is not None:
+            check_writable(param)
+            fused_inplace(*arrays, *scalars, *flags)
+            bump_version(param, buffer)
+            return True
+        new_param, new_buffer = primitive_of(backend, "sgd_step")(  # type: ignore[misc]
+            *arrays, *scalars, *flags
+        )
+        write(param, new_param)
+        write(buffer, new_buffer)
+        return True

@@ -75,6 +75,8 @@ OPTIONAL = frozenset(
         "scaled_dot_product_attention_backward",
         "adam_step",
         "adam_step_inplace",
+        "sgd_step",
+        "sgd_step_inplace",
     }
 )
 
@@ -431,6 +433,73 @@ class NumbaBackend(FusedPrimitives, RecurrentPrimitives, ConvPoolPrimitives, Num
             flat[0].size,
             flat[0].size,
         )
+
+    def sgd_step(
+        self,
+        param: np.ndarray,
+        grad: np.ndarray,
+        momentum_buffer: np.ndarray,
+        lr: float,
+        momentum: float,
+        dampening: float,
+        weight_decay: float,
+        nesterov: bool,
+        maximize: bool,
+        first_step: bool,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        args = (lr, momentum, dampening, weight_decay, nesterov, maximize, first_step)
+        if param.dtype not in _SGD_DTYPES:  # the numpy reference (float32 for half dtypes)
+            return super().sgd_step(param, grad, momentum_buffer, *args)
+        flat = [np.ascontiguousarray(a).reshape(-1) for a in (param, grad, momentum_buffer)]
+        new = (np.empty_like(flat[0]), np.empty_like(flat[2]))
+        _sgd(flat[0], flat[1], flat[2], args, new)
+        return new[0].reshape(param.shape), new[1].reshape(param.shape)
+
+    def sgd_step_inplace(
+        self,
+        param: np.ndarray,
+        grad: np.ndarray,
+        momentum_buffer: np.ndarray,
+        lr: float,
+        momentum: float,
+        dampening: float,
+        weight_decay: float,
+        nesterov: bool,
+        maximize: bool,
+        first_step: bool,
+    ) -> None:
+        """The same update written into param and momentum_buffer (each element is read
+        before it is written, by the same thread); views and other dtypes take the numpy
+        reference's whole-array update, which writes through views."""
+        args = (lr, momentum, dampening, weight_decay, nesterov, maximize, first_step)
+        targets = (param, momentum_buffer)
+        if param.dtype not in _SGD_DTYPES or not all(
+            a.flags.c_contiguous and a.flags.writeable for a in targets
+        ):
+            super().sgd_step_inplace(param, grad, momentum_buffer, *args)
+            return
+        flat_param, flat_buffer = param.reshape(-1), momentum_buffer.reshape(-1)
+        flat_grad = np.ascontiguousarray(grad).reshape(-1)
+        _sgd(flat_param, flat_grad, flat_buffer, args, (flat_param, flat_buffer))
+
+
+_SGD_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _sgd(
+    param: np.ndarray,
+    grad: np.ndarray,
+    buffer: np.ndarray,
+    args: tuple[Any, ...],
+    out: tuple[np.ndarray, np.ndarray],
+) -> None:
+    """The numba SGD kernel over flat arrays, in parallel blocks when large."""
+    lr, momentum, dampening, decay, nesterov, maximize, first = args
+    scalars = (float(lr), float(momentum), float(dampening), float(decay))
+    flags = (bool(nesterov), bool(maximize), bool(first))
+    parallel_blocks(
+        _nn.sgd_update, (param, grad, buffer, *scalars, *flags, *out), param.size, param.size
+    )
 
 
 def _split_batch(x: np.ndarray, y: np.ndarray, min_size: int) -> bool:

@@ -352,3 +352,45 @@ def adam_update(
             new_m[i] = mi
             new_v[i] = vi
             new_param[i] = p - step_size * mi / (math.sqrt(vi) / bias2_sqrt + epsilon)
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def sgd_update(
+    param,
+    grad,
+    buf,
+    lr,
+    momentum,
+    dampening,
+    weight_decay,
+    nesterov,
+    maximize,
+    first_step,
+    new_param,
+    new_buf,
+    t0,
+    t1,
+):  # type: ignore[no-untyped-def]
+    """torch.optim.SGD with momentum in one pass over parameter, gradient and buffer. Every
+    operation rounds to the parameter's dtype in the order of the core's decomposition (no
+    fused multiply-add: no ``fastmath``), so results agree with it to the last bit."""
+    kind = param.dtype.type
+    neg_lr, mom = kind(-lr), kind(momentum)
+    keep, decay = kind(1.0 - dampening), kind(weight_decay)
+    sign = kind(-1.0) if maximize else kind(1.0)  # -g and g * -1 are the same number
+    if first_step:
+        for i in range(t0, t1):
+            g = grad[i] * sign
+            if weight_decay != 0.0:
+                g = g + param[i] * decay
+            new_buf[i] = g
+            new_param[i] = param[i] + neg_lr * (g + g * mom if nesterov else g)
+    else:
+        for i in range(t0, t1):
+            p = param[i]
+            g = grad[i] * sign
+            if weight_decay != 0.0:
+                g = g + p * decay
+            b = buf[i] * mom + keep * g
+            new_buf[i] = b
+            new_param[i] = p + neg_lr * (g + b * mom if nesterov else b)

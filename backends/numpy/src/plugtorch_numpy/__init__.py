@@ -6,8 +6,8 @@ array-key ``setitem``, in numpy), with 0-d results kept as arrays, views where t
 mutable tier asks for them, and the accelerated nn primitives (convolution and pooling in
 :mod:`plugtorch_numpy.conv`, softmax in :mod:`plugtorch_numpy.softmax`, the fused layers -- layer
 norm, GELU, cross-entropy, the activations' gradients -- in :mod:`plugtorch_numpy.nn`, attention
-in :mod:`plugtorch_numpy.attention`, the LSTM layer in :mod:`plugtorch_numpy.recurrent`)
-written with numpy.
+in :mod:`plugtorch_numpy.attention`, the LSTM layer in :mod:`plugtorch_numpy.recurrent`, the
+fused SGD step in :mod:`plugtorch_numpy.optim`) written with numpy.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from plugtorch.dtypes import ALL_DTYPES
 from plugtorch_numpy import attention as _attention
 from plugtorch_numpy import conv as _conv
 from plugtorch_numpy import nn as _nn
+from plugtorch_numpy import optim as _optim
 from plugtorch_numpy import recurrent as _recurrent
 from plugtorch_numpy import softmax as _softmax
 
@@ -53,6 +54,8 @@ NATIVE_PRIMITIVES = frozenset(
         "relu_backward",
         "scaled_dot_product_attention",
         "scaled_dot_product_attention_backward",
+        "sgd_step",
+        "sgd_step_inplace",
     }
 )
 
@@ -196,6 +199,8 @@ class NumpyBackend(ArrayAPIBackend):
     )
     lstm_layer = staticmethod(_recurrent.lstm_layer)
     lstm_layer_backward = staticmethod(_recurrent.lstm_layer_backward)
+    sgd_step = staticmethod(_optim.sgd_step)
+    sgd_step_inplace = staticmethod(_optim.sgd_step_inplace)
 
     def to_numpy(self, x: np.ndarray) -> np.ndarray:
         return x

@@ -98,15 +98,44 @@ def _adam_case(backend: Any, rng: np.random.Generator, dtype: dtypes.DType) -> l
     return [param.detach().to("numpy").numpy()]
 
 
+# SGD's options: plain momentum, dampening with L2 decay and maximize, Nesterov with decay.
+SGD_OPTIONS: tuple[dict[str, Any], ...] = (
+    dict(momentum=0.9),
+    dict(momentum=0.8, dampening=0.3, weight_decay=0.05, maximize=True),
+    dict(momentum=0.7, nesterov=True, weight_decay=0.1),
+)
+
+
+def _sgd_case(backend: Any, rng: np.random.Generator, dtype: dtypes.DType) -> list[np.ndarray]:
+    results = []
+    for options in SGD_OPTIONS:
+        param = pt.tensor(
+            rng.standard_normal((5, 1025)), dtype=dtype, backend=backend, requires_grad=True
+        )
+        optimizer = pt.optim.SGD([param], lr=1e-2, **options)
+        for step in range(3):
+            param.grad = pt.tensor(
+                rng.standard_normal((5, 1025)) * (step + 1), dtype=dtype, backend=backend
+            )
+            optimizer.step()
+        results.append(param.detach().to("numpy").numpy())
+    return results
+
+
 # Optimizer updates: checked by running the optimizer, with only the primitive under test.
-OPTIMIZER_STEPS = frozenset({"adam_step", "adam_step_inplace"})
+OPTIMIZER_CASES = {
+    "adam_step": _adam_case,
+    "adam_step_inplace": _adam_case,
+    "sgd_step": _sgd_case,
+    "sgd_step_inplace": _sgd_case,
+}
+OPTIMIZER_STEPS = frozenset(OPTIMIZER_CASES)
 
 
 def _run(backend: Any, primitive: str, values: list[np.ndarray], dtype: dtypes.DType) -> list:
     if primitive in OPTIMIZER_STEPS:
-        return _adam_case(
-            backend, np.random.default_rng(int(values[0].sum() * 1000) % 2**32), dtype
-        )
+        rng = np.random.default_rng(int(values[0].sum() * 1000) % 2**32)
+        return OPTIMIZER_CASES[primitive](backend, rng, dtype)
     function, _ = CASES[primitive]
     tensors = [pt.tensor(v, dtype=dtype, backend=backend, requires_grad=True) for v in values]
     out = function(*tensors)
@@ -202,6 +231,7 @@ def test_no_undeclared_primitive_is_called() -> None:
         param = pt.zeros(3, backend=step_backend, dtype=dtype, requires_grad=True)
         param.grad = pt.ones(3, backend=step_backend, dtype=dtype)
         pt.optim.Adam([param]).step()
+        pt.optim.SGD([param], lr=0.1, momentum=0.9).step()
 
 
 def test_every_optional_primitive_has_a_case() -> None:
