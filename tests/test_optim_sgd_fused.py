@@ -133,15 +133,17 @@ def test_fused_sgd_follows_pytorch_formula() -> None:
             np.testing.assert_allclose(w.detach().numpy(), want, rtol=1e-14)
 
 
-def test_fused_sgd_half_precision_close_to_float32() -> None:
-    """float16 takes the reference's float32 update, rounded once per step."""
-    w = pt.tensor([1.0, -2.0, 0.5], dtype=pt.float16, requires_grad=True)
-    wide = pt.tensor([1.0, -2.0, 0.5], dtype=pt.float32, requires_grad=True)
-    for param in (w, wide):
-        opt = optim.SGD([param], lr=0.1, momentum=0.9, nesterov=True)
-        for _ in range(3):
-            param.grad = pt.ones(3, dtype=param.dtype)
-            opt.step()
-    np.testing.assert_allclose(
-        w.detach().numpy().astype(np.float32), wide.detach().numpy(), rtol=2e-3
-    )
+@pytest.mark.parametrize("dtype", [pt.float16, pt.bfloat16], ids=["float16", "bfloat16"])
+def test_fused_sgd_half_precision_equals_the_decomposition(dtype: pt.dtype) -> None:
+    """Half dtypes: the reference's update rounds as the decomposition's ops do."""
+    for host in HOSTS:
+        declared = pt.get_backend(host).capabilities.primitives
+        if dtype not in pt.get_backend(host).capabilities.dtypes:
+            continue
+        fused = _variant(host, declared, "half-fused")
+        decomposed = _variant(host, declared - FUSED, "half-decomposed")
+        for options in _options():
+            got = _train(fused.name, dtype, options)
+            want = _train(decomposed.name, dtype, options)
+            for a, b in zip(got, want):
+                np.testing.assert_array_equal(a, b, err_msg=f"{host} {dtype} {options}")

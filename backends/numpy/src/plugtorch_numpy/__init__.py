@@ -199,8 +199,8 @@ class NumpyBackend(ArrayAPIBackend):
     )
     lstm_layer = staticmethod(_recurrent.lstm_layer)
     lstm_layer_backward = staticmethod(_recurrent.lstm_layer_backward)
-    sgd_step = staticmethod(_optim.sgd_step)
-    sgd_step_inplace = staticmethod(_optim.sgd_step_inplace)
+    sgd_step = _optim.sgd_step
+    sgd_step_inplace = _optim.sgd_step_inplace
 
     def to_numpy(self, x: np.ndarray) -> np.ndarray:
         return x
