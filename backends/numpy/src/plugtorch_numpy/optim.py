@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 
-
 __all__ = ["sgd_step", "sgd_step_inplace"]
 
 Array = np.ndarray
