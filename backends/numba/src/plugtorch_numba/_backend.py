@@ -447,13 +447,14 @@ class NumbaBackend(FusedPrimitives, RecurrentPrimitives, ConvPoolPrimitives, Num
         maximize: bool,
         first_step: bool,
     ) -> tuple[np.ndarray, np.ndarray]:
+        """Copies of param and momentum_buffer, updated in place by the kernel."""
         args = (lr, momentum, dampening, weight_decay, nesterov, maximize, first_step)
-        if param.dtype not in _SGD_DTYPES:  # the numpy reference (float32 for half dtypes)
+        if param.dtype not in _SGD_DTYPES:  # the numpy reference's update (half dtypes)
             return super().sgd_step(param, grad, momentum_buffer, *args)
-        flat = [np.ascontiguousarray(a).reshape(-1) for a in (param, grad, momentum_buffer)]
-        new = (np.empty_like(flat[0]), np.empty_like(flat[2]))
-        _sgd(flat[0], flat[1], flat[2], args, new)
-        return new[0].reshape(param.shape), new[1].reshape(param.shape)
+        new_param = np.array(param, order="C")
+        new_buffer = np.array(momentum_buffer, order="C")
+        _sgd(new_param, grad, new_buffer, args)
+        return new_param, new_buffer
 
     def sgd_step_inplace(
         self,
@@ -478,28 +479,20 @@ class NumbaBackend(FusedPrimitives, RecurrentPrimitives, ConvPoolPrimitives, Num
         ):
             super().sgd_step_inplace(param, grad, momentum_buffer, *args)
             return
-        flat_param, flat_buffer = param.reshape(-1), momentum_buffer.reshape(-1)
-        flat_grad = np.ascontiguousarray(grad).reshape(-1)
-        _sgd(flat_param, flat_grad, flat_buffer, args, (flat_param, flat_buffer))
+        _sgd(param, grad, momentum_buffer, args)
 
 
 _SGD_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def _sgd(
-    param: np.ndarray,
-    grad: np.ndarray,
-    buffer: np.ndarray,
-    args: tuple[Any, ...],
-    out: tuple[np.ndarray, np.ndarray],
-) -> None:
-    """The numba SGD kernel over flat arrays, in parallel blocks when large."""
+def _sgd(param: np.ndarray, grad: np.ndarray, buffer: np.ndarray, args: tuple[Any, ...]) -> None:
+    """The numba SGD kernel over C-contiguous ``param`` and ``buffer`` (written in place), in
+    parallel blocks when large."""
     lr, momentum, dampening, decay, nesterov, maximize, first = args
     scalars = (float(lr), float(momentum), float(dampening), float(decay))
     flags = (bool(nesterov), bool(maximize), bool(first))
-    parallel_blocks(
-        _nn.sgd_update, (param, grad, buffer, *scalars, *flags, *out), param.size, param.size
-    )
+    flat = (param.reshape(-1), np.ascontiguousarray(grad).reshape(-1), buffer.reshape(-1))
+    parallel_blocks(_nn.sgd_update, (*flat, *scalars, *flags), param.size, param.size)
 
 
 def _split_batch(x: np.ndarray, y: np.ndarray, min_size: int) -> bool:

@@ -354,43 +354,36 @@ def adam_update(
             new_param[i] = p - step_size * mi / (math.sqrt(vi) / bias2_sqrt + epsilon)
 
 
+@njit(cache=True, error_model="numpy", nogil=True, inline="always")
+def _sgd_element(p, grad, buf, neg_lr, mom, keep, decay, sign, use_decay, nesterov, first):
+    """One element of the SGD update: (new buffer, new parameter)."""
+    g = grad * sign  # -g and g * -1 are the same number
+    if use_decay:
+        g = g + p * decay
+    b = g if first else buf * mom + keep * g
+    return b, p + neg_lr * (g + b * mom if nesterov else b)
+
+
 @njit(cache=True, error_model="numpy", nogil=True)
 def sgd_update(
-    param,
-    grad,
-    buf,
-    lr,
-    momentum,
-    dampening,
-    weight_decay,
-    nesterov,
-    maximize,
-    first_step,
-    new_param,
-    new_buf,
-    t0,
-    t1,
+    param, grad, buf, lr, momentum, dampening, weight_decay, nesterov, maximize, first_step, t0, t1
 ):  # type: ignore[no-untyped-def]
-    """torch.optim.SGD with momentum in one pass over parameter, gradient and buffer. Every
-    operation rounds to the parameter's dtype in the order of the core's decomposition (no
-    fused multiply-add: no ``fastmath``), so results agree with it to the last bit."""
+    """torch.optim.SGD with momentum in one pass, written into ``param`` and ``buf`` (the
+    arrays the kernel writes are the ones it reads: no aliasing for LLVM to guard against,
+    which made a version with separate outputs 1.7x slower). Every operation rounds to the
+    parameter's dtype in the order of the core's decomposition (no fused multiply-add: no
+    ``fastmath``), so results agree with it to the last bit. Unsigned indices (see the top of
+    this module). The options are loop-invariant tests: a loop of its own for plain momentum
+    was 5 % faster, not worth the second loop."""
     kind = param.dtype.type
     neg_lr, mom = kind(-lr), kind(momentum)
     keep, decay = kind(1.0 - dampening), kind(weight_decay)
-    sign = kind(-1.0) if maximize else kind(1.0)  # -g and g * -1 are the same number
-    if first_step:
-        for i in range(t0, t1):
-            g = grad[i] * sign
-            if weight_decay != 0.0:
-                g = g + param[i] * decay
-            new_buf[i] = g
-            new_param[i] = param[i] + neg_lr * (g + g * mom if nesterov else g)
-    else:
-        for i in range(t0, t1):
-            p = param[i]
-            g = grad[i] * sign
-            if weight_decay != 0.0:
-                g = g + p * decay
-            b = buf[i] * mom + keep * g
-            new_buf[i] = b
-            new_param[i] = p + neg_lr * (g + b * mom if nesterov else b)
+    sign = kind(-1.0) if maximize else kind(1.0)
+    use_decay = weight_decay != 0.0
+    for i in range(u64(t0), u64(t1)):
+        b, p = _sgd_element(
+            param[i], grad[i], buf[i], neg_lr, mom, keep, decay, sign, use_decay, nesterov,
+            first_step,
+        )  # fmt: skip
+        buf[i] = b
+        param[i] = p
