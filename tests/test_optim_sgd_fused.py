@@ -147,3 +147,21 @@ def test_fused_sgd_half_precision_equals_the_decomposition(dtype: pt.dtype) -> N
             want = _train(decomposed.name, dtype, options)
             for a, b in zip(got, want):
                 np.testing.assert_array_equal(a, b, err_msg=f"{host} {dtype} {options}")
+
+
+def test_fused_sgd_continues_from_a_loaded_state() -> None:
+    """A momentum buffer restored by load_state_dict is read, not re-initialised."""
+
+    def run(reload: bool) -> np.ndarray:
+        w = pt.tensor([1.0, -2.0, 0.5], dtype=pt.float64, requires_grad=True)
+        opt = optim.SGD([w], lr=0.1, momentum=0.9, dampening=0.2)
+        for step in range(4):
+            if reload and step == 2:
+                saved = opt.state_dict()
+                opt = optim.SGD([w], lr=0.1, momentum=0.9, dampening=0.2)
+                opt.load_state_dict(saved)
+            w.grad = pt.tensor([0.5, 1.0, -1.0], dtype=pt.float64) * (step + 1)
+            opt.step()
+        return w.detach().numpy().copy()
+
+    np.testing.assert_array_equal(run(True), run(False))

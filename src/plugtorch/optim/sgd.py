@@ -105,6 +105,9 @@ class SGD(Optimizer):
             return False  # the decomposition promotes (or refuses) as the ops do
         if grad.shape != param.shape:
             return False
+        scalars = (group["lr"], group["momentum"], group["dampening"], group["weight_decay"])
+        if not all(type(value) in (int, float) for value in scalars):
+            return False  # a tensor or numpy learning rate: the tensor ops take it as it is
         fused_inplace = primitive_of(backend, "sgd_step_inplace")
         if fused_inplace is None or not backend.capabilities.mutable:
             fused_inplace = None
@@ -112,19 +115,25 @@ class SGD(Optimizer):
                 return False
         state = self.state.setdefault(param, {})
         buffer = state.get("momentum_buffer")
+        if buffer is not None and (
+            buffer._backend is not backend
+            or buffer._dtype is not param._dtype
+            or buffer.shape != param.shape
+        ):
+            return False  # a loaded buffer of another dtype: the ops promote it
         first_step = buffer is None
         if buffer is None:  # its values are not read: the first step writes the gradient there
             buffer = state["momentum_buffer"] = zeros_like(param)
         arrays = (param._data, grad._data, buffer._data)
-        scalars = (group["lr"], group["momentum"], group["dampening"], group["weight_decay"])
+        numbers = tuple(float(value) for value in scalars)
         flags = (bool(group["nesterov"]), bool(group["maximize"]), first_step)
         if fused_inplace is not None:
             check_writable(param)
-            fused_inplace(*arrays, *scalars, *flags)
+            fused_inplace(*arrays, *numbers, *flags)
             bump_version(param, buffer)
             return True
         new_param, new_buffer = primitive_of(backend, "sgd_step")(  # type: ignore[misc]
-            *arrays, *scalars, *flags
+            *arrays, *numbers, *flags
         )
         write(param, new_param)
         write(buffer, new_buffer)
