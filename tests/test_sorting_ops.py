@@ -150,6 +150,18 @@ def test_return_types_unpack_and_print_as_pytorchs(backend_name):
     assert values.startswith("values=tensor(1.") and indices.startswith("indices=tensor(1")
 
 
+def test_max_and_min_with_dim_return_pytorchs_named_types(backend_name):
+    # torch.max(x, dim) is a torch.return_types.max (values, indices); Tensor.min likewise
+    x = t([[1.0, 5.0], [3.0, 2.0]], backend_name)
+    result = pt.max(x, dim=1)
+    assert isinstance(result, pt.return_types.max) and isinstance(result, tuple)
+    assert listed(result.values) == [5.0, 3.0] and listed(result.indices) == [1, 0]
+    low = x.min(0, keepdim=True)
+    assert isinstance(low, pt.return_types.min) and low.values.shape == (1, 2)
+    assert listed(low.indices) == [[0, 1]]
+    assert repr(result).split("\n")[0] == "plugtorch.return_types.max("
+
+
 # --- gradients of the values: scattered back to the indices -----------------------------------
 
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 if TYPE_CHECKING:
     from plugtorch.tensor import Tensor
 
-__all__ = ["sort", "topk", "kthvalue"]
+__all__ = ["sort", "topk", "kthvalue", "max", "min"]
 
 
 def _show(result: Any) -> str:
@@ -52,6 +52,33 @@ class topk(NamedTuple):  # noqa: N801 (PyTorch's name)
 
 class kthvalue(NamedTuple):  # noqa: N801 (PyTorch's name)
     """What :func:`plugtorch.kthvalue` returns: the k-th smallest values and their indices."""
+
+    values: Tensor
+    indices: Tensor
+
+    def __repr__(self) -> str:
+        return _show(self)
+
+
+class max(NamedTuple):  # noqa: N801, A001 (PyTorch's name: torch.return_types.max)
+    """What :func:`plugtorch.max` returns with a ``dim``: the largest values and their (first)
+    indices.
+
+    >>> import plugtorch as pt
+    >>> pt.max(pt.tensor([[1.0, 5.0], [3.0, 2.0]]), dim=1).indices
+    tensor([1, 0])
+    """
+
+    values: Tensor
+    indices: Tensor
+
+    def __repr__(self) -> str:
+        return _show(self)
+
+
+class min(NamedTuple):  # noqa: N801, A001 (PyTorch's name)
+    """What :func:`plugtorch.min` returns with a ``dim``: the smallest values and their (first)
+    indices."""
 
     values: Tensor
     indices: Tensor

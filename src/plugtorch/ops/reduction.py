@@ -6,10 +6,9 @@ dimensions with size 1, as in PyTorch.
 
 from __future__ import annotations
 
-from collections import namedtuple
 from typing import Any, Sequence
 
-from plugtorch import dtypes
+from plugtorch import dtypes, return_types
 from plugtorch.backend.protocol import Backend
 from plugtorch.ops._autocast import FLOAT32, autocast_op
 from plugtorch.ops._precision import apply_in_float32, computes_in_float32
@@ -22,11 +21,10 @@ from plugtorch.tensor import Tensor
 
 __all__ = [
     "sum", "mean", "prod", "amax", "amin", "max", "min", "argmax", "argmin",
-    "std", "var", "logsumexp", "all", "any", "count_nonzero", "MaxMin",
+    "std", "var", "logsumexp", "all", "any", "count_nonzero",
 ]  # fmt: skip
 
 Dim = int | Sequence[int] | None
-MaxMin = namedtuple("MaxMin", ["values", "indices"])
 
 
 def _restore(grad: Tensor, shape: tuple[int, ...], dims: tuple[int, ...], keepdim: bool) -> Tensor:
@@ -249,7 +247,8 @@ def _max_min(name: str, input: Tensor, dim: Any, keepdim: bool, other: Any) -> A
     values = gather(input, axis, indices) if input.ndim else input
     if not keepdim and input.ndim:
         values, indices = squeeze(values, axis), squeeze(indices, axis)
-    return MaxMin(values, indices)
+    result = return_types.max if name == "max" else return_types.min
+    return result(values, indices)
 
 
 def max(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = None) -> Any:  # noqa: A001
