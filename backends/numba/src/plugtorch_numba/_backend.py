@@ -388,16 +388,13 @@ class NumbaBackend(FusedPrimitives, RecurrentPrimitives, ConvPoolPrimitives, Num
         step: int,
         decoupled: bool,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        flat = [np.ascontiguousarray(a).reshape(-1) for a in (param, grad, exp_avg, exp_avg_sq)]
-        new = [np.empty_like(flat[0]), np.empty_like(flat[2]), np.empty_like(flat[3])]
-        scalars = (float(lr), float(beta1), float(beta2), float(eps), float(weight_decay))
-        parallel_blocks(
-            _nn.adam_update,
-            (*flat, *scalars, float(step), bool(decoupled), *new),
-            flat[0].size,
-            flat[0].size,
+        """Copies of param, exp_avg and exp_avg_sq, updated in place by the kernel."""
+        new_param, new_avg, new_avg_sq = (
+            np.array(a, order="C").reshape(param.shape) for a in (param, exp_avg, exp_avg_sq)
         )
-        return tuple(a.reshape(param.shape) for a in new)  # type: ignore[return-value]
+        args = (lr, beta1, beta2, eps, weight_decay, step, decoupled)
+        _adam(new_param, grad, new_avg, new_avg_sq, args)
+        return new_param, new_avg, new_avg_sq
 
     def adam_step_inplace(
         self,
@@ -424,15 +421,8 @@ class NumbaBackend(FusedPrimitives, RecurrentPrimitives, ConvPoolPrimitives, Num
             for target, value in zip(arrays, new):
                 target[...] = value
             return
-        flat = [a.reshape(-1) for a in arrays]
-        flat_grad = np.ascontiguousarray(grad).reshape(-1)
-        scalars = (float(lr), float(beta1), float(beta2), float(eps), float(weight_decay))
-        parallel_blocks(
-            _nn.adam_update,
-            (flat[0], flat_grad, flat[1], flat[2], *scalars, float(step), bool(decoupled), *flat),
-            flat[0].size,
-            flat[0].size,
-        )
+        args = (lr, beta1, beta2, eps, weight_decay, step, decoupled)
+        _adam(param, grad, exp_avg, exp_avg_sq, args)
 
     def sgd_step(
         self,
@@ -483,6 +473,23 @@ class NumbaBackend(FusedPrimitives, RecurrentPrimitives, ConvPoolPrimitives, Num
 
 
 _SGD_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _adam(
+    param: np.ndarray,
+    grad: np.ndarray,
+    exp_avg: np.ndarray,
+    exp_avg_sq: np.ndarray,
+    args: tuple[Any, ...],
+) -> None:
+    """The numba Adam kernel over C-contiguous ``param``, ``exp_avg`` and ``exp_avg_sq``
+    (written in place), in parallel blocks when large."""
+    lr, beta1, beta2, eps, weight_decay, step, decoupled = args
+    scalars = (float(lr), float(beta1), float(beta2), float(eps), float(weight_decay))
+    flat = (param.reshape(-1), np.ascontiguousarray(grad).reshape(-1))
+    moments = (exp_avg.reshape(-1), exp_avg_sq.reshape(-1))
+    kernel_args = (*flat, *moments, *scalars, float(step), bool(decoupled))
+    parallel_blocks(_nn.adam_update, kernel_args, param.size, param.size)
 
 
 def _sgd(param: np.ndarray, grad: np.ndarray, buffer: np.ndarray, args: tuple[Any, ...]) -> None:

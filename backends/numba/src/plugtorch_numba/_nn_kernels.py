@@ -295,26 +295,14 @@ def softmax_rows(x, out, log, t0, t1):  # type: ignore[no-untyped-def]
 
 @njit(cache=True, error_model="numpy", nogil=True, fastmath={"contract"})
 def adam_update(
-    param,
-    grad,
-    m,
-    v,
-    lr,
-    beta1,
-    beta2,
-    eps,
-    weight_decay,
-    step,
-    decoupled,
-    new_param,
-    new_m,
-    new_v,
-    t0,
-    t1,
+    param, grad, m, v, lr, beta1, beta2, eps, weight_decay, step, decoupled, t0, t1
 ):  # type: ignore[no-untyped-def]
-    """torch.optim.Adam / AdamW (decoupled) in one pass. The per-step scalars are computed in
-    float64, the update in the parameter's dtype (as the core's tensor ops do it: float32 math
-    vectorises twice as wide, and float32 sqrt and division are several times faster)."""
+    """torch.optim.Adam / AdamW (decoupled) in one pass, written into ``param``, ``m`` and
+    ``v`` (the arrays the kernel writes are the ones it reads: no aliasing for LLVM to guard
+    against, as in ``sgd_update``). The per-step scalars are computed in float64, the update
+    in the parameter's dtype (as the core's tensor ops do it: float32 math vectorises twice as
+    wide, and float32 sqrt and division are several times faster). Unsigned indices (see the
+    top of this module)."""
     kind = param.dtype.type
     bias1 = 1.0 - beta1**step
     step_size = kind(lr / bias1)
@@ -325,33 +313,31 @@ def adam_update(
     c1, c2 = kind(1.0 - beta1), kind(1.0 - beta2)
     epsilon = kind(eps)
     if decoupled:
-        for i in range(t0, t1):
+        for i in range(u64(t0), u64(t1)):
             g = grad[i]
             mi = b1 * m[i] + c1 * g
             vi = b2 * v[i] + c2 * g * g
-            new_m[i] = mi
-            new_v[i] = vi
-            new_param[i] = param[i] * shrink - step_size * mi / (
-                math.sqrt(vi) / bias2_sqrt + epsilon
-            )
+            m[i] = mi
+            v[i] = vi
+            param[i] = param[i] * shrink - step_size * mi / (math.sqrt(vi) / bias2_sqrt + epsilon)
     elif weight_decay != 0.0:
-        for i in range(t0, t1):
+        for i in range(u64(t0), u64(t1)):
             p = param[i]
             g = grad[i] + decay * p
             mi = b1 * m[i] + c1 * g
             vi = b2 * v[i] + c2 * g * g
-            new_m[i] = mi
-            new_v[i] = vi
-            new_param[i] = p - step_size * mi / (math.sqrt(vi) / bias2_sqrt + epsilon)
+            m[i] = mi
+            v[i] = vi
+            param[i] = p - step_size * mi / (math.sqrt(vi) / bias2_sqrt + epsilon)
     else:
-        for i in range(t0, t1):
+        for i in range(u64(t0), u64(t1)):
             p = param[i]
             g = grad[i]
             mi = b1 * m[i] + c1 * g
             vi = b2 * v[i] + c2 * g * g
-            new_m[i] = mi
-            new_v[i] = vi
-            new_param[i] = p - step_size * mi / (math.sqrt(vi) / bias2_sqrt + epsilon)
+            m[i] = mi
+            v[i] = vi
+            param[i] = p - step_size * mi / (math.sqrt(vi) / bias2_sqrt + epsilon)
 
 
 @njit(cache=True, error_model="numpy", nogil=True, inline="always")
