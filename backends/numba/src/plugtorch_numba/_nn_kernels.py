@@ -294,9 +294,7 @@ def softmax_rows(x, out, log, t0, t1):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, error_model="numpy", nogil=True, fastmath={"contract"})
-def adam_update(
-    param, grad, m, v, lr, beta1, beta2, eps, weight_decay, step, decoupled, t0, t1
-):  # type: ignore[no-untyped-def]
+def adam_update(param, grad, m, v, lr, beta1, beta2, eps, weight_decay, step, decoupled, t0, t1):  # type: ignore[no-untyped-def]
     """torch.optim.Adam / AdamW (decoupled) in one pass, written into ``param``, ``m`` and
     ``v`` (the arrays the kernel writes are the ones it reads: no aliasing for LLVM to guard
     against, as in ``sgd_update``). The per-step scalars are computed in float64, the update
