@@ -448,7 +448,10 @@ OPS += [
             "magnitudes": lambda g, x: (
                 _np_softmax(x) * (np.abs(g) + (np.abs(g) * _np_softmax(x)).sum(-1, keepdims=True))
             ),
-            "edge_values": EDGE_VALUES,
+            # no huge finite values: the gradients (softmax's second derivative) sum products
+            # that overflow or cancel in an order-dependent way, with no bound to compare within;
+            # +-1000 still overflow a softmax that does not subtract the maximum first
+            "edge_values": np.concatenate([EDGE_VALUES[:7], EDGE_VALUES[9:11], [1e3, -1e3]]),
         },
     ),
     OpInfo(
@@ -527,8 +530,13 @@ OPS += [
         shapes="fixed",
         namespace="nn.functional",
         ref=lambda q, k, v: _np_attention(q, k, v),
-        # finite extremes overflow the scores' sums in an order-dependent way
-        extra={"shapes": [(2, 3, 4), (2, 5, 4), (2, 5, 3)], "edge_values": EDGE_VALUES[:7]},
+        # finite extremes overflow the scores' sums in an order-dependent way; the output is a
+        # weighted sum of v's rows that may cancel: errors relative to the weights times |v|
+        extra={
+            "shapes": [(2, 3, 4), (2, 5, 4), (2, 5, 3)],
+            "edge_values": EDGE_VALUES[:7],
+            "magnitudes": lambda q, k, v: _np_attention(q, k, np.abs(v)),
+        },
     ),
     OpInfo(
         "layer_norm",
@@ -538,8 +546,12 @@ OPS += [
         namespace="nn.functional",
         ref=lambda x, w, b: _np_layer_norm(x, (-2, -1)) * w + b,
         # nan and +-inf turn a row into nan; no finite extremes: a sum of huge values overflows
-        # in an order-dependent way
-        extra={"shapes": [(2, 3, 4), (3, 4), (3, 4)], "edge_values": EDGE_VALUES[:7]},
+        # in an order-dependent way. x - mean may cancel: errors relative to (|x| + |mean|) / std
+        extra={
+            "shapes": [(2, 3, 4), (3, 4), (3, 4)],
+            "edge_values": EDGE_VALUES[:7],
+            "magnitudes": lambda x, w, b: _layer_norm_magnitudes(x, w, b),
+        },
     ),
     OpInfo(
         "binary_cross_entropy",
@@ -588,6 +600,14 @@ def _np_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray) -> np.ndarray:
     future = np.arange(k.shape[-2])[None, :] > np.arange(q.shape[-2])[:, None]
     scores = np.where(future, -np.inf, scores)
     return _np_softmax(scores) @ v
+
+
+def _layer_norm_magnitudes(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """What layer_norm's rounding errors scale with: |x| + |mean| over the standard deviation
+    (x - mean cancels for rows of nearly equal values), times |w|, plus |b|."""
+    axes = (-2, -1)
+    spread = np.abs(x) + np.abs(x.mean(axis=axes, keepdims=True))
+    return spread / np.sqrt(x.var(axis=axes, keepdims=True) + 1e-5) * np.abs(w) + np.abs(b)
 
 
 def _np_layer_norm(x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:

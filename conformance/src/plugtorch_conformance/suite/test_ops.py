@@ -134,7 +134,7 @@ def test_op_edge_values_match_reference_and_pytorch(name: str) -> None:
             if info.extra.get("atol"):
                 doc_tol = doc_tol._replace(atol=info.extra["atol"])
             assert_close(expected, documented.astype(expected.dtype), ref_dtype, doc_tol,
-                         f"{name}: the reference against PyTorch's documented result",
+                         f"{name}: the reference against PyTorch's documented result", scale,
                          signed_zeros=signed_zeros)  # fmt: skip
 
     check()
