@@ -1,6 +1,8 @@
 """The convolution and pooling primitives of ``NumbaBackend``: numba kernels for the data
 movement (im2col/col2im, the (O, N) <-> (N, O) copy, pooling windows) and OpenBLAS for the
-products. Kernels and the measurements behind them: ``_nn_kernels.py`` and the README."""
+products, or a direct convolution in numba for stride-1 layers with few output channels
+(``_conv_kernels.py``; chosen by ``use_direct``). Kernels and the measurements behind them:
+``_nn_kernels.py``, ``_conv_kernels.py`` and the README."""
 
 from __future__ import annotations
 
@@ -13,11 +15,58 @@ from plugtorch_numba._buffers import BufferPool
 from plugtorch_numba._threads import parallel_blocks
 
 try:
+    from plugtorch_numba import _conv_kernels as _cd
     from plugtorch_numba import _nn_kernels as _nn
 except Exception:  # noqa: BLE001 (no numba: the backend declares none of these primitives)
-    _nn = None  # type: ignore[assignment]
+    _nn = _cd = None  # type: ignore[assignment]
 
-__all__ = ["ConvPoolPrimitives"]
+__all__ = ["ConvPoolPrimitives", "use_direct"]
+
+Pair = tuple[int, int]
+
+
+def use_direct(
+    x_shape: tuple[int, ...], w_shape: tuple[int, ...], stride: Pair, padding: Pair,
+    dilation: Pair, groups: int,
+) -> bool:  # fmt: skip
+    """Whether conv2d and its weight gradient take the direct kernels (``_conv_kernels``)
+    instead of im2col + GEMM: stride 1, and (output channels per group) x (the padded width
+    over the output width, the share of thrown-away columns) at most ``DIRECT_LIMIT``."""
+    if stride != (1, 1):
+        return False
+    wp = x_shape[3] + 2 * padding[1]
+    wo = wp - (w_shape[3] - 1) * dilation[1]
+    return wo > 0 and w_shape[0] // groups * wp <= DIRECT_LIMIT * wo
+
+
+def use_direct_grad_x(
+    x_shape: tuple[int, ...], w_shape: tuple[int, ...], stride: Pair, padding: Pair,
+    dilation: Pair, groups: int,
+) -> bool:  # fmt: skip
+    """Whether the input gradient is a direct convolution of grad_y (padded by the taps'
+    reach, so its wide planes are wo + 2*(kw-1)*dw wide for x's width of outputs): stride 1
+    and (output channels per group) x (that width over x's) at most ``DIRECT_LIMIT_GRAD_X``."""
+    if stride != (1, 1) or x_shape[3] == 0:
+        return False
+    reach = (w_shape[3] - 1) * dilation[1]
+    wide = x_shape[3] + 2 * padding[1] + reach
+    return w_shape[0] // groups * wide <= DIRECT_LIMIT_GRAD_X * x_shape[3]
+
+
+# Crossovers measured on LeNet-like layers (see the README): the direct kernels' cost grows
+# with the output channels per group and the thrown-away columns, im2col + GEMM's much less.
+DIRECT_LIMIT = 20.0
+DIRECT_LIMIT_GRAD_X = 16.0
+
+
+class _Padded:
+    """conv2d's state on the direct path: the zero-bordered input planes (``pad_planes``),
+    their geometry, and whether every input value is finite."""
+
+    __slots__ = ("finite", "geometry", "planes")
+
+    def __init__(self, planes: np.ndarray, geometry: tuple[int, ...], finite: bool) -> None:
+        self.planes, self.geometry, self.finite = planes, geometry, finite
 
 
 class ConvPoolPrimitives:
@@ -76,6 +125,73 @@ class ConvPoolPrimitives:
         )
         return out
 
+    def _pad_planes(
+        self, x: np.ndarray, padding: Pair, w_shape: tuple[int, ...], dilation: Pair
+    ) -> _Padded:
+        """x's (N*C) planes with a zero border of ``padding`` and a tail for the taps' reach."""
+        n, c, h, wd = x.shape
+        kh, kw = w_shape[2:]
+        hp, wp = h + 2 * padding[0], wd + 2 * padding[1]
+        body = n * c * hp * wp
+        planes = self.pool.empty((body + (kw - 1) * dilation[1],), x.dtype)
+        planes[body:] = 0
+        check = np.empty(n * c, dtype=x.dtype)
+        parallel_blocks(
+            _cd.pad_planes,
+            (x.reshape(-1), h, wd, padding[0], padding[1], hp, wp, planes, check),
+            n * c,
+            body,
+        )
+        geometry = (c, hp, wp, kh, kw, dilation[0], dilation[1])
+        return _Padded(planes, geometry, not np.isnan(check.sum()))
+
+    def _conv_direct(
+        self,
+        padded: _Padded,
+        n: int,
+        w: np.ndarray,
+        groups: int,
+        crop: tuple[int, int, int, int],
+    ) -> np.ndarray:
+        """``_cd.conv_direct`` over padded planes: (N, O, rows, cols) of the full output."""
+        o = w.shape[0]
+        y = self.pool.empty((n, o, crop[2], crop[3]), w.dtype)
+        tasks = n * groups * ((o // groups + 1) // 2)
+        work = y.size * w[0].size * _DIRECT_WORK
+        args = (padded.planes, padded.geometry, w.reshape(-1), o, groups, crop, y.reshape(-1))
+        parallel_blocks(_cd.conv_direct, args, tasks, work)
+        return y
+
+    def _direct_grad_x(
+        self, grad_y: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...], padding: Pair,
+        dilation: Pair, groups: int,
+    ) -> np.ndarray:  # fmt: skip
+        """The input gradient as a direct convolution of grad_y, padded by the taps' reach,
+        with the flipped weights of each group transposed (O <-> C), cropped to x."""
+        o, cg, kh, kw = w.shape
+        og = o // groups
+        flipped = w.reshape(groups, og, cg, kh, kw)[:, :, :, ::-1, ::-1]
+        wt = np.ascontiguousarray(flipped.transpose(0, 2, 1, 3, 4)).reshape(-1, og, kh, kw)
+        reach = ((kh - 1) * dilation[0], (kw - 1) * dilation[1])
+        padded = self._pad_planes(grad_y, reach, wt.shape, dilation)
+        crop = (padding[0], padding[1], x_shape[2], x_shape[3])
+        return self._conv_direct(padded, x_shape[0], wt, groups, crop)
+
+    def _direct_grad_w(
+        self, grad_y: np.ndarray, padded: _Padded, w: np.ndarray, groups: int
+    ) -> np.ndarray:
+        """The weight gradient from grad_y widened to the padded planes' width."""
+        n, o, ho, wo = grad_y.shape
+        wp = padded.geometry[2]
+        wide = self.pool.empty((n * o * ho * wp,), grad_y.dtype)
+        parallel_blocks(_cd.widen, (grad_y.reshape(-1), ho, wo, wp, wide), n * o, wide.size)
+        grad_w = np.empty_like(w)
+        cg = w.shape[1]
+        tasks = groups * ((o // groups + 1) // 2) * cg
+        args = (wide, padded.planes, n, padded.geometry, o, groups, ho, grad_w.reshape(-1))
+        parallel_blocks(_cd.conv_weight_grad, args, tasks, grad_y.size * w[0].size * _DIRECT_WORK)
+        return grad_w
+
     def conv2d(
         self,
         x: np.ndarray,
@@ -87,12 +203,16 @@ class ConvPoolPrimitives:
     ) -> Any:  # (y, cols): the protocol's (y, state)
         # im2col (numba) + one OpenBLAS GEMM per group + an (O, N) -> (N, O) copy (numba).
         # The im2col columns are the state handed to conv2d_backward (grad_w = grad_y @ cols^T),
-        # which then need not build them again.
+        # which then need not build them again. On the direct path the state is the padded
+        # input planes instead.
         x = np.ascontiguousarray(x)
         w = np.ascontiguousarray(w)
         n = x.shape[0]
         o, cg, kh, kw = w.shape
         out_hw = output_size_2d(x.shape[2:], w.shape[2:], stride, padding, dilation)
+        if use_direct(x.shape, w.shape, stride, padding, dilation, groups):
+            padded = self._pad_planes(x, padding, w.shape, dilation)
+            return self._conv_direct(padded, n, w, groups, (0, 0, *out_hw)), padded
         cols = self._im2col(x, (kh, kw), stride, padding, dilation, out_hw)
         og, kk = o // groups, cg * kh * kw
         y = self.pool.empty((o, cols.shape[1]), x.dtype)
@@ -116,22 +236,56 @@ class ConvPoolPrimitives:
         needs_input_grad: tuple[bool, bool] = (True, True),
         state: Any = None,
     ) -> tuple[np.ndarray | None, np.ndarray | None]:
-        # grad_w = grad_y @ cols^T, grad_cols = w^T @ grad_y, grad_x = col2im(grad_cols);
-        # cols is conv2d's state (built again only without it); a gradient nobody needs is
-        # skipped (the network's input: no w^T @ grad_y, no col2im).
+        # Each gradient by the direct kernels where use_direct / use_direct_grad_x pick them,
+        # else by im2col (_im2col_backward); state is conv2d's (padded planes or columns,
+        # built again only without it); a gradient nobody needs is skipped (the network's
+        # input: no grad_x at all).
         grad_y = np.ascontiguousarray(grad_y)
         x = np.ascontiguousarray(x)
         w = np.ascontiguousarray(w)
+        want_x, want_w = needs_input_grad
+        geometry = (x.shape, w.shape, stride, padding, dilation, groups)
+        grad_x = grad_w = None
+        # The direct gradients multiply zeros by thrown-away values: exact for finite values
+        # only (see _conv_kernels); im2col below for a gradient a non-finite one would spoil.
+        padded = state if isinstance(state, _Padded) else None
+        if want_w and padded is None and state is None and use_direct(*geometry):
+            padded = self._pad_planes(x, padding, w.shape, dilation)
+        if want_w and padded is not None:
+            grad_w = self._direct_grad_w(grad_y, padded, w, groups) if padded.finite else None
+        if want_x and use_direct_grad_x(*geometry) and np.isfinite(w).all():
+            grad_x = self._direct_grad_x(grad_y, w, x.shape, padding, dilation, groups)
+        rest_x, rest_w = want_x and grad_x is None, want_w and grad_w is None
+        if rest_x or rest_w:
+            cols = state if isinstance(state, np.ndarray) else None
+            gx, gw = self._im2col_backward(
+                grad_y, x, w, stride, padding, dilation, groups, (rest_x, rest_w), cols
+            )
+            grad_x, grad_w = (gx if rest_x else grad_x), (gw if rest_w else grad_w)
+        return grad_x, grad_w
+
+    def _im2col_backward(
+        self,
+        grad_y: np.ndarray,
+        x: np.ndarray,
+        w: np.ndarray,
+        stride: Pair,
+        padding: Pair,
+        dilation: Pair,
+        groups: int,
+        needs_input_grad: tuple[bool, bool],
+        cols: np.ndarray | None,
+    ) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """grad_w = grad_y @ cols^T, grad_cols = w^T @ grad_y, grad_x = col2im(grad_cols), for
+        the gradients ``needs_input_grad`` asks for; ``cols`` is conv2d's, or None."""
         n = x.shape[0]
         o, cg, kh, kw = w.shape
         out_hw = (grad_y.shape[2], grad_y.shape[3])
         og, kk = o // groups, cg * kh * kw
         gy = self._swap_leading(grad_y, n, o).reshape(o, -1)
         want_x, want_w = needs_input_grad
-        cols = None
-        if want_w:
-            cols = state if state is not None else self._im2col(x, (kh, kw), stride, padding,
-                                                                  dilation, out_hw)  # fmt: skip
+        if want_w and cols is None:
+            cols = self._im2col(x, (kh, kw), stride, padding, dilation, out_hw)
         grad_w = np.empty_like(w) if want_w else None
         grad_cols = self.pool.empty((groups * kk, gy.shape[1]), x.dtype) if want_x else None
         for g in range(groups):
@@ -235,3 +389,6 @@ class ConvPoolPrimitives:
 # parallel_blocks decides from an element count calibrated on vectorised streaming loops; the
 # pooling windows' scalar, branchy loops cost about this many times more per element.
 _BRANCHY = 4
+# ... and the direct convolution's inner loops do a multiply-add per element and tap where
+# that calibration assumed a copy: this many elements per multiply-add.
+_DIRECT_WORK = 1
