@@ -30,9 +30,10 @@ def use_direct(
     dilation: Pair, groups: int,
 ) -> bool:  # fmt: skip
     """Whether conv2d and its weight gradient take the direct kernels (``_conv_kernels``)
-    instead of im2col + GEMM: stride 1, and (output channels per group) x (the padded width
-    over the output width, the share of thrown-away columns) at most ``DIRECT_LIMIT``."""
-    if stride != (1, 1):
+    instead of im2col + GEMM: a stride-1 kernel larger than 1x1 (a 1x1 im2col is a plain
+    copy), and (output channels per group) x (the padded width over the output width, the
+    share of thrown-away columns) at most ``DIRECT_LIMIT``."""
+    if stride != (1, 1) or w_shape[2] * w_shape[3] == 1:
         return False
     wp = x_shape[3] + 2 * padding[1]
     wo = wp - (w_shape[3] - 1) * dilation[1]
@@ -45,8 +46,9 @@ def use_direct_grad_x(
 ) -> bool:  # fmt: skip
     """Whether the input gradient is a direct convolution of grad_y (padded by the taps'
     reach, so its wide planes are wo + 2*(kw-1)*dw wide for x's width of outputs): stride 1
-    and (output channels per group) x (that width over x's) at most ``DIRECT_LIMIT_GRAD_X``."""
-    if stride != (1, 1) or x_shape[3] == 0:
+    and larger than 1x1, and (output channels per group) x (that width over x's) at most
+    ``DIRECT_LIMIT_GRAD_X``."""
+    if stride != (1, 1) or w_shape[2] * w_shape[3] == 1 or x_shape[3] == 0:
         return False
     reach = (w_shape[3] - 1) * dilation[1]
     wide = x_shape[3] + 2 * padding[1] + reach
@@ -55,7 +57,7 @@ def use_direct_grad_x(
 
 # Crossovers measured on LeNet-like layers (see the README): the direct kernels' cost grows
 # with the output channels per group and the thrown-away columns, im2col + GEMM's much less.
-DIRECT_LIMIT = 20.0
+DIRECT_LIMIT = 19.0
 DIRECT_LIMIT_GRAD_X = 16.0
 
 
