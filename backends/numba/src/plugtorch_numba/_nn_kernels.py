@@ -173,34 +173,37 @@ def max_pool2d_forward(x, shape, kernel, stride, padding, out_hw, out, argmax, t
 
 @njit(cache=True, error_model="numpy", nogil=True)
 def max_pool2d_2x2(x, shape, out_hw, out, argmax, t0, t1):  # type: ignore[no-untyped-def]
-    """``max_pool2d_forward`` for the common 2x2 window, stride 2, no padding, unrolled: the
-    generic window loops cost 3x more per output on small planes."""
+    """``max_pool2d_forward`` for the common 2x2 window, stride 2, no padding, in two passes
+    per output row: the better of each pair of input rows over the whole row (contiguous
+    loads: it vectorises), then the better of each pair of columns of that, where a tie
+    (or two nans) goes to the smaller input index, so the first maximum in row-major order
+    wins as in the generic kernel. 1.4-2.5x faster than one pass over the four values of
+    each window with stride-2 loads (0.19-0.33 against 0.47-0.54 ms on LeNet's first
+    layer, 64x6x28x28, one thread, loaded machine)."""
     h, wd = shape[2], shape[3]
     ho, wo = out_hw
+    row = u64(wd)
+    best = np.empty(wd, dtype=x.dtype)
+    at = np.empty(wd, dtype=np.int64)
     for t in range(t0, t1):
-        src = t * h * wd
-        dst = t * ho * wo
+        src = u64(t * h * wd)
+        dst = u64(t * ho * wo)
         for i in range(ho):
-            r0 = src + 2 * i * wd
-            r1 = r0 + wd
-            o0 = dst + i * wo
-            for j in range(wo):
-                # a pairwise tree (top pair, bottom pair, then the two winners) keeps the
-                # first maximum and the first nan, with a shorter dependency chain than a
-                # running maximum (33 against 50 us on the digits network's first layer)
-                a = x[r0 + 2 * j]
-                b = x[r0 + 2 * j + 1]
-                c = x[r1 + 2 * j]
-                d = x[r1 + 2 * j + 1]
-                take_b = _better(b, a)
-                top = b if take_b else a
-                top_at = 1 if take_b else 0
-                take_d = _better(d, c)
-                bottom = d if take_d else c
-                bottom_at = wd + 1 if take_d else wd
-                take_bottom = _better(bottom, top)
-                out[o0 + j] = bottom if take_bottom else top
-                argmax[o0 + j] = 2 * i * wd + 2 * j + (bottom_at if take_bottom else top_at)
+            base = u64(2 * i * wd)  # (all unsigned: a signed/unsigned mix is a float in numba)
+            for k in range(row):
+                a = x[src + base + k]
+                c = x[src + base + row + k]
+                below = _better(c, a)
+                best[k] = c if below else a
+                at[k] = base + row + k if below else base + k
+            o0 = dst + u64(i * wo)
+            for j in range(u64(wo)):
+                a, b = best[2 * j], best[2 * j + 1]
+                ia, ib = at[2 * j], at[2 * j + 1]
+                same = (a == b) | ((a != a) & (b != b))  # noqa: PLR0124 (two nans)
+                right = _better(b, a) | (same & (ib < ia))
+                out[o0 + j] = b if right else a
+                argmax[o0 + j] = ib if right else ia
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
