@@ -80,10 +80,16 @@ def im2col(x, shape, kernel, stride, padding, dilation, out_hw, cols, t0, t1):  
                     cols[dst + k] = padded[base + offsets[k]]
 
 
+_ROW_LOOP = 8
+
+
 @njit(cache=True, error_model="numpy", nogil=True)
 def col2im(cols, shape, kernel, stride, padding, dilation, out_hw, gx, t0, t1):  # type: ignore[no-untyped-def]  # noqa: E501
     """The adjoint of ``im2col`` (same flat arguments): gx[n, c] = the sum over taps of the
-    scattered rows of cols, accumulated in a zero-bordered scratch plane."""
+    scattered rows of cols, accumulated in a zero-bordered scratch plane. With a column
+    stride of 1 and rows of at least ``_ROW_LOOP`` outputs, each tap adds row by row
+    (contiguous, vectorised): 1.8x faster than the offset table's scatter on LeNet's second
+    layer (10-wide rows), slower on the digits network's 4-wide ones."""
     n_img, n_ch, h, wd = shape
     kh, kw = kernel
     sh, sw = stride
@@ -95,6 +101,7 @@ def col2im(cols, shape, kernel, stride, padding, dilation, out_hw, gx, t0, t1): 
     wp = wd + 2 * pw
     padded = np.empty((h + 2 * ph) * wp, dtype=gx.dtype)
     offsets = _window_offsets(ho, wo, sh, sw, wp)
+    rows = sw == 1 and wo >= _ROW_LOOP
     for t in range(t0, t1):
         n = t // n_ch
         c = t - n * n_ch
@@ -103,6 +110,13 @@ def col2im(cols, shape, kernel, stride, padding, dilation, out_hw, gx, t0, t1): 
             for kj in range(kw):
                 src = u64(((c * kh + ki) * kw + kj) * ncols + n * length)
                 base = u64(ki * dh * wp + kj * dw)
+                if rows:
+                    for i in range(ho):
+                        d = base + u64(i * sh * wp)
+                        s = src + u64(i * wo)
+                        for j in range(u64(wo)):
+                            padded[d + j] += cols[s + j]
+                    continue
                 for k in range(u64(length)):
                     padded[base + offsets[k]] += cols[src + k]
         dst = u64(t * h * wd)
