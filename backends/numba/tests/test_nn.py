@@ -211,12 +211,13 @@ def test_adam_step(nb, decoupled, weight_decay):
     assert new_p.shape == p.shape and new_p.dtype == p.dtype
 
 
-def test_max_pool_2x2_ties_and_nans(nb):
-    # The 2x2 kernel compares pairs of rows first, then pairs of columns: the first maximum in
-    # row-major order (and the first nan) must still win, as in the generic window loop.
+@pytest.mark.parametrize("width", [7, 13])  # the window-at-a-time and the two-pass kernels
+def test_max_pool_2x2_ties_and_nans(nb, width):
+    # The wide 2x2 kernel compares pairs of rows first, then pairs of columns: the first
+    # maximum in row-major order (and the first nan) must still win, as in the window loop.
     rng = np.random.default_rng(5)
     values = np.array([0.0, 1.0, np.nan, -np.inf], np.float32)
-    x = rng.choice(values, size=(4, 8, 6, 7))  # odd width: the last column is dropped
+    x = rng.choice(values, size=(4, 8, 6, width))  # odd width: the last column is dropped
     y, idx = nb.max_pool2d(x, (2, 2), (2, 2), (0, 0))
     want_y, want_idx = pool_reference(x, (2, 2), (2, 2), (0, 0), "max")
     np.testing.assert_array_equal(idx, want_idx)

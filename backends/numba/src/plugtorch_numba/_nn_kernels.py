@@ -221,6 +221,40 @@ def max_pool2d_2x2(x, shape, out_hw, out, argmax, t0, t1):  # type: ignore[no-un
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
+def max_pool2d_2x2_tree(x, shape, out_hw, out, argmax, t0, t1):  # type: ignore[no-untyped-def]
+    """``max_pool2d_2x2`` for narrow planes (the digits network's 8 and 4 wide), one window
+    at a time, unrolled: the generic window loops cost 3x more per output on small planes,
+    and the two passes of ``max_pool2d_2x2`` 1.5-2.6x more on 4-wide ones (36-68 against
+    24-26 us, 32x32x4x4)."""
+    h, wd = shape[2], shape[3]
+    ho, wo = out_hw
+    for t in range(t0, t1):
+        src = t * h * wd
+        dst = t * ho * wo
+        for i in range(ho):
+            r0 = src + 2 * i * wd
+            r1 = r0 + wd
+            o0 = dst + i * wo
+            for j in range(wo):
+                # a pairwise tree (top pair, bottom pair, then the two winners) keeps the
+                # first maximum and the first nan, with a shorter dependency chain than a
+                # running maximum (33 against 50 us on the digits network's first layer)
+                a = x[r0 + 2 * j]
+                b = x[r0 + 2 * j + 1]
+                c = x[r1 + 2 * j]
+                d = x[r1 + 2 * j + 1]
+                take_b = _better(b, a)
+                top = b if take_b else a
+                top_at = 1 if take_b else 0
+                take_d = _better(d, c)
+                bottom = d if take_d else c
+                bottom_at = wd + 1 if take_d else wd
+                take_bottom = _better(bottom, top)
+                out[o0 + j] = bottom if take_bottom else top
+                argmax[o0 + j] = 2 * i * wd + 2 * j + (bottom_at if take_bottom else top_at)
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
 def max_pool2d_backward(gy, argmax, plane_out, plane_in, gx, t0, t1):  # type: ignore[no-untyped-def]  # noqa: E501
     """gx (flat) = grad_y scattered to the argmax positions; indices already validated."""
     for t in range(t0, t1):
