@@ -222,7 +222,7 @@ def max_pool2d_2x2(x, shape, out_hw, out, argmax, t0, t1):  # type: ignore[no-un
 
 @njit(cache=True, error_model="numpy", nogil=True)
 def max_pool2d_2x2_tree(x, shape, out_hw, out, argmax, t0, t1):  # type: ignore[no-untyped-def]
-    """``max_pool2d_2x2`` for narrow planes (the digits network's 8 and 4 wide), one window
+    """``max_pool2d_2x2`` for planes under 8 wide (the digits network's second layer), one window
     at a time, unrolled: the generic window loops cost 3x more per output on small planes,
     and the two passes of ``max_pool2d_2x2`` 1.5-2.6x more on 4-wide ones (36-68 against
     24-26 us, 32x32x4x4)."""
