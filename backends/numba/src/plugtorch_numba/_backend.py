@@ -16,14 +16,14 @@ import numpy as np
 from plugtorch_numpy import NumpyBackend, as_array, is_half
 
 from plugtorch.backend.array_api import half_via_float32 as _half_via_float32
-from plugtorch_numba import _blas
+from plugtorch_numba import _blas, _mkl
 from plugtorch_numba._buffers import BufferPool
 from plugtorch_numba._conv_pool import ConvPoolPrimitives
 from plugtorch_numba._fused import FusedPrimitives
 from plugtorch_numba._malloc import tune_malloc
 from plugtorch_numba._recurrent import RecurrentPrimitives
 from plugtorch_numba._strided import plan_2d
-from plugtorch_numba._threads import parallel_blocks, run_chunks, split_ufunc
+from plugtorch_numba._threads import num_threads, parallel_blocks, run_chunks, split_ufunc
 
 try:  # numba is imported here, after the cache directory is configured
     import numba
@@ -92,6 +92,7 @@ class NumbaBackend(FusedPrimitives, RecurrentPrimitives, ConvPoolPrimitives, Num
         min_parallel_size: int = 32768,
         min_elementwise_size: int = 1 << 22,
         pool_bytes: int | None = None,
+        blas: str | None = None,
     ) -> None:
         super().__init__(name=name)
         self.capabilities = type(self.capabilities)(
@@ -115,6 +116,10 @@ class NumbaBackend(FusedPrimitives, RecurrentPrimitives, ConvPoolPrimitives, Num
         self.pool = BufferPool(pool_bytes)
         """Page-touched buffers for large results (see ``_buffers.py``); ``pool_bytes=0`` or
         ``PLUGTORCH_NUMBA_POOL_BYTES=0`` turns it off, ``pool.clear()`` releases the memory."""
+        self.mkl, self.blas, self._blas_error = _mkl.choose_blas(blas)
+        """The GEMM library of ``matmul``: Intel MKL when ``plugtorch-numba[mkl]`` is installed,
+        else numpy's OpenBLAS; ``blas="mkl"|"openblas"`` or ``PLUGTORCH_NUMBA_BLAS`` forces
+        one (see ``_mkl.py``). ``blas`` describes the choice and why."""
 
     def _empty_like(self, x: np.ndarray) -> np.ndarray:
         """An uninitialised array like ``x``: same shape and dtype, C or F order as ``x``."""
@@ -123,11 +128,13 @@ class NumbaBackend(FusedPrimitives, RecurrentPrimitives, ConvPoolPrimitives, Num
         return self.pool.empty(x.shape[::-1], x.dtype).T
 
     def __repr__(self) -> str:
-        return f"<plugtorch backend {self.name!r} (numba kernels over numpy)>"
+        return f"<plugtorch backend {self.name!r} (numba kernels over numpy; GEMMs: {self.blas})>"
 
     def is_available(self) -> tuple[bool, str]:
         if _IMPORT_ERROR:
             return False, _IMPORT_ERROR
+        if self._blas_error:
+            return False, self._blas_error
         return True, ""
 
     @property
@@ -299,6 +306,7 @@ class NumbaBackend(FusedPrimitives, RecurrentPrimitives, ConvPoolPrimitives, Num
 
     # --- linear algebra --------------------------------------------------------------------
     def matmul(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        # MKL when installed (see _mkl.py), for float products that are not tiny. Else
         # 2-D: OpenBLAS (both cores) is near peak. A stack of small matrices: each thread
         # multiplies part of the stack with OpenBLAS held to one thread (see _blas.py).
         # The result comes from the pool (no page faults on a large output).
@@ -306,6 +314,8 @@ class NumbaBackend(FusedPrimitives, RecurrentPrimitives, ConvPoolPrimitives, Num
             return super().matmul(x, y)
         batch = np.broadcast_shapes(x.shape[:-2], y.shape[:-2])
         out = self.pool.empty((*batch, x.shape[-2], y.shape[-1]), x.dtype)
+        if self.mkl is not None and _mkl.gemm_into(self.mkl, x, y, out, num_threads()):
+            return out
         if _split_batch(x, y, self.min_parallel_size):
             stack_x = x.reshape(-1, *x.shape[-2:])
             stack_y = y.reshape(-1, *y.shape[-2:])

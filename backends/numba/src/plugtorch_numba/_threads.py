@@ -29,7 +29,15 @@ import numpy as np
 
 from plugtorch._settings import get_num_threads
 
-__all__ = ["MIN_THREADED", "num_threads", "parallel_blocks", "run_chunks", "split_ufunc"]
+__all__ = [
+    "MIN_THREADED",
+    "TASKS_PER_THREAD",
+    "num_threads",
+    "parallel_blocks",
+    "run_blocks",
+    "run_chunks",
+    "split_ufunc",
+]
 
 MIN_THREADED = 1 << 19
 """Elements below which splitting over threads costs more than it gains (waking a pool
@@ -126,6 +134,12 @@ def parallel_blocks(kernel: Callable[..., Any], args: tuple[Any, ...], nblocks: 
         return
     tasks = min(nblocks, threads * TASKS_PER_THREAD)
     _run_dynamic(lambda a, b: kernel(*args, a, b), _split(nblocks, tasks, 1))
+
+
+def run_blocks(func: Callable[[int, int], Any], n: int, blocks: int, align: int) -> None:
+    """Call ``func(start, stop)`` over ``range(n)`` in about ``blocks`` blocks (multiples of
+    ``align``) shared by all threads; the caller decides that the work is worth splitting."""
+    _run_dynamic(func, _split(n, max(1, blocks), align))
 
 
 def run_chunks(

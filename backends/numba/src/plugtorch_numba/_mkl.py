@@ -1,0 +1,298 @@
+"""Intel MKL's GEMMs through ctypes, for the numba backend's ``matmul`` when MKL is installed.
+
+numpy's OpenBLAS is 1.1-1.6x slower than MKL on the products that bound the model
+benchmarks (one thread, float32, ms: 700x256x10000 49.1 against 30.2, 128x784x512 0.81
+against 0.63; see the README). ``pip install 'plugtorch-numba[mkl]'`` installs the ``mkl``
+wheel; its ``libmkl_rt`` is found through the distribution's file list (or ``<prefix>/lib``)
+and loaded with ctypes, with MKL's *sequential* threading layer: every call is one thread,
+and the backend spreads a product over its own thread pool (row or column blocks, or parts
+of a batch), like its other kernels. No OpenMP runtime is started, so nothing competes with
+numba's or OpenBLAS's threads, and fork-based DataLoader workers and MPI ranks inherit no
+thread state.
+
+Operands are passed as BLAS sees them: a transposed view (``a.mT``, ``x.T``) is ``CblasTrans``
+with its leading dimension, a stack with one stride between matrices (broadcast ones: stride
+0) is one ``cblas_?gemm_batch_strided`` call; only what BLAS cannot express (negative or
+element strides, batch dimensions that do not collapse to one stride) is copied.
+
+``PLUGTORCH_NUMBA_BLAS=mkl|openblas`` forces the choice; unset, MKL is used when it loads.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from plugtorch_numba._threads import TASKS_PER_THREAD, run_blocks
+
+__all__ = ["BLAS_ENV", "Mkl", "choose_blas", "gemm_into", "library_paths", "load"]
+
+BLAS_ENV = "PLUGTORCH_NUMBA_BLAS"
+INSTALL_HINT = "pip install 'plugtorch-numba[mkl]'"
+
+_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
+_MKL_THREADING_SEQUENTIAL = 1
+
+MIN_FLOPS = 1 << 20
+"""Multiply-adds per matrix (m*n*k) below which numpy's OpenBLAS is used. Measured one
+thread, float32, us, MKL called directly / numpy: 128x128x128 27.6/35.1, 128x400x20
+23.4/28.3, 128x256x10 10.4/11.2 (5.9 with a transposed left operand), 16x16x16 4.1/1.9; a
+stack of 64 products of 64x32x64 317/149 in one MKL call (OpenBLAS is faster on small
+matrices, and the ctypes call costs about 4 us)."""
+MIN_SPLIT_FLOPS = 1 << 20
+"""Multiply-adds of one block below which a product is not split over threads (a pool round
+trip costs up to about 50 us; 2^20 multiply-adds take about 20 us on one core)."""
+
+
+@dataclass(frozen=True)
+class Mkl:
+    """The loaded library: its GEMM functions by dtype character and its version."""
+
+    path: str
+    version: str
+    gemm: dict[str, Any]
+    gemm_batch: dict[str, Any]
+
+
+def library_paths() -> list[Path]:
+    """Where ``libmkl_rt`` may be: the ``mkl`` distribution's files, then ``<prefix>/lib``."""
+    from importlib import metadata
+
+    found: list[Path] = []
+    try:
+        files = metadata.distribution("mkl").files or []
+    except metadata.PackageNotFoundError:
+        files = []
+    for file in files:
+        if file.name.startswith("libmkl_rt.so"):
+            found.append(Path(str(file.locate())).resolve())
+    for prefix in dict.fromkeys((sys.prefix, sys.base_prefix)):
+        found += [Path(prefix, "lib", name) for name in ("libmkl_rt.so.3", "libmkl_rt.so")]
+    return [path for path in dict.fromkeys(found) if path.is_file()]
+
+
+def _bind(lib: Any, kind: str, ctype: Any) -> tuple[Any, Any]:
+    pointer, i = ctypes.c_void_p, ctypes.c_int
+    gemm = getattr(lib, f"cblas_{kind}gemm")
+    gemm.argtypes = [i] * 6 + [ctype, pointer, i, pointer, i, ctype, pointer, i]
+    gemm.restype = None
+    batch = getattr(lib, f"cblas_{kind}gemm_batch_strided")
+    batch.argtypes = [i] * 6 + [ctype, pointer, i, i, pointer, i, i, ctype, pointer, i, i, i]
+    batch.restype = None
+    return gemm, batch
+
+
+def _open(path: Path) -> Mkl:
+    lib = ctypes.CDLL(str(path))
+    lib.MKL_Set_Threading_Layer.argtypes = [ctypes.c_int]
+    lib.MKL_Set_Threading_Layer.restype = ctypes.c_int
+    if lib.MKL_Set_Threading_Layer(_MKL_THREADING_SEQUENTIAL) != _MKL_THREADING_SEQUENTIAL:
+        raise OSError("MKL refused its sequential threading layer")
+    buffer = ctypes.create_string_buffer(256)
+    lib.MKL_Get_Version_String(buffer, len(buffer))
+    words = buffer.value.decode(errors="replace").split()
+    version = "MKL " + words[words.index("Version") + 1].split("-")[0] if "Version" in words[:-1] else "MKL"
+    sgemm, sbatch = _bind(lib, "s", ctypes.c_float)
+    dgemm, dbatch = _bind(lib, "d", ctypes.c_double)
+    return Mkl(str(path), version, {"f": sgemm, "d": dgemm}, {"f": sbatch, "d": dbatch})
+
+
+_loaded: Mkl | str | None = None
+
+
+def load() -> Mkl | str:
+    """The MKL library, or why it could not be loaded (loaded once per process)."""
+    global _loaded
+    if _loaded is None:
+        paths = library_paths()
+        if not paths:
+            _loaded = f"MKL is not installed ({INSTALL_HINT})"
+        for path in paths:
+            try:
+                _loaded = _open(path)
+                break
+            except (OSError, AttributeError) as error:
+                _loaded = f"MKL at {path} could not be loaded ({error})"
+    assert _loaded is not None
+    return _loaded
+
+
+def choose_blas(requested: str | None = None) -> tuple[Mkl | None, str, str]:
+    """``(mkl or None, description, error)`` for ``requested`` (or ``$PLUGTORCH_NUMBA_BLAS``):
+    ``"mkl"``, ``"openblas"``, or empty for MKL when it loads; ``error`` is non-empty when the
+    request cannot be met."""
+    choice = (os.environ.get(BLAS_ENV, "") if requested is None else requested).strip().lower()
+    if choice not in ("", "mkl", "openblas"):
+        error = f"{BLAS_ENV} must be 'mkl' or 'openblas' (or unset), got {choice!r}"
+        return None, "OpenBLAS", error
+    if choice == "openblas":
+        return None, f"OpenBLAS (numpy's; {BLAS_ENV}=openblas)", ""
+    mkl = load()
+    if isinstance(mkl, Mkl):
+        return mkl, f"Intel {mkl.version} (sequential layer, split over the backend's threads)", ""
+    if choice == "mkl":
+        error = f"{BLAS_ENV}=mkl, but {mkl}: install it ({INSTALL_HINT}) or unset {BLAS_ENV}"
+        return None, "OpenBLAS", error
+    return None, f"OpenBLAS (numpy's; {mkl})", ""  # mkl: why MKL is not used
+
+
+class _Operand(NamedTuple):
+    """A stack of matrices as BLAS reads them: ``array`` (kept alive while BLAS runs), its
+    address, trans flag, leading dimension, and the byte steps between matrices, rows and
+    columns of the logical (transposed-back) matrix."""
+
+    array: np.ndarray
+    address: int
+    trans: int
+    ld: int
+    matrix_step: int
+    row_step: int
+    col_step: int
+
+
+def _layout(rows: int, cols: int, s0: int, s1: int) -> tuple[int, int] | None:
+    """``(trans, ld)`` with which row-major BLAS reads a rows x cols matrix of element
+    strides ``s0, s1``, or None."""
+    if s1 == 1 or cols == 1:
+        ld = s0 if rows > 1 else cols
+        if ld >= max(1, cols):
+            return _NO_TRANS, ld
+    if s0 == 1 or rows == 1:
+        ld = s1 if cols > 1 else rows
+        if ld >= max(1, rows):
+            return _TRANS, ld
+    return None
+
+
+def _batch_stride(a: np.ndarray, batch: tuple[int, ...]) -> int | None:
+    """The one byte stride between the matrices of ``a`` broadcast to ``batch`` (0 when all
+    are broadcast), or None when its batch dims do not collapse to one stride."""
+    own = a.ndim - 2
+    steps = []
+    for i, size in enumerate(batch):
+        j = i - len(batch) + own
+        if size != 1:
+            steps.append((size, a.strides[j] if j >= 0 and a.shape[j] != 1 else 0))
+    for (_, outer), (size, inner) in zip(steps, steps[1:], strict=False):
+        if outer != inner * size:
+            return None
+    return steps[-1][1] if steps else 0
+
+
+def _operand(a: np.ndarray, batch: tuple[int, ...]) -> _Operand:
+    """``a`` broadcast to ``batch`` as BLAS reads it, copied (to C order) only when BLAS
+    cannot: batch dims that do not collapse to one stride, negative or element strides."""
+    item = a.itemsize
+    rows, cols = a.shape[-2:]
+    s0, s1 = a.strides[-2:]
+    step = _batch_stride(a, batch)
+    layout = None if s0 % item or s1 % item else _layout(rows, cols, s0 // item, s1 // item)
+    if step is None or step < 0 or layout is None:
+        a = np.ascontiguousarray(np.broadcast_to(a, batch + (rows, cols)))
+        s0, s1, step = a.strides[-2], item, rows * cols * item
+        layout = _NO_TRANS, max(1, cols)
+    return _Operand(a, a.ctypes.data, *layout, step, s0, s1)
+
+
+def _gemm_2d(
+    gemm: Any, sizes: tuple[int, int, int], x: _Operand, y: _Operand, out: np.ndarray, threads: int
+) -> None:
+    """``out = x @ y`` for (m, k) and (k, n) operands into C-contiguous (m, n) ``out``, in row
+    blocks (column blocks when there are more columns) shared by up to ``threads`` threads,
+    each of at least :data:`MIN_SPLIT_FLOPS` multiply-adds."""
+    m, n, k = sizes
+    base, item = out.ctypes.data, out.itemsize
+
+    def rows(a: int, b: int) -> None:
+        gemm(
+            *(_ROW_MAJOR, x.trans, y.trans, b - a, n, k, 1.0),
+            *(x.address + a * x.row_step, x.ld, y.address, y.ld, 0.0, base + a * n * item, n),
+        )
+
+    def columns(a: int, b: int) -> None:
+        gemm(
+            *(_ROW_MAJOR, x.trans, y.trans, m, b - a, k, 1.0),
+            *(x.address, x.ld, y.address + a * y.col_step, y.ld, 0.0, base + a * item, n),
+        )
+
+    blocks = min(threads * TASKS_PER_THREAD, m * n * k // MIN_SPLIT_FLOPS, max(m, n) // 16)
+    if threads <= 1 or blocks <= 1:
+        rows(0, m)
+    else:
+        run_blocks(rows if m >= n else columns, max(m, n), blocks, 16)
+
+
+def _gemm_stack(
+    gemm_batch: Any,
+    sizes: tuple[int, int, int, int],
+    x: _Operand,
+    y: _Operand,
+    out: np.ndarray,
+    threads: int,
+) -> None:
+    """``out[i] = x[i] @ y[i]`` for a stack of ``count`` products in one MKL call per block
+    of the stack, the blocks shared by up to ``threads`` threads."""
+    count, m, n, k = sizes
+    base, item = out.ctypes.data, out.itemsize
+    x_stride, y_stride = x.matrix_step // item, y.matrix_step // item
+
+    def products(a: int, b: int) -> None:
+        gemm_batch(
+            *(_ROW_MAJOR, x.trans, y.trans, m, n, k, 1.0),
+            *(x.address + a * x.matrix_step, x.ld, x_stride),
+            *(y.address + a * y.matrix_step, y.ld, y_stride, 0.0),
+            *(base + a * m * n * item, n, m * n, b - a),
+        )
+
+    blocks = min(threads * TASKS_PER_THREAD, count, count * m * n * k // MIN_SPLIT_FLOPS)
+    if threads <= 1 or blocks <= 1:
+        products(0, count)
+    else:
+        run_blocks(products, count, blocks, 1)
+
+
+def gemm_into(mkl: Mkl, x: np.ndarray, y: np.ndarray, out: np.ndarray, threads: int) -> bool:
+    """``out[...] = x @ y`` through MKL, on up to ``threads`` threads; ``x`` and ``y`` have
+    broadcastable batch dims, ``out`` is C-contiguous of the result's shape. False (nothing
+    written) when numpy should do the product: not float32/float64, or fewer than
+    :data:`MIN_FLOPS` multiply-adds per matrix, or empty."""
+    gemm = mkl.gemm.get(x.dtype.char)
+    if gemm is None or x.dtype != y.dtype or out.dtype != x.dtype:
+        return False
+    m, k, n = x.shape[-2], x.shape[-1], y.shape[-1]
+    if out.size == 0 or k == 0:
+        return False  # numpy's zeros (MKL rejects a leading dimension of 0)
+    count = out.size // (m * n)
+    if m * n * k < MIN_FLOPS:
+        # Small matrices: MKL's fixed cost per matrix is above OpenBLAS's. A stack of them
+        # times one matrix still goes to MKL when it folds into one large 2-D product.
+        if not (y.ndim == 2 and count * m * n * k >= MIN_FLOPS and _folds(x)):
+            return False
+    batch = out.shape[:-2]
+    xo, yo = _operand(x, batch), _operand(y, batch)
+    if count == 1 or (yo.matrix_step == 0 and xo.trans == _NO_TRANS and _folds_rows(xo, m)):
+        # One matrix, or a stack times one matrix: one (count*m, k) @ (k, n) product.
+        _gemm_2d(gemm, (count * m, n, k), xo, yo, out, threads)
+    else:
+        _gemm_stack(mkl.gemm_batch[x.dtype.char], (count, m, n, k), xo, yo, out, threads)
+    return True
+
+
+def _folds_rows(x: _Operand, m: int) -> bool:
+    """Whether a (NoTrans) stack's rows follow each other at one stride across matrices."""
+    return x.matrix_step == m * x.row_step
+
+
+def _folds(x: np.ndarray) -> bool:
+    """Whether C-order-like ``x`` of any batch is one (rows, k) matrix of one row stride."""
+    rows = x.shape[-2]
+    if x.strides[-1] != x.itemsize:
+        return False
+    step = _batch_stride(x, x.shape[:-2])
+    return step is not None and step == rows * x.strides[-2]
