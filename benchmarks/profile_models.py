@@ -17,8 +17,8 @@ the dispatch estimate below therefore subtracts the kernels from the *unprofiled
     python benchmarks/profile_models.py [--backend numba] [--models gpt,lstm] [--steps 5]
         [--threads 1] [--torch] [--bounds]
 
-``--bounds`` times the step's GEMMs alone (shapes recorded by the profiler) in numpy's BLAS and
-in PyTorch, so a model that misses PyTorch's time can be told GEMM-bound (BLAS alone is slower)
+``--bounds`` times the step's GEMMs alone (shapes recorded by the profiler) in numpy's BLAS, in
+the backend's ``matmul`` when it has its own GEMM library (numba with MKL), and in PyTorch, so a model that misses PyTorch's time can be told GEMM-bound (BLAS alone is slower)
 or not (the rest of the step is).
 """
 
@@ -43,6 +43,7 @@ from bench_models import (  # noqa: E402
     skip_reason,
 )
 
+from plugtorch import get_backend  # noqa: E402
 from plugtorch.profiler import profile, record_function  # noqa: E402
 
 PHASES = ("forward", "backward", "optimizer")
@@ -218,6 +219,16 @@ def gemm_bound(spec: ModelSpec, backend: str, threads: int | None) -> str:
             np.matmul(x, y)
 
     times = {"OpenBLAS (numpy)": float(np.median(sample_ms(run_numpy, 9, clock=clock)))}
+    primitives = get_backend(backend)
+    blas = getattr(primitives, "blas", "")
+    if blas and not blas.startswith("OpenBLAS"):  # the backend's own GEMM library (MKL)
+
+        def run_backend() -> None:
+            for x, y in operands:
+                primitives.matmul(x, y)
+
+        name = f"{backend} matmul ({blas.split(' (')[0]})"
+        times[name] = float(np.median(sample_ms(run_backend, 9, clock=clock)))
     try:
         torch = load_framework("torch", threads)
         pairs = [(torch.from_numpy(x), torch.from_numpy(y)) for x, y in operands]

@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from plugtorch_numba._threads import TASKS_PER_THREAD, run_blocks
+from plugtorch_numba._threads import run_blocks
 
 __all__ = ["BLAS_ENV", "Mkl", "choose_blas", "gemm_into", "library_paths", "load"]
 
@@ -45,6 +45,10 @@ thread, float32, us, MKL called directly / numpy: 128x128x128 27.6/35.1, 128x400
 23.4/28.3, 128x256x10 10.4/11.2 (5.9 with a transposed left operand), 16x16x16 4.1/1.9; a
 stack of 64 products of 64x32x64 317/149 in one MKL call (OpenBLAS is faster on small
 matrices, and the ctypes call costs about 4 us)."""
+BLOCKS_PER_THREAD = 2
+"""Blocks a split product is cut into per thread: a thread whose core another process holds
+then leaves its second block to the others (dynamic scheduling, see ``_threads.py``), where
+more blocks would pack the shared operand more often."""
 MIN_SPLIT_FLOPS = 1 << 20
 """Multiply-adds of one block below which a product is not split over threads (a pool round
 trip costs up to about 50 us; 2^20 multiply-adds take about 20 us on one core)."""
@@ -221,7 +225,7 @@ def _gemm_2d(
             *(x.address, x.ld, y.address + a * y.col_step, y.ld, 0.0, base + a * item, n),
         )
 
-    blocks = min(threads * TASKS_PER_THREAD, m * n * k // MIN_SPLIT_FLOPS, max(m, n) // 16)
+    blocks = min(threads * BLOCKS_PER_THREAD, m * n * k // MIN_SPLIT_FLOPS, max(m, n) // 16)
     if threads <= 1 or blocks <= 1:
         rows(0, m)
     else:
@@ -250,7 +254,7 @@ def _gemm_stack(
             *(base + a * m * n * item, n, m * n, b - a),
         )
 
-    blocks = min(threads * TASKS_PER_THREAD, count, count * m * n * k // MIN_SPLIT_FLOPS)
+    blocks = min(threads * BLOCKS_PER_THREAD, count, count * m * n * k // MIN_SPLIT_FLOPS)
     if threads <= 1 or blocks <= 1:
         products(0, count)
     else:
