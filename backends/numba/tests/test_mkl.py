@@ -1,0 +1,238 @@
+"""matmul through Intel MKL (``plugtorch-numba[mkl]``): results against numpy for every layout
+the backend hands BLAS, the thresholds, the forced choices and the fallback to OpenBLAS."""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections import Counter
+from importlib import metadata
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import layouts
+from plugtorch_numba import NumbaBackend, _mkl
+
+LOADED = _mkl.load()
+needs_mkl = pytest.mark.skipif(
+    not isinstance(LOADED, _mkl.Mkl), reason=f"MKL is not usable here: {LOADED}"
+)
+
+
+def _counting(mkl: _mkl.Mkl, calls: Counter[str]) -> _mkl.Mkl:
+    """``mkl`` with every GEMM call counted by kind ("gemm" or "batch")."""
+
+    def count(kind: str, func: Any) -> Any:
+        def call(*args: Any) -> None:
+            calls[kind] += 1
+            func(*args)
+
+        return call
+
+    return _mkl.Mkl(
+        mkl.path,
+        mkl.version,
+        {k: count("gemm", f) for k, f in mkl.gemm.items()},
+        {k: count("batch", f) for k, f in mkl.gemm_batch.items()},
+    )
+
+
+@pytest.fixture
+def calls() -> Counter[str]:
+    return Counter()
+
+
+@pytest.fixture
+def mkl_nb(calls: Counter[str], monkeypatch: pytest.MonkeyPatch) -> NumbaBackend:
+    """MKL for every product, however small, split into blocks of any size."""
+    assert isinstance(LOADED, _mkl.Mkl)
+    monkeypatch.setattr(_mkl, "MIN_FLOPS", 1)
+    monkeypatch.setattr(_mkl, "MIN_SPLIT_FLOPS", 1)
+    backend = NumbaBackend(blas="mkl")
+    backend.mkl = _counting(LOADED, calls)
+    return backend
+
+
+def _check(backend: NumbaBackend, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    got = backend.matmul(x, y)
+    want = np.matmul(x.astype(np.float64), y.astype(np.float64))
+    assert got.shape == want.shape and got.dtype == x.dtype
+    rtol = 1e-5 if x.dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * max(1, x.shape[-1]))
+    return got
+
+
+def test_mkl_is_used_when_installed():
+    try:
+        metadata.distribution("mkl")
+    except metadata.PackageNotFoundError:
+        pytest.skip("the mkl wheel is not installed (pip install 'plugtorch-numba[mkl]')")
+    assert isinstance(LOADED, _mkl.Mkl), LOADED
+    backend = NumbaBackend(blas=None)
+    assert backend.mkl is not None and backend.blas.startswith("Intel MKL")
+    assert "MKL" in repr(backend) and backend.is_available() == (True, "")
+
+
+@needs_mkl
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("threads", [1, 3])
+@pytest.mark.parametrize("shape", [(37, 29, 53), (1, 40, 70), (70, 40, 1), (130, 7, 20)])
+def test_2d_layouts_match_numpy(mkl_nb, calls, dtype, threads, shape):
+    rng = np.random.default_rng(0)
+    m, k, n = shape
+    xs = layouts(rng.standard_normal((m, k)).astype(dtype), rng)
+    ys = layouts(rng.standard_normal((k, n)).astype(dtype), rng)
+    for x in xs.values():
+        for y in ys.values():
+            out = np.empty((m, n), dtype)
+            assert _mkl.gemm_into(mkl_nb.mkl, x, y, out, threads)
+            want = np.matmul(x.astype(np.float64), y.astype(np.float64))
+            rtol = 1e-5 if dtype == np.float32 else 1e-12
+            np.testing.assert_allclose(out, want, rtol=rtol, atol=rtol * k)
+    assert calls["gemm"] >= len(xs) * len(ys)
+
+
+@needs_mkl
+def test_transposed_operands_are_not_copied(mkl_nb, calls, monkeypatch):
+    """The backward's ``x.T @ g`` and ``g @ w.T`` views reach BLAS as CblasTrans."""
+    copies = []
+    real = np.ascontiguousarray
+    monkeypatch.setattr(_mkl.np, "ascontiguousarray", lambda a: copies.append(a.shape) or real(a))
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((64, 48)).astype(np.float32)
+    g = rng.standard_normal((64, 32)).astype(np.float32)
+    w = rng.standard_normal((32, 48)).astype(np.float32)
+    _check(mkl_nb, x.T, g)
+    _check(mkl_nb, g, w.T.T)
+    _check(mkl_nb, x[:, 8:40].T, g[::1, :16])  # column slices: row strides above the width
+    assert copies == [] and calls["gemm"] >= 3
+    _check(mkl_nb, x[::-1], x.T)  # a negative stride: BLAS cannot read it, so it is copied
+    assert copies == [(64, 48)]
+
+
+@needs_mkl
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    ("x_shape", "y_shape"),
+    [
+        ((6, 20, 9), (6, 9, 11)),
+        ((2, 3, 20, 9), (2, 3, 9, 11)),
+        ((4, 1, 20, 9), (1, 5, 9, 11)),  # batch dims that do not collapse: copied
+        ((3, 20, 9), (9, 11)),  # a stack times one matrix: one folded product
+        ((20, 9), (3, 9, 11)),  # one matrix times a stack: stride 0 in the batch call
+        ((2, 3, 20, 9), (3, 9, 11)),
+    ],
+)
+def test_batched_and_broadcast_match_numpy(mkl_nb, calls, dtype, x_shape, y_shape):
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal(x_shape).astype(dtype)
+    y = rng.standard_normal(y_shape).astype(dtype)
+    _check(mkl_nb, x, y)
+    _check(mkl_nb, np.swapaxes(np.swapaxes(x, -1, -2).copy(), -1, -2), y)
+    _check(mkl_nb, x, np.swapaxes(np.swapaxes(y, -1, -2).copy(), -1, -2))
+    # expanded to one batch shape, as the core's matmul hands them (stride-0 batch dims)
+    batch = np.broadcast_shapes(x_shape[:-2], y_shape[:-2])
+    _check(mkl_nb, np.broadcast_to(x, batch + x_shape[-2:]), np.broadcast_to(y, batch + y_shape[-2:]))
+    assert calls["gemm"] + calls["batch"] >= 4
+
+
+@needs_mkl
+def test_attention_views_match_numpy(mkl_nb, calls):
+    """q @ k^T over (batch, heads) from a (batch, length, heads, dim) tensor: strided views."""
+    rng = np.random.default_rng(3)
+    qkv = rng.standard_normal((4, 24, 3, 5, 16)).astype(np.float32)
+    q = qkv[:, :, 0].transpose(0, 2, 1, 3)
+    k = qkv[:, :, 1].transpose(0, 2, 3, 1)
+    scores = _check(mkl_nb, q, k)
+    _check(mkl_nb, scores, qkv[:, :, 2].transpose(0, 2, 1, 3))
+    assert calls["batch"] >= 2
+
+
+@needs_mkl
+@pytest.mark.parametrize(
+    ("x_shape", "y_shape"),
+    [((0, 5), (5, 4)), ((3, 0), (0, 4)), ((3, 5), (5, 0)), ((0, 3, 5), (0, 5, 4)), ((2, 3, 0), (0, 4))],
+)
+def test_empty_products_are_numpys(mkl_nb, calls, x_shape, y_shape):
+    x = np.ones(x_shape, np.float32)
+    y = np.ones(y_shape, np.float32)
+    got = mkl_nb.matmul(x, y)
+    assert got.shape == np.matmul(x, y).shape and not got.any()
+    assert calls["gemm"] + calls["batch"] == 0
+
+
+@needs_mkl
+def test_threshold_small_products_stay_on_openblas(calls):
+    backend = NumbaBackend(blas="mkl")
+    backend.mkl = _counting(LOADED, calls)  # type: ignore[arg-type]
+    side = int(round(_mkl.MIN_FLOPS ** (1 / 3)))
+    while side**3 >= _mkl.MIN_FLOPS:
+        side -= 1  # the largest cube below the threshold
+    rng = np.random.default_rng(4)
+    large = rng.standard_normal((side + 1, side + 1)).astype(np.float32)
+    small = large[:-1, :-1]
+    _check(backend, small, small)
+    _check(backend, np.stack([small] * 8), np.stack([small] * 8))
+    _check(backend, large.astype(np.int64)[:4, :4], large.astype(np.int64)[:4, :4])
+    assert calls["gemm"] + calls["batch"] == 0
+    _check(backend, large, large)
+    _check(backend, np.stack([small] * 8), small)  # folds into one (8 * side, side) product
+    assert calls["gemm"] >= 2 and calls["batch"] == 0
+
+
+def test_forced_openblas_matches_numpy(monkeypatch):
+    monkeypatch.setenv(_mkl.BLAS_ENV, "openblas")
+    backend = NumbaBackend()
+    assert backend.mkl is None and backend.blas.startswith("OpenBLAS")
+    assert backend.is_available() == (True, "")
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((3, 120, 130)).astype(np.float32)
+    _check(backend, x, np.swapaxes(x, -1, -2))
+    _check(backend, x[0], x[1].T)
+
+
+def test_without_mkl_falls_back_and_says_why(monkeypatch):
+    monkeypatch.setattr(_mkl, "_loaded", None)
+    monkeypatch.setattr(_mkl, "library_paths", lambda: [])
+    monkeypatch.delenv(_mkl.BLAS_ENV, raising=False)
+    backend = NumbaBackend()
+    assert backend.mkl is None and backend.is_available() == (True, "")
+    assert "OpenBLAS" in backend.blas and "plugtorch-numba[mkl]" in backend.blas
+    x = np.random.default_rng(6).standard_normal((200, 150))
+    _check(backend, x, x.T)
+
+
+def test_forced_mkl_without_mkl_is_unavailable_with_the_fix(monkeypatch):
+    monkeypatch.setattr(_mkl, "_loaded", "MKL is not installed (pip install 'plugtorch-numba[mkl]')")
+    monkeypatch.setenv(_mkl.BLAS_ENV, "mkl")
+    ok, reason = NumbaBackend().is_available()
+    assert not ok
+    assert "PLUGTORCH_NUMBA_BLAS=mkl" in reason and "pip install 'plugtorch-numba[mkl]'" in reason
+
+
+def test_unknown_blas_choice_is_unavailable(monkeypatch):
+    monkeypatch.setenv(_mkl.BLAS_ENV, "atlas")
+    ok, reason = NumbaBackend().is_available()
+    assert not ok and "'mkl' or 'openblas'" in reason and "'atlas'" in reason
+
+
+def _child_product(queue: Any) -> None:
+    backend = NumbaBackend(blas="mkl")
+    x = np.arange(300 * 200, dtype=np.float32).reshape(300, 200) / 1e4
+    want = x.astype(np.float64) @ x.T.astype(np.float64)
+    queue.put(float(np.abs(backend.matmul(x, x.T) - want).max() / np.abs(want).max()))
+
+
+@needs_mkl
+def test_forked_child_multiplies_after_parent_did():
+    """Fork-based DataLoader workers: MKL's sequential layer leaves no thread state behind."""
+    backend = NumbaBackend(blas="mkl")
+    x = np.ones((300, 300), np.float32)
+    assert backend.matmul(x, x)[0, 0] == 300
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_child_product, args=(queue,))
+    child.start()
+    error = queue.get(timeout=60)
+    child.join(timeout=60)
+    assert child.exitcode == 0 and error < 1e-5
