@@ -3,6 +3,7 @@ the backend hands BLAS, the thresholds, the forced choices and the fallback to O
 
 from __future__ import annotations
 
+import argparse
 import multiprocessing
 from collections import Counter
 from importlib import metadata
@@ -197,13 +198,13 @@ def test_without_mkl_falls_back_and_says_why(monkeypatch):
     monkeypatch.delenv(_mkl.BLAS_ENV, raising=False)
     backend = NumbaBackend()
     assert backend.mkl is None and backend.is_available() == (True, "")
-    assert "OpenBLAS" in backend.blas and "plugtorch-numba[mkl]" in backend.blas
+    assert backend.blas == "OpenBLAS (numpy's; MKL is not installed: " + _mkl.INSTALL_HINT + " for MKL)"
     x = np.random.default_rng(6).standard_normal((200, 150))
     _check(backend, x, x.T)
 
 
 def test_forced_mkl_without_mkl_is_unavailable_with_the_fix(monkeypatch):
-    monkeypatch.setattr(_mkl, "_loaded", "MKL is not installed (pip install 'plugtorch-numba[mkl]')")
+    monkeypatch.setattr(_mkl, "_loaded", "MKL is not installed")
     monkeypatch.setenv(_mkl.BLAS_ENV, "mkl")
     ok, reason = NumbaBackend().is_available()
     assert not ok
@@ -214,6 +215,14 @@ def test_unknown_blas_choice_is_unavailable(monkeypatch):
     monkeypatch.setenv(_mkl.BLAS_ENV, "atlas")
     ok, reason = NumbaBackend().is_available()
     assert not ok and "'mkl' or 'openblas'" in reason and "'atlas'" in reason
+
+
+def test_backends_command_names_the_blas(capsys):
+    from plugtorch.commands.backends import run
+
+    assert run(argparse.Namespace(json=False)) == 0
+    note = f"numba: matmul through {NumbaBackend().blas}"
+    assert note in capsys.readouterr().out.splitlines()
 
 
 def _child_product(queue: Any) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from plugtorch.backend.registry import current_backend_name, list_backends
+from plugtorch.backend.registry import current_backend_name, get_backend, list_backends
 
 __all__ = ["add_arguments", "run"]
 
@@ -40,5 +40,9 @@ def run(args: argparse.Namespace) -> int:
         print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:6])) + "  " + row[6])
     if not infos:
         print("no backends installed: `pip install plugtorch-numpy` gives the reference backend")
+    for info in infos:  # a backend's own note on how it runs here (numba: its GEMM library)
+        note = getattr(get_backend(info.name), "description", "") if info.available else ""
+        if note:
+            print(f"{info.name}: {note}")
     print(f"\n* selected: {selected} (from {origin})")
     return 0

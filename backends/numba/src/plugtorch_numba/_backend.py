@@ -138,6 +138,11 @@ class NumbaBackend(FusedPrimitives, RecurrentPrimitives, ConvPoolPrimitives, Num
         return True, ""
 
     @property
+    def description(self) -> str:
+        """How this backend runs here, for ``plugtorch backends``: its GEMM library and why."""
+        return f"matmul through {self.blas}"
+
+    @property
     def numba(self) -> ModuleType | None:
         return numba
 

@@ -116,7 +116,7 @@ def load() -> Mkl | str:
     if _loaded is None:
         paths = library_paths()
         if not paths:
-            _loaded = f"MKL is not installed ({INSTALL_HINT})"
+            _loaded = "MKL is not installed"
         for path in paths:
             try:
                 _loaded = _open(path)
@@ -141,9 +141,9 @@ def choose_blas(requested: str | None = None) -> tuple[Mkl | None, str, str]:
     if isinstance(mkl, Mkl):
         return mkl, f"Intel {mkl.version} (sequential layer, split over the backend's threads)", ""
     if choice == "mkl":
-        error = f"{BLAS_ENV}=mkl, but {mkl}: install it ({INSTALL_HINT}) or unset {BLAS_ENV}"
+        error = f"{BLAS_ENV}=mkl, but {mkl}: install it with {INSTALL_HINT}, or unset {BLAS_ENV}"
         return None, "OpenBLAS", error
-    return None, f"OpenBLAS (numpy's; {mkl})", ""  # mkl: why MKL is not used
+    return None, f"OpenBLAS (numpy's; {mkl}: {INSTALL_HINT} for MKL)", ""
 
 
 class _Operand(NamedTuple):
