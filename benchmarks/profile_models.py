@@ -18,8 +18,9 @@ the dispatch estimate below therefore subtracts the kernels from the *unprofiled
         [--threads 1] [--torch] [--bounds]
 
 ``--bounds`` times the step's GEMMs alone (shapes recorded by the profiler) in numpy's BLAS, in
-the backend's ``matmul`` when it has its own GEMM library (numba with MKL), and in PyTorch, so a model that misses PyTorch's time can be told GEMM-bound (BLAS alone is slower)
-or not (the rest of the step is).
+the backend's ``matmul`` when it has its own GEMM library (numba with MKL), and in PyTorch, so
+a model that misses PyTorch's time can be told GEMM-bound (BLAS alone is slower) or not (the
+rest of the step is).
 """
 
 from __future__ import annotations

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import subprocess
+import sys
 from collections import Counter
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -133,7 +136,9 @@ def test_batched_and_broadcast_match_numpy(mkl_nb, calls, dtype, x_shape, y_shap
     _check(mkl_nb, x, np.swapaxes(np.swapaxes(y, -1, -2).copy(), -1, -2))
     # expanded to one batch shape, as the core's matmul hands them (stride-0 batch dims)
     batch = np.broadcast_shapes(x_shape[:-2], y_shape[:-2])
-    _check(mkl_nb, np.broadcast_to(x, batch + x_shape[-2:]), np.broadcast_to(y, batch + y_shape[-2:]))
+    _check(
+        mkl_nb, np.broadcast_to(x, batch + x_shape[-2:]), np.broadcast_to(y, batch + y_shape[-2:])
+    )
     assert calls["gemm"] + calls["batch"] >= 4
 
 
@@ -152,7 +157,13 @@ def test_attention_views_match_numpy(mkl_nb, calls):
 @needs_mkl
 @pytest.mark.parametrize(
     ("x_shape", "y_shape"),
-    [((0, 5), (5, 4)), ((3, 0), (0, 4)), ((3, 5), (5, 0)), ((0, 3, 5), (0, 5, 4)), ((2, 3, 0), (0, 4))],
+    [
+        ((0, 5), (5, 4)),
+        ((3, 0), (0, 4)),
+        ((3, 5), (5, 0)),
+        ((0, 3, 5), (0, 5, 4)),
+        ((2, 3, 0), (0, 4)),
+    ],
 )
 def test_empty_products_are_numpys(mkl_nb, calls, x_shape, y_shape):
     x = np.ones(x_shape, np.float32)
@@ -198,7 +209,10 @@ def test_without_mkl_falls_back_and_says_why(monkeypatch):
     monkeypatch.delenv(_mkl.BLAS_ENV, raising=False)
     backend = NumbaBackend()
     assert backend.mkl is None and backend.is_available() == (True, "")
-    assert backend.blas == "OpenBLAS (numpy's; MKL is not installed: " + _mkl.INSTALL_HINT + " for MKL)"
+    assert (
+        backend.blas
+        == "OpenBLAS (numpy's; MKL is not installed: " + _mkl.INSTALL_HINT + " for MKL)"
+    )
     x = np.random.default_rng(6).standard_normal((200, 150))
     _check(backend, x, x.T)
 
@@ -245,3 +259,14 @@ def test_forked_child_multiplies_after_parent_did():
     error = queue.get(timeout=60)
     child.join(timeout=60)
     assert child.exitcode == 0 and error < 1e-5
+
+
+@needs_mkl
+def test_mpi_ranks_and_their_dataloader_workers_multiply_through_mkl():
+    """MKL next to MPI (2 ranks through ``plugtorch run``) and fork-based DataLoader workers
+    started after the ranks' own GEMMs."""
+    script = Path(__file__).parent / "scripts" / "mkl_ranks.py"
+    command = [sys.executable, "-m", "plugtorch.cli", "run", "--nproc-per-node", "2", str(script)]
+    job = subprocess.run(command, capture_output=True, text=True, timeout=240)
+    assert job.returncode == 0, job.stdout + job.stderr
+    assert "[rank0]: mkl ranks ok 0" in job.stdout and "[rank1]: mkl ranks ok 1" in job.stdout

@@ -101,7 +101,11 @@ def _open(path: Path) -> Mkl:
     buffer = ctypes.create_string_buffer(256)
     lib.MKL_Get_Version_String(buffer, len(buffer))
     words = buffer.value.decode(errors="replace").split()
-    version = "MKL " + words[words.index("Version") + 1].split("-")[0] if "Version" in words[:-1] else "MKL"
+    version = (
+        "MKL " + words[words.index("Version") + 1].split("-")[0]
+        if "Version" in words[:-1]
+        else "MKL"
+    )
     sgemm, sbatch = _bind(lib, "s", ctypes.c_float)
     dgemm, dbatch = _bind(lib, "d", ctypes.c_double)
     return Mkl(str(path), version, {"f": sgemm, "d": dgemm}, {"f": sbatch, "d": dbatch})
