@@ -270,3 +270,22 @@ def test_mpi_ranks_and_their_dataloader_workers_multiply_through_mkl():
     job = subprocess.run(command, capture_output=True, text=True, timeout=240)
     assert job.returncode == 0, job.stdout + job.stderr
     assert "[rank0]: mkl ranks ok 0" in job.stdout and "[rank1]: mkl ranks ok 1" in job.stdout
+
+
+@needs_mkl
+def test_lstm_layer_gemms_through_mkl_match_openblas(mkl_nb, calls):
+    """The LSTM layer's per-step GEMMs and W_hh's gradient, MKL against the OpenBLAS path."""
+    rng = np.random.default_rng(7)
+    length, batch, hidden = 5, 3, 8
+    x_proj = rng.standard_normal((length, batch, 4 * hidden))
+    h0, c0 = rng.standard_normal((2, batch, hidden))
+    w_hh = rng.standard_normal((4 * hidden, hidden))
+    grad_y = rng.standard_normal((length + 1, batch, hidden))
+    results = []
+    for backend in (mkl_nb, NumbaBackend(blas="openblas")):
+        y, state = backend.lstm_layer(x_proj, h0, c0, w_hh)
+        grads = backend.lstm_layer_backward(grad_y, x_proj, h0, c0, w_hh, y, state)
+        results.append((y, *grads))
+    for got, want in zip(*results, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    assert calls["gemm"] >= 2 * length + 1

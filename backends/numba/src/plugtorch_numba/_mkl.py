@@ -29,9 +29,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from plugtorch_numba._threads import run_blocks
+from plugtorch_numba._threads import num_threads, run_blocks
 
-__all__ = ["BLAS_ENV", "Mkl", "choose_blas", "gemm_into", "library_paths", "load"]
+__all__ = ["BLAS_ENV", "Mkl", "choose_blas", "gemm_into", "library_paths", "load", "matmul_into"]
 
 BLAS_ENV = "PLUGTORCH_NUMBA_BLAS"
 INSTALL_HINT = "pip install 'plugtorch-numba[mkl]'"
@@ -304,3 +304,10 @@ def _folds(x: np.ndarray) -> bool:
         return False
     step = _batch_stride(x, x.shape[:-2])
     return step is not None and step == rows * x.strides[-2]
+
+
+def matmul_into(mkl: Mkl | None, x: np.ndarray, y: np.ndarray, out: np.ndarray) -> None:
+    """``np.matmul(x, y, out=out)`` (C-contiguous ``out``), through MKL when ``mkl`` is given
+    and :func:`gemm_into` takes the product, on the backend's threads."""
+    if mkl is None or not gemm_into(mkl, x, y, out, num_threads()):
+        np.matmul(x, y, out=out)

@@ -1,12 +1,13 @@
-"""The LSTM layer primitives of ``NumbaBackend``: per time step one OpenBLAS GEMM
-(``h_{t-1} W_hh^T``, written into the step's gate buffer) and one fused cell kernel
-(``_fused_kernels.lstm_cell_rows``); backward per step one cell kernel and one GEMM, and one
-GEMM for ``W_hh``'s gradient over all steps."""
+"""The LSTM layer primitives of ``NumbaBackend``: per time step one GEMM (``h_{t-1} W_hh^T``,
+written into the step's gate buffer; MKL when installed, else OpenBLAS, see ``_mkl.py``) and
+one fused cell kernel (``_fused_kernels.lstm_cell_rows``); backward per step one cell kernel
+and one GEMM, and one GEMM for ``W_hh``'s gradient over all steps."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from plugtorch_numba._mkl import Mkl, matmul_into
 from plugtorch_numba._threads import parallel_blocks
 
 try:
@@ -22,6 +23,8 @@ Array = np.ndarray
 class RecurrentPrimitives:
     """lstm_layer and lstm_layer_backward (a mixin of ``NumbaBackend``)."""
 
+    mkl: Mkl | None
+
     def lstm_layer(
         self, x_proj: Array, h0: Array, c0: Array, w_hh: Array
     ) -> tuple[Array, tuple[Array, Array]]:
@@ -34,7 +37,7 @@ class RecurrentPrimitives:
         w_t = w_hh.T
         h, c = np.ascontiguousarray(h0), np.ascontiguousarray(c0)
         for t in range(length):
-            np.matmul(h, w_t, out=gates[t])
+            matmul_into(self.mkl, h, w_t, gates[t])
             args = (x_proj[t], gates[t], c, cells[t], y[t])
             parallel_blocks(_fk.lstm_cell_rows, args, batch, batch * four_h)
             h, c = y[t], cells[t]
@@ -65,9 +68,10 @@ class RecurrentPrimitives:
             c_prev = cells[t - 1] if t else c0
             args = (grad_y[t], dh_next, dc, gates[t], cells[t], c_prev, grad_gates[t])
             parallel_blocks(_fk.lstm_cell_backward_rows, args, batch, batch * four_h)
-            np.matmul(grad_gates[t], w, out=dh_next)
+            matmul_into(self.mkl, grad_gates[t], w, dh_next)
         grad_w = None
         if needs_input_grad[3]:
             h_prev = np.concatenate([h0[None], y[: length - 1]]).reshape(-1, hidden)
-            grad_w = grad_gates.reshape(-1, four_h).T @ h_prev
+            grad_w = np.empty((four_h, hidden), gates.dtype)
+            matmul_into(self.mkl, grad_gates.reshape(-1, four_h).T, h_prev, grad_w)
         return grad_gates, dh_next, dc, grad_w
