@@ -1,8 +1,10 @@
 """Intel MKL's GEMMs through ctypes, for the numba backend's ``matmul`` when MKL is installed.
 
-numpy's OpenBLAS is 1.1-1.6x slower than MKL on the products that bound the model
-benchmarks (one thread, float32, ms: 700x256x10000 49.1 against 30.2, 128x784x512 0.81
-against 0.63; see the README). ``pip install 'plugtorch-numba[mkl]'`` installs the ``mkl``
+On the products of the model benchmarks numpy's OpenBLAS took 1.0-1.8x MKL's time (one
+thread, float32, ms: the LSTM's 10000x700 by 700x256 gradient 39.7 against 31.2, its
+20x256x1024 step 0.137 against 0.087, 1024x128x512 0.97 against 0.90; see the README), and
+more at two threads on a loaded machine, where OpenBLAS's static split waits for a starved
+thread. ``pip install 'plugtorch-numba[mkl]'`` installs the ``mkl``
 wheel; its ``libmkl_rt`` is found through the distribution's file list (or ``<prefix>/lib``)
 and loaded with ctypes, with MKL's *sequential* threading layer: every call is one thread,
 and the backend spreads a product over its own thread pool (row or column blocks, or parts
