@@ -14,6 +14,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
+def _description(name: str) -> str:
+    """The backend's optional ``description`` string; its failure is shown, never raised."""
+    try:
+        return str(getattr(get_backend(name), "description", "") or "")
+    except Exception as error:  # noqa: BLE001 (the listing never breaks on one backend)
+        return f"(its description failed: {error!r})"
+
+
 def run(args: argparse.Namespace) -> int:
     infos = list_backends()
     selected, origin = current_backend_name()
@@ -41,8 +49,9 @@ def run(args: argparse.Namespace) -> int:
     if not infos:
         print("no backends installed: `pip install plugtorch-numpy` gives the reference backend")
     for info in infos:  # a backend's own note on how it runs here (numba: its GEMM library)
-        note = getattr(get_backend(info.name), "description", "") if info.available else ""
-        if note:
-            print(f"{info.name}: {note}")
+        if info.available:
+            note = _description(info.name)
+            if note:
+                print(f"{info.name}: {note}")
     print(f"\n* selected: {selected} (from {origin})")
     return 0
