@@ -163,3 +163,24 @@ def test_cli_backends_lists_numpy() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "numpy" in result.stdout and "plugtorch-numpy" in result.stdout
+
+
+def test_backends_command_prints_descriptions_and_survives_a_failing_one(capsys) -> None:
+    import argparse
+
+    from plugtorch.commands.backends import run
+
+    class Described(ArrayAPIBackend):
+        description = "kernels from the test"
+
+    class Broken(ArrayAPIBackend):
+        @property
+        def description(self) -> str:
+            raise RuntimeError("no description today")
+
+    pt.register_backend("described", Described(np, name="described"))
+    pt.register_backend("broken-description", Broken(np, name="broken-description"))
+    assert run(argparse.Namespace(json=False)) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "described: kernels from the test" in lines
+    assert any(line.startswith("broken-description: (its description failed") for line in lines)
