@@ -40,6 +40,7 @@ INSTALL_HINT = "pip install 'plugtorch-numba[mkl]'"
 
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 _MKL_THREADING_SEQUENTIAL = 1
+_MAX_INT = (1 << 31) - 1
 
 MIN_FLOPS = 1 << 20
 """Multiply-adds per matrix (m*n*k) below which numpy's OpenBLAS is used. Measured one
@@ -286,6 +287,10 @@ def gemm_into(mkl: Mkl, x: np.ndarray, y: np.ndarray, out: np.ndarray, threads: 
             return False
     batch = out.shape[:-2]
     xo, yo = _operand(x, batch), _operand(y, batch)
+    item = x.itemsize
+    sizes = (count * m, n, k, m * n, xo.ld, yo.ld, xo.matrix_step // item, yo.matrix_step // item)
+    if max(sizes) > _MAX_INT:
+        return False  # MKL's 32-bit integers (LP64 interface)
     if count == 1 or (yo.matrix_step == 0 and xo.trans == _NO_TRANS and _folds_rows(xo, m)):
         # One matrix, or a stack times one matrix: one (count*m, k) @ (k, n) product.
         _gemm_2d(gemm, (count * m, n, k), xo, yo, out, threads)
