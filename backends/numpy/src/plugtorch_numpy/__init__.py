@@ -51,6 +51,7 @@ NATIVE_PRIMITIVES = frozenset(
         "lstm_layer",
         "lstm_layer_backward",
         "softmax_backward",
+        "relu",
         "relu_backward",
         "scaled_dot_product_attention",
         "scaled_dot_product_attention_backward",
@@ -192,6 +193,7 @@ class NumpyBackend(ArrayAPIBackend):
     cross_entropy = staticmethod(_nn.cross_entropy)
     cross_entropy_backward = staticmethod(_nn.cross_entropy_backward)
     softmax_backward = staticmethod(_nn.softmax_backward)
+    relu = staticmethod(_nn.relu)
     relu_backward = staticmethod(_nn.relu_backward)
     scaled_dot_product_attention = staticmethod(_attention.scaled_dot_product_attention)
     scaled_dot_product_attention_backward = staticmethod(

@@ -1,10 +1,11 @@
 """Convolution and pooling for the numpy reference backend, written with numpy.
 
-The forward passes read every window through one strided view
-(``numpy.lib.stride_tricks.sliding_window_view``, no copy) and contract it with ``tensordot``
-(which makes the im2col copy once and hands it to BLAS). The backward passes that scatter into
-the input ("col2im") loop over the kernel offsets, a few dozen at most, adding one strided slice
-each time: every step is a vectorised numpy add over the whole batch.
+Convolution is im2col and one GEMM per group: ``_columns`` copies, for each kernel offset, the
+strided slice of the padded input that the offset reads (a few dozen whole-array copies), and
+the backward passes sum the input's columns back the same way ("col2im"). Pooling reads every
+window through one strided view (``numpy.lib.stride_tricks.sliding_window_view``, no copy) and
+reduces it one kernel offset at a time: every step is a vectorised numpy operation over the
+whole batch.
 
 Signatures and semantics are those of ``OPTIONAL_PRIMITIVES`` in
 :mod:`plugtorch.backend.protocol`.
@@ -12,6 +13,7 @@ Signatures and semantics are those of ``OPTIONAL_PRIMITIVES`` in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -46,24 +48,48 @@ def _windows(xp: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair, out: Pa
     return view[:, :, : sh * (out[0] - 1) + 1 : sh, : sw * (out[1] - 1) + 1 : sw, ::dh, ::dw]
 
 
+def _columns(xp: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair, out: Pair) -> np.ndarray:
+    """im2col: ``(C, kh, kw, N, Ho, Wo)``, each kernel offset's strided slice of the padded
+    input copied once. Channels first, so a group's rows are one contiguous block; each copy
+    moves whole rows of ``Wo`` values (copying the 6-D window view instead, as ``tensordot`` on
+    it does, moves runs of ``kw``: two to three times slower on LeNet's layers)."""
+    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+    n, c = xp.shape[:2]
+    cols = np.empty((c, kh, kw, n, *out), dtype=xp.dtype)
+    channels_first = xp.transpose(1, 0, 2, 3)
+    for i in range(kh):
+        for j in range(kw):
+            top, left = i * dh, j * dw
+            cols[:, i, j] = channels_first[
+                :,
+                :,
+                top : top + sh * (out[0] - 1) + 1 : sh,
+                left : left + sw * (out[1] - 1) + 1 : sw,
+            ]
+    return cols
+
+
 def _col2im(
-    cols: np.ndarray,
+    offset_part: Callable[[int, int], np.ndarray],
     padded_shape: tuple[int, ...],
     kernel: Pair,
     stride: Pair,
     padding: Pair,
     dilation: Pair,
+    out: Pair,
+    dtype: np.dtype,
 ) -> np.ndarray:
-    """Sum ``cols`` ``(N, C, kh, kw, Ho, Wo)`` back onto the input ``(N, C, H, W)``."""
+    """Sum each kernel offset's part ``offset_part(i, j)`` (shaped ``(A, B, Ho, Wo)``) back
+    onto the padded plane ``(A, B, H + 2ph, W + 2pw)`` and crop the padding."""
     (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
-    ho, wo = cols.shape[-2:]
-    grad = np.zeros(padded_shape, dtype=cols.dtype)
+    ho, wo = out
+    grad = np.zeros(padded_shape, dtype=dtype)
     for i in range(kh):
         for j in range(kw):
             top, left = i * dh, j * dw
             grad[
                 :, :, top : top + sh * (ho - 1) + 1 : sh, left : left + sw * (wo - 1) + 1 : sw
-            ] += cols[:, :, i, j]
+            ] += offset_part(i, j)
     ph, pw = padding
     return grad[:, :, ph : padded_shape[2] - ph, pw : padded_shape[3] - pw]
 
@@ -71,26 +97,17 @@ def _col2im(
 def conv2d(
     x: np.ndarray, w: np.ndarray, stride: Pair, padding: Pair, dilation: Pair, groups: int
 ) -> np.ndarray:
-    """Cross-correlation ``(N, C, H, W) * (O, C/groups, kh, kw) -> (N, O, Ho, Wo)``, no bias."""
+    """Cross-correlation ``(N, C, H, W) * (O, C/groups, kh, kw) -> (N, O, Ho, Wo)``, no bias:
+    one GEMM per group, ``(O/g, C/g*kh*kw) @ (C/g*kh*kw, N*Ho*Wo)``, on the im2col columns."""
+    n = x.shape[0]
     kernel = (w.shape[2], w.shape[3])
     out = output_size_2d(x.shape[2:], kernel, stride, padding, dilation)
-    windows = _windows(_pad(x, padding), kernel, stride, dilation, out)
-    if groups == 1:
-        y = np.tensordot(windows, w, axes=([1, 4, 5], [1, 2, 3]))  # (N, Ho, Wo, O)
-    else:
-        cg, og = x.shape[1] // groups, w.shape[0] // groups
-        y = np.concatenate(
-            [
-                np.tensordot(
-                    windows[:, g * cg : (g + 1) * cg],
-                    w[g * og : (g + 1) * og],
-                    ([1, 4, 5], [1, 2, 3]),
-                )
-                for g in range(groups)
-            ],
-            axis=-1,
-        )
-    return np.ascontiguousarray(y.transpose(0, 3, 1, 2))
+    cols = _columns(_pad(x, padding), kernel, stride, dilation, out)
+    rows = w.shape[1] * kernel[0] * kernel[1]  # (no -1 in the shapes: a size may be 0)
+    y = w.reshape(groups, w.shape[0] // groups, rows) @ cols.reshape(
+        groups, rows, n * out[0] * out[1]
+    )
+    return np.ascontiguousarray(y.reshape(w.shape[0], n, *out).transpose(1, 0, 2, 3))
 
 
 def conv2d_backward(
@@ -105,29 +122,29 @@ def conv2d_backward(
     state: Any = None,
 ) -> tuple[np.ndarray | None, np.ndarray | None]:
     """``(grad_x, grad_w)`` of :func:`conv2d`; ``None`` for the ones ``needs_input_grad`` says
-    nobody needs (a network's input: skipping it saves the col2im pass)."""
+    nobody needs (a network's input: skipping it saves the col2im pass).
+
+    With ``G = grad_y`` as ``(O/g, N*Ho*Wo)`` per group and ``W`` as ``(O/g, C/g*kh*kw)``:
+    ``grad_w = G @ cols.T`` and the input's columns ``W.T @ G``, summed back by col2im."""
+    n, c = x.shape[:2]
     kernel = (w.shape[2], w.shape[3])
     out = grad_y.shape[2:]
     xp = _pad(x, padding)
-    cg, og = x.shape[1] // groups, w.shape[0] // groups
+    rows, positions = w.shape[1] * kernel[0] * kernel[1], n * out[0] * out[1]
+    g = grad_y.transpose(1, 0, 2, 3).reshape(groups, w.shape[0] // groups, positions)
+    w_rows = w.reshape(groups, w.shape[0] // groups, rows)
     grad_x = grad_w = None
     if needs_input_grad[1]:
-        windows = _windows(xp, kernel, stride, dilation, out)  # (N, C, Ho, Wo, kh, kw)
-        grad_w = np.empty_like(w)
-        for g in range(groups):
-            grad_w[g * og : (g + 1) * og] = np.tensordot(
-                grad_y[:, g * og : (g + 1) * og],
-                windows[:, g * cg : (g + 1) * cg],
-                axes=([0, 2, 3], [0, 2, 3]),
-            )
+        cols = _columns(xp, kernel, stride, dilation, out).reshape(groups, rows, positions)
+        grad_w = (g @ cols.transpose(0, 2, 1)).reshape(w.shape)
     if needs_input_grad[0]:
-        cols = np.empty((x.shape[0], x.shape[1], *kernel, *out), dtype=grad_y.dtype)
-        for g in range(groups):
-            gy = grad_y[:, g * og : (g + 1) * og]
-            # (C/g, kh, kw, N, Ho, Wo) -> (N, C/g, kh, kw, Ho, Wo)
-            part = np.tensordot(w[g * og : (g + 1) * og], gy, axes=([0], [1]))
-            cols[:, g * cg : (g + 1) * cg] = part.transpose(3, 0, 1, 2, 4, 5)
-        grad_x = np.ascontiguousarray(_col2im(cols, xp.shape, kernel, stride, padding, dilation))
+        cols = (w_rows.transpose(0, 2, 1) @ g).reshape(c, *kernel, n, *out)
+        summed = _col2im(
+            lambda i, j: cols[:, i, j],
+            (c, n, *xp.shape[2:]),
+            kernel, stride, padding, dilation, out, grad_y.dtype,
+        )  # fmt: skip
+        grad_x = np.ascontiguousarray(summed.transpose(1, 0, 2, 3))
     return grad_x, grad_w
 
 
@@ -140,24 +157,46 @@ def max_pool2d(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Window maxima and, for each, the flat index of the winner in its ``H*W`` plane.
 
-    The first maximum wins ties, and nan counts as the maximum (``numpy.argmax`` does both).
-    Arguments are checked by the core (kernel, stride >= 1; 0 <= padding <= kernel // 2).
+    The first maximum wins ties, and the first nan counts as the maximum (as ``numpy.argmax``
+    would; one running comparison per kernel offset over the whole batch is several times
+    faster than ``argmax`` over windows of a few values). Arguments are checked by the core
+    (kernel, stride >= 1; 0 <= padding <= kernel // 2).
     """
     n, c, h, w = x.shape
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
     out = output_size_2d((h, w), kernel, stride, padding, (1, 1))
-    windows = _windows(_pad(x, padding, _lowest(x.dtype)), kernel, stride, (1, 1), out)
-    flat = windows.reshape(n, c, out[0], out[1], kernel[0] * kernel[1])
-    winner = np.argmax(flat, axis=-1)
-    values = np.take_along_axis(flat, winner[..., None], axis=-1)[..., 0]
-    top = np.arange(out[0]).reshape(-1, 1) * stride[0] - padding[0]
-    left = np.arange(out[1]) * stride[1] - padding[1]
-    rows, cols = top + winner // kernel[1], left + winner % kernel[1]
+    xp = _pad(x, padding, _lowest(x.dtype))
+    windows = _windows(xp, kernel, stride, (1, 1), out)
+    running = windows[..., 0, 0].copy()  # the maxima so far (np.maximum propagates nan)
+    winner = np.zeros(running.shape, dtype=np.int32)
+    floating = x.dtype.kind not in "biu"
+    for offset in range(1, kh * kw):
+        candidate = windows[..., offset // kw, offset % kw]
+        better = candidate > running  # strictly: the first maximum keeps winning ties
+        if floating:
+            better |= np.isnan(candidate) & ~np.isnan(running)
+        # offsets only grow, so the last offset that was better is the largest such
+        np.maximum(winner, better * np.int32(offset), out=winner)
+        np.maximum(running, candidate, out=running)
+    # The winners' values read back (not ``running``: np.maximum leaves the sign of a tie
+    # between -0.0 and 0.0 to the platform) and their positions in the unpadded plane.
+    top = np.arange(out[0]).reshape(-1, 1) * sh
+    left = np.arange(out[1]) * sw
+    row_of, col_of = np.divmod(np.arange(kh * kw), kw)  # each offset's place in its window
+    wp = xp.shape[3]
+    padded_index = (top * wp + left) + np.take(row_of * wp + col_of, winner)
+    values = np.take_along_axis(
+        xp.reshape(n, c, xp.shape[2] * wp), padded_index.reshape(n, c, out[0] * out[1]), axis=-1
+    ).reshape(running.shape)
+    if not (ph or pw):
+        return values, (top * w + left) + np.take(row_of * w + col_of, winner)
+    rows, cols = top - ph + np.take(row_of, winner), left - pw + np.take(col_of, winner)
     # A window whose inside is all the lowest value may win at a padded position: PyTorch
-    # then reports the window's first inside position (padding <= kernel // 2, so one exists).
-    padded = (rows < 0) | (rows >= h) | (cols < 0) | (cols >= w)
-    rows = np.where(padded, np.maximum(top, 0), rows)
-    cols = np.where(padded, np.maximum(left, 0), cols)
-    return values, (rows * w + cols).astype(np.int64)
+    # then reports the window's first inside position (padding <= kernel // 2: one exists).
+    outside = (rows < 0) | (rows >= h) | (cols < 0) | (cols >= w)
+    rows = np.where(outside, np.maximum(top - ph, 0), rows)
+    cols = np.where(outside, np.maximum(left - pw, 0), cols)
+    return values, rows * w + cols
 
 
 def max_pool2d_backward(
@@ -186,6 +225,8 @@ def avg_pool2d_backward(
     """Each output's gradient shared equally by its window."""
     n, c, h, w = input_shape
     share = grad_y / np.asarray(kernel[0] * kernel[1], dtype=grad_y.dtype)
-    cols = np.broadcast_to(share[:, :, None, None], (n, c, *kernel, *grad_y.shape[2:]))
     padded = (n, c, h + 2 * padding[0], w + 2 * padding[1])
-    return np.ascontiguousarray(_col2im(cols, padded, kernel, stride, padding, (1, 1)))
+    summed = _col2im(
+        lambda i, j: share, padded, kernel, stride, padding, (1, 1), grad_y.shape[2:], share.dtype
+    )
+    return np.ascontiguousarray(summed)

@@ -23,6 +23,7 @@ __all__ = [
     "cross_entropy",
     "cross_entropy_backward",
     "softmax_backward",
+    "relu",
     "relu_backward",
 ]
 
@@ -78,10 +79,27 @@ def layer_norm_backward(
     return grad_x, grad_w, grad_b
 
 
-# --- relu's gradient ----------------------------------------------------------------------
+# --- relu and its gradient ----------------------------------------------------------------
+def _zeroed_where_not(x: Array, keep: Array) -> Array:
+    """``x`` where ``keep``, else +0.0, through the bits: AND with all ones (-1) keeps a value,
+    AND with 0 gives +0.0. ``numpy.where`` branches per element and takes about 7x longer on
+    random signs (1.5 vs 0.2 ms for LeNet's 221K activations); the result is the same, nan
+    and -0.0 included."""
+    out = np.empty(x.shape, dtype=f"i{x.dtype.itemsize}")  # (out=: 0-d stays an array)
+    np.negative(keep, dtype=out.dtype, out=out)
+    return np.bitwise_and(x.view(out.dtype), out, out=out).view(x.dtype)
+
+
+def relu(x: Array) -> Array:
+    """``0 if x < 0 else x``: nan stays nan and -0.0 stays -0.0, as PyTorch's."""
+    if x.dtype.kind in "iu":
+        return np.maximum(x, 0)
+    return _zeroed_where_not(x, ~(x < 0))
+
+
 def relu_backward(grad: Array, y: Array) -> Array:
-    """``grad`` where ``y > 0``, else 0 (``y`` relu's output)."""
-    return np.where(y > 0, grad, grad.dtype.type(0))
+    """``grad`` where ``y > 0``, else 0, even where ``grad`` is nan (``y`` relu's output)."""
+    return _zeroed_where_not(grad, y > 0)
 
 
 # --- softmax's gradient ------------------------------------------------------------------
