@@ -159,7 +159,7 @@ class ConvPoolPrimitives:
         o = w.shape[0]
         y = self.pool.empty((n, o, crop[2], crop[3]), w.dtype)
         tasks = n * groups * ((o // groups + 1) // 2)
-        work = y.size * w[0].size * _DIRECT_WORK
+        work = y.size * int(np.prod(w.shape[1:])) * _DIRECT_WORK
         args = (padded.planes, padded.geometry, w.reshape(-1), o, groups, crop, y.reshape(-1))
         parallel_blocks(_cd.conv_direct, args, tasks, work)
         return y
@@ -173,7 +173,7 @@ class ConvPoolPrimitives:
         o, cg, kh, kw = w.shape
         og = o // groups
         flipped = w.reshape(groups, og, cg, kh, kw)[:, :, :, ::-1, ::-1]
-        wt = np.ascontiguousarray(flipped.transpose(0, 2, 1, 3, 4)).reshape(-1, og, kh, kw)
+        wt = np.ascontiguousarray(flipped.transpose(0, 2, 1, 3, 4)).reshape(groups * cg, og, kh, kw)
         reach = ((kh - 1) * dilation[0], (kw - 1) * dilation[1])
         padded = self._pad_planes(grad_y, reach, wt.shape, dilation)
         crop = (padding[0], padding[1], x_shape[2], x_shape[3])
@@ -191,7 +191,8 @@ class ConvPoolPrimitives:
         cg = w.shape[1]
         tasks = groups * ((o // groups + 1) // 2) * cg
         args = (wide, padded.planes, n, padded.geometry, o, groups, ho, grad_w.reshape(-1))
-        parallel_blocks(_cd.conv_weight_grad, args, tasks, grad_y.size * w[0].size * _DIRECT_WORK)
+        work = grad_y.size * int(np.prod(w.shape[1:])) * _DIRECT_WORK
+        parallel_blocks(_cd.conv_weight_grad, args, tasks, work)
         return grad_w
 
     def conv2d(
