@@ -66,7 +66,8 @@ def conv_direct(xp, geometry, w, o_ch, groups, crop, y, t0, t1):  # type: ignore
     rows, cols) the part of the full (hp - (kh-1)*dh, wp - (kw-1)*dw) output written to ``y``
     (flat (N, O, rows, cols)). Tasks are (image, pair of output channels of one group): the
     pair shares every load of the input (an odd group's last pair computes its channel
-    twice and stores it once). Taps go four to a pass over the accumulators."""
+    twice and stores it once). Taps go five (then four, then one) to a pass over the
+    accumulators."""
     n_ch, hp, wp, kh, kw, dh, dw = geometry
     row0, col0, rows, cols = crop
     cg = n_ch // groups

@@ -6,8 +6,10 @@ patch matrix in parallel over (image, channel) planes, the valid output range of
 is computed once (padding, stride and dilation are range arithmetic, the inner loop has no
 branch), and ``col2im`` is its adjoint for the input gradient. A direct kernel (taps added
 into output planes) was 3-6x slower than numpy's im2col + OpenBLAS for LeNet's layers: its
-inner loops run over 8-24-wide rows, too short to vectorise well. Numba GEMMs lost to
-OpenBLAS too, even at 32x144x64 (35 against 94 GFLOP/s), so the products stay in BLAS.
+inner loops run over 8-24-wide rows, too short to vectorise well (``_conv_kernels``' direct
+kernels run over whole wide planes instead, and win where the layer has few output
+channels). Numba GEMMs lost to OpenBLAS too, even at 32x144x64 (35 against 94 GFLOP/s), so
+the products stay in BLAS.
 
 Every kernel here takes flat (C-order) arrays and computes indices itself: slicing a numba
 array costs tens of nanoseconds, which made the first version of im2col 6x slower on the
