@@ -138,3 +138,23 @@ def test_empty_shapes_on_the_direct_path(nb, ref, x_shape, w_shape, groups):
     got = nb.conv2d_backward(y, x, w, *case[2:], state=state)
     for have, expect in zip(got, ref.conv2d_backward(y, x, w, *case[2:]), strict=True):
         np.testing.assert_array_equal(have, expect)
+
+
+@pytest.mark.parametrize(
+    "x_shape,w_shape,groups",
+    [
+        ((0, 1, 8, 8), (2, 1, 3, 3), 1),  # no images
+        ((2, 1, 8, 8), (0, 1, 3, 3), 1),  # no output channels
+        ((2, 2, 8, 8), (0, 1, 3, 3), 2),  # no output channels, groups
+        ((2, 0, 8, 8), (2, 0, 3, 3), 1),  # no input channels
+    ],
+)
+def test_empty_shapes_on_the_im2col_path(nb, ref, x_shape, w_shape, groups):
+    case = (x_shape, w_shape, (2, 2), (1, 1), (1, 1), groups)  # stride 2: never direct
+    assert not use_direct(*case)
+    x, w = np.ones(x_shape, np.float32), np.ones(w_shape, np.float32)
+    y, state = _forward(nb, x, w, case)
+    np.testing.assert_array_equal(y, _forward(ref, x, w, case)[0])
+    got = nb.conv2d_backward(y, x, w, *case[2:], state=state)
+    for have, expect in zip(got, ref.conv2d_backward(y, x, w, *case[2:]), strict=True):
+        np.testing.assert_array_equal(have, expect)

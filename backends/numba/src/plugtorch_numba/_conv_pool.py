@@ -285,7 +285,7 @@ class ConvPoolPrimitives:
         o, cg, kh, kw = w.shape
         out_hw = (grad_y.shape[2], grad_y.shape[3])
         og, kk = o // groups, cg * kh * kw
-        gy = self._swap_leading(grad_y, n, o).reshape(o, -1)
+        gy = self._swap_leading(grad_y, n, o).reshape(o, n * out_hw[0] * out_hw[1])  # o may be 0
         want_x, want_w = needs_input_grad
         if want_w and cols is None:
             cols = self._im2col(x, (kh, kw), stride, padding, dilation, out_hw)
