@@ -206,13 +206,16 @@ OPTIONAL_PRIMITIVES: dict[str, str] = {
         "softmax returned)"
     ),
     "scaled_dot_product_attention": (
-        "scaled_dot_product_attention(q[B,L,E], k[B,S,E], v[B,S,Ev], scale: float, causal: "
-        "bool) -> (out[B,L,Ev], state)  (softmax(q @ k^T * scale) @ v; causal: query i sees "
-        "keys j <= i; L, S >= 1; state: what the backward needs, e.g. the weights)"
+        "scaled_dot_product_attention(q[...,L,E], k[...,S,E], v[...,S,Ev], scale: float, "
+        "causal: bool) -> (out[...,L,Ev], state)  (softmax(q @ k^T * scale) @ v; the leading "
+        "dimensions (zero or more) equal; any strides (e.g. heads viewed out of a (B, L, H, E) "
+        "projection as (B, H, L, E)); causal: query i sees keys j <= i; L, S >= 1; out in any "
+        "layout (e.g. q's); state: what the backward needs, e.g. the weights)"
     ),
     "scaled_dot_product_attention_backward": (
         "scaled_dot_product_attention_backward(grad_out, q, k, v, scale, causal, state, "
-        "needs_input_grad: 3 bools) -> (grad_q, grad_k, grad_v)  (None where not asked)"
+        "needs_input_grad: 3 bools) -> (grad_q, grad_k, grad_v)  (shaped as q, k, v, any "
+        "layout; grad_out any strides; None where not asked)"
     ),
     "conv2d": (
         "conv2d(x[N,C,H,W], w[O,C/g,kh,kw], stride: (int,int), padding: (int,int), "

@@ -8,13 +8,21 @@ numpy backend reproduces the core's decomposition to the last bits."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from plugtorch_numpy import nn as _numpy_nn
 
+from plugtorch_numba import _blas
 from plugtorch_numba._buffers import BufferPool
-from plugtorch_numba._threads import MIN_THREADED, TASKS_PER_THREAD, num_threads, parallel_blocks
+from plugtorch_numba._threads import (
+    MIN_THREADED,
+    TASKS_PER_THREAD,
+    num_threads,
+    parallel_blocks,
+    run_chunks,
+)
 
 try:
     from plugtorch_numba import _fused_kernels as _fk
@@ -86,13 +94,25 @@ class FusedPrimitives:
     def scaled_dot_product_attention(
         self, q: Array, k: Array, v: Array, scale: float, causal: bool
     ) -> tuple[Array, Array]:
-        """Batched GEMMs (``matmul``: the stack split over the cores) around one kernel for the
-        scaled, masked softmax, in place in the scores; the weights are the state."""
-        scores = self.matmul(q, np.swapaxes(k, -1, -2))  # type: ignore[attr-defined]
-        rows = scores.reshape(-1, scores.shape[-1])
-        args = (rows, q.shape[1], scores.dtype.type(scale), bool(causal))
-        parallel_blocks(_fk.attention_softmax_rows, args, rows.shape[0], rows.size)
-        return self.matmul(scores, v), scores  # type: ignore[attr-defined]
+        """Batched GEMMs (numpy's BLAS on the strided operands as they are: no copy of q, k
+        or v) around one kernel for the scaled, masked softmax, in place in the scores; the
+        stack is split over the cores along its longest leading axis. The output lies in
+        memory in q's order (``_laid_out_like``); the weights are the state."""
+        length, source = q.shape[-2], k.shape[-2]
+        axis = _block_axis(q.shape)
+        weights, rows = _front_blocks(self.pool, (*q.shape[:-1], source), q.dtype, axis)
+        out = _laid_out_like(self.pool, q, v.shape[-1])
+        scale_typed = q.dtype.type(scale)
+
+        def blocks(a: int, b: int) -> None:
+            at = _block(axis, a, b)
+            np.matmul(q[at], np.swapaxes(k[at], -1, -2), out=weights[at])
+            block = rows(a, b)
+            _fk.attention_softmax_rows(block, length, scale_typed, bool(causal), 0, len(block))
+            np.matmul(weights[at], v[at], out=out[at])
+
+        _over_blocks(blocks, q.shape, axis, weights.size)
+        return out, weights
 
     def scaled_dot_product_attention_backward(
         self,
@@ -105,18 +125,39 @@ class FusedPrimitives:
         weights: Array,
         needs_input_grad: tuple[bool, bool, bool] = (True, True, True),
     ) -> tuple[Array | None, Array | None, Array | None]:
+        """dV = P^T dO, dS = P * (dO V^T - rowsum(...)) * scale (one kernel, in place),
+        dQ = dS K, dK = dS^T Q, block by block as the forward; each gradient lies in memory in
+        its input's order."""
         need_q, need_k, need_v = needs_input_grad
-        matmul = self.matmul  # type: ignore[attr-defined]
-        grad_v = matmul(np.swapaxes(weights, -1, -2), grad) if need_v else None
-        if not (need_q or need_k):
-            return None, None, grad_v
-        d_scores = matmul(grad, np.swapaxes(v, -1, -2))
-        rows = d_scores.reshape(-1, d_scores.shape[-1])
-        scale_typed = weights.dtype.type(scale)
-        args = (rows, weights.reshape(rows.shape), q.shape[1], scale_typed, bool(causal))
-        parallel_blocks(_fk.attention_softmax_backward_rows, args, rows.shape[0], rows.size)
-        grad_q = matmul(d_scores, k) if need_q else None
-        grad_k = matmul(np.swapaxes(d_scores, -1, -2), q) if need_k else None
+        length = q.shape[-2]
+        axis = _block_axis(q.shape)
+        grad_q, grad_k, grad_v = (
+            _laid_out_like(self.pool, x, x.shape[-1]) if need else None
+            for x, need in ((q, need_q), (k, need_k), (v, need_v))
+        )
+        scale_typed = q.dtype.type(scale)
+        d_scores, d_rows = _front_blocks(self.pool, weights.shape, q.dtype, axis)
+        p_rows = _rows_of(weights, axis)
+
+        def blocks(a: int, b: int) -> None:
+            at = _block(axis, a, b)
+            p, g = weights[at], grad[at]
+            if grad_v is not None:
+                np.matmul(np.swapaxes(p, -1, -2), g, out=grad_v[at])
+            if grad_q is None and grad_k is None:
+                return
+            ds = d_scores[at]
+            np.matmul(g, np.swapaxes(v[at], -1, -2), out=ds)
+            block, p_block = d_rows(a, b), p_rows(a, b)
+            _fk.attention_softmax_backward_rows(
+                block, p_block, length, scale_typed, bool(causal), 0, len(block)
+            )
+            if grad_q is not None:
+                np.matmul(ds, k[at], out=grad_q[at])
+            if grad_k is not None:
+                np.matmul(np.swapaxes(ds, -1, -2), q[at], out=grad_k[at])
+
+        _over_blocks(blocks, q.shape, axis, weights.size)
         return grad_q, grad_k, grad_v
 
     def cross_entropy(
@@ -184,3 +225,69 @@ class FusedPrimitives:
 
 def _column_total(partial: Array) -> Array:
     return partial[0].copy() if partial.shape[0] == 1 else partial.sum(axis=0)
+
+
+# --- attention on strided operands ------------------------------------------------------------
+Rows = Callable[[int, int], Array]
+
+
+def _block_axis(shape: tuple[int, ...]) -> int | None:
+    """The leading axis of an attention operand ``(..., L, E)`` that the work is split along
+    (the longest), None without leading axes."""
+    lead = shape[:-2]
+    return max(range(len(lead)), key=lambda a: lead[a]) if lead else None
+
+
+def _block(axis: int | None, a: int, b: int) -> tuple[Any, ...]:
+    """The index of entries [a, b) along the block axis (everything without one)."""
+    return (Ellipsis,) if axis is None else (*(slice(None),) * axis, slice(a, b))
+
+
+def _rows_of(x: Array, axis: int | None) -> Rows:
+    """``rows(a, b)``: blocks [a, b) of ``x`` (``(..., L, S)``, the block axis outermost in
+    memory, as ``_front_blocks`` lays it out) as C-contiguous rows ``(n, S)``, views."""
+    front = x if axis is None else np.moveaxis(x, axis, 0)
+    if not front.flags.c_contiguous:
+        raise ValueError("attention weights not laid out as the forward primitive left them")
+    if axis is None:
+        return lambda a, b: front.reshape(-1, x.shape[-1])
+    return lambda a, b: front[a:b].reshape(-1, x.shape[-1])
+
+
+def _front_blocks(
+    pool: BufferPool, shape: tuple[int, ...], dtype: Any, axis: int | None
+) -> tuple[Array, Rows]:
+    """An empty ``shape`` array whose block axis is outermost in memory (so each block is one
+    contiguous run of rows for the row kernels), and its ``rows`` function."""
+    if axis is None:
+        x = pool.empty(shape, dtype)
+    else:
+        x = np.moveaxis(
+            pool.empty((shape[axis], *shape[:axis], *shape[axis + 1 :]), dtype), 0, axis
+        )
+    return x, _rows_of(x, axis)
+
+
+def _laid_out_like(pool: BufferPool, x: Array, last: int) -> Array:
+    """An empty ``(*x.shape[:-1], last)`` array whose axes lie in memory in x's order (the
+    largest stride outermost, the last axis innermost): for heads viewed out of a (B, L, H, E)
+    projection as (B, H, L, E), a (B, L, H, last) buffer seen as (B, H, L, last), which the
+    model's ``transpose(1, 2).reshape(B, L, H * last)`` then reads without a copy (PyTorch's
+    CPU attention lays its output out so too)."""
+    lead = x.ndim - 1
+    order = sorted(range(lead), key=lambda a: -abs(x.strides[a]))
+    buffer = pool.empty((*(x.shape[a] for a in order), last), x.dtype)
+    return buffer.transpose((*np.argsort(order).tolist(), lead))
+
+
+def _over_blocks(
+    blocks: Callable[[int, int], None], shape: tuple[int, ...], axis: int | None, work: int
+) -> None:
+    """``blocks(a, b)`` over the block axis, shared by the threads (BLAS held to one thread
+    in each) when there is enough work, else in one call."""
+    n = 1 if axis is None else shape[axis]
+    if work < MIN_THREADED or n < 2 or num_threads() == 1:
+        blocks(0, n)
+        return
+    with _blas.single_threaded():
+        run_chunks(blocks, n, align=1, min_size=2)

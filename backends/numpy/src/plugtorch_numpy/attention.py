@@ -1,6 +1,8 @@
 """Scaled dot-product attention for the numpy reference backend: two batched GEMMs and a
 softmax forward, four GEMMs and one pass over the weights backward (the weights are the
-state the forward hands its backward).
+state the forward hands its backward). q, k, v are ``(..., L, E)``, ``(..., S, E)``,
+``(..., S, Ev)`` with equal leading dimensions, in any layout (``numpy.matmul`` reads strided
+operands as they are).
 
 Signatures and semantics are those of ``OPTIONAL_PRIMITIVES`` in
 :mod:`plugtorch.backend.protocol`.
@@ -27,7 +29,7 @@ def scaled_dot_product_attention(
     scores = np.matmul(q, np.swapaxes(k, -1, -2))
     scores *= scores.dtype.type(scale)
     if causal:
-        scores[:, _future(q.shape[1], k.shape[1])] = -np.inf
+        scores[..., _future(q.shape[-2], k.shape[-2])] = -np.inf
     scores -= np.max(scores, axis=-1, keepdims=True)
     np.exp(scores, out=scores)
     scores /= np.add.reduce(scores, axis=-1, keepdims=True, dtype=scores.dtype)
@@ -55,7 +57,7 @@ def scaled_dot_product_attention_backward(
     d_scores -= total
     d_scores *= weights
     if causal:  # the core's masked_fill passes no gradient to the hidden keys, nan or not
-        d_scores[:, _future(q.shape[1], k.shape[1])] = 0
+        d_scores[..., _future(q.shape[-2], k.shape[-2])] = 0
     d_scores *= d_scores.dtype.type(scale)
     grad_q = np.matmul(d_scores, k) if need_q else None
     grad_k = np.matmul(np.swapaxes(d_scores, -1, -2), q) if need_k else None

@@ -53,25 +53,15 @@ def attention_op(
     b: AcceleratedBackend, q: Any, k: Any, v: Any, *, scale: float, causal: bool
 ) -> Any:
     """softmax(q @ k^T * scale (causal: keys after the query masked out)) @ v over the last two
-    dimensions (leading dimensions equal), by the backend's fused primitive (which also returns
-    what its backward needs, e.g. the attention weights).
+    dimensions (leading dimensions equal, any layout: the backend's fused primitive takes the
+    arrays as they are, e.g. the heads of a (B, L, H, D) projection viewed as (B, H, L, D),
+    with no copy; it also returns what its backward needs, e.g. the attention weights).
 
     Gradient: the scaled_dot_product_attention_backward primitive, else the decomposition's
     (with P the weights: dV = P^T dO, dS = P * (dO V^T - rowsum(...)) * scale, dQ = dS K,
     dK = dS^T Q).
     """
-    lead = q.shape[:-2]
-    q3, k3, v3 = (b.reshape(t, _stacked(t.shape)) for t in (q, k, v))
-    out, state = b.scaled_dot_product_attention(q3, k3, v3, scale, causal)
-    return b.reshape(out, (*lead, *out.shape[-2:])), state
-
-
-def _stacked(shape: tuple[int, ...]) -> tuple[int, ...]:
-    """``(..., n, m)`` as ``(batch, n, m)``: the leading dimensions flattened."""
-    batch = 1
-    for side in shape[:-2]:
-        batch *= side
-    return (batch, *shape[-2:])
+    return b.scaled_dot_product_attention(q, k, v, scale, causal)
 
 
 @attention_op.decomposition
@@ -86,16 +76,10 @@ def _(q: Tensor, k: Tensor, v: Tensor, *, scale: float, causal: bool) -> Tensor:
 
 @attention_op.backward_primitive("scaled_dot_product_attention_backward")
 def _(b: AcceleratedBackend, ctx: Any, g: Tensor, needs: tuple[bool, ...]) -> tuple[Any, ...]:
-    arrays = [t._data for t in ctx.inputs] + [g._data]
-    flat = [b.reshape(a, _stacked(a.shape)) for a in arrays]
+    q, k, v = (t._data for t in ctx.inputs)
     p = ctx.params
-    q, k, v, grad = flat
-    need_q, need_k, need_v = needs
-    grads = b.scaled_dot_product_attention_backward(
-        grad, q, k, v, p["scale"], p["causal"], ctx.state, (need_q, need_k, need_v)
-    )
-    return tuple(
-        None if grad is None else b.reshape(grad, arrays[i].shape) for i, grad in enumerate(grads)
+    return b.scaled_dot_product_attention_backward(
+        g._data, q, k, v, p["scale"], p["causal"], ctx.state, tuple(needs)
     )
 
 
