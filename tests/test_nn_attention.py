@@ -107,6 +107,48 @@ def test_sdpa_gradcheck_dropout_and_errors(backend_name):
         F.scaled_dot_product_attention(q, v, v)
 
 
+def test_sdpa_on_heads_viewed_out_of_a_projection(backend_name):
+    """q, k, v as GPT models make them: (B, L, H, E) views of one projection transposed to
+    (B, H, L, E) (no copy), the output transposed back; values, the layout-free result of
+    transpose(1, 2).reshape and float64 gradients (gradcheck) on the fused path."""
+    batch, length, heads, width = 2, 5, 3, 4
+    qkv = RNG.standard_normal((batch, length, 3 * heads * width))
+
+    def attend(x, causal=True):
+        q, k, v = (
+            part.reshape(batch, length, heads, width).transpose(1, 2)
+            for part in x.split(heads * width, dim=2)
+        )
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=causal)
+        return y.transpose(1, 2).reshape(batch, length, heads * width)
+
+    q, k, v = (
+        part.reshape(batch, length, heads, width).transpose(0, 2, 1, 3)
+        for part in np.split(qkv, 3, axis=2)
+    )
+    future = np.triu(np.ones((length, length), dtype=bool), 1)
+    for causal in (True, False):
+        want = np_sdpa(q, k, v, np.where(future, NEG, 0) if causal else None)
+        want = want.transpose(0, 2, 1, 3).reshape(batch, length, heads * width)
+        got = attend(t(qkv, backend_name), causal)
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-12, atol=1e-12)
+        got32 = attend(t(qkv, backend_name, dtype=pt.float32), causal)
+        np.testing.assert_allclose(got32.numpy(), want, rtol=1e-5, atol=1e-5)
+    x = t(qkv, backend_name, grad=True)
+    assert gradcheck(attend, (x,))
+    assert gradcheck(lambda a: attend(a, causal=False), (x,))
+
+
+def test_sdpa_without_leading_dimensions(backend_name):
+    """(L, E) operands (no batch or head dimension), causal with more keys than queries."""
+    q, k, v = (RNG.standard_normal(shape) for shape in ((3, 4), (5, 4), (5, 2)))
+    causal = np.tril(np.ones((3, 5), dtype=bool))
+    args = [t(a, backend_name, True) for a in (q, k, v)]
+    got = F.scaled_dot_product_attention(*args, is_causal=True)
+    np.testing.assert_allclose(got.detach().numpy(), np_sdpa(q, k, v, np.where(causal, 0, NEG)))
+    assert gradcheck(lambda a, b, c: F.scaled_dot_product_attention(a, b, c, is_causal=True), args)
+
+
 # --- multi-head attention ---------------------------------------------------------------------
 
 

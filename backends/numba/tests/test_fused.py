@@ -203,6 +203,64 @@ def test_attention_forward_and_backward(nb, ref, dtype, causal, shape):
     assert only_v[0] is None and only_v[1] is None and only_v[2] is not None
 
 
+def _heads(qkv: np.ndarray, part: int, heads: int) -> np.ndarray:
+    """Part ``part`` of a (B, L, 3 * H * E) projection as strided (B, H, L, E) heads."""
+    batch, length, total = qkv.shape
+    width = total // 3
+    block = qkv[..., part * width : (part + 1) * width]
+    return block.reshape(batch, length, heads, width // heads).transpose(0, 2, 1, 3)
+
+
+@pytest.mark.parametrize("causal", [True, False])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("batch, heads", [(6, 2), (1, 5)])  # split over batch, then heads
+def test_attention_on_strided_heads_without_copies(nb, ref, dtype, causal, batch, heads):
+    """Heads viewed out of one projection (q, k, v and grad_out strided, none copied): the
+    results equal the numpy reference's on contiguous copies, and the output and gradients
+    lie in memory in their inputs' order, so that transposing the heads back and merging them
+    is a view."""
+    length, width = 7, 4
+    rng = np.random.default_rng(8)
+    qkv = rng.standard_normal((batch, length, 3 * heads * width)).astype(dtype)
+    q, k, v = (_heads(qkv, part, heads) for part in range(3))
+    assert not q.flags.c_contiguous
+    g_flat = rng.standard_normal((batch, length, heads * width)).astype(dtype)
+    g = g_flat.reshape(batch, length, heads, width).transpose(0, 2, 1, 3)
+    out, weights = nb.scaled_dot_product_attention(q, k, v, 0.4, causal)
+    dense = [np.ascontiguousarray(a, dtype=np.float64) for a in (q, k, v)]
+    want, want_weights = ref.scaled_dot_product_attention(*dense, 0.4, causal)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(out, want, rtol=tol, atol=tol)
+    np.testing.assert_allclose(weights, want_weights, rtol=tol, atol=tol)
+    assert out.transpose(0, 2, 1, 3).flags.c_contiguous  # (B, L, H, E) in memory
+    grads = nb.scaled_dot_product_attention_backward(g, q, k, v, 0.4, causal, weights)
+    wanted = ref.scaled_dot_product_attention_backward(
+        np.ascontiguousarray(g, dtype=np.float64), *dense, 0.4, causal, want_weights
+    )
+    for got, want_grad in zip(grads, wanted):
+        np.testing.assert_allclose(got, want_grad, rtol=tol * 10, atol=tol * 10)
+        assert got.transpose(0, 2, 1, 3).flags.c_contiguous
+    only_q = nb.scaled_dot_product_attention_backward(
+        g, q, k, v, 0.4, causal, weights, (True, False, False)
+    )
+    assert only_q[1] is None and only_q[2] is None
+    np.testing.assert_allclose(only_q[0], wanted[0], rtol=tol * 10, atol=tol * 10)
+
+
+@pytest.mark.parametrize("lead", [(), (3,), (2, 3, 2)])
+def test_attention_any_number_of_leading_dimensions(nb, ref, lead):
+    rng = np.random.default_rng(9)
+    q, k, v, g = (rng.standard_normal((*lead, *s)) for s in ((4, 3), (6, 3), (6, 2), (4, 2)))
+    out, weights = nb.scaled_dot_product_attention(q, k, v, 0.5, True)
+    want, want_weights = ref.scaled_dot_product_attention(q, k, v, 0.5, True)
+    np.testing.assert_allclose(out, want, rtol=1e-12, atol=1e-12)
+    grads = nb.scaled_dot_product_attention_backward(g, q, k, v, 0.5, True, weights)
+    wanted = ref.scaled_dot_product_attention_backward(g, q, k, v, 0.5, True, want_weights)
+    for got, want_grad in zip(grads, wanted):
+        assert got.shape == want_grad.shape
+        np.testing.assert_allclose(got, want_grad, rtol=1e-11, atol=1e-11)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32])
 def test_relu_backward(nb, dtype):
     rng = np.random.default_rng(7)

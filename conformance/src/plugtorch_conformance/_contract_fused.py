@@ -144,21 +144,26 @@ def lstm_layer_backward(c: Any, name: str, args: Args, kwargs: dict[str, Any]) -
 
 
 def _attention_shapes(c: Any, name: str, q: Any, k: Any, v: Any) -> tuple[Any, Any]:
-    (batch, length, width), dtype = _float_like(c, name, (q,), "q")
+    """q ``(..., L, E)``, k ``(..., S, E)``, v ``(..., S, Ev)``: equal leading dimensions (zero
+    or more), L, S >= 1, any layout; returns the output's shape and the dtype."""
+    q_shape, dtype = _float_like(c, name, (q,), "q")
     k_shape, v_shape = c.meta(k)[0], c.meta(v)[0]
     c.require(
-        len(k_shape) == 3 and len(v_shape) == 3 and k_shape[0] == v_shape[0] == batch,
+        len(q_shape) >= 2 and len(k_shape) == len(v_shape) == len(q_shape),
         name,
-        "q, k, v are not (B, L, E), (B, S, E), (B, S, Ev)",
+        f"q {q_shape}, k {k_shape}, v {v_shape} are not (..., L, E), (..., S, E), (..., S, Ev)",
     )
     c.require(
-        k_shape[2] == width and v_shape[1] == k_shape[1] >= 1 and length >= 1,
+        k_shape[:-2] == v_shape[:-2] == q_shape[:-2]
+        and k_shape[-1] == q_shape[-1]
+        and v_shape[-2] == k_shape[-2] >= 1
+        and q_shape[-2] >= 1,
         name,
-        f"q {(batch, length, width)}, k {k_shape}, v {v_shape} do not fit (L, S >= 1)",
+        f"q {q_shape}, k {k_shape}, v {v_shape} do not fit (equal leading dimensions, L, S >= 1)",
     )
     for value in (k, v):
         c.require(c.dtype_of(value) is dtype, name, "q, k, v differ in dtype")
-    return (batch, length, v_shape[2]), dtype
+    return (*q_shape[:-1], v_shape[-1]), dtype
 
 
 def attention(c: Any, name: str, args: Args, kwargs: dict[str, Any]) -> ResultCheck:

@@ -57,6 +57,7 @@ class FusedPrimitives:
     provides ``pool`` and ``matmul``)."""
 
     pool: BufferPool
+    min_parallel_size: int
 
     def _elementwise(self, kernel: Any, inputs: tuple[Array, ...], *params: Any) -> Array:
         """``kernel(*flat inputs, *params, flat out, t0, t1)`` over BLOCK-element tasks; the
@@ -111,7 +112,7 @@ class FusedPrimitives:
             _fk.attention_softmax_rows(block, length, scale_typed, bool(causal), 0, len(block))
             np.matmul(weights[at], v[at], out=out[at])
 
-        _over_blocks(blocks, q.shape, axis, weights.size)
+        _over_blocks(blocks, q.shape, axis, self._split_attention(weights, q, v))
         return out, weights
 
     def scaled_dot_product_attention_backward(
@@ -157,8 +158,14 @@ class FusedPrimitives:
             if grad_k is not None:
                 np.matmul(np.swapaxes(ds, -1, -2), q[at], out=grad_k[at])
 
-        _over_blocks(blocks, q.shape, axis, weights.size)
+        _over_blocks(blocks, q.shape, axis, self._split_attention(weights, q, v))
         return grad_q, grad_k, grad_v
+
+    def _split_attention(self, weights: Array, q: Array, v: Array) -> bool:
+        """Whether the heads are worth splitting over the threads: as ``matmul`` splits a
+        stack, from 64 x ``min_parallel_size`` multiply-adds."""
+        work = weights.size * (q.shape[-1] + v.shape[-1])
+        return work >= max(self.min_parallel_size, 1) * 64
 
     def cross_entropy(
         self, logits: Array, target: Array, ignore_index: int
@@ -281,12 +288,12 @@ def _laid_out_like(pool: BufferPool, x: Array, last: int) -> Array:
 
 
 def _over_blocks(
-    blocks: Callable[[int, int], None], shape: tuple[int, ...], axis: int | None, work: int
+    blocks: Callable[[int, int], None], shape: tuple[int, ...], axis: int | None, split: bool
 ) -> None:
     """``blocks(a, b)`` over the block axis, shared by the threads (BLAS held to one thread
-    in each) when there is enough work, else in one call."""
+    in each) where ``split``, else in one call."""
     n = 1 if axis is None else shape[axis]
-    if work < MIN_THREADED or n < 2 or num_threads() == 1:
+    if not split or n < 2 or num_threads() == 1:
         blocks(0, n)
         return
     with _blas.single_threaded():

@@ -49,6 +49,17 @@ def _images(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
 
 Case = tuple[Callable[..., Any], list[tuple[int, ...]]]
 
+
+def _heads_attention(qkv: pt.Tensor) -> pt.Tensor:
+    """Causal attention as GPT models run it: two heads of width 4 viewed out of one
+    ``(B, L, 3 * 8)`` projection as strided ``(B, H, L, E)`` operands, the output transposed back
+    to ``(B, L, 8)``."""
+    batch, length, _ = qkv.shape
+    q, k, v = (t.reshape(batch, length, 2, 4).transpose(1, 2) for t in qkv.split(8, dim=2))
+    y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    return y.transpose(1, 2).reshape(batch, length, 8)
+
+
 # Harder geometries than the op database's samples, for the structured ops.
 GEOMETRIES: dict[str, Case] = {
     "conv2d": (lambda x, w: F.conv2d(x, w, stride=2, padding=1), [(2, 3, 9, 9), (4, 3, 3, 3)]),
@@ -62,6 +73,8 @@ GEOMETRIES: dict[str, Case] = {
     "argsort": (lambda x: pt.cat([pt.sort(x).values, pt.sort(x, 0, True).values], 0), [(4, 9)]),
     # the op database samples the exact form; the backward case takes the tanh form
     "gelu_backward": (lambda x: F.gelu(x, approximate="tanh"), [(3, 1025)]),
+    # the op database samples (B, L, E) operands; the backward case takes strided heads
+    "scaled_dot_product_attention_backward": (_heads_attention, [(2, 5, 24)]),
 }
 
 
