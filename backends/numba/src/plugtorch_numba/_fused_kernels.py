@@ -296,7 +296,9 @@ def softmax_backward_rows(grad, y, out, t0, t1):  # type: ignore[no-untyped-def]
 def attention_softmax_rows(scores, length, scale, causal, t0, t1):  # type: ignore[no-untyped-def]
     """In place, rows [t0, t1) of scores (B * L, S): softmax(row * scale) with the keys a
     causal query may not see (key j > query i, i = row % L) at -inf, as the core's
-    masked_fill before its softmax (so a nan or -inf row gives what the core's gives)."""
+    masked_fill before its softmax (so a nan or -inf row gives what the core's gives). The
+    hidden keys are not computed: their weight is 0 * (1 / total), which is nan exactly where
+    the core's exp(-inf - max) / total is (a nan or +inf among the seen keys)."""
     source = scores.shape[1]
     zero = scores.dtype.type(0.0)
     hidden = scores.dtype.type(-np.inf)
@@ -304,17 +306,19 @@ def attention_softmax_rows(scores, length, scale, causal, t0, t1):  # type: igno
         row = scores[r]
         seen = min(r % length + 1, source) if causal else source
         top = hidden
-        for j in range(source):
-            v = _fm.select(j < seen, row[j] * scale, hidden)
+        for j in range(seen):
+            v = row[j] * scale
             top = _fm.select((v > top) | (v != v), v, top)  # noqa: PLR0124 (nan wins)
         total = zero
-        for j in range(source):
-            e = _fm.exp(_fm.select(j < seen, row[j] * scale, hidden) - top)
+        for j in range(seen):
+            e = _fm.exp(row[j] * scale - top)
             row[j] = e
             total += e
         inv = scores.dtype.type(1.0) / total
-        for j in range(source):
+        for j in range(seen):
             row[j] = row[j] * inv
+        for j in range(seen, source):
+            row[j] = zero * inv
 
 
 @njit(cache=True, error_model="numpy", nogil=True, fastmath=_FAST)
