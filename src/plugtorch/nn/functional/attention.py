@@ -78,8 +78,9 @@ def _(q: Tensor, k: Tensor, v: Tensor, *, scale: float, causal: bool) -> Tensor:
 def _(b: AcceleratedBackend, ctx: Any, g: Tensor, needs: tuple[bool, ...]) -> tuple[Any, ...]:
     q, k, v = (t._data for t in ctx.inputs)
     p = ctx.params
+    need_q, need_k, need_v = needs
     return b.scaled_dot_product_attention_backward(
-        g._data, q, k, v, p["scale"], p["causal"], ctx.state, tuple(needs)
+        g._data, q, k, v, p["scale"], p["causal"], ctx.state, (need_q, need_k, need_v)
     )
 
 
