@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 PACKAGES := . $(wildcard backends/*) $(wildcard conformance) $(wildcard examples/third_party_backend)
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 
-export NUMBA_CACHE_DIR ?= $(CURDIR)/build/numba-cache
+# numba kernels are cached in build/numba-cache/<digest of the backend's sources> (_cache.py)
 export MPLBACKEND ?= Agg
 # Each package's tests run in their own pytest process (each folder has its own conftest.py).
 PYTEST_ARGS ?= -q -p no:cacheprovider

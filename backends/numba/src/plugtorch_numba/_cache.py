@@ -4,10 +4,16 @@ numba reads ``NUMBA_CACHE_DIR`` once, at import. We set it (unless the user alre
 ``<repo>/build/numba-cache`` when this package runs from a source checkout (an editable
 install), else to the user cache directory, so a second process loads kernels in milliseconds
 instead of compiling them again.
+
+The directory's last part is a digest of this package's sources: numba's cache checks only
+the timestamp of the file that defines a kernel, not of the helpers it inlines (the
+``_fastmath`` functions every fused kernel uses), so after an edit to a helper it would load
+kernels compiled from the old one. A new digest is a fresh cache.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -28,17 +34,26 @@ def _user_cache_dir() -> Path:
     return Path(base) / "plugtorch" / "numba"
 
 
+def _sources_digest() -> str:
+    digest = hashlib.sha256()
+    for source in sorted(Path(__file__).resolve().parent.glob("*.py")):
+        digest.update(source.name.encode())
+        digest.update(source.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def configure_cache_dir() -> str:
     """Set ``NUMBA_CACHE_DIR`` if unset and return the directory numba will use."""
     current = os.environ.get("NUMBA_CACHE_DIR")
     if current:
         return current
     build = _repo_build_dir()
-    target = build / "numba-cache" if build is not None else _user_cache_dir()
+    version = _sources_digest()
+    target = (build / "numba-cache" if build is not None else _user_cache_dir()) / version
     try:
         target.mkdir(parents=True, exist_ok=True)
     except OSError:
-        target = _user_cache_dir()
+        target = _user_cache_dir() / version
         target.mkdir(parents=True, exist_ok=True)
     os.environ["NUMBA_CACHE_DIR"] = str(target)
     return str(target)
