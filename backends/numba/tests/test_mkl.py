@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from conftest import layouts
 from plugtorch_numba import NumbaBackend, _mkl
+from plugtorch_numba._threads import num_threads
 
 LOADED = _mkl.load()
 needs_mkl = pytest.mark.skipif(
@@ -51,6 +52,7 @@ def mkl_nb(calls: Counter[str], monkeypatch: pytest.MonkeyPatch) -> NumbaBackend
     """MKL for every product, however small, split into blocks of any size."""
     assert isinstance(LOADED, _mkl.Mkl)
     monkeypatch.setattr(_mkl, "MIN_FLOPS", 1)
+    monkeypatch.setattr(_mkl, "MIN_FLOPS_THREADED", 1)
     monkeypatch.setattr(_mkl, "MIN_SPLIT_FLOPS", 1)
     backend = NumbaBackend(blas="mkl")
     backend.mkl = _counting(LOADED, calls)
@@ -177,8 +179,9 @@ def test_empty_products_are_numpys(mkl_nb, calls, x_shape, y_shape):
 def test_threshold_small_products_stay_on_openblas(calls):
     backend = NumbaBackend(blas="mkl")
     backend.mkl = _counting(LOADED, calls)  # type: ignore[arg-type]
-    side = int(round(_mkl.MIN_FLOPS ** (1 / 3)))
-    while side**3 >= _mkl.MIN_FLOPS:
+    threshold = _mkl.min_flops(num_threads())  # (higher on two or more threads)
+    side = int(round(threshold ** (1 / 3)))
+    while side**3 >= threshold:
         side -= 1  # the largest cube below the threshold
     rng = np.random.default_rng(4)
     large = rng.standard_normal((side + 1, side + 1)).astype(np.float32)

@@ -48,6 +48,20 @@ thread, float32, us, MKL called directly / numpy: 128x128x128 27.6/35.1, 128x400
 23.4/28.3, 128x256x10 10.4/11.2 (5.9 with a transposed left operand), 16x16x16 4.1/1.9; a
 stack of 64 products of 64x32x64 317/149 in one MKL call (OpenBLAS is faster on small
 matrices, and the ctypes call costs about 4 us)."""
+MIN_FLOPS_THREADED = 1 << 28
+"""The same threshold when the backend runs on two or more threads, where numpy's OpenBLAS
+threads its own products and MKL's sequential layer is split over our pool (below): measured
+at two threads (idle 2-core VM, ms, OpenBLAS / MKL split), the split lost on mid-size
+products, 128x512x256 with a transposed operand 0.33/0.52, 20x256x1024 (an LSTM step)
+0.14/0.32, and whole steps with it, MLP 4.1 -> 5.5 ms and VAE 6.8 -> 11.6 ms; it won only on
+large ones, 700x256x10000 (the LSTM decoder) 20.7/15.7."""
+
+
+def min_flops(threads: int) -> int:
+    """Multiply-adds per matrix from which MKL takes a product on ``threads`` threads."""
+    return MIN_FLOPS if threads <= 1 else MIN_FLOPS_THREADED
+
+
 BLOCKS_PER_THREAD = 2
 """Blocks a split product is cut into per thread: a thread whose core another process holds
 then leaves its second block to the others (dynamic scheduling, see ``_threads.py``), where
@@ -272,7 +286,7 @@ def gemm_into(mkl: Mkl, x: np.ndarray, y: np.ndarray, out: np.ndarray, threads: 
     """``out[...] = x @ y`` through MKL, on up to ``threads`` threads; ``x`` and ``y`` have
     broadcastable batch dims, ``out`` is C-contiguous of the result's shape. False (nothing
     written) when numpy should do the product: not float32/float64, or fewer than
-    :data:`MIN_FLOPS` multiply-adds per matrix, or empty."""
+    :func:`min_flops` multiply-adds per matrix, or empty."""
     gemm = mkl.gemm.get(x.dtype.char)
     if gemm is None or x.dtype != y.dtype or out.dtype != x.dtype:
         return False
@@ -280,10 +294,11 @@ def gemm_into(mkl: Mkl, x: np.ndarray, y: np.ndarray, out: np.ndarray, threads: 
     if out.size == 0 or k == 0:
         return False  # numpy's zeros (MKL rejects a leading dimension of 0)
     count = out.size // (m * n)
-    if m * n * k < MIN_FLOPS:
+    threshold = min_flops(threads)
+    if m * n * k < threshold:
         # Small matrices: MKL's fixed cost per matrix is above OpenBLAS's. A stack of them
         # times one matrix still goes to MKL when it folds into one large 2-D product.
-        if not (y.ndim == 2 and count * m * n * k >= MIN_FLOPS and _folds(x)):
+        if not (y.ndim == 2 and count * m * n * k >= threshold and _folds(x)):
             return False
     batch = out.shape[:-2]
     xo, yo = _operand(x, batch), _operand(y, batch)
