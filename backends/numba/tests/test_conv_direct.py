@@ -120,6 +120,7 @@ def test_non_finite_values(nb, ref, bad):
         np.testing.assert_allclose(have, expect, rtol=1e-4, atol=1e-3)
 
 
+@pytest.mark.parametrize("stride", [1, 2], ids=["direct", "im2col"])  # stride 2: never direct
 @pytest.mark.parametrize(
     "x_shape,w_shape,groups",
     [
@@ -129,29 +130,11 @@ def test_non_finite_values(nb, ref, bad):
         ((2, 0, 8, 8), (2, 0, 3, 3), 1),  # no input channels
     ],
 )
-def test_empty_shapes_on_the_direct_path(nb, ref, x_shape, w_shape, groups):
-    case = (x_shape, w_shape, (1, 1), (1, 1), (1, 1), groups)
-    assert use_direct(*case) and use_direct_grad_x(*case)
-    x, w = np.ones(x_shape, np.float32), np.ones(w_shape, np.float32)
-    y, state = _forward(nb, x, w, case)
-    np.testing.assert_array_equal(y, _forward(ref, x, w, case)[0])
-    got = nb.conv2d_backward(y, x, w, *case[2:], state=state)
-    for have, expect in zip(got, ref.conv2d_backward(y, x, w, *case[2:]), strict=True):
-        np.testing.assert_array_equal(have, expect)
-
-
-@pytest.mark.parametrize(
-    "x_shape,w_shape,groups",
-    [
-        ((0, 1, 8, 8), (2, 1, 3, 3), 1),  # no images
-        ((2, 1, 8, 8), (0, 1, 3, 3), 1),  # no output channels
-        ((2, 2, 8, 8), (0, 1, 3, 3), 2),  # no output channels, groups
-        ((2, 0, 8, 8), (2, 0, 3, 3), 1),  # no input channels
-    ],
-)
-def test_empty_shapes_on_the_im2col_path(nb, ref, x_shape, w_shape, groups):
-    case = (x_shape, w_shape, (2, 2), (1, 1), (1, 1), groups)  # stride 2: never direct
-    assert not use_direct(*case)
+def test_empty_shapes_on_both_paths(nb, ref, x_shape, w_shape, groups, stride):
+    case = (x_shape, w_shape, (stride, stride), (1, 1), (1, 1), groups)
+    assert use_direct(*case) == (stride == 1)
+    if stride == 1:
+        assert use_direct_grad_x(*case)
     x, w = np.ones(x_shape, np.float32), np.ones(w_shape, np.float32)
     y, state = _forward(nb, x, w, case)
     np.testing.assert_array_equal(y, _forward(ref, x, w, case)[0])
