@@ -313,3 +313,30 @@ def test_train_digits_on_two_processes(tmp_path):
     from plugtorch.training.digits import evaluate_checkpoint
 
     assert evaluate_checkpoint(str(tmp_path / "model.safetensors"))["test_samples"] > 0
+
+
+def test_nccl_modules_come_from_the_cuda_backend(monkeypatch):
+    """The core imports no cupy: init_process_group('nccl') asks the CUDA backend's runtime."""
+    from plugtorch.distributed import _nccl_group
+
+    modules = ("cupy-module", "nccl-module")
+    runtime = SimpleNamespace(nccl_modules=lambda: modules)
+    backend = SimpleNamespace(name="fakecuda", cuda_runtime=runtime)
+    monkeypatch.setattr(_nccl_group, "find_cuda_backend", lambda: (backend, ""))
+    assert _nccl_group.load_nccl() == modules and _nccl_group.is_nccl_available()
+
+    backend.cuda_runtime = SimpleNamespace()  # a CUDA backend without NCCL
+    with pytest.raises(ModuleNotFoundError, match="'fakecuda' offers no NCCL"):
+        _nccl_group.load_nccl()
+
+    def no_library():
+        raise ImportError("libnccl.so.2: cannot open shared object file")
+
+    backend.cuda_runtime = SimpleNamespace(nccl_modules=no_library)
+    with pytest.raises(ModuleNotFoundError, match="libnccl.so.2.*|pip install"):
+        _nccl_group.load_nccl()
+    assert not _nccl_group.is_nccl_available()
+
+    monkeypatch.setattr(_nccl_group, "find_cuda_backend", lambda: (None, "no CUDA driver"))
+    with pytest.raises(ModuleNotFoundError, match="no CUDA backend: no CUDA driver"):
+        _nccl_group.load_nccl()

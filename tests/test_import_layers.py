@@ -108,7 +108,6 @@ IMPORTED_ON_FIRST_USE = {
     "threadpoolctl": "optional: set_num_threads on the BLAS pools",
     "sklearn": "optional: the digits data set",
     "mpi4py": "optional: MPI process groups",
-    "cupy": "optional: NCCL process groups",
     "safetensors": "optional: writing checkpoints",
     "hypothesis": "optional: the op database's strategies for property tests",
     "pytest": "the conformance command runs the suite",
@@ -366,6 +365,29 @@ def _first_use_reason(target: str) -> str | None:
         if target == name or target.startswith(name + "."):
             return reason
     return None
+
+
+BACKEND_LIBRARIES = ("numba", "cupy", "plugtorch_numpy", "plugtorch_numba", "plugtorch_cupy")
+
+
+def test_the_core_imports_no_backend_package_anywhere() -> None:
+    """Not at module level, not inside a function: a backend reaches the core through the
+    registry (and, for NCCL, the CUDA backend's ``cuda_runtime.nccl_modules()``)."""
+    found = []
+    for module in GRAPH.modules.values():
+        for node in ast.walk(ast.parse(module.path.read_text(), str(module.path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                names = [node.module]
+            else:
+                continue
+            found += [
+                f"{module.name}:{node.lineno}: {name}"
+                for name in names
+                if name.split(".")[0] in BACKEND_LIBRARIES
+            ]
+    assert not found, "the core imports a backend package:\n" + "\n".join(sorted(found))
 
 
 def test_imports_inside_functions_are_only_for_what_loads_on_first_use() -> None:

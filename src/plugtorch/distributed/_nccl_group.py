@@ -2,11 +2,13 @@
 
 Written against CuPy's documented ``NcclCommunicator`` API (``allReduce``, ``broadcast``,
 ``reduce``, ``allGather``, ``reduceScatter``, ``send``/``recv`` inside ``groupStart``/
-``groupEnd``) and imported only when ``init_process_group("nccl")`` runs. The MPI group it is
-built on does the rendezvous (rank 0's NCCL unique id travels by MPI), the collectives on Python
-objects and the timeout diagnosis. Every NCCL call is queued on the group's own stream after the
-current stream's work; a CUDA event recorded after it is what ``Work.wait()`` polls, and the
-current stream waits for it before the results are written into the tensors.
+``groupEnd``), whose modules it asks of the CUDA backend (``cuda_runtime.nccl_modules()`` of
+plugtorch-cupy) only when ``init_process_group("nccl")`` runs: the core imports no backend
+package. The MPI group it is built on does the rendezvous (rank 0's NCCL unique id travels by
+MPI), the collectives on Python objects and the timeout diagnosis. Every NCCL call is queued on
+the group's own stream after the current stream's work; a CUDA event recorded after it is what
+``Work.wait()`` polls, and the current stream waits for it before the results are written into
+the tensors.
 
 Not yet run on a GPU: the tests drive it with a fake ``cupy``/``nccl`` pair that records calls.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from plugtorch.device import find_cuda_backend
 from plugtorch.distributed._group import ProcessGroup
 from plugtorch.distributed._types import ReduceOp
 from plugtorch.distributed._work import Work
@@ -32,19 +35,22 @@ NCCL_HINT = (
 
 
 def load_nccl() -> tuple[Any, Any]:
-    """``(cupy, cupy.cuda.nccl)``, or an error that says what to install."""
+    """``(cupy, cupy.cuda.nccl)`` from the CUDA backend (its ``cuda_runtime.nccl_modules()``:
+    the core imports no backend package), or an error that says what is missing."""
+    backend, why = find_cuda_backend()
+    if backend is None:
+        raise ModuleNotFoundError(f"{NCCL_HINT} (no CUDA backend: {why})")
+    modules = getattr(backend.cuda_runtime, "nccl_modules", None)
+    if modules is None:
+        raise ModuleNotFoundError(f"{NCCL_HINT} (backend {backend.name!r} offers no NCCL)")
     try:
-        import cupy
-        from cupy.cuda import nccl
+        return modules()  # type: ignore[no-any-return]
     except ImportError as error:
         raise ModuleNotFoundError(f"{NCCL_HINT} ({error})") from error
-    if not getattr(nccl, "available", True):
-        raise ModuleNotFoundError(f"CuPy is installed but cannot load NCCL; {NCCL_HINT}")
-    return cupy, nccl
 
 
 def is_nccl_available() -> bool:
-    """Whether CuPy and its NCCL bindings load (says nothing about GPUs being present)."""
+    """Whether a CUDA backend is usable and its NCCL bindings load."""
     try:
         load_nccl()
     except Exception:  # noqa: BLE001 (any failure to load means "not available")

@@ -105,6 +105,16 @@ class CupyRuntime:
         name = self._cupy.cuda.runtime.getDeviceProperties(index)["name"]
         return name.decode() if isinstance(name, bytes) else str(name)
 
+    def nccl_modules(self) -> tuple[Any, Any]:
+        """``(cupy, cupy.cuda.nccl)`` for ``init_process_group("nccl")``: the core's NCCL
+        group drives CuPy's ``NcclCommunicator`` but imports no backend package itself. An
+        ``ImportError`` (with CuPy's reason) when CuPy cannot load NCCL."""
+        from cupy.cuda import nccl
+
+        if not getattr(nccl, "available", True):
+            raise ImportError("CuPy is installed but cannot load the NCCL library")
+        return self._cupy, nccl
+
 
 class PinnedBackend:
     """The cupy backend bound to one GPU of a machine with several: every primitive runs
