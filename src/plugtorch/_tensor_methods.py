@@ -21,8 +21,9 @@ if TYPE_CHECKING:
 __all__ = ["TensorMethods"]
 
 
-def _tensor(method_self: Any) -> Tensor:
-    """``self`` as the Tensor it is (``TensorMethods`` is only ever a base of ``Tensor``)."""
+def tensor_of(method_self: Any) -> Tensor:
+    """``self`` of a Tensor mixin's method as the Tensor it is (the mixins here and in
+    ``_math_methods.py`` are only ever bases of ``Tensor``)."""
     return method_self
 
 
@@ -63,7 +64,9 @@ class TensorMethods:
         >>> pt.zeros(2).new_tensor([1, 2])
         tensor([1., 2.])
         """
-        dtype, target = plugtorch.ops.creation.like_arguments(_tensor(self), dtype, backend, device)
+        dtype, target = plugtorch.ops.creation.like_arguments(
+            tensor_of(self), dtype, backend, device
+        )
         source = data
         if isinstance(data, plugtorch.Tensor):
             warnings.warn(
@@ -95,7 +98,9 @@ class TensorMethods:
         tensor([[7, 7],
                 [7, 7]], dtype=plugtorch.int32)
         """
-        dtype, target = plugtorch.ops.creation.like_arguments(_tensor(self), dtype, backend, device)
+        dtype, target = plugtorch.ops.creation.like_arguments(
+            tensor_of(self), dtype, backend, device
+        )
         return plugtorch.ops.full(
             size, fill_value, dtype=dtype, backend=target, requires_grad=requires_grad
         )
@@ -170,7 +175,7 @@ class TensorMethods:
         reduce: str | None = None,
     ) -> Tensor:
         """See :func:`plugtorch.scatter` (``src`` a tensor, or a number as ``value``)."""
-        return plugtorch.ops.scatter(_tensor(self), dim, index, src, value=value, reduce=reduce)
+        return plugtorch.ops.scatter(tensor_of(self), dim, index, src, value=value, reduce=reduce)
 
     def scatter_(
         self,
@@ -189,13 +194,13 @@ class TensorMethods:
         tensor([[1., 0., 0.],
                 [0., 0., 1.]])
         """
-        result = plugtorch.ops.scatter(_tensor(self), dim, index, src, value=value, reduce=reduce)
-        return _tensor(self)._assign(result, same_kind=False)
+        result = plugtorch.ops.scatter(tensor_of(self), dim, index, src, value=value, reduce=reduce)
+        return tensor_of(self)._assign(result, same_kind=False)
 
     def scatter_add_(self, dim: builtins.int, index: Tensor, src: Tensor) -> Tensor:
         """In place :func:`plugtorch.scatter_add`."""
-        result = plugtorch.ops.scatter_add(_tensor(self), dim, index, src)
-        return _tensor(self)._assign(result, same_kind=False)
+        result = plugtorch.ops.scatter_add(tensor_of(self), dim, index, src)
+        return tensor_of(self)._assign(result, same_kind=False)
 
     def scatter_reduce(
         self,
@@ -208,7 +213,7 @@ class TensorMethods:
     ) -> Tensor:
         """See :func:`plugtorch.scatter_reduce`."""
         return plugtorch.ops.scatter_reduce(
-            _tensor(self),
+            tensor_of(self),
             dim,
             index,
             src,
@@ -227,7 +232,7 @@ class TensorMethods:
     ) -> Tensor:
         """In place :func:`plugtorch.scatter_reduce`."""
         result = self.scatter_reduce(dim, index, src, reduce, include_self=include_self)
-        return _tensor(self)._assign(result, same_kind=False)
+        return tensor_of(self)._assign(result, same_kind=False)
 
     # --- repeats ----------------------------------------------------------------------------
     def repeat(self, *sizes: Any) -> Tensor:
@@ -239,77 +244,79 @@ class TensorMethods:
         tensor([[1, 2],
                 [1, 2]])
         """
-        return plugtorch.ops.repetition.repeat(_tensor(self), *sizes)
+        return plugtorch.ops.repetition.repeat(tensor_of(self), *sizes)
 
     def tile(self, *dims: Any) -> Tensor:
         """See :func:`plugtorch.tile` (``dims`` as a tuple or as separate ints)."""
         counts = dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
-        return plugtorch.ops.tile(_tensor(self), tuple(counts))
+        return plugtorch.ops.tile(tensor_of(self), tuple(counts))
 
     def repeat_interleave(
         self, repeats: Any = None, dim: builtins.int | None = None, *, output_size: Any = None
     ) -> Tensor:
         """See :func:`plugtorch.repeat_interleave`."""
-        return plugtorch.ops.repeat_interleave(_tensor(self), repeats, dim, output_size=output_size)
+        return plugtorch.ops.repeat_interleave(
+            tensor_of(self), repeats, dim, output_size=output_size
+        )
 
     # --- fused products: beta * self + alpha * product ----------------------------------------
     def addmm(self, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
         """See :func:`plugtorch.addmm`."""
-        return plugtorch.ops.addmm(_tensor(self), mat1, mat2, beta=beta, alpha=alpha)
+        return plugtorch.ops.addmm(tensor_of(self), mat1, mat2, beta=beta, alpha=alpha)
 
     def addmm_(self, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
         """In place :func:`plugtorch.addmm` (the result must keep this tensor's shape)."""
-        return _tensor(self)._assign(self.addmm(mat1, mat2, beta=beta, alpha=alpha))
+        return tensor_of(self)._assign(self.addmm(mat1, mat2, beta=beta, alpha=alpha))
 
     def addmv(self, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
         """See :func:`plugtorch.addmv`."""
-        return plugtorch.ops.addmv(_tensor(self), mat, vec, beta=beta, alpha=alpha)
+        return plugtorch.ops.addmv(tensor_of(self), mat, vec, beta=beta, alpha=alpha)
 
     def addmv_(self, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
         """In place :func:`plugtorch.addmv`."""
-        return _tensor(self)._assign(self.addmv(mat, vec, beta=beta, alpha=alpha))
+        return tensor_of(self)._assign(self.addmv(mat, vec, beta=beta, alpha=alpha))
 
     def baddbmm(self, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
         """See :func:`plugtorch.baddbmm`."""
-        return plugtorch.ops.baddbmm(_tensor(self), batch1, batch2, beta=beta, alpha=alpha)
+        return plugtorch.ops.baddbmm(tensor_of(self), batch1, batch2, beta=beta, alpha=alpha)
 
     def baddbmm_(self, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
         """In place :func:`plugtorch.baddbmm`."""
-        return _tensor(self)._assign(self.baddbmm(batch1, batch2, beta=beta, alpha=alpha))
+        return tensor_of(self)._assign(self.baddbmm(batch1, batch2, beta=beta, alpha=alpha))
 
     def addbmm(self, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
         """See :func:`plugtorch.addbmm`."""
-        return plugtorch.ops.addbmm(_tensor(self), batch1, batch2, beta=beta, alpha=alpha)
+        return plugtorch.ops.addbmm(tensor_of(self), batch1, batch2, beta=beta, alpha=alpha)
 
     def addbmm_(self, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
         """In place :func:`plugtorch.addbmm`."""
-        return _tensor(self)._assign(self.addbmm(batch1, batch2, beta=beta, alpha=alpha))
+        return tensor_of(self)._assign(self.addbmm(batch1, batch2, beta=beta, alpha=alpha))
 
     # --- numeric helpers and comparisons --------------------------------------------------------
     def lerp(self, end: Tensor, weight: Any) -> Tensor:
         """See :func:`plugtorch.lerp`."""
-        return plugtorch.ops.lerp(_tensor(self), end, weight)
+        return plugtorch.ops.lerp(tensor_of(self), end, weight)
 
     def nan_to_num(self, nan: Any = 0.0, posinf: Any = None, neginf: Any = None) -> Tensor:
         """See :func:`plugtorch.nan_to_num`."""
-        return plugtorch.ops.nan_to_num(_tensor(self), nan, posinf, neginf)
+        return plugtorch.ops.nan_to_num(tensor_of(self), nan, posinf, neginf)
 
     def nan_to_num_(self, nan: Any = 0.0, posinf: Any = None, neginf: Any = None) -> Tensor:
         """In place :func:`plugtorch.nan_to_num`."""
-        return _tensor(self)._assign(self.nan_to_num(nan, posinf, neginf))
+        return tensor_of(self)._assign(self.nan_to_num(nan, posinf, neginf))
 
     def isclose(
         self, other: Tensor, rtol: Any = 1e-05, atol: Any = 1e-08, equal_nan: builtins.bool = False
     ) -> Tensor:
         """See :func:`plugtorch.isclose`."""
-        return plugtorch.ops.isclose(_tensor(self), other, rtol, atol, equal_nan)
+        return plugtorch.ops.isclose(tensor_of(self), other, rtol, atol, equal_nan)
 
     def allclose(
         self, other: Tensor, rtol: Any = 1e-05, atol: Any = 1e-08, equal_nan: builtins.bool = False
     ) -> builtins.bool:
         """See :func:`plugtorch.allclose`."""
-        return plugtorch.ops.allclose(_tensor(self), other, rtol, atol, equal_nan)
+        return plugtorch.ops.allclose(tensor_of(self), other, rtol, atol, equal_nan)
 
     def equal(self, other: Tensor) -> builtins.bool:
         """See :func:`plugtorch.equal`."""
-        return plugtorch.ops.equal(_tensor(self), other)
+        return plugtorch.ops.equal(tensor_of(self), other)
