@@ -16,11 +16,11 @@ import numpy as np
 from plugtorch_numpy import NumpyBackend, as_array, is_half
 
 from plugtorch.backend.array_api import half_via_float32 as _half_via_float32
+from plugtorch.backend.malloc import tune_malloc
 from plugtorch_numba import _blas, _mkl
 from plugtorch_numba._buffers import BufferPool
 from plugtorch_numba._conv_pool import ConvPoolPrimitives
 from plugtorch_numba._fused import FusedPrimitives
-from plugtorch_numba._malloc import tune_malloc
 from plugtorch_numba._recurrent import RecurrentPrimitives
 from plugtorch_numba._strided import plan_2d
 from plugtorch_numba._threads import num_threads, parallel_blocks, run_chunks, split_ufunc
@@ -112,7 +112,8 @@ class NumbaBackend(FusedPrimitives, RecurrentPrimitives, ConvPoolPrimitives, Num
         2M numpy was faster (0.29 against 0.32 ms), at 8M numba was 3x faster (1.07 against
         3.2 ms, numpy's fresh 32 MiB results page-faulting). Tests set 0."""
         self.malloc_tuned = tune_malloc()
-        """Whether glibc's mmap and trim thresholds were raised (see ``_malloc.py``)."""
+        """Whether glibc's mmap and trim thresholds were raised (see
+        :mod:`plugtorch.backend.malloc`)."""
         self.pool = BufferPool(pool_bytes)
         """Page-touched buffers for large results (see ``_buffers.py``); ``pool_bytes=0`` or
         ``PLUGTORCH_NUMBA_POOL_BYTES=0`` turns it off, ``pool.clear()`` releases the memory."""

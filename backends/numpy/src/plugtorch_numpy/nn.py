@@ -10,6 +10,7 @@ core op (and one fresh array) per step. Signatures and semantics are those of
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -119,20 +120,50 @@ _ERF_A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
 _ERF_P = 0.3275911
 _TANH_SCALE = math.sqrt(2 / math.pi)
 _CUBIC = 0.044715
+_BLOCK = 1 << 16
+"""Elements per block of a many-pass elementwise formula (GELU's erf): its dozen temporaries
+then stay in the core's 2 MiB L2 instead of streaming through memory (GPT's 0.5M-element
+activations, GELU and its gradient: 4.7 and 5.8 ms whole, 2.9 and 3.6 ms in blocks)."""
+
+
+def _blocked(formula: Callable[..., Array], *arrays: Array) -> Array:
+    """``formula(*arrays)`` block by block over same-shaped C-contiguous arrays (the same
+    values: the formula is elementwise); whole when small or not contiguous."""
+    first = arrays[0]
+    if first.size <= _BLOCK or not all(
+        a.shape == first.shape and a.flags.c_contiguous for a in arrays
+    ):
+        return formula(*arrays)
+    flat = [a.reshape(-1) for a in arrays]
+    out = np.empty(first.size, dtype=first.dtype)
+    for start in range(0, first.size, _BLOCK):
+        out[start : start + _BLOCK] = formula(*(a[start : start + _BLOCK] for a in flat))
+    return out.reshape(first.shape)
 
 
 def _erf_and_gaussian(x: Array) -> tuple[Array, Array]:
-    """``(erf(x), exp(-x^2))`` by the core's formula (the second is erf's derivative / 1.128)."""
+    """``(erf(x), exp(-x^2))`` by the core's formula (the second is erf's derivative / 1.128).
+
+    In place on two buffers: each temporary of a GELU is a full pass over memory, and a fresh
+    one costs page faults too (GPT's 0.5M-element activations: 11 -> 4 ms per call)."""
     ax = np.abs(x)
-    t = 1.0 / (1.0 + _ERF_P * ax)
-    poly = _ERF_A[4] * t
+    t = ax * _ERF_P
+    t += 1.0
+    np.divide(1.0, t, out=t)
+    poly = t * _ERF_A[4]  # (one product: t * a == a * t)
     for coefficient in reversed(_ERF_A[:4]):
         poly += coefficient
         poly *= t
-    gaussian = np.exp(-(ax * ax))
-    value = 1.0 - poly * gaussian
+    gaussian = np.multiply(ax, ax, out=ax)
+    np.negative(gaussian, out=gaussian)
+    np.exp(gaussian, out=gaussian)
+    value = np.multiply(poly, gaussian, out=poly)
+    np.subtract(1.0, value, out=value)
+    # value * sign(x), and x itself where x is +-0 (erf's sign of zero); a masked
+    # ``np.negative(..., where=x < 0)`` would skip the sign array but is 10x slower
     value *= np.sign(x)
-    return np.where(x == 0, x, value), gaussian
+    np.copyto(value, x, where=x == 0)
+    return value, gaussian
 
 
 def _tanh_inner(x: Array) -> Array:
@@ -150,6 +181,10 @@ def gelu(x: Array, approximate: str) -> Array:
     float32, rounded once: an elementwise primitive keeps its input's dtype)."""
     if is_half(x):
         return gelu(x.astype(np.float32), approximate).astype(x.dtype)
+    return _blocked(lambda block: _gelu(block, approximate), x)
+
+
+def _gelu(x: Array, approximate: str) -> Array:
     if approximate == "tanh":
         th = np.tanh(_tanh_inner(x))
         th += 1.0
@@ -163,12 +198,19 @@ def gelu(x: Array, approximate: str) -> Array:
 
 
 def gelu_backward(grad: Array, x: Array, approximate: str) -> Array:
-    """``grad * Phi(x) + grad * x * phi(x)``; tanh form: ``grad * 0.5 (1 + th) + grad * 0.5 x
-    (1 - th^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2)`` with ``th = tanh(sqrt(2/pi) (x + 0.044715
-    x^3))``. (Two terms added last, as autograd adds them: zeros get the decomposition's sign.)"""
+    """GELU's gradient (see :func:`_gelu_backward`)."""
     if is_half(x):
         wide = gelu_backward(grad.astype(np.float32), x.astype(np.float32), approximate)
         return wide.astype(x.dtype)
+    if grad.dtype != x.dtype:
+        return _gelu_backward(grad, x, approximate)
+    return _blocked(lambda g, v: _gelu_backward(g, v, approximate), grad, x)
+
+
+def _gelu_backward(grad: Array, x: Array, approximate: str) -> Array:
+    """``grad * Phi(x) + grad * x * phi(x)``; tanh form: ``grad * 0.5 (1 + th) + grad * 0.5 x
+    (1 - th^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2)`` with ``th = tanh(sqrt(2/pi) (x + 0.044715
+    x^3))``. (Two terms added last, as autograd adds them: zeros get the decomposition's sign.)"""
     if approximate == "tanh":
         th = np.tanh(_tanh_inner(x))
         slope = x * x
