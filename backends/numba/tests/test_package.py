@@ -81,3 +81,27 @@ def test_malloc_thresholds_can_be_left_alone():
     if sys.platform.startswith("linux"):
         expected = "True" if platform.libc_ver()[0] == "glibc" else "False"
         assert _run(code) == expected
+
+
+_SPIN = (
+    "import numpy as np; from plugtorch_numba import NumbaBackend, _blas; "
+    "b = NumbaBackend(); a = np.arange(256 * 256, dtype=np.float32).reshape(256, 256) % 7; "
+    "ok = np.array_equal(a @ a, (a.astype(np.float64) @ a).astype(np.float32)); "
+    "print(b.blas_spin_shortened, _blas.spin_log2(), ok)"
+)
+
+
+def test_openblas_spin_is_shortened_and_products_stay_right():
+    shortened, log2, ok = _run(_SPIN).split()
+    assert ok == "True"  # the threads restarted after the shutdown compute the same product
+    if shortened == "True":
+        assert log2 == "18"
+    else:  # no OpenBLAS of known symbols here (numpy on MKL or Accelerate)
+        assert log2 in ("None", "0")
+
+
+def test_openblas_spin_can_be_left_alone():
+    shortened, log2, _ = _run(_SPIN, PLUGTORCH_NUMBA_BLAS_SPIN="0").split()
+    assert shortened == "False" and log2 in ("None", "0")
+    shortened, log2, _ = _run(_SPIN, OPENBLAS_THREAD_TIMEOUT="20").split()
+    assert shortened == "False" and log2 in ("None", "20")  # the user's own setting stands
