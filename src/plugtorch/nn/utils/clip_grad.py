@@ -16,6 +16,7 @@ from plugtorch import dtypes
 from plugtorch.autograd import no_grad
 from plugtorch.ops.creation import tensor
 from plugtorch.ops.elementwise import clamp
+from plugtorch.ops.linalg import dot
 from plugtorch.ops.shape import stack
 from plugtorch.tensor import Tensor
 
@@ -42,6 +43,12 @@ def vector_norm(values: Tensor, ord: float) -> Tensor:
     """The ``ord``-norm of all elements of ``values`` as one vector (a 0-d tensor), as
     ``torch.linalg.vector_norm``: ``max|x|`` for ``inf``, ``min|x|`` for ``-inf``, the
     number of non-zeros for 0, else ``(sum |x|**ord)**(1/ord)``."""
+    if ord == 2 and values.dtype in (dtypes.float32, dtypes.float64):
+        # sum(x * x) as one dot product: one pass over the gradient, no temporaries (abs,
+        # square and sum were three passes and two gradient-sized arrays; clipping the LSTM
+        # model's 5M gradients took 14 of its ~170 ms per step at two threads)
+        flat = values.reshape(-1)
+        return dot(flat, flat).sqrt()
     magnitude = values.abs()
     if math.isinf(ord):
         if values.numel() == 0:
