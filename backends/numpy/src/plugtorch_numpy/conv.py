@@ -167,27 +167,34 @@ def max_pool2d(
     out = output_size_2d((h, w), kernel, stride, padding, (1, 1))
     xp = _pad(x, padding, _lowest(x.dtype))
     windows = _windows(xp, kernel, stride, (1, 1), out)
-    running = windows[..., 0, 0].copy()  # the maxima so far (np.maximum propagates nan)
+    # The maxima so far and the offsets that won. Branch-free passes only (``np.where`` or a
+    # masked copy with an unpredictable mask is 30x slower than a comparison), each over a
+    # contiguous copy of the offset's values (a strided pass costs as much as the copy). The
+    # winner's value is taken bit for bit (a blend of the two bit patterns: ``np.maximum``
+    # would leave the sign of a tie between -0.0 and 0.0 to the platform).
+    running = windows[..., 0, 0].copy()
+    bits = running.view(np.dtype(f"i{running.itemsize}"))
     winner = np.zeros(running.shape, dtype=np.int32)
-    floating = x.dtype.kind not in "biu"
+    # The nan rule costs three more passes per offset: only when the input holds a nan (its
+    # max is nan then: one reduction).
+    nan_aware = x.dtype.kind not in "biu" and x.size > 0 and bool(np.isnan(np.max(x)))
     for offset in range(1, kh * kw):
-        candidate = windows[..., offset // kw, offset % kw]
+        candidate = np.ascontiguousarray(windows[..., offset // kw, offset % kw])
         better = candidate > running  # strictly: the first maximum keeps winning ties
-        if floating:
+        if nan_aware:
             better |= np.isnan(candidate) & ~np.isnan(running)
+        take = better.astype(bits.dtype)
+        np.negative(take, out=take)  # all bits set where the candidate wins
+        blend = np.bitwise_xor(bits, candidate.view(bits.dtype))
+        blend &= take
+        bits ^= blend
         # offsets only grow, so the last offset that was better is the largest such
-        np.maximum(winner, better * np.int32(offset), out=winner)
-        np.maximum(running, candidate, out=running)
-    # The winners' values read back (not ``running``: np.maximum leaves the sign of a tie
-    # between -0.0 and 0.0 to the platform) and their positions in the unpadded plane.
+        np.maximum(winner, take.astype(np.int32, copy=False) & np.int32(offset), out=winner)
+    values = running
+    # the winners' positions in the unpadded plane
     top = np.arange(out[0]).reshape(-1, 1) * sh
     left = np.arange(out[1]) * sw
     row_of, col_of = np.divmod(np.arange(kh * kw), kw)  # each offset's place in its window
-    wp = xp.shape[3]
-    padded_index = (top * wp + left) + np.take(row_of * wp + col_of, winner)
-    values = np.take_along_axis(
-        xp.reshape(n, c, xp.shape[2] * wp), padded_index.reshape(n, c, out[0] * out[1]), axis=-1
-    ).reshape(running.shape)
     if not (ph or pw):
         return values, (top * w + left) + np.take(row_of * w + col_of, winner)
     rows, cols = top - ph + np.take(row_of, winner), left - pw + np.take(col_of, winner)
