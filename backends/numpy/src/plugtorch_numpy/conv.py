@@ -136,8 +136,14 @@ def conv2d_backward(
     grad_x = grad_w = None
     if needs_input_grad[1]:
         cols = _columns(xp, kernel, stride, dilation, out).reshape(groups, rows, positions)
-        grad_w = (g @ cols.transpose(0, 2, 1)).reshape(w.shape)
-    if needs_input_grad[0]:
+        # as (cols @ G.T).T: the long axis (positions) is then the product's inner axis in
+        # the layout BLAS reads fastest (LeNet's layers: 1.10 -> 0.77 and 0.47 -> 0.25 ms)
+        grad_w = np.ascontiguousarray((cols @ g.transpose(0, 2, 1)).transpose(0, 2, 1))
+        grad_w = grad_w.reshape(w.shape)
+    if needs_input_grad[0] and stride == (1, 1) and dilation == (1, 1) and np.isfinite(w).all():
+        summed = _grad_input_unit_stride(g, w_rows, (c, n, *xp.shape[2:]), kernel, out, padding)
+        grad_x = np.ascontiguousarray(summed.transpose(1, 0, 2, 3))
+    elif needs_input_grad[0]:
         cols = (w_rows.transpose(0, 2, 1) @ g).reshape(c, *kernel, n, *out)
         summed = _col2im(
             lambda i, j: cols[:, i, j],
@@ -146,6 +152,40 @@ def conv2d_backward(
         )  # fmt: skip
         grad_x = np.ascontiguousarray(summed.transpose(1, 0, 2, 3))
     return grad_x, grad_w
+
+
+def _grad_input_unit_stride(
+    g: np.ndarray,
+    w_rows: np.ndarray,
+    padded_shape: tuple[int, ...],
+    kernel: Pair,
+    out: Pair,
+    padding: Pair,
+) -> np.ndarray:
+    """col2im for stride and dilation 1, in long contiguous runs: ``(C, N, H, W)``.
+
+    The gradient's rows are widened with zeros to the padded plane's width ``Wp`` before the
+    GEMM, so each kernel offset's columns are ``Ho*Wp`` values that land, in one run, at flat
+    offset ``i*Wp + j`` of the plane (their zero tails fall on the next row's start and add
+    nothing). The generic col2im adds runs of ``Wo`` values (LeNet's second layer: runs of 8,
+    2.4 ms; here 0.8 ms). The caller keeps the generic path for a weight holding inf or nan
+    (0 * inf in the zero tails would spread nan)."""
+    c, n, hp, wp = padded_shape
+    (kh, kw), (ho, wo) = kernel, out
+    groups, per_group = g.shape[:2]
+    wide = np.zeros((groups, per_group, n, ho, wp), dtype=g.dtype)
+    wide[..., :wo] = g.reshape(groups, per_group, n, ho, wo)
+    cols = (w_rows.transpose(0, 2, 1) @ wide.reshape(groups, per_group, n * ho * wp)).reshape(
+        c, kh, kw, n, ho * wp
+    )
+    flat = np.zeros((c, n, hp * wp + kw - 1), dtype=g.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            start = i * wp + j
+            flat[:, :, start : start + ho * wp] += cols[:, i, j]
+    ph, pw = padding
+    plane = flat[:, :, : hp * wp].reshape(c, n, hp, wp)
+    return plane[:, :, ph : hp - ph, pw : wp - pw]
 
 
 def _lowest(dtype: np.dtype) -> float | int:
