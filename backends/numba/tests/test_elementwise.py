@@ -123,6 +123,22 @@ def test_where(nb, dtype):
         assert_same(nb.where(c, a, y), np.where(c, a, y))
 
 
+def test_broadcast_first_operand_does_not_choose_the_memory_order(nb):
+    # masked_fill's where(mask, value, scores): a causal mask broadcast over (batch, heads)
+    # comes first; the result must be laid out as the scores are (C order), not batch-innermost
+    rng = np.random.default_rng(9)
+    scores = rng.standard_normal((4, 3, 16, 16)).astype(np.float32)
+    mask = np.broadcast_to(np.triu(np.ones((16, 16), bool), 1), scores.shape)
+    fill = np.broadcast_to(np.float32(-np.inf), scores.shape)
+    got = nb.where(mask, fill, scores)
+    assert_same(got, np.where(mask, fill, scores))
+    assert got.flags.c_contiguous
+    bias = np.broadcast_to(rng.standard_normal(16).astype(np.float32), scores.shape)
+    total = nb.add(bias, scores)
+    assert_same(total, np.add(bias, scores))
+    assert total.flags.c_contiguous
+
+
 def test_three_dimensional_layouts(nb):
     rng = np.random.default_rng(8)
     x = rng.standard_normal((6, 70, 90)).astype(np.float32)
