@@ -112,11 +112,11 @@ class NumbaBackend(FusedPrimitives, RecurrentPrimitives, ConvPoolPrimitives, Num
         2M numpy was faster (0.29 against 0.32 ms), at 8M numba was 3x faster (1.07 against
         3.2 ms, numpy's fresh 32 MiB results page-faulting). Tests set 0."""
         self.malloc_tuned = tune_malloc()
+        """Whether glibc's mmap and trim thresholds were raised (see
+        :mod:`plugtorch.backend.malloc`)."""
         self.blas_spin_shortened = _blas.shorten_spin()
         """Whether OpenBLAS's idle threads now sleep after 2^18 cycles instead of spinning
         for 2^28 next to this backend's own threads (see ``_blas.py``)."""
-        """Whether glibc's mmap and trim thresholds were raised (see
-        :mod:`plugtorch.backend.malloc`)."""
         self.pool = BufferPool(pool_bytes)
         """Page-touched buffers for large results (see ``_buffers.py``); ``pool_bytes=0`` or
         ``PLUGTORCH_NUMBA_POOL_BYTES=0`` turns it off, ``pool.clear()`` releases the memory."""

@@ -89,19 +89,21 @@ def _col2im(
     out: Pair,
     dtype: np.dtype,
 ) -> np.ndarray:
-    """Sum each kernel offset's part ``offset_part(i, j)`` (shaped ``(A, B, Ho, Wo)``) back
-    onto the padded plane ``(A, B, H + 2ph, W + 2pw)`` and crop the padding."""
+    """Sum each kernel offset's part ``offset_part(i, j)`` (shaped ``(A, Ho, Wo, B)``) back
+    onto the padded planes ``(A, H + 2ph, W + 2pw, B)`` and crop the padding: the spatial axes
+    in the middle, so convolution's batch-innermost planes (``B = N``) add runs of ``Wo*N``
+    values, and pooling's ``(N*C, H, W, 1)`` planes runs of ``Wo``."""
     (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
     ho, wo = out
-    grad = np.zeros(padded_shape, dtype=dtype)
+    planes = np.zeros(padded_shape, dtype=dtype)
     for i in range(kh):
         for j in range(kw):
             top, left = i * dh, j * dw
-            grad[
-                :, :, top : top + sh * (ho - 1) + 1 : sh, left : left + sw * (wo - 1) + 1 : sw
-            ] += offset_part(i, j)
+            planes[:, top : top + sh * (ho - 1) + 1 : sh, left : left + sw * (wo - 1) + 1 : sw] += (
+                offset_part(i, j)
+            )
     ph, pw = padding
-    return grad[:, :, ph : padded_shape[2] - ph, pw : padded_shape[3] - pw]
+    return planes[:, ph : padded_shape[1] - ph, pw : padded_shape[2] - pw]
 
 
 def conv2d(
@@ -154,18 +156,11 @@ def conv2d_backward(
     if needs_input_grad[0]:
         w_rows = w.reshape(groups, w.shape[0] // groups, rows)
         cols = (w_rows.transpose(0, 2, 1) @ g).reshape(c, *kernel, *out, n)
-        (kh, kw), (sh, sw), (dh, dw), (ph, pw) = kernel, stride, dilation, padding
-        planes = np.zeros((c, h + 2 * ph, w_ + 2 * pw, n), dtype=grad_y.dtype)
-        for i in range(kh):
-            for j in range(kw):
-                top, left = i * dh, j * dw
-                planes[
-                    :,
-                    top : top + sh * (out[0] - 1) + 1 : sh,
-                    left : left + sw * (out[1] - 1) + 1 : sw,
-                ] += cols[:, i, j]
-        inside = planes[:, ph : ph + h, pw : pw + w_]
-        grad_x = np.ascontiguousarray(inside.transpose(3, 0, 1, 2))
+        padded = (c, h + 2 * padding[0], w_ + 2 * padding[1], n)
+        summed = _col2im(
+            lambda i, j: cols[:, i, j], padded, kernel, stride, padding, dilation, out, g.dtype
+        )
+        grad_x = np.ascontiguousarray(summed.transpose(3, 0, 1, 2))
     return grad_x, grad_w
 
 
@@ -253,8 +248,9 @@ def avg_pool2d_backward(
     """Each output's gradient shared equally by its window."""
     n, c, h, w = input_shape
     share = grad_y / np.asarray(kernel[0] * kernel[1], dtype=grad_y.dtype)
-    padded = (n, c, h + 2 * padding[0], w + 2 * padding[1])
+    part = share.reshape(n * c, *grad_y.shape[2:], 1)
+    padded = (n * c, h + 2 * padding[0], w + 2 * padding[1], 1)
     summed = _col2im(
-        lambda i, j: share, padded, kernel, stride, padding, (1, 1), grad_y.shape[2:], share.dtype
+        lambda i, j: part, padded, kernel, stride, padding, (1, 1), grad_y.shape[2:], share.dtype
     )
-    return np.ascontiguousarray(summed)
+    return np.ascontiguousarray(summed.reshape(input_shape))
