@@ -137,8 +137,7 @@ def build_gpt(lib: Any, fused_attention: bool = False) -> Any:
             super().__init__()
             self.qkv = nn.Linear(width, 3 * width)
             self.proj = nn.Linear(width, width)
-            # (from float ones: plugtorch's triu of a bool tensor returns int64 today)
-            future = lib.ones(context, context).triu(1).bool()
+            future = lib.ones(context, context, dtype=lib.bool).triu(1)
             self.register_buffer("future", future, persistent=False)
 
         def forward(self, x: Any) -> Any:
