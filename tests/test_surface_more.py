@@ -156,6 +156,27 @@ def test_activation_inplace_and_modules(backend_name: str) -> None:
     x = t([-1.0, 2.0], backend_name)
     assert F.leaky_relu(x, 0.5, inplace=True) is x
     close(x, [-0.5, 2.0])
+    # relu and dropout honour inplace too: the write reaches every alias and autograd.
+    base = t([-1.0, 2.0, -3.0, 4.0], backend_name)
+    view = base[:2]
+    assert F.relu(view, inplace=True) is view
+    close(base, [0.0, 2.0, -3.0, 4.0])
+    pt.nn.ReLU(inplace=True)(base[2:])
+    close(base, [0.0, 2.0, 0.0, 4.0])
+    assert repr(pt.nn.ReLU(inplace=True)) == "ReLU(inplace=True)" and repr(pt.nn.ReLU()) == "ReLU()"
+    leaf = t([-1.0, 2.0], backend_name).requires_grad_()
+    y = leaf * 1
+    F.relu(y, inplace=True)
+    y.sum().backward()
+    close(leaf.grad, [0.0, 1.0])
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        F.relu(leaf, inplace=True)
+    ones = pt.ones(6, backend=backend_name)
+    pt.nn.Dropout(0.5, inplace=True)(ones[:4])
+    assert set(ones.tolist()[:4]) <= {0.0, 2.0} and ones.tolist()[4:] == [1.0, 1.0]
+    kept = pt.ones(3, backend=backend_name)
+    F.dropout(kept, 1.0, training=True, inplace=True)
+    close(kept, [0.0, 0.0, 0.0])
     close(pt.nn.LeakyReLU(0.1)(t([-1.0, 1.0], backend_name)), [-0.1, 1.0])
     close(pt.nn.ELU(alpha=0.5)(t([-INF, 1.0], backend_name)), [-0.5, 1.0])
     close(pt.nn.Softplus(beta=2.0)(t([0.0], backend_name)), [math.log(2) / 2])

@@ -26,13 +26,16 @@ __all__ = ["relu", "gelu", "sigmoid", "tanh", "silu", "softmax", "log_softmax", 
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    """``max(x, 0)`` elementwise. Gradient: ``grad`` where ``x > 0``, else 0.
+    """``max(x, 0)`` elementwise. Gradient: ``grad`` where ``x > 0``, else 0. With
+    ``inplace=True`` the result is written into ``input`` (every alias sees it) and returned.
 
     >>> import plugtorch as pt
     >>> relu(pt.tensor([-1.0, 2.0]))
     tensor([0., 2.])
+    >>> x = pt.tensor([-1.0, 2.0]); _ = relu(x, inplace=True); x
+    tensor([0., 2.])
     """
-    return _elementwise.relu(input)
+    return input.relu_() if inplace else _elementwise.relu(input)
 
 
 def sigmoid(input: Tensor) -> Tensor:

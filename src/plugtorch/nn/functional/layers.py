@@ -101,6 +101,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     (inverted dropout: no rescaling at evaluation). The identity when not ``training``.
 
     The mask comes from plugtorch's global seeded generator, so it is the same on every backend.
+    With ``inplace=True`` the result is written into ``input`` (every alias sees it).
 
     >>> import plugtorch as pt
     >>> dropout(pt.ones(3), p=0.5, training=False)
@@ -111,10 +112,12 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     if not training or p == 0.0:
         return input
     if p == 1.0:
-        return input * 0.0
-    keep = _random.generator().random(tuple(input.shape)) >= p
-    scale = keep.astype(input._dtype.numpy) * (1.0 / (1.0 - p))
-    return input * tensor(scale, dtype=input._dtype, backend=input._backend)
+        out = input * 0.0
+    else:
+        keep = _random.generator().random(tuple(input.shape)) >= p
+        scale = keep.astype(input._dtype.numpy) * (1.0 / (1.0 - p))
+        out = input * tensor(scale, dtype=input._dtype, backend=input._backend)
+    return input.copy_(out) if inplace else out
 
 
 @op("layer_norm", primitive="layer_norm", state=True)
