@@ -107,6 +107,27 @@ def test_retain_grad_on_intermediate() -> None:
     np.testing.assert_allclose(y.grad.numpy(), [4.0, 8.0])
 
 
+def test_retained_grad_accumulates_over_backward_calls_and_owns_its_storage() -> None:
+    # PyTorch adds a retained non-leaf gradient up over backward calls, as for leaves.
+    x = pt.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    y.retain_grad()
+    y.retain_grad()  # a second call does not count the gradient twice
+    z = (y**2).sum()
+    z.backward(retain_graph=True)
+    np.testing.assert_allclose(y.grad.numpy(), [6.0, 12.0])
+    z.backward()
+    np.testing.assert_allclose(y.grad.numpy(), [12.0, 24.0])
+    np.testing.assert_allclose(x.grad.numpy(), [36.0, 72.0])
+    # The retained gradient is a copy: zeroing it leaves the leaf's alone.
+    a = pt.tensor([1.0, 2.0], requires_grad=True)
+    b = a + 0
+    b.retain_grad()
+    b.sum().backward()
+    b.grad.zero_()
+    np.testing.assert_allclose(a.grad.numpy(), [1.0, 1.0])
+
+
 def test_long_chain_has_no_recursion_limit() -> None:
     x = pt.ones(16, requires_grad=True)
     y = x

@@ -379,7 +379,8 @@ class Tensor(MathMethods, TensorMethods, SortingMethods, ArrayAPIMethods, Surfac
             return
         if self._node.retained is None:
             self._node.retained = []
-        self._node.retained.append(weakref.ref(self))
+        if not any(ref() is self for ref in self._node.retained):
+            self._node.retained.append(weakref.ref(self))
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
         """Call ``hook(grad)`` whenever this tensor's gradient is computed (see autograd/hooks)."""

@@ -234,6 +234,23 @@ def _accumulate(store: dict[int, Any], key: int, grad: Any) -> None:
     store[key] = grad if previous is None else previous + grad
 
 
+def _retain(retained: list[Any], grad: Tensor, create_graph: bool) -> None:
+    """``.grad`` of the non-leaf tensors that called ``retain_grad()``: a copy of the first
+    gradient (it must not share storage with what flows on, or with a leaf's ``.grad``), the
+    sum of it and later ones, as for leaves (PyTorch accumulates retained gradients too)."""
+    for ref in retained:
+        tensor = ref()
+        if tensor is None:
+            continue
+        new = grad if create_graph else grad.detach()
+        if tensor.grad is None:
+            tensor.grad = new.clone()
+        elif create_graph:
+            tensor.grad = tensor.grad + new
+        else:
+            tensor.grad = (tensor.grad + new).detach()
+
+
 def run_backward(
     outputs: Sequence[Tensor],
     grad_outputs: Sequence[Tensor],
@@ -297,10 +314,7 @@ def run_backward(
             if node_hooks is not None and node in node_hooks:
                 grad = node_hooks[node].run_grad_hooks(grad)
             if node.retained:
-                for ref in node.retained:
-                    tensor = ref()
-                    if tensor is not None:
-                        tensor.grad = grad if create_graph else grad.detach()
+                _retain(node.retained, grad, create_graph)
             if captured is not None and id(node) in wanted_nodes:
                 _accumulate(captured, wanted_nodes[id(node)], grad)
                 if stop_at_inputs:
