@@ -75,6 +75,31 @@ def test_registration_and_traversal() -> None:
     assert model.get_submodule("a.fc") is model.a.fc
 
 
+def test_reassigning_keeps_the_registration_order() -> None:
+    # PyTorch replaces a parameter, buffer or submodule in its place: state_dict's order and
+    # the optimizer's parameter order stay as they were (weight tying reassigns, for one).
+    layer = nn.Linear(2, 2)
+    layer.weight = nn.Parameter(pt.ones(2, 2))
+    assert list(layer.state_dict()) == ["weight", "bias"]
+    norm = nn.BatchNorm1d(2)
+    norm.running_mean = pt.zeros(2)
+    assert list(norm.state_dict())[:3] == ["weight", "bias", "running_mean"]
+
+    class Two(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a = nn.Linear(1, 1)
+            self.b = nn.Linear(1, 1)
+
+    two = Two()
+    two.a = nn.Linear(1, 3)
+    names = [name for name, _ in two.named_parameters()]
+    assert names == ["a.weight", "a.bias", "b.weight", "b.bias"]
+    two.a = None  # a placeholder keeps the slot, as in PyTorch
+    two.a = nn.Linear(1, 1)
+    assert list(two._modules) == ["a", "b"]
+
+
 def test_assign_before_init_is_explained() -> None:
     class Broken(nn.Module):
         def __init__(self) -> None:

@@ -93,7 +93,7 @@ class Module:
                 f"cannot assign {type(param).__name__} as parameter {name!r} "
                 "(plugtorch.nn.Parameter or None expected)"
             )
-        self._remove_name(name)
+        self._remove_name(name, keep=self._parameters)
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
@@ -106,7 +106,7 @@ class Module:
             raise TypeError(f"cannot assign {type(tensor).__name__} as buffer {name!r}")
         if isinstance(tensor, (Parameter, Buffer)):
             tensor = tensor.detach()
-        self._remove_name(name)
+        self._remove_name(name, keep=self._buffers)
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers.discard(name)
@@ -120,15 +120,19 @@ class Module:
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
         if not isinstance(name, str) or "." in name or not name:
             raise KeyError(f"module name must be a non-empty string without '.', got {name!r}")
-        self._remove_name(name)
+        self._remove_name(name, keep=self._modules)
         self._modules[name] = module
 
     register_module = add_module
 
-    def _remove_name(self, name: str) -> None:
+    def _remove_name(self, name: str, keep: dict[str, Any]) -> None:
+        """Free ``name`` in every table but ``keep``, where a new value replaces the old one
+        in its place: reassigning ``self.weight`` keeps the parameter order (and so
+        ``state_dict``'s and the optimizer's), as in PyTorch."""
         self.__dict__.pop(name, None)
         for table in (self._parameters, self._buffers, self._modules):
-            table.pop(name, None)
+            if table is not keep:
+                table.pop(name, None)
         self._non_persistent_buffers.discard(name)
 
     def __setattr__(self, name: str, value: Any) -> None:
