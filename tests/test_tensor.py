@@ -92,6 +92,28 @@ def test_creation_functions() -> None:
     assert pt.from_numpy(arr).tolist() == [0, 1, 2]
 
 
+@pytest.mark.parametrize("name", ["numpy", "numba"])
+def test_from_numpy_and_as_tensor_share_memory_as_in_pytorch(name: str) -> None:
+    # torch.from_numpy always shares; torch.as_tensor shares when the dtype already fits.
+    if name == "numba":
+        pytest.importorskip("plugtorch_numba")
+    buf = np.zeros(3, np.float32)
+    shared = pt.from_numpy(buf, backend=name)
+    buf[:] = [1.0, 2.0, 3.0]
+    shared.add_(1.0)
+    assert shared.tolist() == [2.0, 3.0, 4.0] and buf.tolist() == [2.0, 3.0, 4.0]
+    strided = np.arange(6.0)[::2]
+    pt.from_numpy(strided, backend=name).mul_(2.0)
+    assert strided.tolist() == [0.0, 4.0, 8.0]
+    array = np.zeros(2, np.float32)
+    alias = pt.as_tensor(array, backend=name)
+    array[0] = 9.0
+    assert alias.tolist() == [9.0, 0.0]
+    converted = pt.as_tensor(array, dtype=pt.float64, backend=name)  # a new dtype: a copy
+    array[1] = 5.0
+    assert converted.tolist() == [9.0, 0.0] and converted.dtype is pt.float64
+
+
 INDEX_CASES = [
     (1,),
     (-1,),

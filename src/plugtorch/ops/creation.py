@@ -179,11 +179,26 @@ def as_tensor(data: Any, dtype: Any = None, *, backend: Any = None, device: Any 
         wanted = _backend(backend, device, data._backend)
         result = data if wanted is data._backend else data.to(wanted)
         return result if dtype is None else result.to(dtypes.as_dtype(dtype))
+    if isinstance(data, np.ndarray) and data.dtype.isnative:
+        # PyTorch shares a numpy array's memory when the dtype (and device) already fit.
+        b = _backend(backend, device)
+        fits = dtype is None or dtypes.as_dtype(dtype).numpy == data.dtype
+        if fits and data.dtype.kind in "biuf" and _holds_numpy(b):
+            return from_numpy(data, backend=b)
     return tensor(data, dtype, backend=backend, device=device)
 
 
+def _holds_numpy(b: Any) -> bool:
+    """Whether the backend's arrays are mutable numpy arrays, so that a numpy array can be
+    its tensor's storage as it is (the numpy and numba backends)."""
+    caps = b.capabilities
+    return caps.host_memory and caps.mutable and isinstance(b.full((), 0, dtypes.bool_), np.ndarray)
+
+
 def from_numpy(array: np.ndarray, *, backend: Any = None) -> Tensor:
-    """A tensor from a numpy array, keeping its dtype (shares memory on the numpy backend).
+    """A tensor from a numpy array, keeping its dtype. It shares the array's memory (writes
+    through either reach the other) on backends whose arrays are numpy arrays (numpy, numba);
+    others copy it to their own memory.
 
     >>> import numpy as np, plugtorch as pt
     >>> pt.from_numpy(np.arange(3)).dtype
@@ -194,7 +209,7 @@ def from_numpy(array: np.ndarray, *, backend: Any = None) -> Tensor:
     b = _backend(backend)
     dtype = dtypes.from_numpy_dtype(array.dtype)
     require_dtype(b, dtype)
-    if b.capabilities.host_memory and b.name == "numpy":
+    if _holds_numpy(b):
         return Tensor._make(array, b, dtype)
     return Tensor._make(b.asarray(array, dtype), b, dtype)
 
