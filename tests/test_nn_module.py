@@ -260,6 +260,18 @@ def test_embedding_and_dropout_and_batchnorm_running_stats() -> None:
     np.testing.assert_allclose(bn(data).detach().numpy(), expected, rtol=1e-5)
 
 
+def test_batchnorm_momentum_none_keeps_the_cumulative_average() -> None:
+    # PyTorch: momentum=None weighs batch k by 1/k, the plain average of all batch statistics.
+    norm = nn.BatchNorm1d(3, momentum=None)
+    norm(pt.arange(6.0).reshape(2, 3))
+    norm(pt.arange(6.0, 12.0).reshape(2, 3) + 3.0)
+    np.testing.assert_allclose(norm.running_mean.numpy(), [6.0, 7.0, 8.0])
+    # unbiased batch variances: 4.5 each; the running one starts at 1: 1 -> 4.5 -> 4.5
+    np.testing.assert_allclose(norm.running_var.numpy(), [4.5, 4.5, 4.5])
+    assert int(norm.num_batches_tracked.item()) == 2
+    assert "momentum=None" in repr(norm)
+
+
 def test_losses_as_modules() -> None:
     logits = pt.tensor([[2.0, 0.5, -1.0], [0.0, 0.0, 3.0]])
     target = pt.tensor([0, 2])

@@ -92,6 +92,30 @@ def test_creation_functions() -> None:
     assert pt.from_numpy(arr).tolist() == [0, 1, 2]
 
 
+def test_bool_and_in_follow_pytorch() -> None:
+    x = pt.arange(6.0).view(2, 3)
+    assert 3.0 in x and 7 not in x and pt.tensor([[3.0, 4.0, 5.0]]) in x
+    with pytest.raises(RuntimeError, match="more than one value is ambiguous"):
+        bool(x)
+    with pytest.raises(RuntimeError, match="no values is ambiguous"):
+        bool(pt.ones(0))
+    with pytest.raises(RuntimeError, match="only supports Tensor or scalar"):
+        assert "a" in x
+    assert bool(pt.ones(1)) and not bool(pt.zeros(()))
+
+
+def test_to_accepts_pytorchs_non_blocking_copy_and_memory_format() -> None:
+    x = pt.ones(2)
+    assert x.to("cpu", non_blocking=True) is x
+    assert x.to(x, non_blocking=True, memory_format=None) is x
+    # positional, as torch.Tensor.to(device, dtype, non_blocking, copy)
+    assert x.to("cpu", pt.float64, True, False).dtype is pt.float64
+    copied = x.to(pt.float32, False, True)
+    assert copied is not x and copied.tolist() == [1.0, 1.0]
+    with pytest.raises(TypeError, match="too many bool"):
+        x.to(True, False, True)
+
+
 @pytest.mark.parametrize("name", ["numpy", "numba"])
 def test_from_numpy_and_as_tensor_share_memory_as_in_pytorch(name: str) -> None:
     # torch.from_numpy always shares; torch.as_tensor shares when the dtype already fits.

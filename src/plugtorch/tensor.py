@@ -284,7 +284,23 @@ class Tensor(MathMethods, TensorMethods, SortingMethods, ArrayAPIMethods, Surfac
         return np.asarray(self._backend.to_numpy(self._data)).tolist()
 
     def __bool__(self) -> builtins.bool:
+        if self.numel() != 1:
+            what = "no values" if self.numel() == 0 else "more than one value"
+            raise RuntimeError(
+                f"Boolean value of Tensor with {what} is ambiguous (shape {self.shape}); "
+                "reduce it first, e.g. with .any() or .all()"
+            )
         return bool(self.item())
+
+    def __contains__(self, element: Any) -> builtins.bool:
+        """``element in t``: whether any element of ``t`` equals ``element`` (a number or a
+        tensor broadcast against ``t``), as PyTorch."""
+        if not isinstance(element, (Tensor, builtins.int, builtins.float, builtins.bool)):
+            raise RuntimeError(
+                "Tensor.__contains__ only supports Tensor or scalar, but you passed in a "
+                f"{type(element).__name__}"
+            )
+        return builtins.bool((self == element).any().item())
 
     def __int__(self) -> builtins.int:
         return int(self.item())
@@ -443,13 +459,25 @@ class Tensor(MathMethods, TensorMethods, SortingMethods, ArrayAPIMethods, Surfac
         dtype: Any = None,
         backend: Any = None,
         device: Any = None,
+        non_blocking: builtins.bool = False,
         copy: builtins.bool = False,
+        memory_format: Any = None,
     ) -> Tensor:
         """Convert dtype and/or backend: ``t.to(pt.float64)``, ``t.to("numba")``, ``t.to(other)``.
 
         Differentiable: gradients flow back across dtypes (floating) and backends.
+        ``non_blocking`` and ``memory_format`` are accepted as PyTorch's (also positionally:
+        ``t.to(device, dtype, non_blocking, copy)``); copies between backends complete before
+        ``to`` returns, and results are in the backend's own memory order.
         """
+        flags = [arg for arg in args if isinstance(arg, builtins.bool)]
+        if len(flags) > 2:
+            raise TypeError(f"to(): too many bool arguments {flags} (non_blocking, copy)")
+        if len(flags) == 2:
+            copy = copy or flags[1]
         for arg in args:
+            if isinstance(arg, builtins.bool):
+                continue  # non_blocking, copy: positional, as PyTorch takes them
             if isinstance(arg, Tensor):
                 dtype = dtype or arg._dtype
                 backend = backend or arg._backend

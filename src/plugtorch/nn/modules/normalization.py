@@ -111,8 +111,13 @@ class _BatchNorm(Module):
                 f"input, got shape {input.shape}"
             )
         use_batch = self.training or not self.track_running_stats
+        # momentum=None: the running statistics are the plain (cumulative) average of every
+        # batch so far, as PyTorch: the weight of batch k is 1 / k.
+        factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked += 1
+            if self.momentum is None:
+                factor = 1.0 / float(self.num_batches_tracked.item())
         return F.batch_norm(
             input,
             self.running_mean if not use_batch or self.training else None,
@@ -120,7 +125,7 @@ class _BatchNorm(Module):
             self.weight,
             self.bias,
             use_batch,
-            self.momentum,
+            factor,
             self.eps,
         )
 
