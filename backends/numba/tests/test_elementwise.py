@@ -123,6 +123,31 @@ def test_where(nb, dtype):
         assert_same(nb.where(c, a, y), np.where(c, a, y))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, np.bool_])
+def test_where_with_a_scalar_operand(nb, dtype):
+    # masked_fill and its gradient: one operand a broadcast scalar, taken by value (its own
+    # kernel), on either side, beside a dense or broadcast condition and non-finite values.
+    rng = np.random.default_rng(8)
+    other = (rng.standard_normal((6, 5, 33)) * 9).astype(dtype)
+    if dtype in (np.float32, np.float64):
+        other[0, 0, :3] = [np.nan, np.inf, -0.0]
+    dense = rng.random(other.shape) < 0.4
+    conditions = {
+        "dense": dense,
+        "broadcast": np.broadcast_to(rng.random(33) < 0.5, other.shape),
+        "transposed": np.ascontiguousarray(dense.transpose(2, 1, 0)).transpose(2, 1, 0),
+    }
+    value = np.broadcast_to(np.array(-np.inf if dtype in (np.float32, np.float64) else 3, dtype),
+                            other.shape)  # fmt: skip
+    for cond in conditions.values():
+        assert_same(nb.where(cond, value, other), np.where(cond, value, other))
+        assert_same(nb.where(cond, other, value), np.where(cond, other, value))
+        assert_same(nb.where(cond, value, value), np.where(cond, value, value))
+        assert_same(
+            nb.where(cond, value, other.T.T[:, ::-1]), np.where(cond, value, other[:, ::-1])
+        )
+
+
 def test_broadcast_first_operand_does_not_choose_the_memory_order(nb):
     # masked_fill's where(mask, value, scores): a causal mask broadcast over (batch, heads)
     # comes first; the result must be laid out as the scores are (C order), not batch-innermost

@@ -282,7 +282,13 @@ class NumbaBackend(FusedPrimitives, RecurrentPrimitives, ConvPoolPrimitives, Num
         if plan is None:
             return np.where(condition, x, y)
         (c, a, b), out, result = plan
-        parallel_blocks(_ek.where_2d, (c, a, b, out), _ek.num_blocks(out.shape), x.size)
+        blocks = _ek.num_blocks(out.shape)
+        if a.strides == (0, 0) or b.strides == (0, 0):  # a scalar operand, by value
+            scalar_x = a.strides == (0, 0)
+            value, other = (a[0, 0], b) if scalar_x else (b[0, 0], a)
+            parallel_blocks(_ek.where_scalar_2d, (c, value, other, scalar_x, out), blocks, x.size)
+        else:
+            parallel_blocks(_ek.where_2d, (c, a, b, out), blocks, x.size)
         return result
 
     # --- reductions ----------------------------------------------------------------------

@@ -364,3 +364,25 @@ def where_2d(c, x, y, out, b0, b1):  # type: ignore[no-untyped-def]
             a = xr[j]  # both loaded first: a select, not a branch on each (random) condition
             b = yr[j]
             orow[j] = a if cr[j] else b
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def where_scalar_2d(c, value, other, value_if_true, out, b0, b1):  # type: ignore[no-untyped-def]
+    # where_2d with one operand a broadcast scalar (a masked_fill's value, the zeros of its
+    # gradient), passed as a value: a zero-stride row read in the loop kept LLVM from
+    # vectorising it (262K float32: 470 us, against 130 us for three dense operands).
+    n = out.shape[1]
+    nbj = (n + BLOCK - 1) // BLOCK
+    for blk in range(b0, b1):
+        i = blk // nbj
+        j0 = (blk - i * nbj) * BLOCK
+        j1 = min(j0 + BLOCK, n)
+        cr, orr, orow = c[i, j0:j1], other[i, j0:j1], out[i, j0:j1]
+        if value_if_true:
+            for j in range(j1 - j0):
+                b = orr[j]
+                orow[j] = value if cr[j] else b
+        else:
+            for j in range(j1 - j0):
+                a = orr[j]
+                orow[j] = a if cr[j] else value
