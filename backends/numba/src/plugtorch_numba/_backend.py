@@ -30,6 +30,7 @@ try:  # numba is imported here, after the cache directory is configured
 
     from plugtorch_numba import _elementwise_kernels as _ek
     from plugtorch_numba import _fused_kernels as _fk
+    from plugtorch_numba import _index_kernels as _ik
     from plugtorch_numba import _nn_kernels as _nn
     from plugtorch_numba import _reduce_kernels as _rk
     from plugtorch_numba._reduce import reduce_sum_max_min
@@ -290,6 +291,33 @@ class NumbaBackend(FusedPrimitives, RecurrentPrimitives, ConvPoolPrimitives, Num
         else:
             parallel_blocks(_ek.where_2d, (c, a, b, out), blocks, x.size)
         return result
+
+    # --- indexing ------------------------------------------------------------------------
+    def index_add(self, x: np.ndarray, indices: np.ndarray, values: np.ndarray, axis: int) -> Any:
+        # A compiled loop in index order (bit-identical to numpy's np.add.at, ~30x faster on
+        # an embedding's gradient); half, bool and mismatched dtypes stay on numpy's path.
+        indices = np.asarray(indices)
+        if (
+            x.dtype.kind not in "fiu"
+            or is_half(x)
+            or values.dtype != x.dtype
+            or indices.ndim != 1
+            or indices.dtype.kind not in "iu"
+            or values.shape != x.shape[:axis] + (indices.shape[0],) + x.shape[axis + 1 :]
+        ):
+            return super().index_add(x, indices, values, axis)
+        outer = int(np.prod(x.shape[:axis], dtype=np.int64))
+        inner = int(np.prod(x.shape[axis + 1 :], dtype=np.int64))
+        out = self.pool.empty(x.shape, x.dtype)
+        np.copyto(out, x)
+        if out.size == 0 or indices.shape[0] == 0:
+            return out
+        out3 = out.reshape(outer, x.shape[axis], inner)
+        values3 = np.ascontiguousarray(values).reshape(outer, indices.shape[0], inner)
+        tasks = outer * -(-inner // _ik.INNER_BLOCK)
+        index = np.ascontiguousarray(indices, dtype=np.int64)
+        parallel_blocks(_ik.index_add_3d, (out3, index, values3), tasks, values.size)
+        return out
 
     # --- reductions ----------------------------------------------------------------------
     def _reduce(
