@@ -136,6 +136,12 @@ def test_from_numpy_and_as_tensor_share_memory_as_in_pytorch(name: str) -> None:
     converted = pt.as_tensor(array, dtype=pt.float64, backend=name)  # a new dtype: a copy
     array[1] = 5.0
     assert converted.tolist() == [9.0, 0.0] and converted.dtype is pt.float64
+    # A read-only array: as_tensor copies it (writable tensor); from_numpy shares and warns.
+    frozen = np.zeros(2, np.float32)
+    frozen.flags.writeable = False
+    assert pt.as_tensor(frozen, backend=name).add_(1.0).tolist() == [1.0, 1.0]
+    with pytest.warns(UserWarning, match="not writable"):
+        pt.from_numpy(frozen, backend=name)
 
 
 INDEX_CASES = [

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import operator
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
@@ -183,7 +184,8 @@ def as_tensor(data: Any, dtype: Any = None, *, backend: Any = None, device: Any 
         # PyTorch shares a numpy array's memory when the dtype (and device) already fit.
         b = _backend(backend, device)
         fits = dtype is None or dtypes.as_dtype(dtype).numpy == data.dtype
-        if fits and data.dtype.kind in "biuf" and _holds_numpy(b):
+        # (a read-only array is copied: a tensor over it could not be written in place)
+        if fits and data.flags.writeable and data.dtype.kind in "biuf" and _holds_numpy(b):
             return from_numpy(data, backend=b)
     return tensor(data, dtype, backend=backend, device=device)
 
@@ -210,6 +212,14 @@ def from_numpy(array: np.ndarray, *, backend: Any = None) -> Tensor:
     dtype = dtypes.from_numpy_dtype(array.dtype)
     require_dtype(b, dtype)
     if _holds_numpy(b):
+        if not array.flags.writeable:
+            warnings.warn(
+                "from_numpy: the array is not writable; the tensor shares its memory, so an "
+                "in-place operation on it will fail (copy it first: np.array(a) or "
+                "plugtorch.tensor(a))",
+                UserWarning,
+                stacklevel=2,
+            )
         return Tensor._make(array, b, dtype)
     return Tensor._make(b.asarray(array, dtype), b, dtype)
 
