@@ -17,6 +17,7 @@ from plugtorch.array_api._helpers import check_array, from_host, to_host
 from plugtorch.backend import registry
 from plugtorch.device import Device
 from plugtorch.device import device as make_device
+from plugtorch.ops.creation import holds_numpy
 from plugtorch.tensor import Tensor
 
 __all__ = [
@@ -39,13 +40,6 @@ def backend_for_device(device: Any) -> Any:
     if hasattr(device, "capabilities"):
         return device
     raise ValueError(f"unknown device {device!r}; use x.device or an entry of info.devices()")
-
-
-def _holds_numpy(backend: Any) -> bool:
-    """True when the backend's arrays are numpy arrays (so host memory can be shared)."""
-    return backend.capabilities.host_memory and isinstance(
-        backend.full((), 0, dtypes.bool_), np.ndarray
-    )
 
 
 def _shape(shape: Shape) -> tuple[int, ...]:
@@ -108,7 +102,7 @@ def asarray(
             wanted = host if target is None else host.astype(target.numpy, copy=False)
             if wanted is not host and target is not None and host.dtype != target.numpy:
                 raise ValueError("asarray(copy=False): a copy is needed to change dtype")
-            if not _holds_numpy(backend):
+            if not holds_numpy(backend):
                 raise ValueError(f"asarray(copy=False): backend {backend.name!r} must copy")
             return Tensor._make(host, backend, dtypes.from_numpy_dtype(host.dtype))
         if host.dtype.kind == "f" and target is None:
@@ -324,6 +318,6 @@ def from_dlpack(x: Any, /, *, device: Any = None, copy: bool | None = None) -> T
         host = np.from_dlpack(x)
     backend = backend_for_device(device)
     dtype = dtypes.from_numpy_dtype(host.dtype)
-    if copy is not True and _holds_numpy(backend):
+    if copy is not True and holds_numpy(backend):
         return Tensor._make(host, backend, dtype)
     return from_host(host, backend, dtype)

@@ -185,16 +185,23 @@ def as_tensor(data: Any, dtype: Any = None, *, backend: Any = None, device: Any 
         b = _backend(backend, device)
         fits = dtype is None or dtypes.as_dtype(dtype).numpy == data.dtype
         # (a read-only array is copied: a tensor over it could not be written in place)
-        if fits and data.flags.writeable and data.dtype.kind in "biuf" and _holds_numpy(b):
+        shares = data.flags.writeable and data.dtype.kind in "biuf" and _shares_numpy(b)
+        if fits and shares:
             return from_numpy(data, backend=b)
     return tensor(data, dtype, backend=backend, device=device)
 
 
-def _holds_numpy(b: Any) -> bool:
-    """Whether the backend's arrays are mutable numpy arrays, so that a numpy array can be
-    its tensor's storage as it is (the numpy and numba backends)."""
-    caps = b.capabilities
-    return caps.host_memory and caps.mutable and isinstance(b.full((), 0, dtypes.bool_), np.ndarray)
+def holds_numpy(backend: Any) -> bool:
+    """Whether the backend's arrays are numpy arrays (the numpy and numba backends), so that a
+    numpy array can be a tensor's storage as it is."""
+    return backend.capabilities.host_memory and isinstance(
+        backend.full((), 0, dtypes.bool_), np.ndarray
+    )
+
+
+def _shares_numpy(b: Any) -> bool:
+    """holds_numpy, and in-place writes reach the array (a mutable backend)."""
+    return b.capabilities.mutable and holds_numpy(b)
 
 
 def from_numpy(array: np.ndarray, *, backend: Any = None) -> Tensor:
@@ -211,7 +218,7 @@ def from_numpy(array: np.ndarray, *, backend: Any = None) -> Tensor:
     b = _backend(backend)
     dtype = dtypes.from_numpy_dtype(array.dtype)
     require_dtype(b, dtype)
-    if _holds_numpy(b):
+    if _shares_numpy(b):
         if not array.flags.writeable:
             warnings.warn(
                 "from_numpy: the array is not writable; the tensor shares its memory, so an "
