@@ -556,8 +556,15 @@ def _sgd(param: np.ndarray, grad: np.ndarray, buffer: np.ndarray, args: tuple[An
 
 
 def _split_batch(x: np.ndarray, y: np.ndarray, min_size: int) -> bool:
-    """A float stack of equal batch shape, C-contiguous, small matrices (at most 256^3
-    multiply-adds each: larger ones keep OpenBLAS's own 2-thread split) and enough work."""
+    """A float stack of equal batch shape, C-contiguous, mid-sized matrices and enough work.
+
+    At most 256^3 multiply-adds a matrix: larger ones keep OpenBLAS's own 2-thread split.
+    More than ``8 * min_size`` (2^18 at the default ``min_parallel_size``, OpenBLAS's own
+    one-thread cutoff, 65536 x GEMM_MULTITHREAD_THRESHOLD): below it OpenBLAS multiplies each
+    matrix on the calling thread, and two of our threads calling it at once did not scale.
+    Measured (float32, 2-core VM, us, numpy's loop / the split): 64 of 64x32x64 (GPT
+    attention) 131-209 / 308-329, 64 of 64x64x64 436 / 642, but 64 of 64x64x128 1047 / 775
+    and 64 of 128x128x128 3505 / 2470."""
     if x.ndim < 3 or x.shape[:-2] != y.shape[:-2] or x.dtype.kind != "f":
         return False
     if not (x.flags.c_contiguous and y.flags.c_contiguous) or not _blas.available():
@@ -565,7 +572,8 @@ def _split_batch(x: np.ndarray, y: np.ndarray, min_size: int) -> bool:
     m, k = x.shape[-2:]
     n = y.shape[-1]
     batch = x.size // (m * k) if x.size else 0
-    return batch >= 2 and m * k * n <= 1 << 24 and batch * m * k * n >= max(min_size, 1) * 64
+    flops = m * k * n
+    return batch >= 2 and 8 * min_size < flops <= 1 << 24 and batch * flops >= max(min_size, 1) * 64
 
 
 def _sigmoid_into(a: np.ndarray, out: np.ndarray) -> None:
