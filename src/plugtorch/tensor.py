@@ -13,6 +13,7 @@ resolves once the ops are loaded (docs/architecture.md, "Layers").
 from __future__ import annotations
 
 import builtins
+import math
 import weakref
 from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
 
@@ -157,7 +158,7 @@ class Tensor(MathMethods, TensorMethods, SortingMethods, ArrayAPIMethods, Surfac
         return self.ndim
 
     def numel(self) -> builtins.int:
-        return int(np.prod(self.shape, dtype=np.int64))
+        return math.prod(self.shape)
 
     def __len__(self) -> builtins.int:
         if not self.ndim:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Sequence
 
 import numpy as np
@@ -328,7 +329,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     if start > end:
         raise ValueError("flatten: start_dim must not come after end_dim")
     shape = input.shape
-    merged = int(np.prod(shape[start : end + 1], dtype=np.int64))
+    merged = math.prod(shape[start : end + 1])
     return reshape(input, shape[:start] + (merged,) + shape[end + 1 :])
 
 

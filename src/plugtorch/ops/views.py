@@ -15,6 +15,7 @@ three things about each:
 
 from __future__ import annotations
 
+import math
 from typing import Any, Sequence
 
 import numpy as np
@@ -132,7 +133,7 @@ def view_strides(
     """
     if not old_shape:
         return tuple(1 for _ in new_shape)
-    numel = int(np.prod(old_shape, dtype=np.int64))
+    numel = math.prod(old_shape)
     if numel == 0:
         return (
             tuple(old_strides)

@@ -8,6 +8,7 @@ reasons behind each choice.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -306,8 +307,8 @@ class NumbaBackend(FusedPrimitives, RecurrentPrimitives, ConvPoolPrimitives, Num
             or values.shape != x.shape[:axis] + (indices.shape[0],) + x.shape[axis + 1 :]
         ):
             return super().index_add(x, indices, values, axis)
-        outer = int(np.prod(x.shape[:axis], dtype=np.int64))
-        inner = int(np.prod(x.shape[axis + 1 :], dtype=np.int64))
+        outer = math.prod(x.shape[:axis])
+        inner = math.prod(x.shape[axis + 1 :])
         out = self.pool.empty(x.shape, x.dtype)
         np.copyto(out, x)
         if out.size == 0 or indices.shape[0] == 0:

@@ -6,6 +6,7 @@ products, or a direct convolution in numba for stride-1 layers with few output c
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -159,7 +160,7 @@ class ConvPoolPrimitives:
         o = w.shape[0]
         y = self.pool.empty((n, o, crop[2], crop[3]), w.dtype)
         tasks = n * groups * ((o // groups + 1) // 2)
-        work = y.size * int(np.prod(w.shape[1:])) * _DIRECT_WORK
+        work = y.size * math.prod(w.shape[1:]) * _DIRECT_WORK
         args = (padded.planes, padded.geometry, w.reshape(-1), o, groups, crop, y.reshape(-1))
         parallel_blocks(_cd.conv_direct, args, tasks, work)
         return y
@@ -191,7 +192,7 @@ class ConvPoolPrimitives:
         cg = w.shape[1]
         tasks = groups * ((o // groups + 1) // 2) * cg
         args = (wide, padded.planes, n, padded.geometry, o, groups, ho, grad_w.reshape(-1))
-        work = grad_y.size * int(np.prod(w.shape[1:])) * _DIRECT_WORK
+        work = grad_y.size * math.prod(w.shape[1:]) * _DIRECT_WORK
         parallel_blocks(_cd.conv_weight_grad, args, tasks, work)
         return grad_w
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -49,9 +50,7 @@ def reduce_sum_max_min(
         return fallback()
     shape = xt.shape
     r0, r1 = reduced[0], reduced[-1] + 1
-    outer = int(np.prod(shape[:r0], dtype=np.int64))
-    inner = int(np.prod(shape[r0:r1], dtype=np.int64))
-    cols = int(np.prod(shape[r1:], dtype=np.int64))
+    outer, inner, cols = math.prod(shape[:r0]), math.prod(shape[r0:r1]), math.prod(shape[r1:])
     floating = x.dtype.kind == "f"
     acc_dtype = np.float64 if floating else np.int64
     if cols == 1:
