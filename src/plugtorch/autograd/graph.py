@@ -307,10 +307,16 @@ def run_backward(
             else:
                 pending.add(out, grad)
         node_hooks = _hooks.node_hook_table()  # hooks of non-leaf tensors, None when there are none
+        # Nodes whose accumulated gradient the engine made itself (a sum, or a fresh gradient
+        # of an op with an accumulate rule): nothing else holds it, so an op with an accumulate
+        # rule may add into it in place. Not when the gradient gets a graph of its own.
+        engine_made: set[int] | None = None if create_graph else set()
         for node in order:
             grad = node_grads.pop(id(node), None)
             if grad is None:
                 continue
+            if engine_made is not None:
+                engine_made.discard(id(node))
             if node_hooks is not None and node in node_hooks:
                 grad = node_hooks[node].run_grad_hooks(grad)
             if node.retained:
@@ -322,7 +328,9 @@ def run_backward(
             node_inputs = node.inputs
             assert node_inputs is not None
             node.check_saved_versions()
-            input_grads = node.op.backward(node, grad)
+            input_grads: tuple[Tensor | None, ...] = ()
+            if engine_made is None or not _added_in_place(node, grad, node_grads, engine_made):
+                input_grads = node.op.backward(node, grad)
             for tensor, child, input_grad in zip(node_inputs, node.edges, input_grads):
                 if input_grad is None or not tensor.requires_grad:
                     continue
@@ -334,7 +342,14 @@ def run_backward(
                 if child is not None:
                     key = id(child)
                     previous = node_grads.get(key)
-                    node_grads[key] = input_grad if previous is None else previous + input_grad
+                    if previous is not None:
+                        node_grads[key] = previous + input_grad
+                        if engine_made is not None:
+                            engine_made.add(key)
+                    else:
+                        node_grads[key] = input_grad
+                        if engine_made is not None and getattr(node.op, "accumulate", None):
+                            engine_made.add(key)  # its backward built a fresh gradient
                 elif tensor._node is not None:
                     continue  # recorded when it did not require grad; it has a grad_fn since
                 elif captured is not None:
@@ -352,6 +367,24 @@ def run_backward(
         if pending is not None:
             pending.finish()
     return captured
+
+
+def _added_in_place(
+    node: Node, grad: Tensor, node_grads: dict[int, Any], engine_made: set[int]
+) -> bool:
+    """Whether ``node``'s op added its input's gradient into the gradient already accumulated
+    for that input's node, in place (``Op.accumulate_rule``; getitem's). Only into a gradient
+    the engine owns, of the same backend and dtype."""
+    accumulate = getattr(node.op, "accumulate", None)
+    if accumulate is None or node.inputs is None:
+        return False
+    child = node.edges[0]
+    if child is None or id(child) not in engine_made or not node.inputs[0].requires_grad:
+        return False
+    into = node_grads.get(id(child))
+    if into is None or into._backend is not grad._backend or into._dtype != grad._dtype:
+        return False
+    return bool(accumulate(node, grad, into))
 
 
 def _never(outputs: Sequence[Any]) -> list[bool]:

@@ -14,7 +14,7 @@ import numpy as np
 
 from plugtorch import dtypes
 from plugtorch.autograd.grad_mode import is_grad_enabled
-from plugtorch.backend.protocol import Backend
+from plugtorch.backend.protocol import Backend, is_mutable
 from plugtorch.ops._prepare import astype, expand_to, normalize_dim, scalar_tensor
 from plugtorch.ops.creation import zeros
 from plugtorch.ops.elementwise import where
@@ -158,6 +158,19 @@ def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
             dtype=g._dtype,
         ),
     )
+
+
+@getitem_op.accumulate_rule
+def _(ctx: Any, g: Tensor, into: Tensor) -> bool:
+    # The engine's own gradient of x: add g at key in place, where the backward rule would
+    # build zeros of x's shape, write g into them, and add that whole (a split's pieces, the
+    # columns of a fused qkv projection: a full-size temporary, a write and an add per piece).
+    key = ctx.params["key"]
+    backend = into._backend
+    if not is_mutable(backend) or any(k is None for k in key):
+        return False
+    backend.binary_inplace("add", backend.getitem(into._data, key), g._data)
+    return True
 
 
 @op("getitem_backward", needs=())

@@ -90,6 +90,7 @@ class Op:
         "decompose",
         "backward_primitive_name",
         "backward_primitive_call",
+        "accumulate",
     )
 
     def __init__(
@@ -121,6 +122,7 @@ class Op:
         self.decompose: Callable[..., Tensor] | None = None
         self.backward_primitive_name: str | None = None
         self.backward_primitive_call: BackwardPrimitiveCall | None = None
+        self.accumulate: Callable[[Any, Tensor, Tensor], bool] | None = None
 
     def fallback(self, forward: Forward) -> Forward:
         """Decorator: the forward in required primitives, for backends without the primitive
@@ -153,6 +155,17 @@ class Op:
     def derivative(self, rule: Backward) -> Backward:
         """Decorator: attach the backward rule ``rule(ctx, grad) -> tuple of input grads``."""
         self.backward = rule
+        return rule
+
+    def accumulate_rule(
+        self, rule: Callable[[Any, Tensor, Tensor], bool]
+    ) -> Callable[[Any, Tensor, Tensor], bool]:
+        """Decorator for a one-input op whose input gradient is zero but for a part (getitem):
+        ``rule(ctx, grad, into) -> bool`` adds that gradient into ``into``, a gradient the
+        engine accumulates and owns, in place (True), or declines (False: the engine calls the
+        backward rule and adds). Used when no graph of the gradient is built; the backward rule
+        stays the definition."""
+        self.accumulate = rule
         return rule
 
     def inverse(self, scatter: Forward) -> Forward:

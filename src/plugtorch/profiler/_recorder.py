@@ -32,7 +32,11 @@ from plugtorch.profiler._events import FunctionEvent
 
 __all__ = ["Recorder", "active_recorder"]
 
-PRIMITIVES: tuple[str, ...] = (*REQUIRED_PRIMITIVES, *OPTIONAL_PRIMITIVES)
+# The primitives timed: every required and optional one, and a mutable backend's in-place
+# writes (a linear layer's bias add, a slice's gradient added in place, SGD's update); not its
+# stride and address queries, which do no work.
+_WRITES = ("setitem_inplace", "binary_inplace", "add_scaled_inplace")
+PRIMITIVES: tuple[str, ...] = (*REQUIRED_PRIMITIVES, *OPTIONAL_PRIMITIVES, *_WRITES)
 _MISSING = object()
 _LOCK = threading.Lock()
 _ACTIVE: list[Recorder] = []  # the recording profile, if any (one per process)
@@ -189,18 +193,22 @@ class Recorder:
             self.end(event)
 
     def _wrap_rule(self, op: Op) -> None:
-        rule = op.backward
+        rule, accumulate = op.backward, op.accumulate
         begin, end = self.begin, self.end
 
-        def backward(ctx: Any, grad: Any) -> Any:
+        def backward(ctx: Any, grad: Any, *into: Any) -> Any:
             event = begin(repr(ctx).strip("<>"), "backward", None)  # MulBackward0
             try:
+                if into and accumulate is not None:
+                    return accumulate(ctx, grad, *into)
                 return rule(ctx, grad)
             finally:
                 end(event)
 
-        self._rules[op] = rule
+        self._rules[op] = (rule, accumulate)
         op.backward = backward
+        if accumulate is not None:  # the backward rule's in-place form times as the rule
+            op.accumulate = backward
 
     def _wrap_backend(self, backend: Any) -> None:
         saved: dict[str, Any] = {}
@@ -242,8 +250,8 @@ class Recorder:
         return primitive
 
     def _unwrap(self) -> None:
-        for op, rule in self._rules.items():
-            op.backward = rule
+        for op, (rule, accumulate) in self._rules.items():
+            op.backward, op.accumulate = rule, accumulate
         self._rules.clear()
         for backend, saved in self._backends.values():
             attributes = backend.__dict__

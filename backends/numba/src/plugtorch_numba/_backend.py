@@ -356,7 +356,7 @@ class NumbaBackend(FusedPrimitives, RecurrentPrimitives, ConvPoolPrimitives, Num
         # The result comes from the pool (no page faults on a large output).
         if x.dtype != y.dtype or x.ndim < 2 or y.ndim < 2 or is_half(x):
             return super().matmul(x, y)
-        batch = np.broadcast_shapes(x.shape[:-2], y.shape[:-2])
+        batch = () if x.ndim == y.ndim == 2 else np.broadcast_shapes(x.shape[:-2], y.shape[:-2])
         out = self.pool.empty((*batch, x.shape[-2], y.shape[-1]), x.dtype)
         if self.mkl is not None and _mkl.gemm_into(self.mkl, x, y, out, num_threads()):
             return out
