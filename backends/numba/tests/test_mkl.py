@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import subprocess
 import sys
 from collections import Counter
@@ -24,8 +25,10 @@ needs_mkl = pytest.mark.skipif(
 )
 
 
-def _counting(mkl: _mkl.Mkl, calls: Counter[str]) -> _mkl.Mkl:
-    """``mkl`` with every GEMM call counted by kind ("gemm" or "batch")."""
+def _counting(mkl: _mkl.Mkl, calls: Counter[str], split: bool = False) -> _mkl.Mkl:
+    """``mkl`` with every GEMM call counted by kind ("gemm" or "batch"); ``split``: as the
+    sequential layer is used (products split over the backend's threads), whatever the
+    loaded library's layer."""
 
     def count(kind: str, func: Any) -> Any:
         def call(*args: Any) -> None:
@@ -39,6 +42,8 @@ def _counting(mkl: _mkl.Mkl, calls: Counter[str]) -> _mkl.Mkl:
         mkl.version,
         {k: count("gemm", f) for k, f in mkl.gemm.items()},
         {k: count("batch", f) for k, f in mkl.gemm_batch.items()},
+        "sequential" if split else mkl.threading,
+        None if split else mkl.set_threads,
     )
 
 
@@ -47,15 +52,20 @@ def calls() -> Counter[str]:
     return Counter()
 
 
-@pytest.fixture
-def mkl_nb(calls: Counter[str], monkeypatch: pytest.MonkeyPatch) -> NumbaBackend:
-    """MKL for every product, however small, split into blocks of any size."""
+@pytest.fixture(params=["loaded layer", "split over threads"])
+def mkl_nb(
+    request: pytest.FixtureRequest, calls: Counter[str], monkeypatch: pytest.MonkeyPatch
+) -> NumbaBackend:
+    """MKL for every product, however small: with the layer MKL was loaded with (TBB where it
+    is installed), and split into blocks of any size over the backend's threads (what the
+    sequential layer does)."""
     assert isinstance(LOADED, _mkl.Mkl)
     monkeypatch.setattr(_mkl, "MIN_FLOPS", 1)
     monkeypatch.setattr(_mkl, "MIN_FLOPS_THREADED", 1)
+    monkeypatch.setattr(_mkl, "MIN_FLOPS_TBB", 1)
     monkeypatch.setattr(_mkl, "MIN_SPLIT_FLOPS", 1)
     backend = NumbaBackend(blas="mkl")
-    backend.mkl = _counting(LOADED, calls)
+    backend.mkl = _counting(LOADED, calls, split=request.param == "split over threads")
     return backend
 
 
@@ -179,7 +189,7 @@ def test_empty_products_are_numpys(mkl_nb, calls, x_shape, y_shape):
 def test_threshold_small_products_stay_on_openblas(calls):
     backend = NumbaBackend(blas="mkl")
     backend.mkl = _counting(LOADED, calls)  # type: ignore[arg-type]
-    threshold = _mkl.min_flops(num_threads())  # (higher on two or more threads)
+    threshold = _mkl.min_flops(num_threads(), LOADED.threading)  # (higher on two threads)
     side = int(round(threshold ** (1 / 3)))
     while side**3 >= threshold:
         side -= 1  # the largest cube below the threshold
@@ -251,7 +261,8 @@ def _child_product(queue: Any) -> None:
 
 @needs_mkl
 def test_forked_child_multiplies_after_parent_did():
-    """Fork-based DataLoader workers: MKL's sequential layer leaves no thread state behind."""
+    """Fork-based DataLoader workers: a child multiplies after its parent's GEMMs started
+    MKL's threads (TBB layer) or left none (sequential layer)."""
     backend = NumbaBackend(blas="mkl")
     x = np.ones((300, 300), np.float32)
     assert backend.matmul(x, x)[0, 0] == 300
@@ -292,3 +303,52 @@ def test_lstm_layer_gemms_through_mkl_match_openblas(mkl_nb, calls):
     for got, want in zip(*results, strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
     assert calls["gemm"] >= 2 * length + 1
+
+
+@needs_mkl
+def test_tbb_layer_where_the_tbb_wheel_is_installed():
+    try:
+        metadata.distribution("tbb")
+    except metadata.PackageNotFoundError:
+        pytest.skip("the tbb wheel is not installed (the mkl wheel requires it)")
+    assert isinstance(LOADED, _mkl.Mkl) and LOADED.threading == "tbb", LOADED
+    assert NumbaBackend(blas="mkl").blas.endswith("(TBB threading layer)")
+
+
+def test_sequential_layer_on_request():
+    code = (
+        "from plugtorch_numba import NumbaBackend, _mkl\n"
+        "b = NumbaBackend()\n"
+        "print(b.blas if b.mkl is None else b.mkl.threading + ' | ' + b.blas)\n"
+    )
+    env = {**os.environ, _mkl.THREADING_ENV: "sequential"}
+    job = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert job.returncode == 0, job.stderr
+    if isinstance(LOADED, _mkl.Mkl):
+        assert job.stdout.startswith("sequential | Intel MKL"), job.stdout
+        assert "split over the backend's threads" in job.stdout
+
+
+def test_unknown_threading_choice_is_unavailable(monkeypatch):
+    monkeypatch.setenv(_mkl.THREADING_ENV, "openmp")
+    ok, reason = NumbaBackend().is_available()
+    assert not ok and "'tbb' or 'sequential'" in reason and "'openmp'" in reason
+
+
+@needs_mkl
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_tbb_layer_threads_follow_the_backend(calls, threads):
+    if LOADED.threading != "tbb":
+        pytest.skip("MKL runs with its sequential layer here")
+    seen: list[int] = []
+    counted = _counting(LOADED, calls)
+    backend = NumbaBackend(blas="mkl")
+    backend.mkl = _mkl.Mkl(
+        *(counted.path, counted.version, counted.gemm, counted.gemm_batch, "tbb"),
+        lambda n: seen.append(n) or LOADED.set_threads(n),
+    )
+    x = np.random.default_rng(8).standard_normal((400, 300)).astype(np.float32)
+    out = np.empty((400, 400), np.float32)
+    assert _mkl.gemm_into(backend.mkl, x, x.T, out, threads)
+    np.testing.assert_allclose(out, x.astype(np.float64) @ x.T, rtol=1e-4, atol=1e-3)
+    assert seen == [threads] and calls["gemm"] == 1  # one call: MKL threads it, no split

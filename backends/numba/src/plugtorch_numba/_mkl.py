@@ -6,11 +6,18 @@ thread, float32, ms: the LSTM's 10000x700 by 700x256 gradient 39.7 against 31.2,
 more at two threads on a loaded machine, where OpenBLAS's static split waits for a starved
 thread. ``pip install 'plugtorch-numba[mkl]'`` installs the ``mkl``
 wheel; its ``libmkl_rt`` is found through the distribution's file list (or ``<prefix>/lib``)
-and loaded with ctypes, with MKL's *sequential* threading layer: every call is one thread,
-and the backend spreads a product over its own thread pool (row or column blocks, or parts
-of a batch), like its other kernels. No OpenMP runtime is started, so nothing competes with
-numba's or OpenBLAS's threads, and fork-based DataLoader workers and MPI ranks inherit no
-thread state.
+and loaded with ctypes. Its threads: MKL's *TBB* threading layer when the ``tbb`` wheel
+(which the ``mkl`` wheel requires) loads: MKL threads a product itself on oneTBB's workers,
+which sleep when idle instead of spinning (an OpenMP layer spins beside numba's kernels and
+OpenBLAS), schedule dynamically (a core another process holds does not stall a product) and
+survive ``fork`` (a DataLoader worker multiplies after its parent did; libgomp's layer hung
+there). Whole training steps at two threads, this layer against numpy's OpenBLAS in the same
+process, interleaved (ms, medians of 6-8 rounds): MLP 5.08 -> 4.45, 3.89 -> 3.73 and 3.72 ->
+3.04 in three runs, VAE 10.32 -> 9.71 and 9.36 -> 8.74, the LSTM model 194.6 -> 186.1; the
+GPT model and the digits CNN unchanged (their products are small or stacked). Otherwise
+(``PLUGTORCH_NUMBA_MKL_THREADING=sequential``, or no TBB): the *sequential* layer, every call
+one thread, and the backend spreads a large product over its own thread pool (row or column
+blocks, or parts of a batch), like its other kernels.
 
 Operands are passed as BLAS sees them: a transposed view (``a.mT``, ``x.T``) is ``CblasTrans``
 with its leading dimension, a stack with one stride between matrices (broadcast ones: stride
@@ -18,6 +25,8 @@ with its leading dimension, a stack with one stride between matrices (broadcast 
 element strides, batch dimensions that do not collapse to one stride) is copied.
 
 ``PLUGTORCH_NUMBA_BLAS=mkl|openblas`` forces the choice; unset, MKL is used when it loads.
+``PLUGTORCH_NUMBA_MKL_THREADING=tbb|sequential`` chooses MKL's threads (read when MKL is
+first loaded in the process).
 """
 
 from __future__ import annotations
@@ -33,13 +42,23 @@ import numpy as np
 
 from plugtorch_numba._threads import num_threads, run_blocks
 
-__all__ = ["BLAS_ENV", "Mkl", "choose_blas", "gemm_into", "library_paths", "load", "matmul_into"]
+__all__ = [
+    "BLAS_ENV",
+    "THREADING_ENV",
+    "Mkl",
+    "choose_blas",
+    "gemm_into",
+    "library_paths",
+    "load",
+    "matmul_into",
+]
 
 BLAS_ENV = "PLUGTORCH_NUMBA_BLAS"
+THREADING_ENV = "PLUGTORCH_NUMBA_MKL_THREADING"
 INSTALL_HINT = "pip install 'plugtorch-numba[mkl]'"
 
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
-_MKL_THREADING_SEQUENTIAL = 1
+_MKL_THREADING_SEQUENTIAL, _MKL_THREADING_TBB = 1, 4
 _MAX_INT = (1 << 31) - 1
 
 MIN_FLOPS = 1 << 20
@@ -57,9 +76,21 @@ products, 128x512x256 with a transposed operand 0.33/0.52, 20x256x1024 (an LSTM 
 large ones, 700x256x10000 (the LSTM decoder) 20.7/15.7."""
 
 
-def min_flops(threads: int) -> int:
-    """Multiply-adds per matrix from which MKL takes a product on ``threads`` threads."""
-    return MIN_FLOPS if threads <= 1 else MIN_FLOPS_THREADED
+MIN_FLOPS_TBB = 1 << 22
+"""The threshold on two or more threads with MKL's TBB layer (MKL threads the product
+itself). Whole MLP steps were faster with MKL from 2^22 and from 2^24 multiply-adds than with
+OpenBLAS alone, and the digits CNN and LeNet-5 (products under 2^21) unchanged; below 2^21
+MKL lost alone (two threads, us, OpenBLAS / MKL: 128x400x20 22 / 33, 64x120x84 11 / 18),
+from 2^22 it is even or ahead (20x256x1024, an LSTM step, 108 / 96, with a transposed
+operand 180 / 124; 128x784x512 627 / 569)."""
+
+
+def min_flops(threads: int, threading: str = "sequential") -> int:
+    """Multiply-adds per matrix from which MKL takes a product on ``threads`` threads with
+    its ``threading`` layer (``"tbb"`` or ``"sequential"``)."""
+    if threads <= 1:
+        return MIN_FLOPS
+    return MIN_FLOPS_TBB if threading == "tbb" else MIN_FLOPS_THREADED
 
 
 BLOCKS_PER_THREAD = 2
@@ -79,6 +110,10 @@ class Mkl:
     version: str
     gemm: dict[str, Any]
     gemm_batch: dict[str, Any]
+    threading: str = "sequential"
+    """MKL's threading layer: ``"tbb"`` (MKL threads a product) or ``"sequential"``."""
+    set_threads: Any = None
+    """``MKL_Set_Num_Threads_Local`` (the TBB layer's thread count for the calling thread)."""
 
 
 def library_paths() -> list[Path]:
@@ -109,12 +144,64 @@ def _bind(lib: Any, kind: str, ctype: Any) -> tuple[Any, Any]:
     return gemm, batch
 
 
+def threading_choice() -> tuple[str, str]:
+    """``(layer, error)`` from ``$PLUGTORCH_NUMBA_MKL_THREADING``: ``"tbb"`` (the default)
+    or ``"sequential"``; ``error`` is non-empty for any other value."""
+    choice = os.environ.get(THREADING_ENV, "").strip().lower() or "tbb"
+    if choice not in ("tbb", "sequential"):
+        return "tbb", f"{THREADING_ENV} must be 'tbb' or 'sequential' (or unset), got {choice!r}"
+    return choice, ""
+
+
+def _tbb_libraries(mkl_path: Path) -> list[Path] | None:
+    """oneTBB's ``libtbb.so.12`` (the ``tbb`` distribution's file, else beside MKL) and MKL's
+    ``libmkl_tbb_thread`` beside ``libmkl_rt``, or None when either is missing."""
+    from importlib import metadata
+
+    candidates: list[Path] = []
+    try:
+        files = metadata.distribution("tbb").files or []
+    except metadata.PackageNotFoundError:
+        files = []
+    candidates += [Path(str(f.locate())).resolve() for f in files if f.name == "libtbb.so.12"]
+    candidates.append(mkl_path.parent / "libtbb.so.12")
+    tbb = next((path for path in candidates if path.is_file()), None)
+    layer = sorted(mkl_path.parent.glob("libmkl_tbb_thread.so*"))
+    return None if tbb is None or not layer else [tbb, layer[-1]]
+
+
+def _load_tbb(mkl_path: Path) -> bool:
+    """Load oneTBB with global symbols, so that MKL's layer (``libmkl_tbb_thread``, which MKL
+    loads at its first call and which cannot be loaded before MKL's core: the two refer to
+    each other) finds it; False when either library is missing or oneTBB does not load. MKL
+    ends the process when it cannot load the layer it was told to use: both are checked
+    first."""
+    libraries = _tbb_libraries(mkl_path)
+    if libraries is None:
+        return False
+    try:
+        ctypes.CDLL(str(libraries[0]), mode=ctypes.RTLD_GLOBAL)
+    except OSError:
+        return False
+    return True
+
+
 def _open(path: Path) -> Mkl:
     lib = ctypes.CDLL(str(path))
     lib.MKL_Set_Threading_Layer.argtypes = [ctypes.c_int]
     lib.MKL_Set_Threading_Layer.restype = ctypes.c_int
-    if lib.MKL_Set_Threading_Layer(_MKL_THREADING_SEQUENTIAL) != _MKL_THREADING_SEQUENTIAL:
-        raise OSError("MKL refused its sequential threading layer")
+    threading = "sequential"
+    if threading_choice()[0] == "tbb" and _load_tbb(path):
+        if lib.MKL_Set_Threading_Layer(_MKL_THREADING_TBB) == _MKL_THREADING_TBB:
+            threading = "tbb"
+    if threading == "sequential":
+        if lib.MKL_Set_Threading_Layer(_MKL_THREADING_SEQUENTIAL) != _MKL_THREADING_SEQUENTIAL:
+            raise OSError("MKL refused its sequential threading layer")
+    set_threads = None
+    if threading == "tbb":
+        set_threads = lib.MKL_Set_Num_Threads_Local
+        set_threads.argtypes = [ctypes.c_int]
+        set_threads.restype = ctypes.c_int
     buffer = ctypes.create_string_buffer(256)
     lib.MKL_Get_Version_String(buffer, len(buffer))
     words = buffer.value.decode(errors="replace").split()
@@ -125,7 +212,8 @@ def _open(path: Path) -> Mkl:
     )
     sgemm, sbatch = _bind(lib, "s", ctypes.c_float)
     dgemm, dbatch = _bind(lib, "d", ctypes.c_double)
-    return Mkl(str(path), version, {"f": sgemm, "d": dgemm}, {"f": sbatch, "d": dbatch})
+    gemm, batch = {"f": sgemm, "d": dgemm}, {"f": sbatch, "d": dbatch}
+    return Mkl(str(path), version, gemm, batch, threading, set_threads)
 
 
 _loaded: Mkl | str | None = None
@@ -158,8 +246,13 @@ def choose_blas(requested: str | None = None) -> tuple[Mkl | None, str, str]:
         return None, "OpenBLAS", error
     if choice == "openblas":
         return None, f"OpenBLAS (numpy's; {BLAS_ENV}=openblas)", ""
+    threading_error = threading_choice()[1]
+    if threading_error:
+        return None, "OpenBLAS", threading_error
     mkl = load()
     if isinstance(mkl, Mkl):
+        if mkl.threading == "tbb":
+            return mkl, f"Intel {mkl.version} (TBB threading layer)", ""
         return mkl, f"Intel {mkl.version} (sequential layer, split over the backend's threads)", ""
     if choice == "mkl":
         error = f"{BLAS_ENV}=mkl, but {mkl}: install it with {INSTALL_HINT}, or unset {BLAS_ENV}"
@@ -294,7 +387,7 @@ def gemm_into(mkl: Mkl, x: np.ndarray, y: np.ndarray, out: np.ndarray, threads: 
     if out.size == 0 or k == 0:
         return False  # numpy's zeros (MKL rejects a leading dimension of 0)
     count = out.size // (m * n)
-    threshold = min_flops(threads)
+    threshold = min_flops(threads, mkl.threading)
     if m * n * k < threshold:
         # Small matrices: MKL's fixed cost per matrix is above OpenBLAS's. A stack of them
         # times one matrix still goes to MKL when it folds into one large 2-D product.
@@ -306,6 +399,9 @@ def gemm_into(mkl: Mkl, x: np.ndarray, y: np.ndarray, out: np.ndarray, threads: 
     sizes = (count * m, n, k, m * n, xo.ld, yo.ld, xo.matrix_step // item, yo.matrix_step // item)
     if max(sizes) > _MAX_INT:
         return False  # MKL's 32-bit integers (LP64 interface)
+    if mkl.set_threads is not None:  # the TBB layer: MKL threads the one call itself
+        mkl.set_threads(max(1, threads))
+        threads = 1
     if count == 1 or (yo.matrix_step == 0 and xo.trans == _NO_TRANS and _folds_rows(xo, m)):
         # One matrix, or a stack times one matrix: one (count*m, k) @ (k, n) product.
         _gemm_2d(gemm, (count * m, n, k), xo, yo, out, threads)
