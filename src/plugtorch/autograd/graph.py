@@ -310,12 +310,13 @@ def run_backward(
         # Nodes whose accumulated gradient the engine made itself (a sum, or a fresh gradient
         # of an op with an accumulate rule): nothing else holds it, so an op with an accumulate
         # rule may add into it in place. Not when the gradient gets a graph of its own.
-        engine_made: set[int] | None = None if create_graph else set()
+        in_place = not create_graph
+        engine_made: set[int] = set()
         for node in order:
             grad = node_grads.pop(id(node), None)
             if grad is None:
                 continue
-            if engine_made is not None:
+            if engine_made:
                 engine_made.discard(id(node))
             if node_hooks is not None and node in node_hooks:
                 grad = node_hooks[node].run_grad_hooks(grad)
@@ -328,8 +329,9 @@ def run_backward(
             node_inputs = node.inputs
             assert node_inputs is not None
             node.check_saved_versions()
+            accumulate = getattr(node.op, "accumulate", None) if in_place else None
             input_grads: tuple[Tensor | None, ...] = ()
-            if engine_made is None or not _added_in_place(node, grad, node_grads, engine_made):
+            if accumulate is None or not _added_in_place(node, grad, node_grads, engine_made):
                 input_grads = node.op.backward(node, grad)
             for tensor, child, input_grad in zip(node_inputs, node.edges, input_grads):
                 if input_grad is None or not tensor.requires_grad:
@@ -344,11 +346,11 @@ def run_backward(
                     previous = node_grads.get(key)
                     if previous is not None:
                         node_grads[key] = previous + input_grad
-                        if engine_made is not None:
+                        if in_place:
                             engine_made.add(key)
                     else:
                         node_grads[key] = input_grad
-                        if engine_made is not None and getattr(node.op, "accumulate", None):
+                        if accumulate is not None:
                             engine_made.add(key)  # its backward built a fresh gradient
                 elif tensor._node is not None:
                     continue  # recorded when it did not require grad; it has a grad_fn since
