@@ -331,7 +331,9 @@ def run_backward(
             node.check_saved_versions()
             accumulate = getattr(node.op, "accumulate", None) if in_place else None
             input_grads: tuple[Tensor | None, ...] = ()
-            if accumulate is None or not _added_in_place(node, grad, node_grads, engine_made):
+            if accumulate is None or not _added_in_place(
+                node, accumulate, grad, node_grads, engine_made
+            ):
                 input_grads = node.op.backward(node, grad)
             for tensor, child, input_grad in zip(node_inputs, node.edges, input_grads):
                 if input_grad is None or not tensor.requires_grad:
@@ -372,13 +374,16 @@ def run_backward(
 
 
 def _added_in_place(
-    node: Node, grad: Tensor, node_grads: dict[int, Any], engine_made: set[int]
+    node: Node,
+    accumulate: Any,
+    grad: Tensor,
+    node_grads: dict[int, Any],
+    engine_made: set[int],
 ) -> bool:
     """Whether ``node``'s op added its input's gradient into the gradient already accumulated
-    for that input's node, in place (``Op.accumulate_rule``; getitem's). Only into a gradient
-    the engine owns, of the same backend and dtype."""
-    accumulate = getattr(node.op, "accumulate", None)
-    if accumulate is None or node.inputs is None:
+    for that input's node, in place (``accumulate``, its ``Op.accumulate_rule``; getitem's).
+    Only into a gradient the engine owns, of the same backend and dtype."""
+    if node.inputs is None:
         return False
     child = node.edges[0]
     if child is None or id(child) not in engine_made or not node.inputs[0].requires_grad:

@@ -164,7 +164,8 @@ class Op:
         ``rule(ctx, grad, into) -> bool`` adds that gradient into ``into``, a gradient the
         engine accumulates and owns, in place (True), or declines (False: the engine calls the
         backward rule and adds). Used when no graph of the gradient is built; the backward rule
-        stays the definition."""
+        stays the definition, and must return a fresh tensor (the engine then owns it and adds
+        later pieces into it)."""
         self.accumulate = rule
         return rule
 
