@@ -450,9 +450,9 @@ class NumbaBackend(FusedPrimitives, RecurrentPrimitives, ConvPoolPrimitives, Num
         rows = moved.reshape(-1, moved.shape[-1]) if moved.size else moved.reshape(0, 1)
         out = np.empty_like(rows)
         if rows.size and rows.shape[1]:
-            # About 2.5 ns an element on one core (max, exp, sum, scale): ten times an add's,
-            # so threads pay from a tenth of MIN_THREADED's elements. GPT's attention
-            # weights, 16x4x64x64 float32: 755 -> 524 us.
+            # About 2.5 ns an element on one core (max, exp, sum, scale), near ten times an
+            # add's: counted as eight, threads pay from an eighth of MIN_THREADED's elements.
+            # GPT's attention weights, 16x4x64x64 float32: 755 -> 524 us.
             work = rows.size * _SOFTMAX_COST
             parallel_blocks(_nn.softmax_rows, (rows, out, log), rows.shape[0], work)
         return np.moveaxis(out.reshape(moved.shape), -1, axis)
