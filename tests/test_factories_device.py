@@ -163,3 +163,14 @@ def test_triangles_keep_the_dtype(dtype: Any, backend_name: str) -> None:
     assert lower.dtype is dtype and upper.dtype is dtype
     assert np.array_equal(lower.numpy(), np.tril(np.ones((3, 3), dtype=dtype.numpy)))
     assert np.array_equal(upper.numpy(), np.triu(np.ones((3, 3), dtype=dtype.numpy), 1))
+
+
+@pytest.mark.parametrize("backend", [info.name for info in pt.list_backends() if info.available])
+def test_full_of_zero_keeps_the_sign_and_dtype(backend):
+    # full(shape, 0) is the backend's zeros (calloc'd on numpy); -0.0 must still fill -0.0
+    for value, dtype in ((0.0, pt.float32), (-0.0, pt.float32), (0, pt.int64), (False, pt.bool)):
+        t = pt.full((2, 3), value, dtype=dtype, backend=backend)
+        host = t.numpy()
+        assert t.dtype == dtype and (host == 0).all()
+        assert np.signbit(host).all() == (str(value) == "-0.0")
+    assert np.signbit(pt.zeros(4, backend=backend).numpy()).sum() == 0
