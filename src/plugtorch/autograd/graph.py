@@ -332,7 +332,7 @@ def run_backward(
             accumulate = getattr(node.op, "accumulate", None) if in_place else None
             input_grads: tuple[Tensor | None, ...] = ()
             if accumulate is None or not _added_in_place(
-                node, accumulate, grad, node_grads, engine_made
+                node, node_inputs[0], accumulate, grad, node_grads, engine_made
             ):
                 input_grads = node.op.backward(node, grad)
             for tensor, child, input_grad in zip(node_inputs, node.edges, input_grads):
@@ -375,18 +375,18 @@ def run_backward(
 
 def _added_in_place(
     node: Node,
+    tensor: Tensor,
     accumulate: Any,
     grad: Tensor,
     node_grads: dict[int, Any],
     engine_made: set[int],
 ) -> bool:
-    """Whether ``node``'s op added its input's gradient into the gradient already accumulated
-    for that input's node, in place (``accumulate``, its ``Op.accumulate_rule``; getitem's).
-    Only into a gradient the engine owns, of the same backend and dtype."""
-    if node.inputs is None:
-        return False
+    """Whether ``node``'s op added the gradient of its input ``tensor`` into the gradient
+    already accumulated for that input's node, in place (``accumulate``, its
+    ``Op.accumulate_rule``; getitem's). Only into a gradient the engine owns, of the same
+    backend and dtype."""
     child = node.edges[0]
-    if child is None or id(child) not in engine_made or not node.inputs[0].requires_grad:
+    if child is None or id(child) not in engine_made or not tensor.requires_grad:
         return False
     into = node_grads.get(id(child))
     if into is None or into._backend is not grad._backend or into._dtype != grad._dtype:

@@ -24,7 +24,11 @@ from typing import Any, Callable
 
 import numpy as np
 
-from plugtorch.backend.protocol import OPTIONAL_PRIMITIVES, REQUIRED_PRIMITIVES
+from plugtorch.backend.protocol import (
+    MUTABLE_PRIMITIVES,
+    OPTIONAL_PRIMITIVES,
+    REQUIRED_PRIMITIVES,
+)
 from plugtorch.backend.registry import get_backend
 from plugtorch.nn import functional as _declares_nn_ops  # noqa: F401 (before REGISTRY is walked)
 from plugtorch.ops.registry import PROFILE_HOOKS, REGISTRY, Op, apply
@@ -35,7 +39,7 @@ __all__ = ["Recorder", "active_recorder"]
 # The primitives timed: every required and optional one, and a mutable backend's in-place
 # writes (a linear layer's bias add, a slice's gradient added in place, SGD's update); not its
 # stride and address queries, which do no work.
-_WRITES = ("setitem_inplace", "binary_inplace", "add_scaled_inplace")
+_WRITES = tuple(name for name in MUTABLE_PRIMITIVES if name.endswith("_inplace"))
 PRIMITIVES: tuple[str, ...] = (*REQUIRED_PRIMITIVES, *OPTIONAL_PRIMITIVES, *_WRITES)
 _MISSING = object()
 _LOCK = threading.Lock()

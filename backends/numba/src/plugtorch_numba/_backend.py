@@ -14,7 +14,7 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
-from plugtorch_numpy import NumpyBackend, as_array, is_half
+from plugtorch_numpy import INPLACE_UFUNCS, NumpyBackend, as_array, is_half
 
 from plugtorch.backend.array_api import half_via_float32 as _half_via_float32
 from plugtorch.backend.malloc import tune_malloc
@@ -357,8 +357,9 @@ class NumbaBackend(FusedPrimitives, RecurrentPrimitives, ConvPoolPrimitives, Num
     # --- linear algebra --------------------------------------------------------------------
     def matmul(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         # MKL when installed (see _mkl.py), for float products that are not tiny. Else
-        # 2-D: OpenBLAS (both cores) is near peak. A stack of small matrices: each thread
-        # multiplies part of the stack with OpenBLAS held to one thread (see _blas.py).
+        # 2-D: OpenBLAS (both cores) is near peak. A stack of mid-sized matrices: each thread
+        # multiplies part of the stack with OpenBLAS held to one thread (see _blas.py);
+        # small ones take numpy's own loop (_split_batch).
         # The result comes from the pool (no page faults on a large output).
         if x.dtype != y.dtype or x.ndim < 2 or y.ndim < 2 or is_half(x):
             return super().matmul(x, y)
@@ -385,7 +386,7 @@ class NumbaBackend(FusedPrimitives, RecurrentPrimitives, ConvPoolPrimitives, Num
         # Gradient clipping's scale, an optimizer's update, a large bias add: numpy's ufunc
         # releases the GIL, so parts of x on every core. 2.56M float32 (the LSTM model's
         # embedding and decoder), x *= y: 880-900 -> 590-690 us.
-        ufunc = _SPLIT_INPLACE.get(name)
+        ufunc = INPLACE_UFUNCS.get(name)
         if ufunc is None or not _splittable_update(x, y):
             super().binary_inplace(name, x, y)
             return
@@ -584,14 +585,6 @@ def _sgd(param: np.ndarray, grad: np.ndarray, buffer: np.ndarray, args: tuple[An
     flags = (bool(nesterov), bool(maximize), bool(first))
     flat = (param.reshape(-1), np.ascontiguousarray(grad).reshape(-1), buffer.reshape(-1))
     parallel_blocks(_nn.sgd_update, (*flat, *scalars, *flags), param.size, param.size)
-
-
-_SPLIT_INPLACE = {
-    "add": np.add,
-    "subtract": np.subtract,
-    "multiply": np.multiply,
-    "divide": np.divide,
-}
 
 
 def _splittable_update(x: np.ndarray, y: np.ndarray) -> bool:

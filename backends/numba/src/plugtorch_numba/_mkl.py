@@ -116,18 +116,20 @@ class Mkl:
     """``MKL_Set_Num_Threads_Local`` (the TBB layer's thread count for the calling thread)."""
 
 
-def library_paths() -> list[Path]:
-    """Where ``libmkl_rt`` may be: the ``mkl`` distribution's files, then ``<prefix>/lib``."""
+def _wheel_files(distribution: str, prefix: str) -> list[Path]:
+    """The files of an installed distribution whose names start with ``prefix``, resolved."""
     from importlib import metadata
 
-    found: list[Path] = []
     try:
-        files = metadata.distribution("mkl").files or []
+        files = metadata.distribution(distribution).files or []
     except metadata.PackageNotFoundError:
-        files = []
-    for file in files:
-        if file.name.startswith("libmkl_rt.so"):
-            found.append(Path(str(file.locate())).resolve())
+        return []
+    return [Path(str(f.locate())).resolve() for f in files if f.name.startswith(prefix)]
+
+
+def library_paths() -> list[Path]:
+    """Where ``libmkl_rt`` may be: the ``mkl`` distribution's files, then ``<prefix>/lib``."""
+    found = _wheel_files("mkl", "libmkl_rt.so")
     for prefix in dict.fromkeys((sys.prefix, sys.base_prefix)):
         found += [Path(prefix, "lib", name) for name in ("libmkl_rt.so.3", "libmkl_rt.so")]
     return [path for path in dict.fromkeys(found) if path.is_file()]
@@ -156,14 +158,7 @@ def threading_choice() -> tuple[str, str]:
 def _tbb_libraries(mkl_path: Path) -> list[Path] | None:
     """oneTBB's ``libtbb.so.12`` (the ``tbb`` distribution's file, else beside MKL) and MKL's
     ``libmkl_tbb_thread`` beside ``libmkl_rt``, or None when either is missing."""
-    from importlib import metadata
-
-    candidates: list[Path] = []
-    try:
-        files = metadata.distribution("tbb").files or []
-    except metadata.PackageNotFoundError:
-        files = []
-    candidates += [Path(str(f.locate())).resolve() for f in files if f.name == "libtbb.so.12"]
+    candidates = [p for p in _wheel_files("tbb", "libtbb.so.12") if p.name == "libtbb.so.12"]
     candidates.append(mkl_path.parent / "libtbb.so.12")
     tbb = next((path for path in candidates if path.is_file()), None)
     layer = sorted(mkl_path.parent.glob("libmkl_tbb_thread.so*"))

@@ -26,7 +26,7 @@ from plugtorch_numpy import optim as _optim
 from plugtorch_numpy import recurrent as _recurrent
 from plugtorch_numpy import softmax as _softmax
 
-__all__ = ["NumpyBackend", "create_backend", "as_array", "is_half"]
+__all__ = ["INPLACE_UFUNCS", "NumpyBackend", "create_backend", "as_array", "is_half"]
 __version__ = "0.1.0"
 
 # Optional primitives (see plugtorch.backend.protocol.OPTIONAL_PRIMITIVES) done natively here.
@@ -62,7 +62,7 @@ NATIVE_PRIMITIVES = frozenset(
 )
 
 
-_INPLACE_UFUNCS = {
+INPLACE_UFUNCS = {
     "add": np.add,
     "subtract": np.subtract,
     "multiply": np.multiply,
@@ -232,7 +232,7 @@ class NumpyBackend(ArrayAPIBackend):
         x[key] = value
 
     def binary_inplace(self, name: str, x: np.ndarray, y: np.ndarray) -> None:
-        ufunc = _INPLACE_UFUNCS.get(name)
+        ufunc = INPLACE_UFUNCS.get(name)
         if ufunc is not None:
             ufunc(x, y, out=x)  # numpy buffers overlapping operands itself
         else:
