@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from plugtorch import dtypes
+from plugtorch.autograd import grad_mode
 from plugtorch.backend.protocol import Backend
 from plugtorch.ops._autocast import LOWER, PROMOTE, autocast_op
 from plugtorch.ops._precision import apply_in_float32
@@ -28,9 +29,25 @@ def matmul_op(b: Backend, x: Any, y: Any) -> Any:
 @matmul_op.derivative
 def _(ctx: Any, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
     x, y = ctx.inputs
+    if not grad_mode._state.enabled:
+        # No graph of the gradient: the products straight from the backend (the transposes
+        # and products as ops cost four dispatches).
+        b, dtype = g._backend, g._dtype
+        gx = b.matmul(g._data, _transposed(b, y._data)) if x.requires_grad else None
+        gy = b.matmul(_transposed(b, x._data), g._data) if y.requires_grad else None
+        return (
+            None if gx is None else Tensor._make(gx, b, dtype),
+            None if gy is None else Tensor._make(gy, b, dtype),
+        )
     gx = apply(matmul_op, (g, y.mT), g._dtype) if x.requires_grad else None
     gy = apply(matmul_op, (x.mT, g), g._dtype) if y.requires_grad else None
     return gx, gy
+
+
+def _transposed(b: Backend, a: Any) -> Any:
+    """The backend array ``a`` with its last two dimensions swapped."""
+    axes = tuple(range(a.ndim))
+    return b.permute_dims(a, (*axes[:-2], axes[-1], axes[-2]))
 
 
 @autocast_op(cpu=LOWER, cuda=LOWER)

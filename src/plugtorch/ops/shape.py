@@ -8,6 +8,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from plugtorch import dtypes
+from plugtorch.autograd import grad_mode
 from plugtorch.backend.protocol import Backend, is_mutable
 from plugtorch.ops import creation
 from plugtorch.ops._autocast import PROMOTE, autocast_op
@@ -73,7 +74,15 @@ def view_op(b: Backend, x: Any, *, shape: tuple[int, ...]) -> Any:
 
 @view_op.derivative
 def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
-    return (reshape(g, ctx.inputs[0].shape),)
+    return (_reshaped_gradient(g, ctx.inputs[0].shape),)
+
+
+def _reshaped_gradient(g: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """``g`` reshaped for a reshape's or view's backward: without a graph of the gradient, by
+    the backend's reshape alone (an op's dispatch per view costs more than the reshape)."""
+    if grad_mode._state.enabled:
+        return reshape(g, shape)
+    return Tensor._make(_reshape_array(g._backend, g._data, shape, None), g._backend, g._dtype)
 
 
 @view_op.inverse
@@ -99,7 +108,7 @@ def reshape_op(b: Backend, x: Any, *, shape: tuple[int, ...]) -> Any:
 
 @reshape_op.derivative
 def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
-    return (reshape(g, ctx.inputs[0].shape),)
+    return (_reshaped_gradient(g, ctx.inputs[0].shape),)
 
 
 def _viewable(input: Tensor, shape: tuple[int, ...]) -> bool:
@@ -199,7 +208,10 @@ def _(current: Any, *, dims: tuple[int, ...]) -> Any:
 
 @permute_op.derivative
 def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
-    return (permute(g, _inverse_permutation(ctx.params["dims"])),)
+    dims = _inverse_permutation(ctx.params["dims"])
+    if grad_mode._state.enabled:
+        return (permute(g, dims),)
+    return (Tensor._make(g._backend.permute_dims(g._data, dims), g._backend, g._dtype),)
 
 
 def permute(input: Tensor, *dims: Any) -> Tensor:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Sequence
 
 from plugtorch import dtypes
 from plugtorch import random as _random
-from plugtorch.autograd import no_grad
+from plugtorch.autograd import grad_mode, no_grad
 from plugtorch.backend.protocol import AcceleratedBackend, Backend, is_mutable
 from plugtorch.ops._autocast import FLOAT32, LOWER, autocast_op
 from plugtorch.ops._precision import apply_in_float32, computes_in_float32
-from plugtorch.ops._prepare import astype, normalize_dim
+from plugtorch.ops._prepare import astype, broadcast_shapes, normalize_dim
 from plugtorch.ops.creation import tensor
 from plugtorch.ops.elementwise import rsqrt, where
 from plugtorch.ops.indexing import index_select
@@ -23,25 +24,50 @@ __all__ = ["linear", "embedding", "dropout", "layer_norm", "batch_norm", "flatte
 
 @op("linear", needs=((1,), (0,), ()))
 def linear_op(b: Backend, x: Any, w: Any, bias: Any = None) -> Any:
-    """x @ w^T (+ bias) in one op, x of shape (M, in). Gradients: (g @ w, g^T @ x, sum(g, 0))."""
-    y = b.matmul(x, b.permute_dims(w, (1, 0)))
-    if bias is None:
-        return y
-    if is_mutable(b):  # y is the GEMM's fresh result: the bias goes in in place
-        b.binary_inplace("add", y, b.broadcast_to(bias, y.shape))
-        return y
-    return b.add(y, b.broadcast_to(bias, y.shape))
+    """x @ w^T (+ bias) in one op, for x of shape (..., in) and bias of shape (out,): the
+    leading dimensions are folded into the rows of one product inside the op (no reshape ops
+    around it). Gradients: (g @ w, g^T @ x, sum(g)) over the folded rows."""
+    y = b.matmul(_matrix(b, x), b.permute_dims(w, (1, 0)))
+    if bias is not None:
+        if is_mutable(b):  # y is the GEMM's fresh result: the bias goes in in place
+            b.binary_inplace("add", y, b.broadcast_to(bias, y.shape))
+        else:
+            y = b.add(y, b.broadcast_to(bias, y.shape))
+    return y if x.ndim == 2 else b.reshape(y, (*x.shape[:-1], w.shape[0]))
+
+
+def _matrix(b: Backend, a: Any) -> Any:
+    """``a`` of shape (..., n) as a matrix (rows, n)."""
+    return a if a.ndim == 2 else b.reshape(a, (math.prod(a.shape[:-1]), a.shape[-1]))
 
 
 @linear_op.derivative
 def _(ctx: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     x, w = ctx.inputs[0], ctx.inputs[1]
-    grad_x = g @ w if x.requires_grad else None
-    grad_w = g.mT @ x if w.requires_grad else None
-    if len(ctx.inputs) == 2:
-        return grad_x, grad_w
-    grad_b = g.sum(0) if ctx.inputs[2].requires_grad else None
-    return grad_x, grad_w, grad_b
+    needs = [t.requires_grad for t in ctx.inputs]
+    if len(needs) == 2:
+        needs.append(False)
+    if not grad_mode._state.enabled:
+        # No graph of the gradient: the three products straight from the backend (a
+        # reshape, transpose or product op each costs a dispatch; a linear layer's backward
+        # on 3-D inputs ran eight of them).
+        b, dtype = g._backend, g._dtype
+        rows = _matrix(b, g._data)
+        grads = (
+            b.reshape(b.matmul(rows, w._data), x.shape) if needs[0] else None,
+            b.matmul(b.permute_dims(rows, (1, 0)), _matrix(b, x._data)) if needs[1] else None,
+            b.sum(rows, (0,), False) if needs[2] else None,
+        )
+        made = tuple(None if a is None else Tensor._make(a, b, dtype) for a in grads)
+    else:  # differentiable (create_graph)
+        g2 = g if g.ndim == 2 else reshape(g, (-1, g.shape[-1]))
+        x2 = x if x.ndim == 2 else reshape(x, (-1, x.shape[-1]))
+        made = (
+            reshape(g2 @ w, x.shape) if needs[0] else None,
+            g2.mT @ x2 if needs[1] else None,
+            g2.sum(0) if needs[2] else None,
+        )
+    return made[: len(ctx.inputs)]
 
 
 @autocast_op(cpu=LOWER, cuda=LOWER)
@@ -63,19 +89,29 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"linear: input {input.shape} and weight {weight.shape} do not fit "
             f"(expected input (..., {weight.shape[-1]}) and weight (out, in))"
         )
-    if bias is not None and (bias.ndim > 1 or bias.numel() not in (1, weight.shape[0])):
-        raise ValueError(
-            f"linear: bias of shape {bias.shape} does not fit weight {weight.shape} (expected "
-            f"bias ({weight.shape[0]},))"
-        )
+    if bias is not None:
+        if not isinstance(bias, Tensor):
+            raise TypeError(f"linear() expects a tensor bias, got {type(bias).__name__}")
+        result = (*input.shape[:-1], weight.shape[0])
+        try:
+            fits = broadcast_shapes(tuple(bias.shape), result) == result
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(
+                f"linear: bias of shape {bias.shape} does not broadcast to the result {result} "
+                f"(expected bias ({weight.shape[0]},))"
+            )
     dtype = dtypes.promote_types(input._dtype, weight._dtype)
-    x = astype(input, dtype)
-    lead = x.shape[:-1]
-    if x.ndim != 2:
-        x = reshape(x, (-1, x.shape[-1]))
-    inputs = (x, astype(weight, dtype)) + (() if bias is None else (astype(bias, dtype),))
+    inputs: tuple[Tensor, ...] = (astype(input, dtype), astype(weight, dtype))
+    if bias is not None and tuple(bias.shape) == (weight.shape[0],):
+        inputs += (astype(bias, dtype),)
     y = apply_in_float32(linear_op, inputs, dtype)  # half: float32 sums, rounded once
-    return y if len(lead) == 1 else reshape(y, lead + (weight.shape[0],))
+    if bias is None or len(inputs) == 3:
+        return y
+    # Any other bias that broadcasts to the result, as PyTorch's ((1,), (), (rows, out)): the
+    # broadcasting add, whose gradient sums back to the bias's shape.
+    return y + astype(bias, dtype)
 
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> Tensor:
