@@ -93,6 +93,32 @@ def test_conv2d_gradcheck(path: str, case: dict) -> None:
 
 
 @pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("dtype", [pt.float32, pt.float64])
+def test_conv2d_bias_inside_the_op_matches_the_reference(path: str, dtype: object) -> None:
+    # The bias goes into the convolution's result in place on mutable backends; the same
+    # values and gradients (bias: grad summed over N, Ho, Wo) with and without a graph.
+    rng = np.random.default_rng(3)
+    x, w, bias = (
+        rng.standard_normal((2, 3, 6, 5)),
+        rng.standard_normal((4, 3, 3, 3)),
+        rng.standard_normal(4),
+    )
+    leaves = [pt.tensor(a, dtype=dtype, backend=path, requires_grad=True) for a in (x, w, bias)]
+    y = F.conv2d(*leaves, padding=1)
+    want = ref_conv2d(x, w, padding=(1, 1)) + bias[None, :, None, None]
+    tol = 1e-10 if dtype is pt.float64 else 1e-4
+    np.testing.assert_allclose(y.detach().numpy(), want, rtol=tol, atol=tol)
+    g = rng.standard_normal(want.shape)
+    grads = pt.autograd.grad(y, leaves, pt.tensor(g, dtype=dtype, backend=path), retain_graph=True)
+    np.testing.assert_allclose(grads[2].numpy(), g.sum((0, 2, 3)), rtol=tol, atol=tol)
+    again = pt.autograd.grad(y, leaves, pt.tensor(g, dtype=dtype, backend=path), create_graph=True)
+    for a, b in zip(grads, again, strict=True):
+        np.testing.assert_allclose(a.numpy(), b.detach().numpy(), rtol=tol, atol=tol)
+    small = [pt.tensor(a, backend=path, requires_grad=True) for a in (x[:1, :, :4, :4], w, bias)]
+    assert gradgradcheck(lambda x, w, b: F.conv2d(x, w, b).tanh(), tuple(small))
+
+
+@pytest.mark.parametrize("path", PATHS)
 def test_conv2d_second_derivatives(path: str) -> None:
     rng = np.random.default_rng(2)
     x = pt.tensor(rng.standard_normal((1, 2, 4, 4)), backend=path, requires_grad=True)

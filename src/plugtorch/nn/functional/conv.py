@@ -25,7 +25,7 @@ import numpy as np
 
 from plugtorch import dtypes
 from plugtorch.backend.geometry import output_size_2d
-from plugtorch.backend.protocol import AcceleratedBackend
+from plugtorch.backend.protocol import AcceleratedBackend, is_mutable
 from plugtorch.nn.functional._geometry import (
     Pair,
     conv2d_geometry,
@@ -229,28 +229,46 @@ def fold(
 # --- convolution -------------------------------------------------------------------------
 
 
-@op("conv2d", needs=((0, 1), (0, 1)), primitive="conv2d", state=True)
+@op("conv2d", needs=((0, 1), (0, 1), ()), primitive="conv2d", state=True)
 def conv2d_op(
     b: AcceleratedBackend,
     x: Any,
     w: Any,
-    *,
+    *bias: Any,
     stride: Pair,
     padding: Pair,
     dilation: Pair,
     groups: int,
 ) -> Any:
-    """Cross-correlation by the backend's conv2d primitive.
+    """Cross-correlation by the backend's conv2d primitive, plus the bias (when given) per
+    output channel: added in place into the primitive's fresh result on a mutable backend (one
+    op, no temporary of the output's size, as PyTorch's convolution with its bias).
 
     Gradient: the conv2d_backward primitive, else the decomposition's (fold of w^T @ grad for
-    x, grad @ unfold(x)^T for w), which also gives gradients of gradients.
+    x, grad @ unfold(x)^T for w), which also gives gradients of gradients; the bias's is the
+    sum of grad over (N, Ho, Wo).
     """
-    return b.conv2d(x, w, stride, padding, dilation, groups)
+    result = b.conv2d(x, w, stride, padding, dilation, groups)
+    if not bias:
+        return result
+    y, state = result if type(result) is tuple else (result, None)
+    shaped = b.broadcast_to(b.reshape(bias[0], (1, bias[0].shape[0], 1, 1)), y.shape)
+    if is_mutable(b):  # every primitive but the views returns new memory: y is ours
+        b.binary_inplace("add", y, shaped)
+    else:
+        y = b.add(y, shaped)
+    return y if state is None else (y, state)
 
 
 @conv2d_op.decomposition
 def _(
-    x: Tensor, weight: Tensor, *, stride: Pair, padding: Pair, dilation: Pair, groups: int
+    x: Tensor,
+    weight: Tensor,
+    *bias: Tensor,
+    stride: Pair,
+    padding: Pair,
+    dilation: Pair,
+    groups: int,
 ) -> Tensor:
     # unfold (one take) and one batched, grouped matmul
     n, _, h, w = x.shape
@@ -259,21 +277,28 @@ def _(
     cols = _unfold(x, (kh, kw), dilation, padding, stride)  # (N, C*kh*kw, L)
     cols = reshape(cols, (n, groups, cg * kh * kw, cols.shape[2]))
     kernel = reshape(weight, (groups, o // groups, cg * kh * kw))
-    y = kernel @ cols  # (N, G, O/G, L)
-    return reshape(y, (n, o, out[0], out[1]))
+    y = reshape(kernel @ cols, (n, o, out[0], out[1]))  # (N, G, O/G, L) -> (N, O, Ho, Wo)
+    return y + reshape(bias[0], (1, o, 1, 1)) if bias else y
 
 
 @conv2d_op.backward_primitive("conv2d_backward")
 def _(b: AcceleratedBackend, ctx: Any, g: Tensor, needs: tuple[bool, ...]) -> Any:
-    x, w = ctx.inputs
+    x, w = ctx.inputs[0], ctx.inputs[1]
     p = ctx.params
     geometry = (p["stride"], p["padding"], p["dilation"], p["groups"])
     if tuple(b.api_version) < (1, 1):  # protocol 1.0: both gradients, no state
-        return b.conv2d_backward(g._data, x._data, w._data, *geometry)
-    need_x, need_w = needs
-    return b.conv2d_backward(
-        g._data, x._data, w._data, *geometry, needs_input_grad=(need_x, need_w), state=ctx.state
-    )
+        grads = tuple(b.conv2d_backward(g._data, x._data, w._data, *geometry))
+    else:
+        grads = tuple(
+            b.conv2d_backward(
+                *(g._data, x._data, w._data, *geometry),
+                needs_input_grad=(needs[0], needs[1]),
+                state=ctx.state,
+            )
+        )
+    if len(needs) == 3:
+        grads += (b.sum(g._data, (0, 2, 3), False) if needs[2] else None,)
+    return grads
 
 
 @autocast_op(cpu=LOWER, cuda=LOWER)
@@ -323,18 +348,18 @@ def conv2d(
             )
     del out  # (checked: at least one output element per spatial dimension)
     dtype = dtypes.promote_types(input._dtype, weight._dtype)
-    x, w = astype(input, dtype), astype(weight, dtype)
+    inputs: tuple[Tensor, ...] = (astype(input, dtype), astype(weight, dtype))
+    if bias is not None:
+        inputs += (astype(bias, dtype),)
     y = apply(
         conv2d_op,
-        (x, w),
+        inputs,
         dtype,
         stride=stride_pair,
         padding=padding_pair,
         dilation=dilation_pair,
         groups=groups,
     )
-    if bias is not None:
-        y = y + reshape(bias, (1, -1, 1, 1))
     return reshape(y, y.shape[1:]) if unbatched else y
 
 
