@@ -46,3 +46,28 @@ def test_blas_thread_count_is_restored():
     with pytest.raises(ValueError), _blas.single_threaded():
         raise ValueError("an error inside still restores the count")
     assert get() == before
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_attention_head_layouts(nb, dtype):
+    # Heads sliced from one projection and transposed (q @ k^T, grad @ v^T, att^T @ grad):
+    # column-major matrices with a leading dimension beyond the matrix are copied to C order
+    # first, dense transposed ones are not; every layout gives numpy's product.
+    rng = np.random.default_rng(3)
+    qkv = rng.standard_normal((3, 16, 3 * 24)).astype(dtype)
+
+    def heads(part: np.ndarray) -> np.ndarray:  # (3, 16, 24) -> (3, 4, 16, 6)
+        return part.reshape(3, 16, 4, 6).transpose(0, 2, 1, 3)
+
+    q, k, v = heads(qkv[..., :24]), heads(qkv[..., 24:48]), heads(qkv[..., 48:])
+    att = rng.standard_normal((3, 4, 16, 16)).astype(dtype)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    for x, y in [
+        (q, k.swapaxes(-1, -2)),
+        (att, v),
+        (att.swapaxes(-1, -2), q),
+        (q.swapaxes(-1, -2), att),
+    ]:
+        got = nb.matmul(x, y)
+        assert got.flags.c_contiguous and got.dtype == dtype
+        np.testing.assert_allclose(got, np.matmul(x, y), rtol=tol, atol=tol)

@@ -367,6 +367,7 @@ class NumbaBackend(FusedPrimitives, RecurrentPrimitives, ConvPoolPrimitives, Num
         out = self.pool.empty((*batch, x.shape[-2], y.shape[-1]), x.dtype)
         if self.mkl is not None and _mkl.gemm_into(self.mkl, x, y, out, num_threads()):
             return out
+        x, y = _rows_dense(x), _rows_dense(y)
         if _split_batch(x, y, self.min_parallel_size):
             stack_x = x.reshape(-1, *x.shape[-2:])
             stack_y = y.reshape(-1, *y.shape[-2:])
@@ -605,6 +606,17 @@ def _splittable_update(x: np.ndarray, y: np.ndarray) -> bool:
 _SOFTMAX_COST = 8
 """A softmax row kernel's work per element, in elements of a memory-bound kernel (the unit
 of ``parallel_blocks``'s size)."""
+
+
+def _rows_dense(a: np.ndarray) -> np.ndarray:
+    """A stack whose matrices BLAS would read column by column with a leading dimension
+    beyond the matrix (``k.transpose(-2, -1)`` of attention heads sliced from one projection),
+    copied to C order; other layouts as they are. OpenBLAS packs such small matrices at about
+    half speed: GPT attention's q @ k^T, 64 of 64x32 @ 32x64 in the step, 635 -> 529 us with
+    the copy included, where copying a dense transposed stack only added its time."""
+    if a.ndim < 3 or a.strides[-2] != a.itemsize or a.shape[-1] < 2:
+        return a
+    return np.ascontiguousarray(a) if a.strides[-1] > a.shape[-2] * a.itemsize else a
 
 
 def _split_batch(x: np.ndarray, y: np.ndarray, min_size: int) -> bool:
