@@ -23,6 +23,7 @@ from plugtorch.ops.elementwise import where
 from plugtorch.ops.indexing import mark_multi_output, slice_dim
 from plugtorch.ops.registry import apply, mixed_backend_error, op
 from plugtorch.ops.views import is_contiguous_layout, layout, view_strides
+from plugtorch.storage import counter_of
 from plugtorch.tensor import Tensor
 
 __all__ = [
@@ -82,7 +83,17 @@ def _reshaped_gradient(g: Tensor, shape: tuple[int, ...]) -> Tensor:
     the backend's reshape alone (an op's dispatch per view costs more than the reshape)."""
     if grad_mode._state.enabled:
         return reshape(g, shape)
-    return Tensor._make(_reshape_array(g._backend, g._data, shape, None), g._backend, g._dtype)
+    return _alias_of(g, _reshape_array(g._backend, g._data, shape, None))
+
+
+def _alias_of(g: Tensor, array: Any) -> Tensor:
+    """A tensor over ``array``, a view of ``g``'s memory (or a copy), that shares ``g``'s version
+    counter as the view op's result would: the engine then copies it before it becomes a leaf's
+    ``.grad``, so that no ``.grad`` aliases the incoming gradient (the user's, another leaf's
+    ``.grad``, or a broadcast one whose elements share one address)."""
+    out = Tensor._make(array, g._backend, g._dtype)
+    out._counter = counter_of(g)
+    return out
 
 
 @view_op.inverse
@@ -211,7 +222,7 @@ def _(ctx: Any, g: Tensor) -> tuple[Tensor]:
     dims = _inverse_permutation(ctx.params["dims"])
     if grad_mode._state.enabled:
         return (permute(g, dims),)
-    return (Tensor._make(g._backend.permute_dims(g._data, dims), g._backend, g._dtype),)
+    return (_alias_of(g, g._backend.permute_dims(g._data, dims)),)
 
 
 def permute(input: Tensor, *dims: Any) -> Tensor:

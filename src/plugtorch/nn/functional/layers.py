@@ -60,8 +60,9 @@ def _(ctx: Any, g: Tensor) -> tuple[Tensor | None, ...]:
         )
         made = tuple(None if a is None else Tensor._make(a, b, dtype) for a in grads)
     else:  # differentiable (create_graph)
-        g2 = g if g.ndim == 2 else reshape(g, (-1, g.shape[-1]))
-        x2 = x if x.ndim == 2 else reshape(x, (-1, x.shape[-1]))
+        # (rows, n) spelt out: a -1 cannot be inferred when n is 0
+        g2 = g if g.ndim == 2 else reshape(g, (math.prod(g.shape[:-1]), g.shape[-1]))
+        x2 = x if x.ndim == 2 else reshape(x, (math.prod(x.shape[:-1]), x.shape[-1]))
         made = (
             reshape(g2 @ w, x.shape) if needs[0] else None,
             g2.mT @ x2 if needs[1] else None,
@@ -92,7 +93,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is not None:
         if not isinstance(bias, Tensor):
             raise TypeError(f"linear() expects a tensor bias, got {type(bias).__name__}")
-        result = (*input.shape[:-1], weight.shape[0])
+        # A 1-D input is one row of the product (PyTorch's addmm): a (1, out) bias fits it too.
+        result = (*input.shape[:-1], weight.shape[0]) if input.ndim > 1 else (1, weight.shape[0])
         try:
             fits = broadcast_shapes(tuple(bias.shape), result) == result
         except ValueError:
@@ -111,7 +113,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         return y
     # Any other bias that broadcasts to the result, as PyTorch's ((1,), (), (rows, out)): the
     # broadcasting add, whose gradient sums back to the bias's shape.
-    return y + astype(bias, dtype)
+    out = y + astype(bias, dtype)
+    return out if out.ndim == y.ndim else reshape(out, y.shape)  # 1-D input, (1, out) bias
 
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> Tensor:
