@@ -109,3 +109,21 @@ def test_linear_vector_input_takes_a_row_bias(backend_name: str) -> None:
     np.testing.assert_allclose(x.grad.numpy(), [4.0, 5.0])
     with pytest.raises(ValueError, match=r"bias of shape \(3, 1\) does not broadcast"):
         F.linear(x, w, pt.ones(3, 1, backend=backend_name))
+
+
+def test_a_leaf_gets_its_gradient_in_its_own_row_major_layout(backend_name: str) -> None:
+    # PyTorch's AccumulateGrad gives .grad the parameter's layout: after x.t() @ w or a
+    # permute the gradient arrives column-major, and p.grad.view(-1) must still work.
+    x = pt.randn(6, 4, backend=backend_name, requires_grad=True)
+    w = pt.ones(6, 3, backend=backend_name)
+    (x.t() @ w).sum().backward()
+    assert x.grad.is_contiguous()
+    np.testing.assert_array_equal(x.grad.view(-1).numpy(), np.full(24, 3.0))
+    y = pt.randn(6, 4, backend=backend_name, requires_grad=True)
+    g = pt.arange(24.0, backend=backend_name).reshape(4, 6)
+    y.permute(1, 0).backward(g)
+    assert y.grad.is_contiguous()
+    np.testing.assert_array_equal(y.grad.numpy(), np.arange(24.0).reshape(4, 6).T)
+    y.permute(1, 0).backward(g)  # the second adds in place, keeping the layout
+    assert y.grad.is_contiguous()
+    np.testing.assert_array_equal(y.grad.numpy(), 2 * np.arange(24.0).reshape(4, 6).T)

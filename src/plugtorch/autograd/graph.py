@@ -416,6 +416,15 @@ def _owned(
     return count == 1 and all(candidate is not t for t in inputs)
 
 
+def _copy_for(leaf: Tensor, grad: Tensor) -> Tensor:
+    """A copy of ``grad`` to become ``leaf.grad``: row-major when the leaf is and ``grad`` is not
+    (PyTorch's AccumulateGrad gives a gradient the parameter's layout, so ``p.grad.view(-1)``
+    works after ``x.t() @ w`` or ``x.permute(...)``), else in ``grad``'s own layout."""
+    if not grad.is_contiguous() and leaf.is_contiguous():
+        return grad.contiguous()
+    return grad.clone()
+
+
 def _accumulate_leaf(tensor: Tensor, grad: Tensor, create_graph: bool, owned: bool = False) -> None:
     """Add ``grad`` to a leaf's ``.grad`` (grad mode is already ``create_graph`` here).
 
@@ -438,7 +447,7 @@ def _accumulate_leaf(tensor: Tensor, grad: Tensor, create_graph: bool, owned: bo
     if create_graph:
         tensor.grad = grad if previous is None else previous + grad
     elif previous is None:
-        tensor.grad = grad if owned and grad._node is None else grad.detach().clone()
+        tensor.grad = grad if owned and grad._node is None else _copy_for(tensor, grad.detach())
     elif previous.requires_grad:
         tensor.grad = previous.detach() + grad
     else:
