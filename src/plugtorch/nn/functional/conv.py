@@ -25,7 +25,7 @@ import numpy as np
 
 from plugtorch import dtypes
 from plugtorch.backend.geometry import output_size_2d
-from plugtorch.backend.protocol import AcceleratedBackend, is_mutable
+from plugtorch.backend.protocol import AcceleratedBackend
 from plugtorch.nn.functional._geometry import (
     Pair,
     conv2d_geometry,
@@ -34,6 +34,7 @@ from plugtorch.nn.functional._geometry import (
     pool2d_geometry,
     window_geometry,
 )
+from plugtorch.nn.functional.layers import add_into_result
 from plugtorch.ops._autocast import LOWER, autocast_op
 from plugtorch.ops._precision import computes_in_float32
 from plugtorch.ops._prepare import astype
@@ -253,10 +254,7 @@ def conv2d_op(
         return result
     y, state = result if type(result) is tuple else (result, None)
     shaped = b.broadcast_to(b.reshape(bias[0], (1, bias[0].shape[0], 1, 1)), y.shape)
-    if is_mutable(b):  # every primitive but the views returns new memory: y is ours
-        b.binary_inplace("add", y, shaped)
-    else:
-        y = b.add(y, shaped)
+    y = add_into_result(b, y, shaped)
     return y if state is None else (y, state)
 
 

@@ -29,11 +29,18 @@ def linear_op(b: Backend, x: Any, w: Any, bias: Any = None) -> Any:
     around it). Gradients: (g @ w, g^T @ x, sum(g)) over the folded rows."""
     y = b.matmul(_matrix(b, x), b.permute_dims(w, (1, 0)))
     if bias is not None:
-        if is_mutable(b):  # y is the GEMM's fresh result: the bias goes in in place
-            b.binary_inplace("add", y, b.broadcast_to(bias, y.shape))
-        else:
-            y = b.add(y, b.broadcast_to(bias, y.shape))
+        y = add_into_result(b, y, b.broadcast_to(bias, y.shape))
     return y if x.ndim == 2 else b.reshape(y, (*x.shape[:-1], w.shape[0]))
+
+
+def add_into_result(b: Backend, y: Any, addend: Any) -> Any:
+    """``y + addend`` (``addend`` already of ``y``'s shape) where ``y`` is a primitive's fresh
+    result that nothing else holds: added in place on a mutable backend (every primitive but
+    the views returns new memory there), a new array otherwise. A bias after a product."""
+    if is_mutable(b):
+        b.binary_inplace("add", y, addend)
+        return y
+    return b.add(y, addend)
 
 
 def _matrix(b: Backend, a: Any) -> Any:
