@@ -78,15 +78,41 @@ def _check(backend: NumbaBackend, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return got
 
 
-def test_mkl_is_used_when_installed():
+@pytest.mark.parametrize("vendor", [_mkl.INTEL, ""])
+def test_mkl_is_used_when_installed_on_intel_or_unknown_cpus(monkeypatch, vendor):
     try:
         metadata.distribution("mkl")
     except metadata.PackageNotFoundError:
         pytest.skip("the mkl wheel is not installed (pip install 'plugtorch-numba[mkl]')")
     assert isinstance(LOADED, _mkl.Mkl), LOADED
+    monkeypatch.delenv(_mkl.BLAS_ENV, raising=False)
+    monkeypatch.setattr(_mkl, "cpu_vendor", lambda: vendor)
     backend = NumbaBackend(blas=None)
     assert backend.mkl is not None and backend.blas.startswith("Intel MKL")
     assert "MKL" in repr(backend) and backend.is_available() == (True, "")
+
+
+def test_openblas_on_other_cpus_unless_mkl_is_asked_for(monkeypatch):
+    monkeypatch.delenv(_mkl.BLAS_ENV, raising=False)
+    monkeypatch.setattr(_mkl, "cpu_vendor", lambda: "AuthenticAMD")
+    backend = NumbaBackend(blas=None)
+    assert backend.mkl is None and backend.is_available() == (True, "")
+    assert backend.blas == "OpenBLAS (numpy's; MKL's GEMMs are slower on this AuthenticAMD CPU)"
+    x = np.random.default_rng(4).standard_normal((70, 90)).astype(np.float32)
+    _check(backend, x, x.T)
+    if isinstance(LOADED, _mkl.Mkl):
+        assert NumbaBackend(blas="mkl").mkl is LOADED
+        monkeypatch.setenv(_mkl.BLAS_ENV, "mkl")
+        assert NumbaBackend().mkl is LOADED
+
+
+def test_cpu_vendor_is_the_one_proc_cpuinfo_names():
+    info = Path("/proc/cpuinfo")
+    lines = info.read_text().splitlines() if info.is_file() else []
+    named = [line.partition(":")[2].strip() for line in lines if line.startswith("vendor_id")]
+    if not named:
+        pytest.skip("no /proc/cpuinfo with a vendor_id here")
+    assert _mkl.cpu_vendor() == named[0]
 
 
 @needs_mkl
@@ -219,6 +245,7 @@ def test_forced_openblas_matches_numpy(monkeypatch):
 def test_without_mkl_falls_back_and_says_why(monkeypatch):
     monkeypatch.setattr(_mkl, "_loaded", None)
     monkeypatch.setattr(_mkl, "library_paths", lambda: [])
+    monkeypatch.setattr(_mkl, "cpu_vendor", lambda: _mkl.INTEL)
     monkeypatch.delenv(_mkl.BLAS_ENV, raising=False)
     backend = NumbaBackend()
     assert backend.mkl is None and backend.is_available() == (True, "")
@@ -281,7 +308,8 @@ def test_mpi_ranks_and_their_dataloader_workers_multiply_through_mkl():
     started after the ranks' own GEMMs."""
     script = Path(__file__).parent / "scripts" / "mkl_ranks.py"
     command = [sys.executable, "-m", "plugtorch.cli", "run", "--nproc-per-node", "2", str(script)]
-    job = subprocess.run(command, capture_output=True, text=True, timeout=240)
+    env = {**os.environ, _mkl.BLAS_ENV: "mkl"}  # MKL on every CPU vendor
+    job = subprocess.run(command, capture_output=True, text=True, timeout=240, env=env)
     assert job.returncode == 0, job.stdout + job.stderr
     assert "[rank0]: mkl ranks ok 0" in job.stdout and "[rank1]: mkl ranks ok 1" in job.stdout
 
@@ -318,7 +346,7 @@ def test_tbb_layer_where_the_tbb_wheel_is_installed():
 def test_sequential_layer_on_request():
     code = (
         "from plugtorch_numba import NumbaBackend, _mkl\n"
-        "b = NumbaBackend()\n"
+        "b = NumbaBackend(blas='mkl' if isinstance(_mkl.load(), _mkl.Mkl) else None)\n"
         "print(b.blas if b.mkl is None else b.mkl.threading + ' | ' + b.blas)\n"
     )
     env = {**os.environ, _mkl.THREADING_ENV: "sequential"}

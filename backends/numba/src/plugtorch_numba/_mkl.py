@@ -24,7 +24,8 @@ with its leading dimension, a stack with one stride between matrices (broadcast 
 0) is one ``cblas_?gemm_batch_strided`` call; only what BLAS cannot express (negative or
 element strides, batch dimensions that do not collapse to one stride) is copied.
 
-``PLUGTORCH_NUMBA_BLAS=mkl|openblas`` forces the choice; unset, MKL is used when it loads.
+``PLUGTORCH_NUMBA_BLAS=mkl|openblas`` forces the choice; unset, MKL is used when it loads and
+the CPU is Intel's (on AMD's, MKL's GEMMs measured slower than OpenBLAS's: ``choose_blas``).
 ``PLUGTORCH_NUMBA_MKL_THREADING=tbb|sequential`` chooses MKL's threads (read when MKL is
 first loaded in the process).
 """
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import platform
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -231,10 +233,33 @@ def load() -> Mkl | str:
     return _loaded
 
 
+INTEL = "GenuineIntel"
+
+
+def cpu_vendor() -> str:
+    """The CPU's vendor string (``"GenuineIntel"``, ``"AuthenticAMD"``, ...) from
+    ``/proc/cpuinfo`` or :func:`platform.processor`, or ``""`` when neither names one."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as info:
+            for line in info:
+                if line.startswith("vendor_id"):
+                    return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    words = platform.processor().replace(",", " ").split()
+    return next((w for w in words if w in (INTEL, "AuthenticAMD", "HygonGenuine")), "")
+
+
 def choose_blas(requested: str | None = None) -> tuple[Mkl | None, str, str]:
     """``(mkl or None, description, error)`` for ``requested`` (or ``$PLUGTORCH_NUMBA_BLAS``):
-    ``"mkl"``, ``"openblas"``, or empty for MKL when it loads; ``error`` is non-empty when the
-    request cannot be met."""
+    ``"mkl"``, ``"openblas"``, or empty for MKL when it loads and the CPU is Intel's (or of an
+    unknown vendor); ``error`` is non-empty when the request cannot be met.
+
+    MKL picks its code paths by CPU vendor: on an AMD EPYC (Zen 4, AVX-512) its float32 GEMMs
+    took up to twice OpenBLAS's time (one thread, ms, OpenBLAS / MKL: the LSTM decoder's
+    700x256x10000 37.0 / 79.4, its gradient 39.4 / 51.8, GPT's 1024x128x512 1.51 / 1.76;
+    ``benchmarks/bench_gemm_shapes.py``), where on an Intel Xeon it was the faster of the
+    two, so unless asked the backend takes MKL on Intel CPUs only."""
     choice = (os.environ.get(BLAS_ENV, "") if requested is None else requested).strip().lower()
     if choice not in ("", "mkl", "openblas"):
         error = f"{BLAS_ENV} must be 'mkl' or 'openblas' (or unset), got {choice!r}"
@@ -244,6 +269,9 @@ def choose_blas(requested: str | None = None) -> tuple[Mkl | None, str, str]:
     threading_error = threading_choice()[1]
     if threading_error:
         return None, "OpenBLAS", threading_error
+    vendor = cpu_vendor()
+    if not choice and vendor not in ("", INTEL):
+        return None, f"OpenBLAS (numpy's; MKL's GEMMs are slower on this {vendor} CPU)", ""
     mkl = load()
     if isinstance(mkl, Mkl):
         if mkl.threading == "tbb":
