@@ -51,6 +51,11 @@ def _pad_plane(x, src, h, wd, ph, pw, padded):  # type: ignore[no-untyped-def]
             padded[d + j] = x[s + j]
 
 
+_ROW_LOOP = 8
+"""Output rows at least this wide (column stride 1) are copied row by row, contiguous and
+vectorised; narrower ones through the offset table (see ``_window_offsets``)."""
+
+
 @njit(cache=True, error_model="numpy", nogil=True)
 def im2col(x, shape, kernel, stride, padding, dilation, out_hw, cols, t0, t1):  # type: ignore[no-untyped-def]  # noqa: E501
     """cols[(c*kh + ki)*kw + kj, n*L + i*wo + j] = x[n, c, i*sh + ki*dh - ph, j*sw + kj*dw - pw]
@@ -70,6 +75,7 @@ def im2col(x, shape, kernel, stride, padding, dilation, out_hw, cols, t0, t1):  
     wp = wd + 2 * pw
     padded = np.zeros((h + 2 * ph) * wp, dtype=cols.dtype)
     offsets = _window_offsets(ho, wo, sh, sw, wp)
+    rows = sw == 1 and wo >= _ROW_LOOP
     for t in range(t0, t1):
         n = t // n_ch
         c = t - n * n_ch
@@ -78,11 +84,15 @@ def im2col(x, shape, kernel, stride, padding, dilation, out_hw, cols, t0, t1):  
             for kj in range(kw):
                 dst = u64(((c * kh + ki) * kw + kj) * ncols + n * length)
                 base = u64(ki * dh * wp + kj * dw)
+                if rows:
+                    for i in range(ho):
+                        s = base + u64(i * sh * wp)
+                        d = dst + u64(i * wo)
+                        for j in range(u64(wo)):
+                            cols[d + j] = padded[s + j]
+                    continue
                 for k in range(u64(length)):
                     cols[dst + k] = padded[base + offsets[k]]
-
-
-_ROW_LOOP = 8
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
