@@ -33,6 +33,7 @@ first loaded in the process).
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import platform
 import sys
@@ -236,6 +237,7 @@ def load() -> Mkl | str:
 INTEL = "GenuineIntel"
 
 
+@functools.cache
 def cpu_vendor() -> str:
     """The CPU's vendor string (``"GenuineIntel"``, ``"AuthenticAMD"``, ...) from
     ``/proc/cpuinfo`` or :func:`platform.processor`, or ``""`` when neither names one."""
