@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args(argv)
-    from plugtorch_numba import NumbaBackend
+    from plugtorch_numba import NumbaBackend, _mkl
 
     plugtorch.set_num_threads(args.threads)
     backends = {"OpenBLAS": NumbaBackend(blas="openblas"), "MKL": NumbaBackend(blas="mkl")}
@@ -68,7 +68,10 @@ def main(argv: list[str] | None = None) -> None:
     except ImportError:
         torch = None
     clock = time.process_time if args.threads == 1 else time.perf_counter
-    print(f"{args.threads} threads; load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    load = " ".join(f"{v:.2f}" for v in os.getloadavg())
+    vendor = _mkl.cpu_vendor() or "a CPU of unknown vendor"
+    print(f"{args.threads} threads on {vendor}; load average {load}")
+    print(f"the numba backend's default here: {NumbaBackend().blas}")
     names = [*backends, *(["PyTorch"] if torch is not None else [])]
     print(f"| product | shape | {' | '.join(names)} |")
     print(f"|---|---|{'---:|' * len(names)}")
