@@ -107,8 +107,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         except ValueError:
             fits = False
         if not fits:
+            shown = (*input.shape[:-1], weight.shape[0])  # the result's shape, 1-D input too
             raise ValueError(
-                f"linear: bias of shape {bias.shape} does not broadcast to the result {result} "
+                f"linear: bias of shape {bias.shape} does not broadcast to the result {shown} "
                 f"(expected bias ({weight.shape[0]},))"
             )
     dtype = dtypes.promote_types(input._dtype, weight._dtype)
