@@ -87,21 +87,45 @@ _SPIN = (
     "import numpy as np; from plugtorch_numba import NumbaBackend, _blas; "
     "b = NumbaBackend(); a = np.arange(256 * 256, dtype=np.float32).reshape(256, 256) % 7; "
     "ok = np.array_equal(a @ a, (a.astype(np.float64) @ a).astype(np.float32)); "
-    "print(b.blas_spin_shortened, _blas.spin_log2(), ok)"
+    "print(b.mkl is not None, b.blas_spin_shortened, _blas.spin_log2(), ok)"
 )
 
 
-def test_openblas_spin_is_shortened_and_products_stay_right():
-    shortened, log2, ok = _run(_SPIN).split()
+def test_openblas_spin_is_shortened_when_mkl_does_the_gemms():
+    mkl, shortened, log2, ok = _run(_SPIN, PLUGTORCH_NUMBA_BLAS="mkl").split()
     assert ok == "True"  # the threads restarted after the shutdown compute the same product
-    if shortened == "True":
-        assert log2 == "18"
-    else:  # no OpenBLAS of known symbols here (numpy on MKL or Accelerate)
-        assert log2 in ("None", "0")
+    if mkl == "True" and log2 != "None":
+        assert (shortened, log2) == ("True", "18")
+    else:  # no MKL here, or no OpenBLAS of known symbols (numpy on MKL or Accelerate)
+        assert shortened == "False"
+
+
+def test_openblas_spin_is_left_alone_when_openblas_does_the_gemms():
+    mkl, shortened, log2, ok = _run(_SPIN, PLUGTORCH_NUMBA_BLAS="openblas").split()
+    assert (mkl, shortened, ok) == ("False", "False", "True")
+    assert log2 in ("None", "0")  # OpenBLAS's own 2^28 cycles
 
 
 def test_openblas_spin_can_be_left_alone():
-    shortened, log2, _ = _run(_SPIN, PLUGTORCH_NUMBA_BLAS_SPIN="0").split()
+    _, shortened, log2, _ = _run(
+        _SPIN, PLUGTORCH_NUMBA_BLAS="mkl", PLUGTORCH_NUMBA_BLAS_SPIN="0"
+    ).split()
     assert shortened == "False" and log2 in ("None", "0")
-    shortened, log2, _ = _run(_SPIN, OPENBLAS_THREAD_TIMEOUT="20").split()
+    _, shortened, log2, _ = _run(
+        _SPIN, PLUGTORCH_NUMBA_BLAS="mkl", OPENBLAS_THREAD_TIMEOUT="20"
+    ).split()
     assert shortened == "False" and log2 in ("None", "20")  # the user's own setting stands
+
+
+def test_shorten_spin_sets_the_timeout_and_products_stay_right():
+    code = (
+        "import numpy as np; from plugtorch_numba import _blas; "
+        "a = np.arange(256 * 256, dtype=np.float32).reshape(256, 256) % 7; a @ a; "
+        "done = _blas.shorten_spin(); "
+        "ok = np.array_equal(a @ a, (a.astype(np.float64) @ a).astype(np.float32)); "
+        "print(done, _blas.spin_shortened(), _blas.spin_log2(), ok)"
+    )
+    done, shortened, log2, ok = _run(code).split()
+    assert ok == "True" and done == shortened
+    if log2 != "None":  # an OpenBLAS of known symbols: the mechanism must work
+        assert (done, log2) == ("True", "18")

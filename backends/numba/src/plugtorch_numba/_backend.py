@@ -122,16 +122,21 @@ class NumbaBackend(FusedPrimitives, RecurrentPrimitives, ConvPoolPrimitives, Num
         self.malloc_tuned = tune_malloc()
         """Whether glibc's mmap and trim thresholds were raised (see
         :mod:`plugtorch.backend.malloc`)."""
-        self.blas_spin_shortened = _blas.shorten_spin()
-        """Whether OpenBLAS's idle threads now sleep after 2^18 cycles instead of spinning
-        for 2^28 next to this backend's own threads (see ``_blas.py``)."""
         self.pool = BufferPool(pool_bytes)
         """Page-touched buffers for large results (see ``_buffers.py``); ``pool_bytes=0`` or
         ``PLUGTORCH_NUMBA_POOL_BYTES=0`` turns it off, ``pool.clear()`` releases the memory."""
         self.mkl, self.blas, self._blas_error = _mkl.choose_blas(blas)
-        """The GEMM library of ``matmul``: Intel MKL when ``plugtorch-numba[mkl]`` is installed,
-        else numpy's OpenBLAS; ``blas="mkl"|"openblas"`` or ``PLUGTORCH_NUMBA_BLAS`` forces
-        one (see ``_mkl.py``). ``blas`` describes the choice and why."""
+        """The GEMM library of ``matmul``: Intel MKL when ``plugtorch-numba[mkl]`` is installed
+        and the CPU is Intel's, else numpy's OpenBLAS; ``blas="mkl"|"openblas"`` or
+        ``PLUGTORCH_NUMBA_BLAS`` forces one (see ``_mkl.py``). ``blas`` describes the choice
+        and why."""
+        self.blas_spin_shortened = (
+            _blas.shorten_spin() if self.mkl is not None else _blas.spin_shortened()
+        )
+        """Whether numpy's OpenBLAS threads now sleep after 2^18 cycles instead of spinning
+        for 2^28: done (once per process) when MKL does this backend's GEMMs, so that
+        OpenBLAS's idle threads stop holding a core; left alone when OpenBLAS does them
+        (see ``_blas.py``)."""
 
     def _empty_like(self, x: np.ndarray) -> np.ndarray:
         """An uninitialised array like ``x``: same shape and dtype, C or F order as ``x``."""

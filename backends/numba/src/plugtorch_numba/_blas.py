@@ -9,16 +9,25 @@ wheels name their symbols ``scipy_openblas_*64_``) and does nothing when there i
 (numpy built on MKL, Accelerate, or a platform without ``/proc/self/maps``).
 
 ``shorten_spin()`` cuts how long OpenBLAS's idle worker threads spin before they sleep. After
-each threaded call they busy-wait for 2^28 cycles (about 0.13 s here: a process sleeping 200
-ms after one GEMM used 128 ms of CPU), and a training step calls BLAS every few milliseconds,
-so one core is always held by a spinning OpenBLAS thread while this backend's own pool wants
-it for its kernels (a pool round trip took 15 us idle and 63 us just after a GEMM). With
-2^18 cycles (about 0.1 ms) whole steps at two threads went, in back-to-back runs: GPT
-145 -> 129 and 119 -> 109 ms, the LSTM model 221 -> 168 ms (CPU time 289 -> 176 and
-429 -> 292 ms). OpenBLAS reads the timeout when it starts its threads, so ``shorten_spin``
-sets ``OPENBLAS_THREAD_TIMEOUT`` for a moment, has OpenBLAS re-read its environment, and
-stops the threads (as OpenBLAS's own fork handler does); the next threaded call starts them
-again with the new timeout. A user's own ``OPENBLAS_THREAD_TIMEOUT`` is left as it is, and
+each threaded call they busy-wait for 2^28 cycles (about 0.13 s: a process sleeping 200 ms
+after one GEMM used 128 ms of CPU), and a training step calls BLAS every few milliseconds, so
+one core is always held by a spinning OpenBLAS thread. That pays when OpenBLAS does the
+step's GEMMs: each product starts at once on both cores, as in numpy itself. It costs when
+MKL does the large ones (``_mkl.py``, split over this backend's pool) and OpenBLAS the small
+ones: then a spinning OpenBLAS thread holds the core that MKL's share and the pool's kernels
+want (a pool round trip took 15 us idle and 63 us just after a GEMM). So the backend shortens
+the spin only when its ``matmul`` takes MKL. Measured, two threads, alternating processes:
+
+- Intel Xeon, MKL doing the GEMMs, 2^18 cycles (about 0.1 ms) against 2^28: GPT 145 -> 129
+  and 119 -> 109 ms, the LSTM model 221 -> 168 ms (CPU time 289 -> 176 and 429 -> 292 ms).
+- AMD EPYC, OpenBLAS doing the GEMMs, 2^28 against 2^18, paired medians of 8 rounds, two
+  runs: digits 0.78 / 0.94, LeNet 0.92 / 0.88, MLP 0.85 / 0.91, GPT 0.92 / 1.00, GPT with
+  fused attention 1.01 / 0.91, LSTM 1.01 / 1.00, VAE 0.94 / 0.95 (``benchmarks/PROFILE.md``).
+
+OpenBLAS reads the timeout when it starts its threads, so ``shorten_spin`` sets
+``OPENBLAS_THREAD_TIMEOUT`` for a moment, has OpenBLAS re-read its environment, and stops the
+threads (as OpenBLAS's own fork handler does); the next threaded call starts them again with
+the new timeout. A user's own ``OPENBLAS_THREAD_TIMEOUT`` is left as it is, and
 ``PLUGTORCH_NUMBA_BLAS_SPIN=0`` turns this off.
 """
 
@@ -33,7 +42,15 @@ from typing import Any
 
 import numpy as np  # noqa: F401 (numpy's BLAS must be loaded before we look for it)
 
-__all__ = ["SPIN_ENV", "SPIN_LOG2", "available", "shorten_spin", "single_threaded", "spin_log2"]
+__all__ = [
+    "SPIN_ENV",
+    "SPIN_LOG2",
+    "available",
+    "shorten_spin",
+    "single_threaded",
+    "spin_log2",
+    "spin_shortened",
+]
 
 SPIN_LOG2 = 18
 """OpenBLAS's idle spin, log2 of cycles (its default is 28)."""
@@ -123,6 +140,11 @@ def shorten_spin(log2: int = SPIN_LOG2) -> bool:
     if _spin_shortened is None:
         _spin_shortened = _shorten_spin(log2)
     return _spin_shortened
+
+
+def spin_shortened() -> bool:
+    """Whether ``shorten_spin`` has shortened the spin in this process."""
+    return bool(_spin_shortened)
 
 
 def _shorten_spin(log2: int) -> bool:
