@@ -20,9 +20,11 @@ the spin only when its ``matmul`` takes MKL. Measured, two threads, alternating 
 
 - Intel Xeon, MKL doing the GEMMs, 2^18 cycles (about 0.1 ms) against 2^28: GPT 145 -> 129
   and 119 -> 109 ms, the LSTM model 221 -> 168 ms (CPU time 289 -> 176 and 429 -> 292 ms).
-- AMD EPYC, OpenBLAS doing the GEMMs, 2^28 against 2^18, paired medians of 8 rounds, two
-  runs: digits 0.78 / 0.94, LeNet 0.92 / 0.88, MLP 0.85 / 0.91, GPT 0.92 / 1.00, GPT with
-  fused attention 1.01 / 0.91, LSTM 1.01 / 1.00, VAE 0.94 / 0.95 (``benchmarks/PROFILE.md``).
+- AMD EPYC, OpenBLAS doing the GEMMs, 2^28 against 2^18, the setting switched inside one
+  process every quarter second (so both see the same host; paired medians of 16-20 switches):
+  digits 0.92 / 0.87, MLP 0.94 / 0.99, VAE 0.91, GPT 0.93, LeNet 1.02 / 1.00, GPT with fused
+  attention 1.06, LSTM 1.07: a gain for the GEMM-bound models, a loss for the two whose pool
+  kernels are largest (``benchmarks/PROFILE.md``).
 
 OpenBLAS reads the timeout when it starts its threads, so ``shorten_spin`` sets
 ``OPENBLAS_THREAD_TIMEOUT`` for a moment, has OpenBLAS re-read its environment, and stops the
