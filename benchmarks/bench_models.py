@@ -11,8 +11,14 @@ speeds up PyTorch and the numpy backend in that process): ``same`` runs every fr
 process; ``separate`` runs each in its own process (one per framework and round).
 
     python benchmarks/bench_models.py [--models digits,lenet,mlp,gpt,lstm,vae]
-        [--frameworks torch,numpy,numba] [--mode same|separate|both] [--rounds 3]
-        [--budget 2.0] [--threads N] [--clock wall|cpu] [--readme] [--quick]
+        [--frameworks torch,numpy,numba] [--mode same|separate|both] [--rounds 6]
+        [--budget 1.0] [--threads N] [--clock wall|cpu] [--readme] [--quick]
+
+Many short rounds rather than a few long ones: on the 2-core VMs of PERF-NOTES.md the host
+switches two-thread work between two speeds for seconds at a time (one 128x784x512 OpenBLAS
+GEMM at two threads read 580-600 us for a few seconds, then 750-830 us, in one process; one
+thread stayed at 1.06-1.19 ms), so a framework whose one long turn fell in a slow spell read
+1.5x slower. Short turns, taken in a rotating order, give every framework both speeds.
 
 ``--clock cpu --threads 1`` times each step by the process's CPU time instead of the wall
 clock: on a machine that other work keeps busy, the wall clock also counts the time the others
@@ -330,9 +336,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--models", default=",".join(spec.name for spec in MODELS))
     parser.add_argument("--frameworks", default=",".join(FRAMEWORKS))
     parser.add_argument("--mode", choices=("same", "separate", "both"), default="both")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--budget", type=float, default=2.0, help="seconds of steps per turn")
+    parser.add_argument("--budget", type=float, default=1.0, help="seconds of steps per turn")
     parser.add_argument(
         "--clock", choices=tuple(CLOCKS), default="wall", help="wall time or the process's CPU time"
     )
