@@ -16,10 +16,11 @@ step's GEMMs: each product starts at once on both cores, as in numpy itself. It 
 MKL does the large ones (``_mkl.py``, split over this backend's pool) and OpenBLAS the small
 ones: then a spinning OpenBLAS thread holds the core that MKL's share and the pool's kernels
 want (a pool round trip took 15 us idle and 63 us just after a GEMM). So the backend shortens
-the spin only when its ``matmul`` takes MKL. Measured, two threads, alternating processes:
+the spin only when its ``matmul`` takes MKL. Measured, two threads:
 
-- Intel Xeon, MKL doing the GEMMs, 2^18 cycles (about 0.1 ms) against 2^28: GPT 145 -> 129
-  and 119 -> 109 ms, the LSTM model 221 -> 168 ms (CPU time 289 -> 176 and 429 -> 292 ms).
+- Intel Xeon, MKL doing the large GEMMs, 2^18 cycles (about 0.1 ms) against 2^28, back to
+  back: GPT 145 -> 129 and 119 -> 109 ms, the LSTM model 221 -> 168 ms (CPU time 289 -> 176
+  and 429 -> 292 ms).
 - AMD EPYC, OpenBLAS doing the GEMMs, 2^28 against 2^18, the setting switched inside one
   process every quarter second (so both see the same host; paired medians of 16-20 switches):
   digits 0.92 / 0.87, MLP 0.94 / 0.99, VAE 0.91, GPT 0.93, LeNet 1.02 / 1.00, GPT with fused
