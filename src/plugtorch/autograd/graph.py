@@ -336,7 +336,7 @@ def run_backward(
             ):
                 input_grads = node.op.backward(node, grad)
             for tensor, child, input_grad in zip(node_inputs, node.edges, input_grads):
-                if input_grad is None or not tensor.requires_grad:
+                if input_grad is None or not tensor._requires_grad:
                     continue
                 if input_grad._data.shape != tensor._data.shape:
                     raise RuntimeError(
@@ -386,7 +386,7 @@ def _added_in_place(
     ``Op.accumulate_rule``; getitem's). Only into a gradient the engine owns, of the same
     backend and dtype."""
     child = node.edges[0]
-    if child is None or id(child) not in engine_made or not tensor.requires_grad:
+    if child is None or id(child) not in engine_made or not tensor._requires_grad:
         return False
     into = node_grads.get(id(child))
     if into is None or into._backend is not grad._backend or into._dtype != grad._dtype:
@@ -413,7 +413,12 @@ def _owned(
     for other in siblings:
         if other is candidate:
             count += 1
-    return count == 1 and all(candidate is not t for t in inputs)
+    if count != 1:
+        return False
+    for tensor in inputs:
+        if tensor is candidate:
+            return False
+    return True
 
 
 def _copy_for(leaf: Tensor, grad: Tensor) -> Tensor:

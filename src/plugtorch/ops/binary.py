@@ -118,7 +118,7 @@ def mul_op(b: Backend, x: Any, y: Any) -> Any:
 @mul_op.derivative
 def _(ctx: Any, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
     x, y = ctx.inputs
-    return (g * y if x.requires_grad else None), (g * x if y.requires_grad else None)
+    return (g * y if x._requires_grad else None), (g * x if y._requires_grad else None)
 
 
 def mul(input: Any, other: Any) -> Tensor:

@@ -281,6 +281,11 @@ def apply(
         forward = op.fallback_forward
     if len(inputs) == 1:
         arrays: Any = (inputs[0]._data,)
+    elif len(inputs) == 2:  # most ops: no list built, no loop
+        second = inputs[1]
+        if second._backend is not backend:
+            raise mixed_backend_error(op.name, backend, second._backend)
+        arrays = (inputs[0]._data, second._data)
     else:
         for tensor in inputs:
             if tensor._backend is not backend:
@@ -427,7 +432,7 @@ def _edges(inputs: tuple[Tensor, ...]) -> tuple[Node | None, ...]:
     if len(inputs) == 1:
         tensor = inputs[0]
         return (tensor._node if tensor._view is None else current_node(tensor),)
-    return tuple(t._node if t._view is None else current_node(t) for t in inputs)
+    return tuple([t._node if t._view is None else current_node(t) for t in inputs])
 
 
 def _saved(
@@ -444,4 +449,4 @@ def _saved(
             if tensor._requires_grad:
                 wanted.update(needs[index])
         chosen = [inputs[i] for i in sorted(wanted)]
-    return tuple((t, 0 if t._counter is None else t._counter.value) for t in chosen)
+    return tuple([(t, 0 if t._counter is None else t._counter.value) for t in chosen])

@@ -258,7 +258,7 @@ class NumpyBackend(ArrayAPIBackend):
 
     def strides(self, x: np.ndarray) -> tuple[int, ...]:
         itemsize = x.itemsize
-        return tuple(s // itemsize for s in x.strides)
+        return tuple([s // itemsize for s in x.strides])
 
     def data_ptr(self, x: np.ndarray) -> int:
         return int(x.__array_interface__["data"][0])
