@@ -11,6 +11,16 @@ from plugtorch_numba import NumbaBackend  # noqa: E402
 from plugtorch_numpy import NumpyBackend  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def _threads_split_whatever_openblas_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kernels split over threads in every test, as if OpenBLAS's threads never spun
+    (``_blas.spinning``): which path a test takes must not depend on how recently an earlier
+    test ran a product. test_matmul.py tests the spinning path itself."""
+    from plugtorch_numba import _blas
+
+    monkeypatch.setattr(_blas, "spinning", lambda: False)
+
+
 @pytest.fixture(scope="session")
 def nb() -> NumbaBackend:
     """Kernels even for tiny inputs, so every size exercises the compiled path."""

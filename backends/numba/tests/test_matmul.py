@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 from plugtorch_numba import _blas
@@ -71,3 +73,44 @@ def test_attention_head_layouts(nb, dtype):
         got = nb.matmul(x, y)
         assert got.flags.c_contiguous and got.dtype == dtype
         np.testing.assert_allclose(got, np.matmul(x, y), rtol=tol, atol=tol)
+
+
+def test_spinning_follows_the_last_threaded_product(monkeypatch):
+    monkeypatch.undo()  # the real _blas.spinning (conftest pins it to False)
+    monkeypatch.setattr(_blas, "_spin_seconds", 3600.0)
+    monkeypatch.setattr(_blas, "_last_gemm", float("-inf"))
+    assert not _blas.spinning()
+    small = np.ones((4, 4), np.float32)
+    _blas.matmul(small, small, np.empty((4, 4), np.float32))  # below OpenBLAS's threads
+    assert not _blas.spinning()
+    big = np.ones((64, 64), np.float32)
+    out = _blas.matmul(big, big, np.empty((64, 64), np.float32))  # 2^18 multiply-adds
+    assert _blas.spinning() and np.array_equal(out, np.full((64, 64), 64, np.float32))
+    monkeypatch.setattr(_blas, "_spin_seconds", 0.0)  # spin shortened, or no OpenBLAS
+    assert not _blas.spinning()
+
+
+def test_spin_time_from_openblas_setting(monkeypatch):
+    monkeypatch.setattr(_blas, "_cpu_hz", lambda: 2.0**28)
+    for log2, seconds in ((None, 0.0), (18, 0.0), (0, 1.0), (28, 1.0), (24, 1 / 16)):
+        monkeypatch.setattr(_blas, "spin_log2", lambda log2=log2: log2)
+        assert _blas._spin_time() == seconds
+
+
+def test_work_stays_on_the_caller_while_openblas_spins(monkeypatch):
+    from plugtorch_numba import _threads
+
+    monkeypatch.setattr(_threads, "num_threads", lambda: 2)
+    monkeypatch.setattr(_blas, "spinning", lambda: True)
+    ran: list[tuple[int, int, int]] = []
+    _threads.run_chunks(lambda a, b: ran.append((a, b, threading.get_ident())), 64, 1, 2)
+    assert sorted((a, b) for a, b, _ in ran)[0][0] == 0 and sum(b - a for a, b, _ in ran) == 64
+    assert {ident for _, _, ident in ran} == {threading.get_ident()}
+
+
+def test_stack_product_while_openblas_spins(nb, monkeypatch):
+    monkeypatch.setattr(_blas, "spinning", lambda: True)  # OpenBLAS's own threads take it
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((8, 96, 96)).astype(np.float32)
+    y = rng.standard_normal((8, 96, 96)).astype(np.float32)
+    np.testing.assert_allclose(nb.matmul(x, y), np.matmul(x, y), rtol=1e-5)

@@ -364,7 +364,8 @@ class NumbaBackend(FusedPrimitives, RecurrentPrimitives, ConvPoolPrimitives, Num
         # MKL when installed (see _mkl.py), for float products that are not tiny. Else
         # 2-D: OpenBLAS (both cores) is near peak. A stack of mid-sized matrices: each thread
         # multiplies part of the stack with OpenBLAS held to one thread (see _blas.py);
-        # small ones take numpy's own loop (_split_batch).
+        # small ones take numpy's own loop (_split_batch), and so does every stack while
+        # OpenBLAS's idle threads spin (they hold the other core: _blas.spinning).
         # The result comes from the pool (no page faults on a large output).
         if x.dtype != y.dtype or x.ndim < 2 or y.ndim < 2 or is_half(x):
             return super().matmul(x, y)
@@ -373,7 +374,7 @@ class NumbaBackend(FusedPrimitives, RecurrentPrimitives, ConvPoolPrimitives, Num
         if self.mkl is not None and _mkl.gemm_into(self.mkl, x, y, out, num_threads()):
             return out
         x, y = _rows_dense(x), _rows_dense(y)
-        if _split_batch(x, y, self.min_parallel_size):
+        if _split_batch(x, y, self.min_parallel_size) and not _blas.spinning():
             stack_x = x.reshape(-1, *x.shape[-2:])
             stack_y = y.reshape(-1, *y.shape[-2:])
             stack_out = out.reshape(-1, *out.shape[-2:])
@@ -385,7 +386,7 @@ class NumbaBackend(FusedPrimitives, RecurrentPrimitives, ConvPoolPrimitives, Num
                     min_size=2,
                 )
             return out
-        return np.matmul(x, y, out=out)
+        return _blas.matmul(x, y, out)
 
     # --- the mutable tier: large dense updates over the backend's threads -----------------------
     def binary_inplace(self, name: str, x: np.ndarray, y: np.ndarray) -> None:

@@ -27,6 +27,19 @@ the spin only when its ``matmul`` takes MKL. Measured, two threads:
   attention 1.06, LSTM 1.07: a gain for the GEMM-bound models, a loss for the two whose pool
   kernels are largest (``benchmarks/PROFILE.md``).
 
+While OpenBLAS's idle threads spin, the second core is theirs, and this backend's pool only
+gets in their way: a pool thread that takes a task shares its core with the spinning thread,
+and the caller waits for that task. ``note_gemm()`` records when the backend last ran a
+threaded OpenBLAS product, and ``spinning()`` says whether OpenBLAS's threads still spin
+(within ``2**spin_log2()`` cycles of it, at the CPU's clock); ``_threads`` then runs the
+work on the calling thread alone, and ``matmul`` leaves a stack to OpenBLAS's own threads.
+Whole numba steps on the AMD EPYC, OpenBLAS spinning 2^28 cycles, this rule against always
+splitting, switched inside one process (paired medians of 12-14 switches, two runs): LeNet
+0.94 / 0.98, GPT 0.91 / 0.99, GPT with fused attention 1.00 / 0.96, digits 1.02 / 1.00, MLP,
+VAE and the LSTM 0.99-1.00 (all pool work on the caller, unconditionally: LeNet 0.93 / 0.92,
+GPT with fused attention 0.93 / 0.90). A program without products keeps both threads for
+its kernels.
+
 OpenBLAS reads the timeout when it starts its threads, so ``shorten_spin`` sets
 ``OPENBLAS_THREAD_TIMEOUT`` for a moment, has OpenBLAS re-read its environment, and stops the
 threads (as OpenBLAS's own fork handler does); the next threaded call starts them again with
@@ -39,6 +52,7 @@ from __future__ import annotations
 import ctypes
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -48,11 +62,15 @@ import numpy as np  # noqa: F401 (numpy's BLAS must be loaded before we look for
 __all__ = [
     "SPIN_ENV",
     "SPIN_LOG2",
+    "OPENBLAS_THREADED",
     "available",
+    "matmul",
+    "note_gemm",
     "shorten_spin",
     "single_threaded",
     "spin_log2",
     "spin_shortened",
+    "spinning",
 ]
 
 SPIN_LOG2 = 18
@@ -69,6 +87,10 @@ _lock = threading.Lock()
 _functions: tuple[Any, Any] | None | bool = False  # False: not looked up yet
 _library: Any = None  # the OpenBLAS CDLL the functions came from
 _spin_shortened: bool | None = None  # once per process
+_last_gemm = float("-inf")  # time.perf_counter() of the last threaded OpenBLAS product
+_spin_seconds: float | None = None  # how long OpenBLAS's idle threads spin; None: not known yet
+_DEFAULT_SPIN_LOG2 = 28  # OpenBLAS's own, when OPENBLAS_THREAD_TIMEOUT is unset
+_FALLBACK_HZ = 2.5e9
 
 
 def _find() -> tuple[Any, Any] | None:
@@ -135,6 +157,57 @@ def spin_log2() -> int | None:
     return int(timeout())
 
 
+OPENBLAS_THREADED = 1 << 18
+"""Multiply-adds from which OpenBLAS splits one product over its threads (65536 times its
+GEMM_MULTITHREAD_THRESHOLD of 4); smaller ones run on the calling thread."""
+
+
+def matmul(x: np.ndarray, y: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``np.matmul(x, y, out=out)``, noting (``note_gemm``) a product large enough for
+    OpenBLAS's threads."""
+    np.matmul(x, y, out=out)
+    rows = x.shape[-2] if x.ndim > 1 else 1
+    if rows * x.shape[-1] * y.shape[-1] >= OPENBLAS_THREADED:
+        note_gemm()
+    return out
+
+
+def note_gemm() -> None:
+    """Record that a product just ran in numpy's OpenBLAS on its own threads."""
+    global _last_gemm
+    _last_gemm = time.perf_counter()
+
+
+def spinning() -> bool:
+    """Whether OpenBLAS's idle threads are likely still spinning after the last product
+    :func:`note_gemm` recorded (see the module docstring)."""
+    global _spin_seconds
+    if _spin_seconds is None:
+        _spin_seconds = _spin_time()
+    return time.perf_counter() - _last_gemm < _spin_seconds
+
+
+def _spin_time() -> float:
+    """Seconds OpenBLAS's threads spin when idle: ``2**spin_log2()`` cycles at the CPU's
+    clock; 0 without a known OpenBLAS or with the spin shortened (0.1 ms is gone before
+    a kernel starts)."""
+    log2 = spin_log2()
+    if log2 is None or (log2 and log2 <= SPIN_LOG2):
+        return 0.0
+    return 2.0 ** (log2 or _DEFAULT_SPIN_LOG2) / _cpu_hz()
+
+
+def _cpu_hz() -> float:
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("cpu MHz"):
+                    return float(line.split(":")[1]) * 1e6
+    except (OSError, ValueError, IndexError):
+        pass
+    return _FALLBACK_HZ
+
+
 def shorten_spin(log2: int = SPIN_LOG2) -> bool:
     """Make OpenBLAS's idle threads spin ``2**log2`` cycles instead of 2^28 (see the module
     docstring); True when done. Not while another thread is inside OpenBLAS: the backend
@@ -168,4 +241,6 @@ def _shorten_spin(log2: int) -> bool:
         if spin_log2() != log2:
             return False
         shutdown()  # the threads restart on the next threaded call, with the new timeout
+    global _spin_seconds
+    _spin_seconds = None  # spinning() reads the new timeout
     return True

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from plugtorch.backend.geometry import output_size_2d
+from plugtorch_numba import _blas
 from plugtorch_numba._buffers import BufferPool
 from plugtorch_numba._threads import parallel_blocks
 
@@ -221,10 +222,10 @@ class ConvPoolPrimitives:
         og, kk = o // groups, cg * kh * kw
         y = self.pool.empty((o, cols.shape[1]), x.dtype)
         for g in range(groups):
-            np.matmul(
+            _blas.matmul(
                 w[g * og : (g + 1) * og].reshape(og, kk),
                 cols[g * kk : (g + 1) * kk],
-                out=y[g * og : (g + 1) * og],
+                y[g * og : (g + 1) * og],
             )
         return self._swap_leading(y, o, n).reshape(n, o, *out_hw), cols
 
@@ -296,10 +297,10 @@ class ConvPoolPrimitives:
             gy_g = gy[g * og : (g + 1) * og]
             if grad_w is not None and cols is not None:
                 grad_w_g = grad_w[g * og : (g + 1) * og].reshape(og, kk)
-                np.matmul(gy_g, cols[g * kk : (g + 1) * kk].T, out=grad_w_g)
+                _blas.matmul(gy_g, cols[g * kk : (g + 1) * kk].T, grad_w_g)
             if grad_cols is not None:
                 w_g = w[g * og : (g + 1) * og].reshape(og, kk)
-                np.matmul(w_g.T, gy_g, out=grad_cols[g * kk : (g + 1) * kk])
+                _blas.matmul(w_g.T, gy_g, grad_cols[g * kk : (g + 1) * kk])
         grad_x = None
         if grad_cols is not None:
             grad_x = self._col2im(grad_cols, x.shape, (kh, kw), stride, padding, dilation, out_hw)

@@ -43,6 +43,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from plugtorch_numba import _blas
 from plugtorch_numba._threads import num_threads, run_blocks
 
 __all__ = [
@@ -453,4 +454,4 @@ def matmul_into(mkl: Mkl | None, x: np.ndarray, y: np.ndarray, out: np.ndarray) 
     """``np.matmul(x, y, out=out)`` (C-contiguous ``out``), through MKL when ``mkl`` is given
     and :func:`gemm_into` takes the product, on the backend's threads."""
     if mkl is None or not gemm_into(mkl, x, y, out, num_threads()):
-        np.matmul(x, y, out=out)
+        _blas.matmul(x, y, out)

@@ -29,6 +29,8 @@ import numpy as np
 
 from plugtorch._settings import get_num_threads
 
+from . import _blas
+
 __all__ = [
     "MIN_THREADED",
     "TASKS_PER_THREAD",
@@ -111,8 +113,9 @@ class _Tasks:
 
 
 def _run_dynamic(func: Callable[[int, int], Any], bounds: list[tuple[int, int]]) -> None:
-    """``func(a, b)`` for every bound; the caller and ``threads - 1`` pool threads share them."""
-    if len(bounds) <= 1:
+    """``func(a, b)`` for every bound; the caller and ``threads - 1`` pool threads share them
+    (the caller alone while OpenBLAS's idle threads spin on the other cores: ``_blas.py``)."""
+    if len(bounds) <= 1 or _blas.spinning():
         for a, b in bounds:
             func(a, b)
         return
