@@ -79,6 +79,7 @@ def test_spinning_follows_the_last_threaded_product(monkeypatch):
     monkeypatch.undo()  # the real _blas.spinning (conftest pins it to False)
     monkeypatch.setattr(_blas, "_spin_seconds", 3600.0)
     monkeypatch.setattr(_blas, "_last_gemm", float("-inf"))
+    monkeypatch.setattr(_blas, "_lookup", lambda: (lambda: 2, lambda n: None))  # 2 threads
     assert not _blas.spinning()
     small = np.ones((4, 4), np.float32)
     _blas.matmul(small, small, np.empty((4, 4), np.float32))  # below OpenBLAS's threads
@@ -88,6 +89,15 @@ def test_spinning_follows_the_last_threaded_product(monkeypatch):
     assert _blas.spinning() and np.array_equal(out, np.full((64, 64), 64, np.float32))
     monkeypatch.setattr(_blas, "_spin_seconds", 0.0)  # spin shortened, or no OpenBLAS
     assert not _blas.spinning()
+
+
+@pytest.mark.skipif(not _blas.available(), reason="numpy is not linked to OpenBLAS here")
+def test_a_product_on_one_openblas_thread_is_not_noted(monkeypatch):
+    monkeypatch.setattr(_blas, "_last_gemm", float("-inf"))
+    big = np.ones((64, 64), np.float32)
+    with _blas.single_threaded():
+        _blas.matmul(big, big, np.empty((64, 64), np.float32))
+    assert _blas._last_gemm == float("-inf")
 
 
 def test_spin_time_from_openblas_setting(monkeypatch):

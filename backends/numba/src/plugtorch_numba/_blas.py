@@ -173,9 +173,12 @@ def matmul(x: np.ndarray, y: np.ndarray, out: np.ndarray) -> np.ndarray:
 
 
 def note_gemm() -> None:
-    """Record that a product just ran in numpy's OpenBLAS on its own threads."""
+    """Record that a product just ran in numpy's OpenBLAS on its own threads (not when
+    OpenBLAS is held to one thread: then no thread of its spins)."""
     global _last_gemm
-    _last_gemm = time.perf_counter()
+    functions = _lookup()
+    if functions is not None and functions[0]() > 1:
+        _last_gemm = time.perf_counter()
 
 
 def spinning() -> bool:
