@@ -364,7 +364,7 @@ class NumbaBackend(FusedPrimitives, RecurrentPrimitives, ConvPoolPrimitives, Num
         # MKL when installed (see _mkl.py), for float products that are not tiny. Else
         # 2-D: OpenBLAS (both cores) is near peak. A stack of mid-sized matrices: each thread
         # multiplies part of the stack with OpenBLAS held to one thread (see _blas.py);
-        # small ones take numpy's own loop (_split_batch), and so does every stack while
+        # small ones take numpy's own loop (_blas.split_batch), and so does every stack while
         # OpenBLAS's idle threads spin (they hold the other core: _blas.spinning).
         # The result comes from the pool (no page faults on a large output).
         if x.dtype != y.dtype or x.ndim < 2 or y.ndim < 2 or is_half(x):
@@ -373,8 +373,8 @@ class NumbaBackend(FusedPrimitives, RecurrentPrimitives, ConvPoolPrimitives, Num
         out = self.pool.empty((*batch, x.shape[-2], y.shape[-1]), x.dtype)
         if self.mkl is not None and _mkl.gemm_into(self.mkl, x, y, out, num_threads()):
             return out
-        x, y = _rows_dense(x), _rows_dense(y)
-        if _split_batch(x, y, self.min_parallel_size) and not _blas.spinning():
+        x, y = _blas.rows_dense(x), _blas.rows_dense(y)
+        if _blas.split_batch(x, y, self.min_parallel_size) and not _blas.spinning():
             stack_x = x.reshape(-1, *x.shape[-2:])
             stack_y = y.reshape(-1, *y.shape[-2:])
             stack_out = out.reshape(-1, *out.shape[-2:])
@@ -612,38 +612,6 @@ def _splittable_update(x: np.ndarray, y: np.ndarray) -> bool:
 _SOFTMAX_COST = 8
 """A softmax row kernel's work per element, in elements of a memory-bound kernel (the unit
 of ``parallel_blocks``'s size)."""
-
-
-def _rows_dense(a: np.ndarray) -> np.ndarray:
-    """A stack whose matrices BLAS would read column by column with a leading dimension
-    beyond the matrix (``k.transpose(-2, -1)`` of attention heads sliced from one projection),
-    copied to C order; other layouts as they are. OpenBLAS packs such small matrices at about
-    half speed: GPT attention's q @ k^T, 64 of 64x32 @ 32x64 in the step, 635 -> 529 us with
-    the copy included, where copying a dense transposed stack only added its time."""
-    if a.ndim < 3 or a.strides[-2] != a.itemsize or a.shape[-1] < 2:
-        return a
-    return np.ascontiguousarray(a) if a.strides[-1] > a.shape[-2] * a.itemsize else a
-
-
-def _split_batch(x: np.ndarray, y: np.ndarray, min_size: int) -> bool:
-    """A float stack of equal batch shape, C-contiguous, mid-sized matrices and enough work.
-
-    At most 256^3 multiply-adds a matrix: larger ones keep OpenBLAS's own 2-thread split.
-    More than ``8 * min_size`` (2^18 at the default ``min_parallel_size``, OpenBLAS's own
-    one-thread cutoff, 65536 x GEMM_MULTITHREAD_THRESHOLD): below it OpenBLAS multiplies each
-    matrix on the calling thread, and two of our threads calling it at once did not scale.
-    Measured (float32, 2-core VM, us, numpy's loop / the split): 64 of 64x32x64 (GPT
-    attention) 131-209 / 308-329, 64 of 64x64x64 436 / 642, but 64 of 64x64x128 1047 / 775
-    and 64 of 128x128x128 3505 / 2470."""
-    if x.ndim < 3 or x.shape[:-2] != y.shape[:-2] or x.dtype.kind != "f":
-        return False
-    if not (x.flags.c_contiguous and y.flags.c_contiguous) or not _blas.available():
-        return False
-    m, k = x.shape[-2:]
-    n = y.shape[-1]
-    batch = x.size // (m * k) if x.size else 0
-    flops = m * k * n
-    return batch >= 2 and 8 * min_size < flops <= 1 << 24 and batch * flops >= max(min_size, 1) * 64
 
 
 def _sigmoid_into(a: np.ndarray, out: np.ndarray) -> None:

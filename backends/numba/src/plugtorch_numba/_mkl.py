@@ -242,13 +242,9 @@ INTEL = "GenuineIntel"
 def cpu_vendor() -> str:
     """The CPU's vendor string (``"GenuineIntel"``, ``"AuthenticAMD"``, ...) from
     ``/proc/cpuinfo`` or :func:`platform.processor`, or ``""`` when neither names one."""
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as info:
-            for line in info:
-                if line.startswith("vendor_id"):
-                    return line.partition(":")[2].strip()
-    except OSError:
-        pass
+    vendor = _blas.cpuinfo("vendor_id")
+    if vendor:
+        return vendor
     words = platform.processor().replace(",", " ").split()
     return next((w for w in words if w in (INTEL, "AuthenticAMD", "HygonGenuine")), "")
 
