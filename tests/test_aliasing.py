@@ -182,3 +182,54 @@ def test_sgd_step_allocates_no_parameter_sized_array() -> None:
         tracemalloc.stop()
         assert peak < 1_000_000, f"{backend}: an SGD step allocated {peak} bytes"
         assert np.allclose(param.detach().numpy(), -0.1 - 0.1 * 1.9)
+
+
+def test_a_leaf_used_many_times_gets_the_sum_in_memory_of_its_own(backend_name: str) -> None:
+    # The engine sums a leaf's later gradients straight into the .grad this pass made; that
+    # .grad must still share memory with nothing (not a retained gradient, not a constant).
+    x = pt.tensor([1.0, 2.0, 3.0], requires_grad=True, backend=backend_name)
+    b = pt.full((3,), 4.0, backend=backend_name)
+    h = x * 1
+    h.retain_grad()
+    out = (h + x).sum() + (b * x).sum() + (x * x).sum() + x.sum()
+    out.backward()
+    assert x.grad.tolist() == [9.0, 11.0, 13.0]  # 1 + 1 + 4 + 2x + 1
+    assert h.grad.tolist() == [1.0, 1.0, 1.0] and b.tolist() == [4.0, 4.0, 4.0]
+    grad = x.grad
+    x.grad.mul_(0)
+    assert h.grad.tolist() == [1.0, 1.0, 1.0]
+    (x * 3).sum().backward()  # a later pass accumulates into the same tensor
+    assert x.grad is grad and x.grad.tolist() == [3.0, 3.0, 3.0]
+
+
+def test_a_view_of_grad_taken_during_backward_sees_the_later_gradients(backend_name: str) -> None:
+    x = pt.ones(3, requires_grad=True, backend=backend_name)
+    seen: list[tuple[list[float], pt.Tensor]] = []
+
+    def hook(g: pt.Tensor) -> pt.Tensor:
+        if x.grad is not None:
+            seen.append((x.grad.tolist(), x.grad.view(3)))
+        return g
+
+    h = x * 2
+    h.register_hook(hook)
+    ((x * 3).sum() + (h * 1).sum() + (x * 5).sum() + (x * 7).sum()).backward()
+    assert x.grad.tolist() == [17.0, 17.0, 17.0]
+    assert seen and seen[0][0] != [17.0] * 3  # the hook ran between two accumulations
+    assert seen[0][1].tolist() == [17.0, 17.0, 17.0]  # and its view saw the later ones
+
+
+def test_a_grad_replaced_during_backward_receives_the_later_gradients(backend_name: str) -> None:
+    x = pt.ones(3, requires_grad=True, backend=backend_name)
+    replaced = pt.full((3,), 100.0, backend=backend_name)
+
+    def hook(g: pt.Tensor) -> pt.Tensor:
+        if x.grad is not None and x.grad is not replaced:
+            x.grad = replaced
+        return g
+
+    h = x * 2
+    h.register_hook(hook)
+    ((x * 3).sum() + (h * 1).sum() + (x * 5).sum() + (x * 7).sum()).backward()
+    assert x.grad is replaced
+    assert 100.0 < x.grad.tolist()[0] < 117.0  # what arrived after the replacement, added to it

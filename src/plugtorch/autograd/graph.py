@@ -312,6 +312,9 @@ def run_backward(
         # rule may add into it in place. Not when the gradient gets a graph of its own.
         in_place = not create_graph
         engine_made: set[int] = set()
+        # Leaves whose .grad this pass created: later gradients of the same leaf are summed
+        # into it directly (PyTorch's input buffer), not through add_'s checks.
+        fresh: dict[int, _FreshGrad] | None = {} if in_place else None
         for node in order:
             grad = node_grads.pop(id(node), None)
             if grad is None:
@@ -362,6 +365,15 @@ def run_backward(
                 elif pending is not None and pending.wants(tensor):
                     pending.add(tensor, input_grad)
                 else:
+                    if fresh is not None:
+                        entry = fresh.get(id(tensor))
+                        if entry is not None and entry.add(tensor, input_grad):
+                            continue
+                        if tensor.grad is None and tensor._hooks is None:
+                            owned = _owned(input_grad, grad, input_grads, node_inputs)
+                            _accumulate_leaf(tensor, input_grad, create_graph, owned)
+                            fresh[id(tensor)] = _FreshGrad(tensor.grad)
+                            continue
                     owned = _owned(input_grad, grad, input_grads, node_inputs)
                     _accumulate_leaf(tensor, input_grad, create_graph, owned)
             if pending is not None:
@@ -371,6 +383,41 @@ def run_backward(
         if pending is not None:
             pending.finish()
     return captured
+
+
+class _FreshGrad:
+    """A leaf's ``.grad`` made by the running backward pass, which later gradients of the same
+    leaf are added to without ``add_``'s alias and version checks: nothing outside the pass has
+    seen it. The first sum is new memory (the gradient it starts from may be a rule's result
+    of any layout); the engine then owns it and, on a mutable backend, adds into it in place."""
+
+    __slots__ = ("grad", "own")
+
+    def __init__(self, grad: Tensor | None) -> None:
+        self.grad = grad
+        self.own = False
+
+    def add(self, leaf: Tensor, more: Tensor) -> bool:
+        """Add ``more`` into the leaf's gradient; False (nothing done) when the gradient is no
+        longer this pass's alone (a hook replaced or aliased it) or ``more`` differs in backend
+        or dtype, for the general path."""
+        grad = self.grad
+        if (
+            grad is None
+            or leaf.grad is not grad
+            or grad._counter is not None
+            or grad._view is not None
+            or grad._backend is not more._backend
+            or grad._dtype is not more._dtype
+        ):
+            return False
+        backend = grad._backend
+        if self.own and backend.capabilities.mutable:
+            backend.binary_inplace("add", grad._data, more._data)
+        else:
+            grad._data = backend.add(grad._data, more._data)
+            self.own = True
+        return True
 
 
 def _added_in_place(
