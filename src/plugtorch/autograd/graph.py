@@ -198,30 +198,35 @@ def _topological_order(roots: Sequence[Node], stop: Iterable[int] = ()) -> list[
     nodes whose ids are in ``stop`` are included but not looked through."""
     order: list[Node] = []
     visited: set[int] = set()
+    seen = visited.add
     stops = set(stop)
     for root in roots:
         if id(root) in visited:
             continue
-        visited.add(id(root))
+        seen(id(root))
         stack: list[tuple[Node, int]] = [(root, 0)]
         while stack:
             node, index = stack[-1]
-            inputs = node.inputs
-            if inputs is None:
+            edges = node.edges
+            if node.inputs is None:
                 raise RuntimeError(
                     f"trying to backward through the graph a second time (through "
                     f"{node.op.name!r}); its saved values were freed after the first backward. "
                     "Pass retain_graph=True to the first backward() if you need to go twice."
                 )
-            edges = () if id(node) in stops else node.edges
-            while index < len(edges):
+            if stops and id(node) in stops:
+                edges = ()
+            count = len(edges)
+            while index < count:
                 child = edges[index]
                 index += 1
-                if child is not None and id(child) not in visited:
-                    visited.add(id(child))
-                    stack[-1] = (node, index)
-                    stack.append((child, 0))
-                    break
+                if child is not None:
+                    key = id(child)
+                    if key not in visited:
+                        seen(key)
+                        stack[-1] = (node, index)
+                        stack.append((child, 0))
+                        break
             else:
                 stack.pop()
                 order.append(node)
@@ -331,7 +336,8 @@ def run_backward(
                     continue  # a partial derivative: nothing flows through the inputs
             node_inputs = node.inputs
             assert node_inputs is not None
-            node.check_saved_versions()
+            if node.saved or node.output_version is not None:
+                node.check_saved_versions()
             accumulate = getattr(node.op, "accumulate", None) if in_place else None
             input_grads: tuple[Tensor | None, ...] = ()
             if accumulate is None or not _added_in_place(
