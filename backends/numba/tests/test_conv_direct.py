@@ -1,13 +1,17 @@
-"""The direct convolution kernels (``_conv_kernels``) and the shape rule that picks them over
-im2col + GEMM, against the numpy backend: shapes on both sides of the crossover, every
-geometry the primitive accepts on both paths, the gradients one at a time, non-finite values."""
+"""The direct convolution kernels (``_conv_kernels``), the per-image im2col + GEMM kernels
+(``_conv_image_kernels``) and the shape rules that pick them over im2col of the whole batch,
+against the numpy backend: shapes on both sides of the crossovers, every geometry the
+primitive accepts on every path, the gradients one at a time, non-finite values."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from plugtorch_numba import _conv_pool
-from plugtorch_numba._conv_pool import use_direct, use_direct_grad_x
+from plugtorch_numba._conv_pool import per_image_gemm, use_direct, use_direct_grad_x
+
+import plugtorch as pt
+from plugtorch.backend.geometry import output_size_2d
 
 # x shape, w shape, stride, padding, dilation, groups
 LENET_1 = ((64, 1, 28, 28), (6, 1, 5, 5), (1, 1), (2, 2), (1, 1), 1)
@@ -15,7 +19,10 @@ LENET_2 = ((64, 6, 14, 14), (16, 6, 5, 5), (1, 1), (0, 0), (1, 1), 1)
 
 CASES = [
     LENET_1,  # direct forward and weight gradient
-    LENET_2,  # im2col (16 outputs x 14/10 of the width: past the crossover)
+    LENET_2,  # per image (16 outputs x 14/10 of the width: past the direct crossover)
+    ((20, 6, 14, 14), (16, 6, 5, 5), (1, 1), (0, 0), (1, 1), 1),  # per image, 2.5 blocks
+    ((3, 4, 12, 17), (6, 2, 3, 3), (2, 1), (1, 2), (1, 2), 2),  # per image: stride, groups
+    ((2, 64, 10, 10), (64, 64, 3, 3), (1, 1), (1, 1), (1, 1), 1),  # batch im2col: large
     ((3, 6, 14, 14), (12, 6, 5, 5), (1, 1), (0, 0), (1, 1), 1),  # direct, just inside
     ((3, 6, 14, 14), (14, 6, 5, 5), (1, 1), (0, 0), (1, 1), 1),  # im2col, just outside
     ((2, 4, 9, 11), (6, 2, 3, 3), (2, 1), (1, 2), (1, 1), 2),  # stride 2: im2col
@@ -60,23 +67,67 @@ def _check(nb, ref, case, dtype, x=None):
     return state
 
 
+def _path(state):
+    """The forward's path, told by its state: batch im2col hands its columns to the
+    backward, direct its padded planes, the per-image kernels nothing."""
+    if state is None:
+        return "images"
+    return "im2col" if isinstance(state, np.ndarray) else "direct"
+
+
+def _per_image(case, dtype=np.float32):
+    out_hw = output_size_2d(case[0][2:], case[1][2:], *case[2:5])
+    return per_image_gemm(np.empty(case[0], dtype), case[1], out_hw, case[5]) is not None
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("case", CASES)
 def test_chosen_path_matches_numpy(nb, ref, case, dtype):
     state = _check(nb, ref, case, dtype)
-    # the state tells the path: im2col hands its columns to the backward, direct its planes
-    assert isinstance(state, np.ndarray) != use_direct(*case)
+    expected = "direct" if use_direct(*case) else "images" if _per_image(case) else "im2col"
+    assert _path(state) == expected
 
 
-@pytest.mark.parametrize("path", ["direct", "im2col"])
-@pytest.mark.parametrize("case", [c for c in CASES if c[2] == (1, 1)])
-def test_both_paths_match_numpy(nb, ref, monkeypatch, case, path):
+@pytest.mark.parametrize("path", ["direct", "images", "im2col"])
+@pytest.mark.parametrize("case", CASES)
+def test_every_path_matches_numpy(nb, ref, monkeypatch, case, path):
     limit = 1e9 if path == "direct" else 0.0
     monkeypatch.setattr(_conv_pool, "DIRECT_LIMIT", limit)
     monkeypatch.setattr(_conv_pool, "DIRECT_LIMIT_GRAD_X", limit)
+    monkeypatch.setattr(_conv_pool, "PER_IMAGE_OUTPUTS", 0 if path == "images" else 1 << 40)
     state = _check(nb, ref, case, np.float32)
-    one_by_one = case[1][2] * case[1][3] == 1
-    assert isinstance(state, np.ndarray) == (path == "im2col" or one_by_one)
+    if path == "direct" and (case[2] != (1, 1) or case[1][2] * case[1][3] == 1):
+        path = "images" if _per_image(case) else "im2col"  # direct: stride 1, past 1x1 only
+    elif path == "images" and not _per_image(case):
+        path = "im2col"  # a product too large for one image
+    assert _path(state) == path
+
+
+def test_per_image_rule():
+    assert _per_image(LENET_2) and _per_image(LENET_2, np.float64)
+    assert not _per_image(LENET_2, np.float16)  # no BLAS GEMM of that type
+    digits = ((64, 16, 4, 4), (32, 16, 3, 3), (1, 1), (1, 1), (1, 1), 1)  # 16 outputs
+    assert not _per_image(digits)
+    large = ((2, 64, 16, 16), (64, 64, 3, 3), (1, 1), (1, 1), (1, 1), 1)  # 2^18 and more
+    assert not _per_image(large)
+    assert not _per_image(((0, 6, 14, 14), *LENET_2[1:]))
+
+
+def test_per_image_weight_gradient_does_not_depend_on_the_threads(nb):
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(LENET_2[0]).astype(np.float32)
+    w = rng.standard_normal(LENET_2[1]).astype(np.float32)
+    gy = rng.standard_normal((64, 16, 10, 10)).astype(np.float32)
+    before = pt.get_num_threads()
+    try:
+        results = []
+        for threads in (1, 2):
+            pt.set_num_threads(threads)
+            results.append(nb.conv2d_backward(gy, x, w, *LENET_2[2:], state=None))
+    finally:
+        pt.set_num_threads(before)
+    for one, two in zip(*results, strict=True):
+        np.testing.assert_array_equal(one, two)
 
 
 def test_crossover():
@@ -99,18 +150,25 @@ def test_non_contiguous_input(nb, ref):
     _check(nb, ref, case, np.float32, x=base[:, :, ::-1])
 
 
+@pytest.mark.parametrize("direct", [True, False], ids=["direct", "images"])
 @pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
-def test_non_finite_values(nb, ref, bad):
+def test_non_finite_values(nb, ref, monkeypatch, bad, direct):
     # The direct weight gradient multiplies zeros by values outside the windows and the
     # direct input gradient zeros by weights: such a value takes im2col for that gradient.
+    # The per-image products see exactly what the reference's do.
     rng = np.random.default_rng(4)
     case = ((2, 2, 8, 8), (3, 2, 3, 3), (1, 1), (1, 1), (1, 1), 1)
-    assert use_direct(*case) and use_direct_grad_x(*case)
+    if not direct:
+        monkeypatch.setattr(_conv_pool, "DIRECT_LIMIT", 0.0)
+        monkeypatch.setattr(_conv_pool, "DIRECT_LIMIT_GRAD_X", 0.0)
+    assert use_direct(*case) == direct and use_direct_grad_x(*case) == direct
+    assert _per_image(case)
     x = rng.standard_normal(case[0]).astype(np.float32)
     w = rng.standard_normal(case[1]).astype(np.float32)
     x[0, 1, 3, 7] = bad
     w[2, 0, 1, 1] = bad
     y, state = _forward(nb, x, w, case)
+    assert _path(state) == ("direct" if direct else "images")
     gy = rng.standard_normal(y.shape).astype(np.float32)
     got = nb.conv2d_backward(gy, x, w, *case[2:], state=state)
     with np.errstate(invalid="ignore"):  # the reference multiplies inf by 0 too

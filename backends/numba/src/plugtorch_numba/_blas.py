@@ -62,11 +62,15 @@ from typing import Any
 import numpy as np  # noqa: F401 (numpy's BLAS must be loaded before we look for it)
 
 __all__ = [
+    "CBLAS_NO_TRANS",
+    "CBLAS_ROW_MAJOR",
+    "CBLAS_TRANS",
     "SPIN_ENV",
     "SPIN_LOG2",
     "OPENBLAS_THREADED",
     "available",
     "cpuinfo",
+    "gemm_function",
     "matmul",
     "note_gemm",
     "rows_dense",
@@ -261,6 +265,50 @@ def _shorten_spin(log2: int) -> bool:
     global _spin_seconds
     _spin_seconds = None  # spinning() reads the new timeout
     return True
+
+
+_CBLAS = {"f": ("sgemm", ctypes.c_float), "d": ("dgemm", ctypes.c_double)}
+_gemm_functions: dict[str, Any] = {}
+
+
+def gemm_function(dtype: np.dtype) -> Any:
+    """numpy's OpenBLAS ``cblas_?gemm`` for float32 or float64 as a ctypes function that numba
+    kernels call (``_conv_images``), or None (another dtype, or no known OpenBLAS). The
+    arguments are CBLAS's: order, transa, transb (``CBLAS_*`` below), m, n, k, alpha, a, lda, b,
+    ldb, beta, c, ldc, with the pointers as integer addresses. A product below
+    ``OPENBLAS_THREADED`` multiply-adds runs on the calling thread, so two of our threads may
+    each call it."""
+    kind = np.dtype(dtype).char
+    if kind not in _CBLAS:
+        return None
+    if kind not in _gemm_functions:
+        _gemm_functions[kind] = _bind_gemm(*_CBLAS[kind])
+    return _gemm_functions[kind]
+
+
+CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, CBLAS_TRANS = 101, 111, 112
+
+
+def _bind_gemm(name: str, real: Any) -> Any:
+    if _lookup() is None:
+        return None
+    # The scipy-openblas wheels: 64-bit integers (numpy's own) or 32-bit; a plain OpenBLAS.
+    for symbol, index in (
+        (f"scipy_cblas_{name}64_", ctypes.c_int64),
+        (f"scipy_cblas_{name}", ctypes.c_int),
+        (f"cblas_{name}", ctypes.c_int),
+    ):
+        function = getattr(_library, symbol, None)
+        if function is None:
+            continue
+        enum, pointer = ctypes.c_int, ctypes.c_void_p
+        prototype = ctypes.CFUNCTYPE(
+            None, enum, enum, enum, index, index, index, real, pointer, index, pointer, index,
+            real, pointer, index,
+        )  # fmt: skip
+        address = ctypes.cast(function, ctypes.c_void_p).value
+        return None if address is None else prototype(address)
+    return None
 
 
 def rows_dense(a: np.ndarray) -> np.ndarray:

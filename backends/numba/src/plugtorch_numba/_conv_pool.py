@@ -17,10 +17,11 @@ from plugtorch_numba._buffers import BufferPool
 from plugtorch_numba._threads import parallel_blocks
 
 try:
+    from plugtorch_numba import _conv_image_kernels as _ci
     from plugtorch_numba import _conv_kernels as _cd
     from plugtorch_numba import _nn_kernels as _nn
 except Exception:  # noqa: BLE001 (no numba: the backend declares none of these primitives)
-    _nn = _cd = None  # type: ignore[assignment]
+    _nn = _cd = _ci = None  # type: ignore[assignment]
 
 __all__ = ["ConvPoolPrimitives", "use_direct"]
 
@@ -56,6 +57,26 @@ def use_direct_grad_x(
     wide = x_shape[3] + 2 * padding[1] + reach
     return w_shape[0] // groups * wide <= DIRECT_LIMIT_GRAD_X * x_shape[3]
 
+
+def per_image_gemm(x: np.ndarray, w_shape: tuple[int, ...], out_hw: Pair, groups: int) -> Any:
+    """OpenBLAS's GEMM (``_blas.gemm_function``) when conv2d and its gradients take the
+    per-image kernels (``_conv_image_kernels``), else None: float32 or float64, nothing
+    empty, at least ``PER_IMAGE_OUTPUTS`` outputs an image and channel, and each image's
+    product of a group below OpenBLAS's threading cutoff."""
+    o, cg, kh, kw = w_shape
+    length = out_hw[0] * out_hw[1]
+    work = (o // groups) * cg * kh * kw * length
+    if x.size == 0 or work == 0 or work >= _blas.OPENBLAS_THREADED or _ci is None:
+        return None
+    if length < PER_IMAGE_OUTPUTS:
+        return None
+    return _blas.gemm_function(x.dtype)
+
+
+PER_IMAGE_OUTPUTS = 64
+"""Below this many outputs per image and channel the per-image products are too thin: whole
+training steps, switched inside one process, per-image / batch im2col: LeNet (10x10 outputs
+in its second layer) 0.87, the digits network (4x4) 1.03."""
 
 # Crossovers measured on LeNet-like layers (see the README): the direct kernels' cost grows
 # with the output channels per group and the thrown-away columns, im2col + GEMM's much less.
@@ -218,6 +239,13 @@ class ConvPoolPrimitives:
         if use_direct(x.shape, w.shape, stride, padding, dilation, groups):
             padded = self._pad_planes(x, padding, w.shape, dilation)
             return self._conv_direct(padded, n, w, groups, (0, 0, *out_hw)), padded
+        gemm = per_image_gemm(x, w.shape, out_hw, groups)
+        if gemm is not None:
+            y = self.pool.empty((n, o, *out_hw), x.dtype)
+            geometry = ((kh, kw), stride, padding, dilation, out_hw)
+            args = (gemm, x.reshape(-1), x.shape, w.reshape(-1), o, groups, geometry, y.reshape(-1))
+            parallel_blocks(_ci.conv_images, args, n, y.size * cg * kh * kw)
+            return y, None  # no state: the backward builds each image's columns again
         cols = self._im2col(x, (kh, kw), stride, padding, dilation, out_hw)
         og, kk = o // groups, cg * kh * kw
         y = self.pool.empty((o, cols.shape[1]), x.dtype)
@@ -261,13 +289,43 @@ class ConvPoolPrimitives:
         if want_x and use_direct_grad_x(*geometry) and np.isfinite(w).all():
             grad_x = self._direct_grad_x(grad_y, w, x.shape, padding, dilation, groups)
         rest_x, rest_w = want_x and grad_x is None, want_w and grad_w is None
-        if rest_x or rest_w:
-            cols = state if isinstance(state, np.ndarray) else None
+        cols = state if isinstance(state, np.ndarray) else None  # conv2d's im2col columns
+        gemm = per_image_gemm(x, w.shape, grad_y.shape[2:], groups) if cols is None else None
+        if (rest_x or rest_w) and gemm is not None:
+            gx, gw = self._per_image_backward(gemm, grad_y, x, w, stride, padding, dilation,
+                                              groups, (rest_x, rest_w))  # fmt: skip
+            grad_x, grad_w = (gx if rest_x else grad_x), (gw if rest_w else grad_w)
+        elif rest_x or rest_w:
             gx, gw = self._im2col_backward(
                 grad_y, x, w, stride, padding, dilation, groups, (rest_x, rest_w), cols
             )
             grad_x, grad_w = (gx if rest_x else grad_x), (gw if rest_w else grad_w)
         return grad_x, grad_w
+
+    def _per_image_backward(
+        self, gemm: Any, grad_y: np.ndarray, x: np.ndarray, w: np.ndarray, stride: Pair,
+        padding: Pair, dilation: Pair, groups: int, needs_input_grad: tuple[bool, bool],
+    ) -> tuple[np.ndarray | None, np.ndarray | None]:  # fmt: skip
+        """The gradients ``needs_input_grad`` asks for, image by image
+        (``_conv_image_kernels.conv_images_backward``); the weight gradient's per-block sums
+        are added in block order, so it does not depend on which thread ran which block."""
+        n = x.shape[0]
+        o, cg, kh, kw = w.shape
+        want_x, want_w = needs_input_grad
+        og, kk = o // groups, cg * kh * kw
+        blocks = -(-n // _ci.IMAGES_PER_BLOCK)
+        grad_x = self.pool.empty(x.shape, x.dtype) if want_x else np.empty(0, x.dtype)
+        sums = np.empty((blocks, groups, kk, og) if want_w else 0, w.dtype)
+        geometry = ((kh, kw), stride, padding, dilation, grad_y.shape[2:])
+        args = (gemm, grad_y.reshape(-1), x.reshape(-1), x.shape, w.reshape(-1), o, groups,
+                geometry, grad_x.reshape(-1), sums.reshape(-1), needs_input_grad)  # fmt: skip
+        work = grad_y.size * kk * (want_x + want_w)
+        parallel_blocks(_ci.conv_images_backward, args, blocks, work)
+        if not want_w:
+            return grad_x, None
+        total = np.add.reduce(sums, axis=0)  # (groups, kk, og), the blocks in order
+        grad_w = np.ascontiguousarray(total.transpose(0, 2, 1)).reshape(w.shape)
+        return (grad_x if want_x else None), grad_w
 
     def _im2col_backward(
         self,
