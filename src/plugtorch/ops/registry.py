@@ -91,6 +91,7 @@ class Op:
         "backward_primitive_name",
         "backward_primitive_call",
         "accumulate",
+        "saved_by_mask",
     )
 
     def __init__(
@@ -123,6 +124,9 @@ class Op:
         self.backward_primitive_name: str | None = None
         self.backward_primitive_call: BackwardPrimitiveCall | None = None
         self.accumulate: Callable[[Any, Tensor, Tensor], bool] | None = None
+        self.saved_by_mask: dict[int, tuple[int, ...]] = {}
+        """The saved inputs' positions by which inputs require grad (bit i: input i), as
+        ``needs`` gives them: filled on first use of each combination (see ``_recorded``)."""
 
     def fallback(self, forward: Forward) -> Forward:
         """Decorator: the forward in required primitives, for backends without the primitive
@@ -314,15 +318,11 @@ def apply(
         out._nondiff = op.name
     else:
         out = Tensor._make(data, backend, dtype, requires_grad=True)
+        edges, saved = _recorded(op, inputs)
         node = Node(
-            op,
-            inputs,
-            params or None,
-            data if op.saves_output else None,
-            (backend, dtype),
-            _edges(inputs),
-            _saved(op.needs, inputs),
-        )
+            op, inputs, params or None, data if op.saves_output else None, (backend, dtype),
+            edges, saved,
+        )  # fmt: skip
         node.state = state
         if op.saves_output:
             counter = out._counter = VersionCounter()
@@ -429,24 +429,54 @@ def gradient_through(
 
 def _edges(inputs: tuple[Tensor, ...]) -> tuple[Node | None, ...]:
     """Each input's node now (a view made stale by an in-place write gets a fresh one)."""
-    if len(inputs) == 1:
-        tensor = inputs[0]
-        return (tensor._node if tensor._view is None else current_node(tensor),)
     return tuple([t._node if t._view is None else current_node(t) for t in inputs])
 
 
-def _saved(
-    needs: tuple[tuple[int, ...], ...] | None, inputs: tuple[Tensor, ...]
-) -> tuple[tuple[Tensor, int], ...] | None:
-    """The inputs a backward rule will read, with their version now."""
+def _recorded(
+    op: Op, inputs: tuple[Tensor, ...]
+) -> tuple[tuple[Node | None, ...], tuple[tuple[Tensor, int], ...] | None]:
+    """A new node's edges (:func:`_edges`) and saved inputs: those the backward rule will read
+    (``op.needs`` for the inputs that require grad), each with its version now. One call per
+    recorded op, the one- and two-input cases without a loop."""
+    count = len(inputs)
+    if count == 2:
+        a, b = inputs
+        edges: tuple[Node | None, ...] = (
+            a._node if a._view is None else current_node(a),
+            b._node if b._view is None else current_node(b),
+        )
+        mask = a._requires_grad + 2 * b._requires_grad
+    elif count == 1:
+        a = inputs[0]
+        edges = (a._node if a._view is None else current_node(a),)
+        mask = 1
+    else:
+        edges = _edges(inputs)
+        mask = 0
+        for index, tensor in enumerate(inputs):
+            if tensor._requires_grad:
+                mask |= 1 << index
+    needs = op.needs
     if needs is None:
         chosen: Any = inputs
     elif not needs:
-        return None
+        return edges, None
     else:
-        wanted: set[int] = set()
-        for index, tensor in enumerate(inputs):
-            if tensor._requires_grad:
-                wanted.update(needs[index])
-        chosen = [inputs[i] for i in sorted(wanted)]
-    return tuple([(t, 0 if t._counter is None else t._counter.value) for t in chosen])
+        positions = op.saved_by_mask.get(mask)
+        if positions is None:
+            positions = op.saved_by_mask[mask] = _saved_positions(needs, mask)
+        if len(positions) == 1:
+            t = inputs[positions[0]]
+            return edges, ((t, 0 if t._counter is None else t._counter.value),)
+        chosen = [inputs[i] for i in positions]
+    return edges, tuple([(t, 0 if t._counter is None else t._counter.value) for t in chosen])
+
+
+def _saved_positions(needs: tuple[tuple[int, ...], ...], mask: int) -> tuple[int, ...]:
+    """The inputs that the gradients of the inputs in ``mask`` (bit i: input i) are computed
+    from, in order."""
+    wanted: set[int] = set()
+    for index, reads in enumerate(needs):
+        if mask >> index & 1:
+            wanted.update(reads)
+    return tuple(sorted(wanted))
