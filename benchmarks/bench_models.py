@@ -4,7 +4,10 @@ on its numpy and numba backends next to PyTorch CPU, on the models of ``_models.
 Every framework gets the same initial weights (one plugtorch model's state dict) and the same
 batch; the first loss of each is printed so that "same model" is checked, not assumed. Times
 are medians over several rounds (frameworks take turns within a round, in a rotating order),
-each after a warm-up, with as many threads as the machine has.
+each after a warm-up, with as many threads as the machine has. The ratios are medians of the
+per-round ratios (each round's own medians), not ratios of the overall medians: a round's
+turns of one model are seconds apart, so a spell of the host's slower speed (below) mostly
+slows both sides of a ratio instead of one.
 
 Two modes, because the numba backend tunes glibc's malloc for the whole process (which also
 speeds up PyTorch and the numpy backend in that process): ``same`` runs every framework in this
@@ -191,8 +194,10 @@ def run_round(
                 row[framework] = {"skipped": reason or lib}
                 continue
             trainer = make_trainer(spec, framework, lib, state, batch)
+            samples = measure(trainer, budget_s, quick, clock)
             row[framework] = {
-                "samples": measure(trainer, budget_s, quick, clock),
+                "samples": samples,
+                "rounds": [float(np.median(samples))],
                 "first_loss": trainer.first_loss,
             }
     return results
@@ -208,6 +213,7 @@ def _merge(total: dict[str, Any], part: dict[str, Any], framework: str | None = 
                 total[model][name] = cell
             else:
                 merged["samples"] += cell["samples"]
+                merged["rounds"] += cell["rounds"]
 
 
 def run_same_process(args: argparse.Namespace, specs: list[ModelSpec]) -> dict[str, Any]:
@@ -248,6 +254,19 @@ def _median(cell: dict[str, Any] | None) -> float | None:
     return float(np.median(cell["samples"]))
 
 
+def _ratio(a: dict[str, Any] | None, b: dict[str, Any] | None) -> float | None:
+    """``a``'s step time over ``b``'s: the median of the per-round ratios when both ran the
+    same rounds (each round's turns are close in time, so a spell of the host's slower speed
+    slows both), else the ratio of the medians."""
+    ta, tb = _median(a), _median(b)
+    if ta is None or tb is None:
+        return None
+    rounds_a, rounds_b = a.get("rounds"), b.get("rounds")  # type: ignore[union-attr]
+    if rounds_a and rounds_b and len(rounds_a) == len(rounds_b):
+        return float(np.median([x / y for x, y in zip(rounds_a, rounds_b)]))
+    return ta / tb
+
+
 def _losses_agree(row: dict[str, Any]) -> str:
     losses = [cell["first_loss"] for cell in row.values() if "first_loss" in cell]
     if len(losses) < 2:
@@ -280,8 +299,8 @@ def format_table(results: dict[str, Any], frameworks: list[str]) -> str:
             else:
                 cells.append(f"{median:.2f}")
         for a, b in pairs:
-            ta, tb = _median(row.get(a)), _median(row.get(b))
-            cells.append(f"{ta / tb:.2f}x" if ta is not None and tb is not None else "-")
+            ratio = _ratio(row.get(a), row.get(b))
+            cells.append(f"{ratio:.2f}x" if ratio is not None else "-")
         cells.append(_losses_agree(row))
         lines.append("| " + " | ".join(cells) + " |")
     lines += [""] + [f"{mark} {reason}" for reason, mark in notes.items()]

@@ -48,3 +48,14 @@ def test_every_model_runs_a_step_on_numpy_without_pytorch(bench_models, tmp_path
     for model, row in json.loads(raw.read_text())["same"].items():
         assert math.isfinite(row["numpy"]["first_loss"]), model
         assert row["torch"] == {"skipped": "PyTorch is not installed"}
+
+
+def test_ratios_pair_the_rounds(bench_models) -> None:
+    # Rounds 2 and 3 of a ran in a slow spell, round 2 of b too: paired, a is half of b in
+    # two of three rounds (0.5); the ratio of the overall medians would read 3.0 / 2.0.
+    a = {"samples": [1.0, 1.0, 3.0, 3.0, 3.0, 3.0], "rounds": [1.0, 3.0, 3.0]}
+    b = {"samples": [2.0, 2.0, 6.0, 6.0, 2.0, 2.0], "rounds": [2.0, 6.0, 2.0]}
+    assert bench_models._ratio(a, b) == 0.5
+    unpaired = {"samples": [4.0]}  # rounds not recorded: the ratio of the medians
+    assert bench_models._ratio(a, unpaired) == 3.0 / 4.0
+    assert bench_models._ratio(a, {"skipped": "not installed"}) is None
