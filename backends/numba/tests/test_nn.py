@@ -222,3 +222,17 @@ def test_max_pool_2x2_ties_and_nans(nb, width):
     want_y, want_idx = pool_reference(x, (2, 2), (2, 2), (0, 0), "max")
     np.testing.assert_array_equal(idx, want_idx)
     np.testing.assert_array_equal(y, want_y)
+
+
+@pytest.mark.parametrize("length", [1023, 1024], ids=["kernel's max", "numpy's max"])
+def test_softmax_edge_rows_on_both_maximum_paths(nb, ref, length):
+    x = np.random.default_rng(6).standard_normal((4, length)).astype(np.float32)
+    x[0, 7] = np.nan
+    x[1, 3] = np.inf
+    x[2] = -np.inf
+    with np.errstate(all="ignore"):
+        for name in ("softmax", "log_softmax"):
+            got, want = getattr(nb, name)(x, 1), getattr(ref, name)(x, 1)
+            np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+            np.testing.assert_allclose(got[3], want[3], rtol=1e-5, atol=1e-6)
+            assert np.isnan(got[:3]).sum() == np.isnan(want[:3]).sum() > 0

@@ -172,7 +172,10 @@ class FusedPrimitives:
     ) -> tuple[Array, tuple[Array, Array]]:
         logits, target = _dense(logits), _dense(target)
         m = logits.shape[0]
-        loss, top, log_total = (np.empty(m, logits.dtype) for _ in range(3))
+        loss, log_total = np.empty(m, logits.dtype), np.empty(m, logits.dtype)
+        # Each row's maximum by numpy's SIMD reduction (nan wins): numba does not vectorise a
+        # max (LLVM wants no-nans for that), which took 4x the kernel's exp and sum.
+        top = np.max(logits, axis=1, initial=-np.inf)
         args = (logits, target, int(ignore_index), loss, top, log_total)
         parallel_blocks(_fk.cross_entropy_rows, args, m, logits.size)
         return loss, (top, log_total)

@@ -179,33 +179,23 @@ def gelu_backward_blocks(grad, x, tanh_form, out, t0, t1):  # type: ignore[no-un
 
 
 # --- cross-entropy of logits and class indices -----------------------------------------------
-@njit(inline="always")
-def _row_max(row):  # type: ignore[no-untyped-def]
-    """The maximum of a row; nan if it holds one (as numpy's max)."""
-    top = row[0]
-    for j in range(1, row.size):
-        v = row[j]
-        top = _fm.select((v > top) | (v != v), v, top)  # noqa: PLR0124 (nan wins)
-    return top
-
-
 @njit(cache=True, error_model="numpy", nogil=True, fastmath=_FAST)
 def cross_entropy_rows(x, target, ignore_index, loss, top, log_total, t0, t1):  # type: ignore[no-untyped-def]  # noqa: E501
-    """For rows [t0, t1): top[i] = max(x[i]), log_total[i] = log(sum(exp(x[i] - top[i]))) and
-    loss[i] = -((x[i, target[i]] - top[i]) - log_total[i]) (0 where target[i] is
-    ignore_index), the order of the core's -log_softmax(x)[target]."""
+    """For rows [t0, t1), given top[i] = max(x[i]) (nan if the row holds one):
+    log_total[i] = log(sum(exp(x[i] - top[i]))) and loss[i] = -((x[i, target[i]] - top[i]) -
+    log_total[i]) (0 where target[i] is ignore_index), the order of the core's
+    -log_softmax(x)[target]."""
     k = x.shape[1]
     zero = x.dtype.type(0.0)
     for i in range(t0, t1):
         row = x[i]
-        most = _row_max(row)
+        most = top[i]
         total = zero
         for j in range(k):
             total += _fm.exp(row[j] - most)
         log_sum = x.dtype.type(math.log(total))
         t = target[i]
         loss[i] = zero if t == ignore_index else -((row[t] - most) - log_sum)
-        top[i] = most
         log_total[i] = log_sum
 
 

@@ -328,16 +328,21 @@ def avg_pool2d_backward(gy, shape, kernel, stride, padding, out_hw, gx, t0, t1):
 
 
 @njit(cache=True, error_model="numpy", nogil=True, fastmath={"arcp", "contract", "reassoc"})
-def softmax_rows(x, out, log, t0, t1):  # type: ignore[no-untyped-def]
+def softmax_rows(x, maxima, out, log, t0, t1):  # type: ignore[no-untyped-def]
     """Softmax (or log-softmax) of each row of a C-contiguous 2-D array, max-subtracted.
-    exp is ``_fastmath.exp`` (vectorised for float32); the sum may be reassociated."""
+    exp is ``_fastmath.exp`` (vectorised for float32); the sum may be reassociated. The rows'
+    maxima (nan where a row holds one) come in ``maxima``, or, when it is empty, are found
+    here: numba does not vectorise a max, so the caller has numpy find those of long rows."""
     m, k = x.shape
     for i in range(t0, t1):
         row = x[i]
-        top = row[0]
-        for j in range(1, k):
-            v = row[j]
-            top = _fm.select((v > top) | (v != v), v, top)  # noqa: PLR0124 (nan wins)
+        if maxima.size:
+            top = maxima[i]
+        else:
+            top = row[0]
+            for j in range(1, k):
+                v = row[j]
+                top = _fm.select((v > top) | (v != v), v, top)  # noqa: PLR0124 (nan wins)
         if math.isinf(top):  # all -inf, or +inf present: let the arithmetic give nan like numpy
             top = top - top if top < 0 else top
         total = x.dtype.type(0.0)
