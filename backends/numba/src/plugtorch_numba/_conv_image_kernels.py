@@ -30,21 +30,28 @@ IMAGES_PER_BLOCK = 8
 _ROW, _N, _T = CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, CBLAS_TRANS
 
 
+@njit(inline="always")
+def _sizes(shape, o_ch, groups, geometry, like):  # type: ignore[no-untyped-def]
+    """What both kernels derive from the geometry: outputs per channel, output channels and
+    columns per group, values per image, one image's shape, and the image's column scratch
+    (of ``like``'s dtype)."""
+    n_ch, h, wd = shape[1], shape[2], shape[3]
+    kh, kw = geometry[0]
+    out_hw = geometry[4]
+    length = out_hw[0] * out_hw[1]
+    cols = np.empty(n_ch * kh * kw * length, dtype=like.dtype)
+    kk = n_ch // groups * kh * kw
+    return length, o_ch // groups, kk, n_ch * h * wd, (1, n_ch, h, wd), cols
+
+
 @njit(cache=True, error_model="numpy", nogil=True)
 def conv_images(gemm, x, shape, w, o_ch, groups, geometry, y, t0, t1):  # type: ignore[no-untyped-def]
     """y[n] = W_g @ im2col(x[n])_g for every group g, images n in [t0, t1): ``x`` flat
     (N, C, H, W) with ``shape``, ``w`` flat (O, C/groups, kh, kw), ``y`` flat (N, O, Ho, Wo),
     geometry = (kernel, stride, padding, dilation, out_hw) as ``im2col`` takes them."""
-    n_ch, h, wd = shape[1], shape[2], shape[3]
+    n_ch = shape[1]
     kernel, stride, padding, dilation, out_hw = geometry
-    kh, kw = kernel
-    length = out_hw[0] * out_hw[1]
-    cg = n_ch // groups
-    og = o_ch // groups
-    kk = cg * kh * kw
-    chw = n_ch * h * wd
-    one_image = (1, n_ch, h, wd)
-    cols = np.empty(n_ch * kh * kw * length, dtype=y.dtype)
+    length, og, kk, chw, one_image, cols = _sizes(shape, o_ch, groups, geometry, y)
     size = y.itemsize
     one, zero = y.dtype.type(1), y.dtype.type(0)
     w_at, cols_at, y_at = w.ctypes.data, cols.ctypes.data, y.ctypes.data
@@ -67,17 +74,10 @@ def conv_images_backward(gemm, gy, x, shape, w, o_ch, groups, geometry, gx, sums
     the sum over the block's images of im2col(x[n])_g @ gy[n]_g^T, the transposed weight
     gradient of group g, flat (C/groups*kh*kw, O/groups). Flat arrays and geometry as in
     ``conv_images``; ``gy`` flat (N, O, Ho, Wo)."""
-    n_img, n_ch, h, wd = shape
+    n_img, n_ch = shape[0], shape[1]
     kernel, stride, padding, dilation, out_hw = geometry
     want_x, want_w = wants
-    kh, kw = kernel
-    length = out_hw[0] * out_hw[1]
-    cg = n_ch // groups
-    og = o_ch // groups
-    kk = cg * kh * kw
-    chw = n_ch * h * wd
-    one_image = (1, n_ch, h, wd)
-    cols = np.empty(n_ch * kh * kw * length, dtype=gy.dtype)
+    length, og, kk, chw, one_image, cols = _sizes(shape, o_ch, groups, geometry, gy)
     size = gy.itemsize
     one, zero = gy.dtype.type(1), gy.dtype.type(0)
     w_at, cols_at, gy_at = w.ctypes.data, cols.ctypes.data, gy.ctypes.data
