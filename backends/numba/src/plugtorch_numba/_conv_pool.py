@@ -1,8 +1,10 @@
 """The convolution and pooling primitives of ``NumbaBackend``: numba kernels for the data
 movement (im2col/col2im, the (O, N) <-> (N, O) copy, pooling windows) and OpenBLAS for the
 products, or a direct convolution in numba for stride-1 layers with few output channels
-(``_conv_kernels.py``; chosen by ``use_direct``). Kernels and the measurements behind them:
-``_nn_kernels.py``, ``_conv_kernels.py`` and the README."""
+(``_conv_kernels.py``; chosen by ``use_direct``), or im2col and the GEMM one image at a time
+where each image's product is small (``_conv_image_kernels.py``; ``per_image_gemm``). Kernels
+and the measurements behind them: ``_nn_kernels.py``, ``_conv_kernels.py``,
+``_conv_image_kernels.py`` and the README."""
 
 from __future__ import annotations
 
