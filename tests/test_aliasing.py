@@ -233,3 +233,43 @@ def test_a_grad_replaced_during_backward_receives_the_later_gradients(backend_na
     ((x * 3).sum() + (h * 1).sum() + (x * 5).sum() + (x * 7).sum()).backward()
     assert x.grad is replaced
     assert 100.0 < x.grad.tolist()[0] < 117.0  # what arrived after the replacement, added to it
+
+
+def test_a_leaf_used_many_times_keeps_its_layout_in_grad(backend_name: str) -> None:
+    # PyTorch gives .grad the leaf's strides; summing later gradients must not change them.
+    if not pt.get_backend(backend_name).capabilities.mutable:
+        pytest.skip(f"{backend_name} arrays are values: their layout is the backend's own")
+    x = pt.ones(3, 2, backend=backend_name).t().requires_grad_()  # strides (1, 2)
+    ((x * 3).sum() + x.exp().sum() + (x * x).sum()).backward()
+    assert x.grad.stride() == x.stride()
+    assert x.grad.t().is_contiguous()
+
+
+def test_grad_work_during_backward_sees_every_later_gradient(backend_name: str) -> None:
+    # Hooks on an intermediate that register a leaf hook, save x.grad in a graph, or take
+    # memory aliases of x.grad, between x's first and later gradients of one pass.
+    x = pt.tensor([1.0, 2.0], requires_grad=True, backend=backend_name)
+    w = pt.tensor([1.0, 1.0], requires_grad=True, backend=backend_name)
+    a = x * 2
+    kept: list[pt.Tensor] = []
+    posted: list[list[float]] = []
+
+    def on_a(g: pt.Tensor) -> None:
+        if x.grad is None:
+            return
+        x.register_hook(lambda gx: gx * 10)  # reaches the gradients that arrive after it
+        x.register_post_accumulate_grad_hook(lambda p: posted.append(p.grad.tolist()))
+        alias = pt.zeros(2, backend=backend_name)
+        alias.data = x.grad
+        kept.append(alias)
+        with pt.enable_grad():
+            kept.append(x.grad * w)  # saves x.grad at its version now
+
+    a.register_hook(on_a)
+    ((a * 3).sum() + (x * 1).sum() + (x * x).sum()).backward()  # d/dx = 6 + 1 + 2x
+    later = x.grad.tolist()
+    assert later != [9.0, 11.0]  # the leaf hook scaled what came after it
+    assert posted == [later]  # one post-accumulate call per later accumulation here
+    assert kept[0].tolist() == later  # the .data alias shares the memory
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        kept[1].sum().backward()

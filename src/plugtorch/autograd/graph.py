@@ -393,36 +393,41 @@ def run_backward(
 
 class _FreshGrad:
     """A leaf's ``.grad`` made by the running backward pass, which later gradients of the same
-    leaf are added to without ``add_``'s alias and version checks: nothing outside the pass has
-    seen it. The first sum is new memory (the gradient it starts from may be a rule's result
-    of any layout); the engine then owns it and, on a mutable backend, adds into it in place."""
+    leaf are added to in place (PyTorch sums them in its input buffer first). The first of
+    those goes through ``add_`` (its checks: a writable array, no self-overlap; the version
+    counter); on a mutable backend the next ones are added into the same array by the backend
+    with the counter bumped, without ``add_``'s per-call work. Anything a hook may have done to
+    the gradient or the leaf meanwhile (replaced, required grad, made a view, hooked the leaf),
+    or another backend, dtype or shape, takes the general path."""
 
-    __slots__ = ("grad", "own")
+    __slots__ = ("grad", "checked")
 
     def __init__(self, grad: Tensor | None) -> None:
         self.grad = grad
-        self.own = False
+        self.checked = False
 
     def add(self, leaf: Tensor, more: Tensor) -> bool:
-        """Add ``more`` into the leaf's gradient; False (nothing done) when the gradient is no
-        longer this pass's alone (a hook replaced or aliased it) or ``more`` differs in backend
-        or dtype, for the general path."""
+        """Add ``more`` into the leaf's gradient; False (nothing done) for the general path."""
         grad = self.grad
         if (
             grad is None
             or leaf.grad is not grad
-            or grad._counter is not None
+            or leaf._hooks is not None
+            or grad._requires_grad
             or grad._view is not None
             or grad._backend is not more._backend
             or grad._dtype is not more._dtype
+            or grad._data.shape != more._data.shape
         ):
             return False
-        backend = grad._backend
-        if self.own and backend.capabilities.mutable:
-            backend.binary_inplace("add", grad._data, more._data)
-        else:
-            grad._data = backend.add(grad._data, more._data)
-            self.own = True
+        if not self.checked:
+            grad.add_(more)
+            self.checked = bool(grad._backend.capabilities.mutable)
+            return True
+        grad._backend.binary_inplace("add", grad._data, more._data)
+        counter = grad._counter
+        if counter is not None:
+            counter.value += 1
         return True
 
 
