@@ -61,10 +61,10 @@ def reduce_sum_max_min(
             parallel_blocks(kernels.sum_rows, (rows, partial), outer * nch, x.size)
             flat = partial.sum(axis=1) if nch > 1 else partial[:, 0]
         else:
-            partial = np.empty((outer, nch), dtype=x.dtype)
-            kernel = kernels.max_rows if kind == "max" else kernels.min_rows
-            parallel_blocks(kernel, (rows, partial), outer * nch, x.size)
-            flat = partial[:, 0] if nch == 1 else getattr(np, kind)(partial, axis=1)
+            # numpy's SIMD reduction (nan wins): numba does not vectorise a float max/min
+            # (LLVM wants no-nans fast-math for it), and the row kernel ran 2.5x slower on two
+            # threads than numpy on one (700x10000 float32: 2137 against 847 us).
+            flat = getattr(np, kind)(rows, axis=1)
     elif cols >= _MIN_COLUMNS:
         blocks = xt.reshape(outer, inner, cols)
         if kind == "sum":

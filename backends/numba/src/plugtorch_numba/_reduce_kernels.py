@@ -2,8 +2,9 @@
 
 Two loop orders, chosen by where the reduced axes sit in memory:
 
-* ``*_rows(x[M, K])``: reduce each row. Work is split into (row, chunk) pairs so that one long
-  row also uses every core. A sum adds ``SUM_BLOCK`` elements at a time with reassociation
+* ``sum_rows(x[M, K])``: sum each row (max and min of rows are numpy's SIMD reductions:
+  numba does not vectorise a float max). Work is split into (row, chunk) pairs so that one
+  long row also uses every core. A sum adds ``SUM_BLOCK`` elements at a time with reassociation
   allowed (the loop vectorises into many independent partial sums, pairwise-like for
   accuracy) and adds block sums into a float64 (or int64) total. The inner loops index a 1-D
   row slice: indexing the 2-D array there kept the loop scalar (measured 6x slower).
@@ -49,42 +50,6 @@ def sum_rows(x, partial, t0, t1):  # type: ignore[no-untyped-def]
                 s += block[j]
             total += s
         partial[i, c] = total
-
-
-@njit(cache=True, fastmath=_REASSOC, error_model="numpy", nogil=True)
-def max_rows(x, partial, t0, t1):  # type: ignore[no-untyped-def]
-    m, k = x.shape
-    nch = partial.shape[1]
-    for t in range(t0, t1):
-        i = t // nch
-        c = t - i * nch
-        j0 = c * CHUNK
-        row = x[i, j0 : min(j0 + CHUNK, k)]
-        best = row[0]
-        nan_seen = False
-        for j in range(row.shape[0]):
-            v = row[j]
-            nan_seen |= v != v  # noqa: PLR0124 (nan test)
-            best = v if v > best else best  # noqa: FURB136 (same as numpy, vectorises)
-        partial[i, c] = np.nan if nan_seen else best
-
-
-@njit(cache=True, fastmath=_REASSOC, error_model="numpy", nogil=True)
-def min_rows(x, partial, t0, t1):  # type: ignore[no-untyped-def]
-    m, k = x.shape
-    nch = partial.shape[1]
-    for t in range(t0, t1):
-        i = t // nch
-        c = t - i * nch
-        j0 = c * CHUNK
-        row = x[i, j0 : min(j0 + CHUNK, k)]
-        best = row[0]
-        nan_seen = False
-        for j in range(row.shape[0]):
-            v = row[j]
-            nan_seen |= v != v  # noqa: PLR0124 (nan test)
-            best = v if v < best else best  # noqa: FURB136 (same as numpy, vectorises)
-        partial[i, c] = np.nan if nan_seen else best
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
