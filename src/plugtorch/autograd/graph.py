@@ -371,17 +371,16 @@ def run_backward(
                 elif pending is not None and pending.wants(tensor):
                     pending.add(tensor, input_grad)
                 else:
+                    first = False  # the pass's first gradient of a leaf without .grad or hooks
                     if fresh is not None:
                         entry = fresh.get(id(tensor))
                         if entry is not None and entry.add(tensor, input_grad):
                             continue
-                        if tensor.grad is None and tensor._hooks is None:
-                            owned = _owned(input_grad, grad, input_grads, node_inputs)
-                            _accumulate_leaf(tensor, input_grad, create_graph, owned)
-                            fresh[id(tensor)] = _FreshGrad(tensor.grad)
-                            continue
+                        first = entry is None and tensor.grad is None and tensor._hooks is None
                     owned = _owned(input_grad, grad, input_grads, node_inputs)
                     _accumulate_leaf(tensor, input_grad, create_graph, owned)
+                    if first:
+                        fresh[id(tensor)] = _FreshGrad(tensor.grad)  # type: ignore[index]
             if pending is not None:
                 pending.node_done(node)
             if not retain_graph:

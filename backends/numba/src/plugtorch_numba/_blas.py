@@ -273,7 +273,7 @@ _gemm_functions: dict[str, Any] = {}
 
 def gemm_function(dtype: np.dtype) -> Any:
     """numpy's OpenBLAS ``cblas_?gemm`` for float32 or float64 as a ctypes function that numba
-    kernels call (``_conv_images``), or None (another dtype, or no known OpenBLAS). The
+    kernels call (``_conv_image_kernels``), or None (another dtype, or no known OpenBLAS). The
     arguments are CBLAS's: order, transa, transb (``CBLAS_*`` below), m, n, k, alpha, a, lda, b,
     ldb, beta, c, ldc, with the pointers as integer addresses. A product below
     ``OPENBLAS_THREADED`` multiply-adds runs on the calling thread, so two of our threads may

@@ -55,8 +55,8 @@ def reduce_sum_max_min(
     acc_dtype = np.float64 if floating else np.int64
     if cols == 1:
         rows = xt.reshape(outer, inner)
-        nch = -(-inner // kernels.CHUNK)
         if kind == "sum":
+            nch = -(-inner // kernels.CHUNK)
             partial = np.zeros((outer, nch), dtype=acc_dtype)
             parallel_blocks(kernels.sum_rows, (rows, partial), outer * nch, x.size)
             flat = partial.sum(axis=1) if nch > 1 else partial[:, 0]
