@@ -11,7 +11,9 @@ slows both sides of a ratio instead of one.
 
 Two modes, because the numba backend tunes glibc's malloc for the whole process (which also
 speeds up PyTorch and the numpy backend in that process): ``same`` runs every framework in this
-process; ``separate`` runs each in its own process (one per framework and round).
+process; ``separate`` runs each in a worker process of its own (one per framework, for the
+whole run), the turns in the same order as in one process, so that a model's turns on the
+frameworks stay seconds apart in both modes.
 
     python benchmarks/bench_models.py [--models digits,lenet,mlp,gpt,lstm,vae]
         [--frameworks torch,numpy,numba] [--mode same|separate|both] [--rounds 6]
@@ -39,6 +41,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -164,6 +167,32 @@ def measure(trainer: Trainer, budget_s: float, quick: bool, clock: str = "wall")
         return sample_ms(trainer.step, repeats, clock=CLOCKS[clock])
 
 
+def load_frameworks(frameworks: list[str], threads: int | None) -> dict[str, Any]:
+    """Each framework's module, or the reason it is not here (a string)."""
+    libs: dict[str, Any] = {}
+    for framework in frameworks:
+        try:
+            libs[framework] = load_framework(framework, threads)
+        except Exception as error:  # noqa: BLE001 (a missing framework is reported, not fatal)
+            reason = "PyTorch is not installed" if framework == "torch" else str(error)
+            libs[framework] = reason.splitlines()[0]
+    return libs
+
+
+def _inputs(spec: ModelSpec, quick: bool) -> tuple[dict[str, np.ndarray], tuple[np.ndarray, ...]]:
+    """The reference weights and the batch every framework gets for ``spec``."""
+    state = reference_state(spec)
+    return state, spec.batch(np.random.default_rng(0), 2 if quick else spec.batch_size)
+
+
+def _cell(trainer: Trainer, samples: list[float]) -> dict[str, Any]:
+    return {
+        "samples": samples,
+        "rounds": [float(np.median(samples))],
+        "first_loss": trainer.first_loss,
+    }
+
+
 def run_round(
     frameworks: list[str],
     specs: list[ModelSpec],
@@ -174,33 +203,25 @@ def run_round(
     clock: str = "wall",
 ) -> dict[str, dict[str, Any]]:
     """One round in this process: each model on each framework (order rotated by ``turn``)."""
-    libs: dict[str, Any] = {}
+    libs = load_frameworks(frameworks, threads)
     results: dict[str, dict[str, Any]] = {}
-    for framework in frameworks:
-        try:
-            libs[framework] = load_framework(framework, threads)
-        except Exception as error:  # noqa: BLE001 (a missing framework is reported, not fatal)
-            reason = "PyTorch is not installed" if framework == "torch" else str(error)
-            libs[framework] = reason.splitlines()[0]
-    order = frameworks[turn % len(frameworks) :] + frameworks[: turn % len(frameworks)]
     for spec in specs:
         row: dict[str, Any] = results.setdefault(spec.name, {})
         reason = skip_reason(spec)
-        state = reference_state(spec) if reason is None else {}
-        batch = spec.batch(np.random.default_rng(0), 2 if quick else spec.batch_size)
-        for framework in order:
+        state, batch = _inputs(spec, quick) if reason is None else ({}, ())
+        for framework in _rotated(frameworks, turn):
             lib = libs[framework]
             if reason is not None or isinstance(lib, str):
                 row[framework] = {"skipped": reason or lib}
                 continue
             trainer = make_trainer(spec, framework, lib, state, batch)
-            samples = measure(trainer, budget_s, quick, clock)
-            row[framework] = {
-                "samples": samples,
-                "rounds": [float(np.median(samples))],
-                "first_loss": trainer.first_loss,
-            }
+            row[framework] = _cell(trainer, measure(trainer, budget_s, quick, clock))
     return results
+
+
+def _rotated(frameworks: list[str], turn: int) -> list[str]:
+    start = turn % len(frameworks)
+    return frameworks[start:] + frameworks[:start]
 
 
 def _merge(total: dict[str, Any], part: dict[str, Any], framework: str | None = None) -> None:
@@ -227,23 +248,90 @@ def run_same_process(args: argparse.Namespace, specs: list[ModelSpec]) -> dict[s
     return results
 
 
+RESULT = "bench_models result: "
+"""The prefix of a worker's answer on its stdout (a library may print there too)."""
+
+HANDOVER_S = 0.25
+"""Pause before a turn in another worker process: the last worker's idle OpenBLAS threads
+spin for about 0.1 s (2**28 cycles) after its last product and would take a core from the
+next turn's warm-up."""
+
+
+def serve(framework: str, args: argparse.Namespace) -> None:
+    """A worker of the ``separate`` mode: ``framework`` loaded once in this process; each line
+    on stdin names a model, answered with its turn's cell as one line of JSON on stdout. The
+    trainers stay built between rounds (the first turn of a model pays for building it)."""
+    lib = load_frameworks([framework], args.threads)[framework]
+    specs = {spec.name: spec for spec in MODELS}
+    trainers: dict[str, Trainer] = {}
+    for line in sys.stdin:
+        spec = specs[line.strip()]
+        reason = skip_reason(spec) or (lib if isinstance(lib, str) else None)
+        if reason is not None:
+            cell: dict[str, Any] = {"skipped": reason}
+        else:
+            if spec.name not in trainers:
+                trainers[spec.name] = make_trainer(spec, framework, lib, *_inputs(spec, args.quick))
+            trainer = trainers[spec.name]
+            cell = _cell(trainer, measure(trainer, args.budget, args.quick, args.clock))
+        print(RESULT + json.dumps(cell), flush=True)
+
+
+class _Worker:
+    """One framework's worker process (``serve``), asked for one turn at a time."""
+
+    def __init__(self, framework: str, args: argparse.Namespace) -> None:
+        command = [sys.executable, __file__, "--worker", framework]
+        command += ["--budget", str(args.budget), "--threads", str(args.threads)]
+        command += ["--clock", args.clock] + (["--quick"] if args.quick else [])
+        self.framework = framework
+        self.errors = tempfile.TemporaryFile(mode="w+")  # a pipe nobody reads could fill up
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors, text=True
+        )
+
+    def turn(self, model: str) -> dict[str, Any]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        try:
+            self.process.stdin.write(model + "\n")
+            self.process.stdin.flush()
+        except BrokenPipeError:
+            pass  # it died: reported below with its stderr
+        for line in self.process.stdout:
+            if line.startswith(RESULT):
+                return json.loads(line[len(RESULT) :])
+        self.errors.seek(0)
+        raise RuntimeError(f"the {self.framework} worker failed:\n{self.errors.read()[-3000:]}")
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.errors.close()
+
+
 def run_separate_processes(args: argparse.Namespace, specs: list[ModelSpec]) -> dict[str, Any]:
-    """Each framework in a fresh process of its own, per round."""
+    """Each framework in a worker process of its own, started once; the turns go in the same
+    order as in one process (per round, each model on every framework in turn), so that a
+    model's turns on the frameworks are seconds apart, not a whole round of models apart."""
     results: dict[str, Any] = {}
-    models = ",".join(spec.name for spec in specs)
-    for turn in range(args.rounds):
-        order = args.frameworks[turn % len(args.frameworks) :]
-        order += args.frameworks[: turn % len(args.frameworks)]
-        for framework in order:
-            command = [sys.executable, __file__, "--worker", framework, "--models", models]
-            command += ["--budget", str(args.budget), "--threads", str(args.threads)]
-            command += ["--clock", args.clock]
-            command += ["--quick"] if args.quick else []
-            done = subprocess.run(command, capture_output=True, text=True, check=False)
-            if done.returncode != 0:
-                raise RuntimeError(f"the {framework} worker failed:\n{done.stderr[-3000:]}")
-            part = json.loads(done.stdout.strip().splitlines()[-1])
-            _merge(results, {model: row[framework] for model, row in part.items()}, framework)
+    workers = {framework: _Worker(framework, args) for framework in args.frameworks}
+    last = None
+    try:
+        for turn in range(args.rounds):
+            for spec in specs:
+                for framework in _rotated(args.frameworks, turn):
+                    if framework != last and last is not None and not args.quick:
+                        time.sleep(HANDOVER_S)
+                    cell = workers[framework].turn(spec.name)
+                    _merge(results, {spec.name: cell}, framework)
+                    last = framework
+    finally:
+        for worker in workers.values():
+            worker.close()
     return results
 
 
@@ -383,8 +471,7 @@ def main(argv: list[str] | None = None) -> str:
     args = _parse(argv)
     specs = [spec for spec in MODELS if spec.name in args.models.split(",")]
     if args.worker:
-        part = run_round([args.worker], specs, args.budget, args.quick, 0, args.threads, args.clock)
-        print(json.dumps(part))
+        serve(args.worker, args)
         return ""
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     report = [

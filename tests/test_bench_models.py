@@ -59,3 +59,27 @@ def test_ratios_pair_the_rounds(bench_models) -> None:
     unpaired = {"samples": [4.0]}  # rounds not recorded: the ratio of the medians
     assert bench_models._ratio(a, unpaired) == 3.0 / 4.0
     assert bench_models._ratio(a, {"skipped": "not installed"}) is None
+
+
+def test_separate_mode_asks_one_worker_per_framework_for_each_turn(bench_models, tmp_path):
+    # Two rounds of two models on the numpy backend in its worker process: each cell holds
+    # both rounds' turns (one worker answers every turn; a trainer built once is reused).
+    raw = tmp_path / "samples.json"
+    args = ["--frameworks", "numpy", "--mode", "separate", "--models", "mlp,vae", "--rounds", "2"]
+    bench_models.main([*args, "--budget", "0.01", "--threads", "1", "--json", str(raw)])
+    cells = json.loads(raw.read_text())["separate"]
+    assert set(cells) == {"mlp", "vae"}
+    for model, row in cells.items():
+        assert len(row["numpy"]["rounds"]) == 2, model
+        assert len(row["numpy"]["samples"]) >= 10, model  # at least 5 steps a turn
+        assert math.isfinite(row["numpy"]["first_loss"]), model
+
+
+def test_a_worker_that_dies_is_reported_with_its_stderr(bench_models, monkeypatch) -> None:
+    args = bench_models._parse(["--quick", "--frameworks", "numpy", "--models", "mlp"])
+    worker = bench_models._Worker("numpy", args)
+    try:
+        with pytest.raises(RuntimeError, match="(?s)the numpy worker failed:.*KeyError"):
+            worker.turn("no-such-model")
+    finally:
+        worker.close()
