@@ -370,11 +370,14 @@ class NumbaBackend(FusedPrimitives, RecurrentPrimitives, ConvPoolPrimitives, Num
         if x.dtype != y.dtype or x.ndim < 2 or y.ndim < 2 or is_half(x):
             return super().matmul(x, y)
         batch = () if x.ndim == y.ndim == 2 else np.broadcast_shapes(x.shape[:-2], y.shape[:-2])
-        out = self.pool.empty((*batch, x.shape[-2], y.shape[-1]), x.dtype)
-        if self.mkl is not None and _mkl.gemm_into(self.mkl, x, y, out, num_threads()):
-            return out
+        shape = (*batch, x.shape[-2], y.shape[-1])
+        if self.mkl is not None:
+            out = self.pool.empty(shape, x.dtype)
+            if _mkl.gemm_into(self.mkl, x, y, out, num_threads()):
+                return out
         x, y = _blas.rows_dense(x), _blas.rows_dense(y)
         if _blas.split_batch(x, y, self.min_parallel_size) and not _blas.spinning():
+            out = self.pool.empty(shape, x.dtype)
             stack_x = x.reshape(-1, *x.shape[-2:])
             stack_y = y.reshape(-1, *y.shape[-2:])
             stack_out = out.reshape(-1, *out.shape[-2:])
@@ -386,7 +389,7 @@ class NumbaBackend(FusedPrimitives, RecurrentPrimitives, ConvPoolPrimitives, Num
                     min_size=2,
                 )
             return out
-        return _blas.matmul(x, y, out)
+        return _blas.matmul(x, y, self.pool.take(shape, x.dtype))
 
     # --- the mutable tier: large dense updates over the backend's threads -----------------------
     def binary_inplace(self, name: str, x: np.ndarray, y: np.ndarray) -> None:

@@ -59,7 +59,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import numpy as np  # noqa: F401 (numpy's BLAS must be loaded before we look for it)
+import numpy as np  # numpy's BLAS must be loaded before we look for it
 
 __all__ = [
     "CBLAS_NO_TRANS",
@@ -171,10 +171,10 @@ OPENBLAS_THREADED = 1 << 18
 GEMM_MULTITHREAD_THRESHOLD of 4); smaller ones run on the calling thread."""
 
 
-def matmul(x: np.ndarray, y: np.ndarray, out: np.ndarray) -> np.ndarray:
+def matmul(x: np.ndarray, y: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """``np.matmul(x, y, out=out)``, noting (``note_gemm``) a product large enough for
     OpenBLAS's threads."""
-    np.matmul(x, y, out=out)
+    out = np.matmul(x, y, out=out)
     rows = x.shape[-2] if x.ndim > 1 else 1
     if rows * x.shape[-1] * y.shape[-1] >= OPENBLAS_THREADED:
         note_gemm()
