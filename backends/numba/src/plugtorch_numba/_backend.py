@@ -422,8 +422,12 @@ class NumbaBackend(FusedPrimitives, RecurrentPrimitives, ConvPoolPrimitives, Num
         return out
 
     def relu(self, x: np.ndarray) -> np.ndarray:
-        # maximum(0, x) (zero first): numpy keeps the second operand on ties and propagates
-        # nan, so relu(-0.0) is -0.0 and relu(nan) is nan, as PyTorch's ``x < 0 ? 0 : x``.
+        # A C-ordered float array: one vectorised select (numpy's nan-propagating maximum took
+        # 31-42 us for 128x512 float32, where a copy takes 9). Else maximum(0, x) (zero
+        # first): numpy keeps the second operand on ties and propagates nan, so relu(-0.0) is
+        # -0.0 and relu(nan) is nan, as PyTorch's ``x < 0 ? 0 : x``; the result keeps x's order.
+        if x.dtype in _FLOAT_DTYPES and x.flags.c_contiguous:
+            return self._elementwise(_fk.relu_blocks, (x,))
         return self._chunked(lambda a, o: np.maximum(a.dtype.type(0), a, out=o), x)
 
     def sigmoid(self, x: np.ndarray) -> np.ndarray:
@@ -538,7 +542,7 @@ class NumbaBackend(FusedPrimitives, RecurrentPrimitives, ConvPoolPrimitives, Num
     ) -> tuple[np.ndarray, np.ndarray]:
         """Copies of param and momentum_buffer, updated in place by the kernel."""
         args = (lr, momentum, dampening, weight_decay, nesterov, maximize, first_step)
-        if param.dtype not in _SGD_DTYPES:  # the numpy reference's update (half dtypes)
+        if param.dtype not in _FLOAT_DTYPES:  # the numpy reference's update (half dtypes)
             return super().sgd_step(param, grad, momentum_buffer, *args)
         new_param = np.array(param, order="C")
         new_buffer = np.array(momentum_buffer, order="C")
@@ -563,7 +567,7 @@ class NumbaBackend(FusedPrimitives, RecurrentPrimitives, ConvPoolPrimitives, Num
         reference's whole-array update, which writes through views."""
         args = (lr, momentum, dampening, weight_decay, nesterov, maximize, first_step)
         targets = (param, momentum_buffer)
-        if param.dtype not in _SGD_DTYPES or not all(
+        if param.dtype not in _FLOAT_DTYPES or not all(
             a.flags.c_contiguous and a.flags.writeable for a in targets
         ):
             super().sgd_step_inplace(param, grad, momentum_buffer, *args)
@@ -571,7 +575,7 @@ class NumbaBackend(FusedPrimitives, RecurrentPrimitives, ConvPoolPrimitives, Num
         _sgd(param, grad, momentum_buffer, args)
 
 
-_SGD_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _adam(

@@ -329,7 +329,18 @@ def attention_softmax_backward_rows(d_scores, weights, length, scale, causal, t0
             d[j] = _fm.select(j < seen, (d[j] - dot) * p[j] * scale, zero)
 
 
-# --- relu's gradient ------------------------------------------------------------------------
+# --- relu and its gradient ------------------------------------------------------------------
+@njit(cache=True, error_model="numpy", nogil=True)
+def relu_blocks(x, out, t0, t1):  # type: ignore[no-untyped-def]
+    """out = 0 where x < 0, else x (so relu(-0.0) is -0.0 and relu(nan) is nan, as PyTorch's),
+    over flat arrays, elements [t0 * BLOCK, t1 * BLOCK)."""
+    zero = out.dtype.type(0.0)
+    lo, hi = t0 * BLOCK, t1 * BLOCK
+    src, dst = x[lo:hi], out[lo:hi]
+    for i in range(src.size):
+        dst[i] = _fm.select(src[i] < zero, zero, src[i])
+
+
 @njit(cache=True, error_model="numpy", nogil=True)
 def relu_backward_blocks(grad, y, out, t0, t1):  # type: ignore[no-untyped-def]
     """out = grad where y > 0, else 0, over flat arrays, elements [t0 * BLOCK, t1 * BLOCK)."""
