@@ -189,3 +189,44 @@ def test_small_inputs_take_numpy_path():
     x = np.arange(10, dtype=np.float32)
     assert_same(backend.add(x, x), x + x)
     assert backend.capabilities.primitives
+
+
+def _any_float_data(shape: tuple[int, ...], dtype: type, seed: int) -> np.ndarray:
+    """``_float_data``'s values (specials first) in any shape, empty or smaller than them."""
+    size = int(np.prod(shape))
+    return _float_data((1, max(size, 21)), dtype, seed)[0, :size].reshape(shape).copy()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1, 1023), (32, 32), (7, 10007), (0, 5), (5, 0)])
+def test_relu_kernel_and_its_fallback_layouts(nb, dtype, shape):
+    # The select kernel (C order) and numpy's maximum (other orders) both keep -0.0 and nan,
+    # as PyTorch's x < 0 ? 0 : x; the fallback keeps x's memory order.
+    x = _any_float_data(shape, dtype, 3)
+    want = np.where(x < 0, dtype(0), x)
+    assert_same(nb.relu(x), want)
+    fortran = nb.relu(np.asfortranarray(x))
+    assert_same(fortran, want)
+    assert fortran.flags.f_contiguous
+    assert_same(nb.relu(x[:, ::2]), want[:, ::2])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1, 1), (3, 1), (128, 512), (1100, 600), (0, 4), (4, 0)])
+def test_bias_row_added_in_place(nb, dtype, shape):
+    # x += a broadcast row (linear's bias): the row kernel for a contiguous row, bit for bit
+    # numpy's add; a row that is part of x itself goes to numpy (which copies it first).
+    x = _any_float_data(shape, dtype, 4)
+    row = _any_float_data((shape[1],), dtype, 5)
+    with np.errstate(invalid="ignore"):  # inf + -inf among the specials
+        want = x + row
+        nb.binary_inplace("add", x, np.broadcast_to(row, shape))
+        assert_same(x, want)
+        if x.size:
+            want = x + x[0]
+            nb.binary_inplace("add", x, np.broadcast_to(x[0], shape))
+            assert_same(x, want)
+    frozen = np.ones((2, 3), dtype)
+    frozen.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        nb.binary_inplace("add", frozen, np.broadcast_to(np.ones(3, dtype), (2, 3)))

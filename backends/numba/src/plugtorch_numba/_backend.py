@@ -396,6 +396,9 @@ class NumbaBackend(FusedPrimitives, RecurrentPrimitives, ConvPoolPrimitives, Num
         # Gradient clipping's scale, an optimizer's update, a large bias add: numpy's ufunc
         # releases the GIL, so parts of x on every core. 2.56M float32 (the LSTM model's
         # embedding and decoder), x *= y: 880-900 -> 590-690 us.
+        if name == "add" and _bias_rows(x, y):  # linear's bias: y is one row, broadcast
+            parallel_blocks(_fk.add_rows_inplace, (x, y[0]), x.shape[0], x.size)
+            return
         ufunc = INPLACE_UFUNCS.get(name)
         if ufunc is None or not _splittable_update(x, y):
             super().binary_inplace(name, x, y)
@@ -603,6 +606,23 @@ def _sgd(param: np.ndarray, grad: np.ndarray, buffer: np.ndarray, args: tuple[An
     flags = (bool(nesterov), bool(maximize), bool(first))
     flat = (param.reshape(-1), np.ascontiguousarray(grad).reshape(-1), buffer.reshape(-1))
     parallel_blocks(_nn.sgd_update, (*flat, *scalars, *flags), param.size, param.size)
+
+
+def _bias_rows(x: np.ndarray, y: np.ndarray) -> bool:
+    """Whether ``x += y`` adds one contiguous row to every row of a C-contiguous float matrix
+    (``y`` a broadcast row sharing no memory with ``x``): 128x512 float32 13.6 -> 6.7 us,
+    1024x384 83 -> 37 us against numpy's in-place add."""
+    return (
+        x.ndim == 2
+        and x.size > 0
+        and x.dtype in _FLOAT_DTYPES
+        and y.dtype == x.dtype
+        and y.shape == x.shape
+        and y.strides == (0, x.itemsize)
+        and x.flags.c_contiguous
+        and x.flags.writeable
+        and not np.may_share_memory(x, y)
+    )
 
 
 def _splittable_update(x: np.ndarray, y: np.ndarray) -> bool:

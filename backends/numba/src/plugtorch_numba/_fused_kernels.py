@@ -329,6 +329,19 @@ def attention_softmax_backward_rows(d_scores, weights, length, scale, causal, t0
             d[j] = _fm.select(j < seen, (d[j] - dot) * p[j] * scale, zero)
 
 
+# --- a bias row added into a product's rows -------------------------------------------------
+@njit(cache=True, error_model="numpy", nogil=True)
+def add_rows_inplace(x, row, t0, t1):  # type: ignore[no-untyped-def]
+    """x[r, :] += row for the rows [t0, t1) of a C-contiguous 2-D ``x`` (``row`` shares none
+    of its memory: the loop vectorises, where the generated 2-D kernel writing into its own
+    input cannot)."""
+    n = row.size
+    for r in range(t0, t1):
+        xr = x[r]
+        for j in range(n):
+            xr[j] += row[j]
+
+
 # --- relu and its gradient ------------------------------------------------------------------
 @njit(cache=True, error_model="numpy", nogil=True)
 def relu_blocks(x, out, t0, t1):  # type: ignore[no-untyped-def]
