@@ -259,22 +259,22 @@ next turn's warm-up."""
 
 def serve(framework: str, args: argparse.Namespace) -> None:
     """A worker of the ``separate`` mode: ``framework`` loaded once in this process; each line
-    on stdin names a model, answered with its turn's cell as one line of JSON on stdout. The
-    trainers stay built between rounds (the first turn of a model pays for building it)."""
+    on stdin names a model, answered with its turn's cell as JSON on a line of its own on
+    stdout. Every turn builds the model afresh from the reference weights, as a round of the
+    one-process mode does (a trainer kept between rounds would keep training: the digits
+    network's loss reached 4e-8 after 1,200 steps, where tiny values can time differently)."""
     lib = load_frameworks([framework], args.threads)[framework]
     specs = {spec.name: spec for spec in MODELS}
-    trainers: dict[str, Trainer] = {}
     for line in sys.stdin:
         spec = specs[line.strip()]
         reason = skip_reason(spec) or (lib if isinstance(lib, str) else None)
         if reason is not None:
             cell: dict[str, Any] = {"skipped": reason}
         else:
-            if spec.name not in trainers:
-                trainers[spec.name] = make_trainer(spec, framework, lib, *_inputs(spec, args.quick))
-            trainer = trainers[spec.name]
+            trainer = make_trainer(spec, framework, lib, *_inputs(spec, args.quick))
             cell = _cell(trainer, measure(trainer, args.budget, args.quick, args.clock))
-        print(RESULT + json.dumps(cell), flush=True)
+        # A line of its own: a library may have left a partial line on stdout.
+        print("\n" + RESULT + json.dumps(cell), flush=True)
 
 
 class _Worker:
@@ -298,14 +298,18 @@ class _Worker:
         except BrokenPipeError:
             pass  # it died: reported below with its stderr
         for line in self.process.stdout:
-            if line.startswith(RESULT):
-                return json.loads(line[len(RESULT) :])
+            _, found, answer = line.partition(RESULT)
+            if found:
+                return json.loads(answer)
         self.errors.seek(0)
         raise RuntimeError(f"the {self.framework} worker failed:\n{self.errors.read()[-3000:]}")
 
     def close(self) -> None:
         if self.process.stdin is not None:
-            self.process.stdin.close()
+            try:
+                self.process.stdin.close()
+            except BrokenPipeError:
+                pass  # it died, with a line still buffered for it (turn() reported that)
         try:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:

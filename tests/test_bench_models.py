@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -83,3 +85,33 @@ def test_a_worker_that_dies_is_reported_with_its_stderr(bench_models, monkeypatc
             worker.turn("no-such-model")
     finally:
         worker.close()
+
+
+def test_a_worker_answer_after_a_partial_line_is_found(bench_models) -> None:
+    # A library in the worker left "loading..." without a newline on stdout: the answer on
+    # the same line is still read (the worker also starts its answer on a new line).
+    script = (
+        "import sys; sys.stdout.write('loading...'); sys.stdout.flush(); sys.stdin.readline(); "
+        f"print({bench_models.RESULT!r} + '{{\"samples\": [1.5]}}', flush=True)"
+    )
+    worker = object.__new__(bench_models._Worker)
+    worker.framework, worker.errors = "numpy", tempfile.TemporaryFile(mode="w+")
+    worker.process = subprocess.Popen(
+        [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert worker.turn("mlp") == {"samples": [1.5]}
+    finally:
+        worker.close()
+
+
+def test_a_worker_killed_between_turns_is_reported_and_closed(bench_models) -> None:
+    args = bench_models._parse(["--quick", "--frameworks", "numpy", "--models", "mlp"])
+    worker = bench_models._Worker("numpy", args)
+    worker.process.kill()
+    worker.process.wait()
+    try:
+        with pytest.raises(RuntimeError, match="the numpy worker failed"):
+            worker.turn("mlp")
+    finally:
+        worker.close()  # the line still buffered for the dead worker: no BrokenPipeError

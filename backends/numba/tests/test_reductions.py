@@ -87,3 +87,25 @@ def test_other_reductions_unchanged(nb):
     np.testing.assert_array_equal(nb.argmax(x, 1, False), np.argmax(x, axis=1))
     np.testing.assert_array_equal(nb.prod(x, (0,), True), np.prod(x, axis=(0,), keepdims=True))
     np.testing.assert_array_equal(nb.sum(x, (), False), x)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(128, 256), (4000, 256)])  # one chunk; split for threads
+def test_column_sums_do_not_depend_on_the_thread_count(nb, dtype, shape):
+    # The reduced axis is split by size alone, so set_num_threads does not change the bits
+    # (cancelling data, where a different order of additions would show).
+    import plugtorch as pt
+
+    rng = np.random.default_rng(7)
+    x = (rng.standard_normal(shape) * 1e8).astype(dtype)
+    x[::2] += dtype(1e-3)
+    before = pt.get_num_threads()
+    try:
+        results = []
+        for threads in (1, 2):
+            pt.set_num_threads(threads)
+            results.append(nb.sum(x, (0,), False))
+    finally:
+        pt.set_num_threads(before)
+    np.testing.assert_array_equal(results[0], results[1])
+    _check(nb, "sum", x, (0,), False)

@@ -69,11 +69,13 @@ def reduce_sum_max_min(
         blocks = xt.reshape(outer, inner, cols)
         if kind == "sum":
             # Split the reduced axis too when (outer, column block) alone gives few tasks
-            # to threads (not when one thread does it all: then the chunks cost a second
-            # pass, 128x256 float32 bias gradients 14.7 -> 8.3 us, numpy 6.9-9.0).
+            # to threads; not below the threading size, where one thread does it all and
+            # the chunks cost a second pass (128x256 float32 bias gradients 14.7 -> 8.3 us,
+            # numpy 6.9-9.0). The split depends on the size only, not on the thread count
+            # set at run time: the same bits on one thread or two.
             tasks = outer * -(-cols // kernels.COL_BLOCK)
             nch = 1
-            if x.size >= MIN_THREADED and num_threads() > 1:
+            if x.size >= MIN_THREADED:
                 nch = max(1, min(inner // _MIN_CHUNK_ROWS, -(-_MIN_TASKS // tasks)))
             partial = np.empty((outer, nch, cols), dtype=acc_dtype)
             parallel_blocks(kernels.sum_cols, (blocks, partial), tasks * nch, x.size)
