@@ -3,17 +3,18 @@ on its numpy and numba backends next to PyTorch CPU, on the models of ``_models.
 
 Every framework gets the same initial weights (one plugtorch model's state dict) and the same
 batch; the first loss of each is printed so that "same model" is checked, not assumed. Times
-are medians over several rounds (frameworks take turns within a round, in a rotating order),
-each after a warm-up, with as many threads as the machine has. The ratios are medians of the
-per-round ratios (each round's own medians), not ratios of the overall medians: a round's
-turns of one model are seconds apart, so a spell of the host's slower speed (below) mostly
-slows both sides of a ratio instead of one.
+are medians over several rounds, with as many threads as the machine has. In a round, each
+model is built afresh on every framework, and the frameworks then take ``PARTS`` turns of a
+quarter of the budget each, alternating (the order rotated by round and part; the first part
+after a warm-up). The ratios are medians of the per-round ratios (each round's own medians),
+not ratios of the overall medians: a round's parts of one model interleave within about a
+second, so a spell of the host's slower speed (below) slows both sides of a ratio instead of
+one.
 
 Two modes, because the numba backend tunes glibc's malloc for the whole process (which also
 speeds up PyTorch and the numpy backend in that process): ``same`` runs every framework in this
 process; ``separate`` runs each in a worker process of its own (one per framework, for the
-whole run), the turns in the same order as in one process, so that a model's turns on the
-frameworks stay seconds apart in both modes.
+whole run), driven part by part in the same order as in one process.
 
     python benchmarks/bench_models.py [--models digits,lenet,mlp,gpt,lstm,vae]
         [--frameworks torch,numpy,numba] [--mode same|separate|both] [--rounds 6]
@@ -23,7 +24,7 @@ Many short rounds rather than a few long ones: on the 2-core VMs of PERF-NOTES.m
 switches two-thread work between two speeds for seconds at a time (one 128x784x512 OpenBLAS
 GEMM at two threads read 580-600 us for a few seconds, then 750-830 us, in one process; one
 thread stayed at 1.06-1.19 ms), so a framework whose one long turn fell in a slow spell read
-1.5x slower. Short turns, taken in a rotating order, give every framework both speeds.
+1.5x slower. Short parts, alternating, give every framework both speeds in every round.
 
 ``--clock cpu --threads 1`` times each step by the process's CPU time instead of the wall
 clock: on a machine that other work keeps busy, the wall clock also counts the time the others
@@ -151,19 +152,27 @@ def make_trainer(
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 
 
-def measure(trainer: Trainer, budget_s: float, quick: bool, clock: str = "wall") -> list[float]:
-    """Step times in ms: about ``budget_s`` seconds of steps after warm-up (one bare step
-    when ``quick``: a check that the step runs, not a measurement), by ``clock``."""
+def measure(
+    trainer: Trainer,
+    budget_s: float,
+    quick: bool,
+    clock: str = "wall",
+    warmup: int = 2,
+    least: int = 5,
+) -> list[float]:
+    """Step times in ms: about ``budget_s`` seconds of steps (at least ``least``) after
+    ``warmup`` steps (one bare step when ``quick``: a check that the step runs, not a
+    measurement), by ``clock``."""
     with trainer.scope():
         if quick:
             start = time.perf_counter()
             trainer.step()
             return [(time.perf_counter() - start) * 1e3]
         start = time.perf_counter()
-        trainer.step()  # first steps compile kernels: not a measure of the step time
-        trainer.step()
-        estimate = (time.perf_counter() - start) / 2
-        repeats = int(min(200, max(5, budget_s / max(estimate, 1e-6))))
+        for _ in range(warmup):  # first steps compile kernels: not a measure of the step time
+            trainer.step()
+        estimate = (time.perf_counter() - start) / max(warmup, 1)
+        repeats = int(min(200, max(least, budget_s / max(estimate, 1e-6))))
         return sample_ms(trainer.step, repeats, clock=CLOCKS[clock])
 
 
@@ -185,50 +194,90 @@ def _inputs(spec: ModelSpec, quick: bool) -> tuple[dict[str, np.ndarray], tuple[
     return state, spec.batch(np.random.default_rng(0), 2 if quick else spec.batch_size)
 
 
-def _cell(trainer: Trainer, samples: list[float]) -> dict[str, Any]:
-    return {
-        "samples": samples,
-        "rounds": [float(np.median(samples))],
-        "first_loss": trainer.first_loss,
-    }
+HANDOVER_S = 0.15
+"""Pause before another framework's part: OpenBLAS's idle threads spin for about 0.1 s
+(2**28 cycles) after the last product (PyTorch's OpenMP threads a shorter while), and would
+take a core from the next part's warm-up, in this process or another."""
+
+PARTS = 4
+"""Each framework's turn of a round is taken in this many parts, the frameworks alternating
+part by part: the host of the 2-core VMs switches between two speeds every few seconds
+(above), and turns of a second each let one framework's whole turn fall in a slow spell
+(MLP rounds read numba / numpy 0.74-1.23 with 1 s turns, where quarter-second alternation
+read 0.87-0.93)."""
 
 
-def run_round(
-    frameworks: list[str],
-    specs: list[ModelSpec],
-    budget_s: float,
-    quick: bool,
-    turn: int,
-    threads: int | None = None,
-    clock: str = "wall",
-) -> dict[str, dict[str, Any]]:
-    """One round in this process: each model on each framework (order rotated by ``turn``)."""
-    libs = load_frameworks(frameworks, threads)
-    results: dict[str, dict[str, Any]] = {}
-    for spec in specs:
-        row: dict[str, Any] = results.setdefault(spec.name, {})
-        reason = skip_reason(spec)
-        state, batch = _inputs(spec, quick) if reason is None else ({}, ())
-        for framework in _rotated(frameworks, turn):
-            lib = libs[framework]
-            if reason is not None or isinstance(lib, str):
-                row[framework] = {"skipped": reason or lib}
-                continue
-            trainer = make_trainer(spec, framework, lib, state, batch)
-            row[framework] = _cell(trainer, measure(trainer, budget_s, quick, clock))
+class _InProcess:
+    """The frameworks in this process: ``start`` builds a model afresh from the reference
+    weights, ``part`` times some of its steps."""
+
+    def __init__(self, frameworks: list[str], threads: int | None, quick: bool) -> None:
+        self.libs = load_frameworks(frameworks, threads)
+        self.quick = quick
+        self.trainers: dict[str, Trainer] = {}
+
+    def start(self, framework: str, spec: ModelSpec) -> dict[str, Any]:
+        """``{"first_loss": ...}``, or ``{"skipped": reason}``."""
+        lib = self.libs[framework]
+        reason = skip_reason(spec) or (lib if isinstance(lib, str) else None)
+        if reason is not None:
+            return {"skipped": reason}
+        trainer = make_trainer(spec, framework, lib, *_inputs(spec, self.quick))
+        self.trainers[framework] = trainer
+        return {"first_loss": trainer.first_loss}
+
+    def part(self, framework: str, budget_s: float, first: bool, clock: str) -> list[float]:
+        trainer = self.trainers[framework]
+        # The first part warms the fresh model up; later ones one step (caches, threads).
+        return measure(trainer, budget_s, self.quick, clock, warmup=2 if first else 1, least=2)
+
+    def close(self) -> None:
+        self.trainers.clear()
+
+
+def _run_rounds(
+    args: argparse.Namespace, specs: list[ModelSpec], runners: dict[str, Any], pause: float
+) -> dict[str, Any]:
+    """``args.rounds`` rounds: per round and model, a fresh model on every framework, then
+    ``PARTS`` parts of ``args.budget / PARTS`` seconds each, the frameworks alternating (the
+    order rotated by round and part); ``pause`` seconds whenever the next part is another
+    framework's. A cell's ``rounds`` holds each round's median."""
+    results: dict[str, Any] = {}
+    parts = 1 if args.quick else PARTS
+    last = None
+    for turn in range(args.rounds):
+        for spec in specs:
+            cells: dict[str, dict[str, Any]] = {}
+            for framework in _rotated(args.frameworks, turn):
+                cells[framework] = runners[framework].start(framework, spec)
+                last = framework  # its first forward pass ran products
+            live = [f for f in _rotated(args.frameworks, turn) if "skipped" not in cells[f]]
+            samples: dict[str, list[float]] = {f: [] for f in live}
+            for part in range(parts):
+                for framework in _rotated(live, part):
+                    if pause and last is not None and framework != last:
+                        time.sleep(pause)
+                    budget = args.budget / parts
+                    runner = runners[framework]
+                    samples[framework] += runner.part(framework, budget, part == 0, args.clock)
+                    last = framework
+            for framework, times in samples.items():
+                cells[framework].update(samples=times, rounds=[float(np.median(times))])
+            _merge(results, {spec.name: cells})
     return results
 
 
 def _rotated(frameworks: list[str], turn: int) -> list[str]:
+    if not frameworks:
+        return []
     start = turn % len(frameworks)
     return frameworks[start:] + frameworks[:start]
 
 
-def _merge(total: dict[str, Any], part: dict[str, Any], framework: str | None = None) -> None:
-    """Add ``part`` (model -> framework -> cell, or model -> cell for one ``framework``)."""
+def _merge(total: dict[str, Any], part: dict[str, Any]) -> None:
+    """Add ``part`` (model -> framework -> cell) to ``total``."""
     for model, row in part.items():
-        cells = {framework: row} if framework is not None else row
-        for name, cell in cells.items():
+        for name, cell in row.items():
             merged = total.setdefault(model, {}).get(name)
             if merged is None or "samples" not in merged:
                 total[model][name] = cell
@@ -238,67 +287,67 @@ def _merge(total: dict[str, Any], part: dict[str, Any], framework: str | None = 
 
 
 def run_same_process(args: argparse.Namespace, specs: list[ModelSpec]) -> dict[str, Any]:
-    """Every framework in this process, ``args.rounds`` rounds."""
-    results: dict[str, Any] = {}
-    for turn in range(args.rounds):
-        part = run_round(
-            args.frameworks, specs, args.budget, args.quick, turn, args.threads, args.clock
-        )
-        _merge(results, part)
-    return results
+    """Every framework in this process."""
+    runner = _InProcess(args.frameworks, args.threads, args.quick)
+    try:
+        pause = 0.0 if args.quick else HANDOVER_S
+        return _run_rounds(args, specs, dict.fromkeys(args.frameworks, runner), pause)
+    finally:
+        runner.close()
 
 
 RESULT = "bench_models result: "
 """The prefix of a worker's answer on its stdout (a library may print there too)."""
 
-HANDOVER_S = 0.25
-"""Pause before a turn in another worker process: the last worker's idle OpenBLAS threads
-spin for about 0.1 s (2**28 cycles) after its last product and would take a core from the
-next turn's warm-up."""
-
 
 def serve(framework: str, args: argparse.Namespace) -> None:
-    """A worker of the ``separate`` mode: ``framework`` loaded once in this process; each line
-    on stdin names a model, answered with its turn's cell as JSON on a line of its own on
-    stdout. Every turn builds the model afresh from the reference weights, as a round of the
-    one-process mode does (a trainer kept between rounds would keep training: the digits
-    network's loss reached 4e-8 after 1,200 steps, where tiny values can time differently)."""
-    lib = load_frameworks([framework], args.threads)[framework]
+    """A worker of the ``separate`` mode: ``framework`` loaded once in this process, driven
+    by lines on stdin (``start MODEL``: build the model afresh from the reference weights;
+    ``part SECONDS FIRST``: time its steps), each answered with JSON on a line of its own on
+    stdout. Fresh models per round, as in the one-process mode (a model kept between rounds
+    would keep training: the digits network's loss reached 4e-8 after 1,200 steps)."""
+    runner = _InProcess([framework], args.threads, args.quick)
     specs = {spec.name: spec for spec in MODELS}
     for line in sys.stdin:
-        spec = specs[line.strip()]
-        reason = skip_reason(spec) or (lib if isinstance(lib, str) else None)
-        if reason is not None:
-            cell: dict[str, Any] = {"skipped": reason}
+        command, *words = line.split()
+        if command == "start":
+            answer: Any = runner.start(framework, specs[words[0]])
         else:
-            trainer = make_trainer(spec, framework, lib, *_inputs(spec, args.quick))
-            cell = _cell(trainer, measure(trainer, args.budget, args.quick, args.clock))
+            answer = runner.part(framework, float(words[0]), words[1] == "1", args.clock)
         # A line of its own: a library may have left a partial line on stdout.
-        print("\n" + RESULT + json.dumps(cell), flush=True)
+        print("\n" + RESULT + json.dumps(answer), flush=True)
 
 
 class _Worker:
-    """One framework's worker process (``serve``), asked for one turn at a time."""
+    """One framework's worker process (``serve``), with ``_InProcess``'s interface."""
 
     def __init__(self, framework: str, args: argparse.Namespace) -> None:
         command = [sys.executable, __file__, "--worker", framework]
-        command += ["--budget", str(args.budget), "--threads", str(args.threads)]
-        command += ["--clock", args.clock] + (["--quick"] if args.quick else [])
+        command += ["--threads", str(args.threads), "--clock", args.clock]
+        command += ["--quick"] if args.quick else []
         self.framework = framework
         self.errors = tempfile.TemporaryFile(mode="w+")  # a pipe nobody reads could fill up
         self.process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors, text=True
         )
 
-    def turn(self, model: str) -> dict[str, Any]:
+    def start(self, framework: str, spec: ModelSpec) -> dict[str, Any]:
+        answer: dict[str, Any] = self._ask(f"start {spec.name}")
+        return answer
+
+    def part(self, framework: str, budget_s: float, first: bool, clock: str) -> list[float]:
+        samples: list[float] = self._ask(f"part {budget_s!r} {int(first)}")
+        return samples
+
+    def _ask(self, line: str) -> Any:
         assert self.process.stdin is not None and self.process.stdout is not None
         try:
-            self.process.stdin.write(model + "\n")
+            self.process.stdin.write(line + "\n")
             self.process.stdin.flush()
         except BrokenPipeError:
             pass  # it died: reported below with its stderr
-        for line in self.process.stdout:
-            _, found, answer = line.partition(RESULT)
+        for output in self.process.stdout:
+            _, found, answer = output.partition(RESULT)
             if found:
                 return json.loads(answer)
         self.errors.seek(0)
@@ -309,7 +358,7 @@ class _Worker:
             try:
                 self.process.stdin.close()
             except BrokenPipeError:
-                pass  # it died, with a line still buffered for it (turn() reported that)
+                pass  # it died, with a line still buffered for it (_ask reported that)
         try:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
@@ -318,25 +367,15 @@ class _Worker:
 
 
 def run_separate_processes(args: argparse.Namespace, specs: list[ModelSpec]) -> dict[str, Any]:
-    """Each framework in a worker process of its own, started once; the turns go in the same
-    order as in one process (per round, each model on every framework in turn), so that a
-    model's turns on the frameworks are seconds apart, not a whole round of models apart."""
-    results: dict[str, Any] = {}
+    """Each framework in a worker process of its own, started once and driven part by part
+    as the one-process mode drives its frameworks."""
     workers = {framework: _Worker(framework, args) for framework in args.frameworks}
-    last = None
     try:
-        for turn in range(args.rounds):
-            for spec in specs:
-                for framework in _rotated(args.frameworks, turn):
-                    if framework != last and last is not None and not args.quick:
-                        time.sleep(HANDOVER_S)
-                    cell = workers[framework].turn(spec.name)
-                    _merge(results, {spec.name: cell}, framework)
-                    last = framework
+        pause = 0.0 if args.quick else HANDOVER_S
+        return _run_rounds(args, specs, workers, pause)
     finally:
         for worker in workers.values():
             worker.close()
-    return results
 
 
 # --- report -------------------------------------------------------------------------------

@@ -63,9 +63,9 @@ def test_ratios_pair_the_rounds(bench_models) -> None:
     assert bench_models._ratio(a, {"skipped": "not installed"}) is None
 
 
-def test_separate_mode_asks_one_worker_per_framework_for_each_turn(bench_models, tmp_path):
+def test_separate_mode_asks_one_worker_per_framework_for_each_part(bench_models, tmp_path):
     # Two rounds of two models on the numpy backend in its worker process: each cell holds
-    # both rounds' turns (one worker answers every turn; a trainer built once is reused).
+    # both rounds (one worker answers every part; a fresh model per round).
     raw = tmp_path / "samples.json"
     args = ["--frameworks", "numpy", "--mode", "separate", "--models", "mlp,vae", "--rounds", "2"]
     bench_models.main([*args, "--budget", "0.01", "--threads", "1", "--json", str(raw)])
@@ -73,7 +73,7 @@ def test_separate_mode_asks_one_worker_per_framework_for_each_turn(bench_models,
     assert set(cells) == {"mlp", "vae"}
     for model, row in cells.items():
         assert len(row["numpy"]["rounds"]) == 2, model
-        assert len(row["numpy"]["samples"]) >= 10, model  # at least 5 steps a turn
+        assert len(row["numpy"]["samples"]) >= 16, model  # at least 2 steps in each of 4 parts
         assert math.isfinite(row["numpy"]["first_loss"]), model
 
 
@@ -82,7 +82,7 @@ def test_a_worker_that_dies_is_reported_with_its_stderr(bench_models, monkeypatc
     worker = bench_models._Worker("numpy", args)
     try:
         with pytest.raises(RuntimeError, match="(?s)the numpy worker failed:.*KeyError"):
-            worker.turn("no-such-model")
+            worker._ask("start no-such-model")
     finally:
         worker.close()
 
@@ -100,7 +100,7 @@ def test_a_worker_answer_after_a_partial_line_is_found(bench_models) -> None:
         [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
     try:
-        assert worker.turn("mlp") == {"samples": [1.5]}
+        assert worker._ask("start mlp") == {"samples": [1.5]}
     finally:
         worker.close()
 
@@ -112,6 +112,35 @@ def test_a_worker_killed_between_turns_is_reported_and_closed(bench_models) -> N
     worker.process.wait()
     try:
         with pytest.raises(RuntimeError, match="the numpy worker failed"):
-            worker.turn("mlp")
+            worker._ask("start mlp")
     finally:
         worker.close()  # the line still buffered for the dead worker: no BrokenPipeError
+
+
+def test_parts_alternate_the_frameworks_within_a_round(bench_models) -> None:
+    # A fake runner records the order of calls: per round and model, fresh models on every
+    # framework, then PARTS parts alternating, the first of each framework marked first.
+    calls: list[tuple[str, ...]] = []
+
+    class Recorder:
+        def start(self, framework, spec):
+            calls.append(("start", framework, spec.name))
+            return {"first_loss": 1.0}
+
+        def part(self, framework, budget, first, clock):
+            calls.append(("part", framework, str(first)))
+            return [float(len(calls))]
+
+    args = bench_models._parse(["--frameworks", "numpy,numba", "--models", "mlp", "--rounds", "2"])
+    runner = Recorder()
+    specs = [spec for spec in bench_models.MODELS if spec.name == "mlp"]
+    results = bench_models._run_rounds(args, specs, {"numpy": runner, "numba": runner}, 0.0)
+    parts = bench_models.PARTS
+    round_one = calls[: 2 + 2 * parts]
+    assert round_one[:2] == [("start", "numpy", "mlp"), ("start", "numba", "mlp")]
+    frameworks = [call[1] for call in round_one[2:]]
+    assert frameworks[:4] == ["numpy", "numba", "numba", "numpy"]  # rotated by part
+    assert [call[2] for call in round_one[2:]] == ["True"] * 2 + ["False"] * (2 * parts - 2)
+    assert calls[2 + 2 * parts] == ("start", "numba", "mlp")  # round two rotates the order
+    cell = results["mlp"]["numba"]
+    assert len(cell["samples"]) == 2 * parts and len(cell["rounds"]) == 2
