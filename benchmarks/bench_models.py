@@ -521,8 +521,8 @@ def main(argv: list[str] | None = None) -> str:
         f"Run {date} on {machine()}; {args.threads} threads (torch.set_num_threads and "
         f"plugtorch.set_num_threads({args.threads}): numba's kernels and OpenBLAS). Median ms "
         f"per training step ({'process CPU time' if args.clock == 'cpu' else 'wall time'}) "
-        f"over {args.rounds} rounds of about {args.budget:g} s of steps per framework, after "
-        "warm-up.\n"
+        f"over {args.rounds} rounds of about {args.budget:g} s of steps per framework, taken "
+        f"in {PARTS} parts alternating with the other frameworks, after warm-up.\n"
     ]
     if args.quick:
         report = [
