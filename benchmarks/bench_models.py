@@ -156,13 +156,12 @@ def measure(
     trainer: Trainer,
     budget_s: float,
     quick: bool,
-    clock: str = "wall",
-    warmup: int = 2,
-    least: int = 5,
+    clock: str,
+    warmup: int,
 ) -> list[float]:
-    """Step times in ms: about ``budget_s`` seconds of steps (at least ``least``) after
-    ``warmup`` steps (one bare step when ``quick``: a check that the step runs, not a
-    measurement), by ``clock``."""
+    """Step times in ms: about ``budget_s`` seconds of steps (at least two) after ``warmup``
+    steps (one bare step when ``quick``: a check that the step runs, not a measurement), by
+    ``clock``."""
     with trainer.scope():
         if quick:
             start = time.perf_counter()
@@ -172,7 +171,7 @@ def measure(
         for _ in range(warmup):  # first steps compile kernels: not a measure of the step time
             trainer.step()
         estimate = (time.perf_counter() - start) / max(warmup, 1)
-        repeats = int(min(200, max(least, budget_s / max(estimate, 1e-6))))
+        repeats = int(min(200, max(2, budget_s / max(estimate, 1e-6))))
         return sample_ms(trainer.step, repeats, clock=CLOCKS[clock])
 
 
@@ -229,7 +228,7 @@ class _InProcess:
     def part(self, framework: str, budget_s: float, first: bool, clock: str) -> list[float]:
         trainer = self.trainers[framework]
         # The first part warms the fresh model up; later ones one step (caches, threads).
-        return measure(trainer, budget_s, self.quick, clock, warmup=2 if first else 1, least=2)
+        return measure(trainer, budget_s, self.quick, clock, warmup=2 if first else 1)
 
     def close(self) -> None:
         self.trainers.clear()

@@ -393,10 +393,11 @@ class NumbaBackend(FusedPrimitives, RecurrentPrimitives, ConvPoolPrimitives, Num
 
     # --- the mutable tier: large dense updates over the backend's threads -----------------------
     def binary_inplace(self, name: str, x: np.ndarray, y: np.ndarray) -> None:
-        # Gradient clipping's scale, an optimizer's update, a large bias add: numpy's ufunc
-        # releases the GIL, so parts of x on every core. 2.56M float32 (the LSTM model's
-        # embedding and decoder), x *= y: 880-900 -> 590-690 us.
-        if name == "add" and _bias_rows(x, y):  # linear's bias: y is one row, broadcast
+        # A linear layer's bias (a broadcast row): the row kernel. Gradient clipping's scale,
+        # an optimizer's update (y of x's shape): numpy's ufunc releases the GIL, so parts of
+        # x on every core. 2.56M float32 (the LSTM model's embedding and decoder), x *= y:
+        # 880-900 -> 590-690 us.
+        if name == "add" and _bias_rows(x, y):
             parallel_blocks(_fk.add_rows_inplace, (x, y[0]), x.shape[0], x.size)
             return
         ufunc = INPLACE_UFUNCS.get(name)
